@@ -1,0 +1,35 @@
+# jgx — everything a developer or CI needs, from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: all demo test lint proto proto-check clean bench help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP) ## set up and run the demonstration on the embedded SQLite store
+	$(BIN)/jgx demo
+
+test: $(STAMP) lint ## set up, lint, type-check and run the whole test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## ruff and mypy --strict on the packages
+	$(BIN)/ruff check standards gateway adapters conformance tests bench tools
+	$(BIN)/mypy standards gateway adapters conformance
+
+proto: $(STAMP) ## regenerate gateway/pb from proto/
+	$(BIN)/python tools/genproto.py
+
+bench: $(STAMP) ## run the benchmarks (tables; numbers go into bench/README.md)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
