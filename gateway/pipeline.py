@@ -23,7 +23,7 @@ from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.receipts import FindingLike
 from gateway.trust import TrustConfig
 
-__all__ = ["Validate", "Verdict", "judge", "relays_for"]
+__all__ = ["Validate", "Verdict", "audience", "judge", "relays_for"]
 
 #: validate(payload, standard, version, on) -> findings; raises VerificationError with
 #: STANDARD_UNKNOWN or VERSION_NOT_IN_FORCE. `gateway.validation.standards_validator` is the real one.
@@ -55,6 +55,19 @@ def relays_for(trust: TrustConfig, sender: str) -> frozenset[str]:
     """Transport identities allowed to carry `sender`'s envelopes: the sender and its own gateway."""
     node = trust.nodes.get(sender)
     return frozenset({sender, node.gateway}) if node is not None and node.gateway else frozenset({sender})
+
+
+def audience(trust: TrustConfig, local_node: str, sender: str) -> frozenset[str]:
+    """Recipients `local_node` accepts from `sender`.
+
+    A gateway accepts envelopes for itself and for the nodes it receives on behalf of; as the
+    sender's own gateway it also relays to any node of the trust configuration (as an X-Road
+    security server relays its members' messages). The envelope travels unchanged, end to end.
+    """
+    sender_node = trust.nodes.get(sender)
+    if sender_node is not None and sender_node.gateway == local_node:
+        return frozenset(trust.nodes)
+    return trust.audience_of(local_node)
 
 
 def _error_reason(findings: Sequence[FindingLike]) -> ReasonCode | None:
@@ -108,7 +121,9 @@ def judge(
         return refuse(error.reason, 1, error.detail)
     # (6) Expiry, audience, replay.
     try:
-        check_fresh(message, now=now, audience=trust.audience_of(local_node), skew=trust.clock_skew)
+        check_fresh(
+            message, now=now, audience=audience(trust, local_node, message.sender), skew=trust.clock_skew
+        )
         check_replay(message, seen, now=now)
     except VerificationError as exc:
         return refuse(exc.reason, 6, exc.detail)

@@ -68,6 +68,12 @@ def test_a_message_for_a_department_behind_the_hub_is_ours(fed: Federation) -> N
     assert () == run(fed, data)
 
 
+def test_the_hub_relays_its_departments_envelopes_to_any_node(fed: Federation) -> None:
+    """A department's envelope to the partner passes the hub unchanged (the hub is the sender's gateway)."""
+    assert () == run(fed, fed.envelope(fed.message("sc.amr", "cq.hub", standard="SC-13")))
+    assert (ReasonCode.NOT_ADDRESSED_TO_US,) == run(fed, fed.envelope(fed.message("sc.amr", "nobody.here")))
+
+
 def _mutate(fed: Federation) -> dict[str, Callable[[], bytes]]:
     def with_message(**fields: object) -> bytes:
         return fed.envelope(fed.message("sc.amr", "sc.hub", **fields))
@@ -108,7 +114,7 @@ def _mutate(fed: Federation) -> dict[str, Callable[[], bytes]]:
         "wrong_algorithm": wrong_algorithm,
         "expired": lambda: with_message(issued_at=NOW - timedelta(hours=2)),
         "future": lambda: with_message(issued_at=NOW + timedelta(hours=1)),
-        "misaddressed": lambda: fed.envelope(fed.message("sc.amr", "cq.hub", standard="SC-13")),
+        "misaddressed": lambda: fed.envelope(fed.message("cn.national", "cq.hub", standard="SC-14")),
         "acl": lambda: fed.envelope(fed.message("sc.sjs", "sc.hub", standard="SC-06")),
         "truncated": lambda: with_message()[:20],
         "garbage": lambda: b"\xff\x00garbage\x01",
