@@ -9,6 +9,7 @@ recognised, flagged as ``ID_LEGACY_15`` and convertible with :func:`citizen_id_t
 from __future__ import annotations
 
 from datetime import date
+from operator import mul
 from typing import Final
 
 from standards import codelists
@@ -24,11 +25,12 @@ __all__ = [
 _WEIGHTS: Final[tuple[int, ...]] = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK: Final = "10X98765432"
 _DIGITS: Final[frozenset[str]] = frozenset("0123456789")
+_DIGIT_VALUES: Final[dict[str, int]] = {c: int(c) for c in "0123456789"}
 _EARLIEST_BIRTH: Final = date(1850, 1, 1)
 
 
 def _check_char(first17: str) -> str:
-    return _CHECK[sum((ord(c) - 48) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    return _CHECK[sum(map(mul, map(_DIGIT_VALUES.__getitem__, first17), _WEIGHTS)) % 11]
 
 
 def citizen_id_check_char(first17: str) -> str:
