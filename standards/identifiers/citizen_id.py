@@ -84,6 +84,18 @@ def _birth_and_region_problems(region: str, birth: str, on: date | None) -> list
                 f"the address code {region} of the citizen ID number is not in the GB/T 2260 table",
             )
         )
+    elif (
+        on is not None
+        and codelists.region_status(region, on) is codelists.RegionStatus.NOT_IN_FORCE
+        and not codelists.region_retired_before(region, on)
+    ):
+        problems.append(
+            warning(
+                "ID_REGION_NOT_YET",
+                f"身份证号地址码 {region} 在 {on.isoformat()} 尚未设立",
+                f"the address code {region} did not yet exist on {on.isoformat()}",
+            )
+        )
     elif born is not None and codelists.region_retired_before(region, born):
         problems.append(
             warning(
@@ -96,7 +108,7 @@ def _birth_and_region_problems(region: str, birth: str, on: date | None) -> list
 
 
 def citizen_id_problems(value: str, *, on: date | None = None) -> list[IdProblem]:
-    """The problems of a citizen ID number; ``on`` (the record's date) bounds the birth date."""
+    """The problems of a citizen ID number; ``on`` (the record's date) bounds the birth date and region."""
     if len(value) == 15:
         if not _DIGITS.issuperset(value):
             return [_charset_problem()]
