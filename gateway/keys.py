@@ -183,8 +183,8 @@ class P256PrivateKey(PrivateKey):
         self.public_key = P256PublicKey(key.public_key())
 
     def sign(self, data: bytes) -> bytes:
-        """Sign with ECDSA P-256/SHA-256 (DER signature)."""
-        return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
+        """Sign with ECDSA P-256/SHA-256 (DER signature), nonces per RFC 6979 (no RNG at signing time)."""
+        return self._key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
 
     def to_pem(self) -> bytes:
         """PKCS#8 PEM."""
