@@ -10,5 +10,6 @@ WIRE = (Path(__file__).resolve().parents[2] / "docs" / "wire.md").read_text(enco
 def test_every_reason_code_is_documented_with_its_statuses_and_messages() -> None:
     """Each catalogue entry has its row in docs/wire.md §6, with the same statuses and messages."""
     for reason in CATALOGUE.values():
-        row = f"| `{reason.code.value}` | {reason.grpc_status} | {reason.http_status} | {reason.zh} | {reason.en} |"
+        r = reason
+        row = f"| `{r.code.value}` | {r.grpc_status} | {r.http_status} | {r.zh} | {r.en} |"
         assert row in WIRE, f"docs/wire.md lacks or misstates {reason.code.value}"
