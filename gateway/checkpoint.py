@@ -1,0 +1,381 @@
+"""Signed checkpoints of the exchange log: C2SP ``signed-note`` and ``tlog-checkpoint``, Ed25519.
+
+No I/O here. A checkpoint is the note text ``origin \\n size \\n base64(root) \\n`` signed by the hub; a
+verifier is configured with the hub's verifier key ``name+hex(key id)+base64(0x01 || public key)`` and
+
+- ignores signatures of keys it does not know (key rotation, witness cosignatures),
+- rejects the note if a known key's signature fails, or if no known key's signature verifies,
+- checks the origin line against the log it expects (sigstore's checkpoint code never did).
+
+:class:`CheckpointLog` is the hub's side of "a log MUST NOT sign any checkpoint which is inconsistent
+with any checkpoint it previously signed": the next checkpoint is signed only after a consistency proof
+from the last one verifies.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from gateway import merkle
+from gateway.errors import ReasonCode, VerificationError
+
+__all__ = [
+    "ED25519_TYPE",
+    "Checkpoint",
+    "CheckpointError",
+    "CheckpointLog",
+    "Note",
+    "NoteSignature",
+    "NoteVerifier",
+    "check_consistent",
+    "cosign_note",
+    "note_key_id",
+    "open_note",
+    "parse_note",
+    "sign_checkpoint",
+    "sign_note",
+    "verifier_key",
+    "verify_checkpoint",
+]
+
+ED25519_TYPE: Final = 0x01
+"""The signed-note signature type byte of Ed25519."""
+MAX_SIGNATURES: Final = 100
+"""More signature lines than this make a note malformed (the spec asks to accept at least 16)."""
+_SIG_PREFIX: Final = "\u2014 "  # em dash, space
+
+PrivateKeyLike = Ed25519PrivateKey | bytes
+PublicKeyLike = Ed25519PublicKey | bytes
+
+
+class CheckpointError(VerificationError):
+    """A note or checkpoint is refused; ``kind`` names the rule it broke."""
+
+    def __init__(self, kind: str, detail: str, reason: ReasonCode = ReasonCode.MALFORMED) -> None:
+        self.kind = kind
+        super().__init__(reason, f"[{kind}] {detail}")
+
+
+def _private(key: PrivateKeyLike) -> Ed25519PrivateKey:
+    if isinstance(key, Ed25519PrivateKey):
+        return key
+    if len(key) != 32:
+        raise CheckpointError(
+            "bad_key", f"Ed25519 私钥种子应为 32 字节 / an Ed25519 seed is 32 bytes, not {len(key)}"
+        )
+    return Ed25519PrivateKey.from_private_bytes(key)
+
+
+def _raw_public(key: PublicKeyLike) -> bytes:
+    if isinstance(key, Ed25519PublicKey):
+        return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    if len(key) != 32:
+        raise CheckpointError(
+            "bad_key", f"Ed25519 公钥应为 32 字节 / an Ed25519 public key is 32 bytes, not {len(key)}"
+        )
+    return bytes(key)
+
+
+def _b64decode(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise CheckpointError("bad_base64", f"{what} 不是有效的 base64 / {what} is not valid base64") from exc
+
+
+def _check_name(name: str) -> None:
+    if not name or "+" in name or any(c.isspace() for c in name):
+        raise CheckpointError(
+            "bad_name",
+            f"密钥名称须非空且不含空白或加号 / key name must be non-empty, without spaces or '+': {name!r}",
+        )
+
+
+# -- keys --------------------------------------------------------------------------------------------
+
+
+def note_key_id(name: str, public_key: PublicKeyLike) -> bytes:
+    """The 4-byte key id ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``."""
+    raw = _raw_public(public_key)
+    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519_TYPE]) + raw).digest()[:4]
+
+
+def verifier_key(name: str, public_key: PublicKeyLike) -> str:
+    """The verifier key string ``name+hex(key id)+base64(0x01 || public key)``."""
+    _check_name(name)
+    raw = _raw_public(public_key)
+    encoded = base64.b64encode(bytes([ED25519_TYPE]) + raw).decode()
+    return f"{name}+{note_key_id(name, raw).hex()}+{encoded}"
+
+
+@dataclass(frozen=True, slots=True)
+class NoteVerifier:
+    """A trusted Ed25519 note key: its name, 4-byte id and public key."""
+
+    name: str
+    key_id: bytes
+    public_key: Ed25519PublicKey
+
+    @classmethod
+    def parse(cls, vkey: str) -> NoteVerifier:
+        """Parse ``name+hex(id)+base64(0x01 || key)``; the id must match the name and key."""
+        name, sep1, rest = vkey.partition("+")
+        hex_id, sep2, material = rest.partition("+")
+        if not (sep1 and sep2) or len(hex_id) != 8:
+            raise CheckpointError("bad_verifier_key", f"校验密钥格式错误 / malformed verifier key {vkey!r}")
+        _check_name(name)
+        try:
+            key_id = bytes.fromhex(hex_id)
+        except ValueError as exc:
+            raise CheckpointError(
+                "bad_verifier_key", f"密钥标识不是十六进制 / key id is not hex: {hex_id!r}"
+            ) from exc
+        typed = _b64decode(material, "verifier key")
+        if len(typed) != 33 or typed[0] != ED25519_TYPE:
+            raise CheckpointError(
+                "bad_verifier_key", "校验密钥不是 Ed25519 类型 / verifier key is not type 0x01 (Ed25519)"
+            )
+        if note_key_id(name, typed[1:]) != key_id:
+            raise CheckpointError("bad_verifier_key", f"密钥标识与密钥不符 / key id does not fit {vkey!r}")
+        return cls(name, key_id, Ed25519PublicKey.from_public_bytes(typed[1:]))
+
+    @classmethod
+    def from_public_key(cls, name: str, public_key: PublicKeyLike) -> NoteVerifier:
+        """A verifier for ``name`` and an Ed25519 public key."""
+        _check_name(name)
+        raw = _raw_public(public_key)
+        return cls(name, note_key_id(name, raw), Ed25519PublicKey.from_public_bytes(raw))
+
+    def to_string(self) -> str:
+        """The verifier key string."""
+        return verifier_key(self.name, self.public_key)
+
+
+# -- notes --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSignature:
+    """One signature line: key name, 4-byte key id, signature bytes."""
+
+    name: str
+    key_id: bytes
+    signature: bytes
+
+    def line(self) -> str:
+        """The signature line, newline included."""
+        return f"{_SIG_PREFIX}{self.name} {base64.b64encode(self.key_id + self.signature).decode()}\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A parsed signed note: its text (final newline included) and its signature lines."""
+
+    text: str
+    signatures: tuple[NoteSignature, ...]
+
+    def render(self) -> str:
+        """The note as it travels: text, blank line, signature lines."""
+        return self.text + "\n" + "".join(sig.line() for sig in self.signatures)
+
+
+def _check_text(text: str) -> None:
+    if any(ord(c) < 0x20 and c != "\n" for c in text):
+        raise CheckpointError("malformed_note", "签名笔记含控制字符 / note contains a control character")
+
+
+def parse_note(note_text: str | bytes) -> Note:
+    """Split a signed note into its text and signature lines, checking the signed-note format."""
+    if isinstance(note_text, bytes):
+        try:
+            note_text = note_text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CheckpointError("malformed_note", "签名笔记不是 UTF-8 / note is not UTF-8") from exc
+    _check_text(note_text)
+    split = note_text.rfind("\n\n")
+    if split < 0 or not note_text.endswith("\n"):
+        raise CheckpointError("malformed_note", "缺少签名块 / note lacks a blank line followed by signatures")
+    text, block = note_text[: split + 1], note_text[split + 2 :]
+    lines = block.split("\n")[:-1]
+    if not lines:
+        raise CheckpointError(
+            "malformed_note", "缺少签名行 / note has no signature line", ReasonCode.SIGNATURE_MISSING
+        )
+    if len(lines) > MAX_SIGNATURES:
+        raise CheckpointError("malformed_note", f"签名行过多 / more than {MAX_SIGNATURES} signature lines")
+    signatures = []
+    for line in lines:
+        name, space, encoded = line.removeprefix(_SIG_PREFIX).partition(" ")
+        if not line.startswith(_SIG_PREFIX) or not space:
+            raise CheckpointError("malformed_note", f"签名行格式错误 / malformed signature line {line!r}")
+        _check_name(name)
+        blob = _b64decode(encoded, "signature")
+        if len(blob) < 5:
+            raise CheckpointError("malformed_note", "签名过短 / signature shorter than key id + 1 byte")
+        signatures.append(NoteSignature(name, blob[:4], blob[4:]))
+    return Note(text, tuple(signatures))
+
+
+def sign_note(body: str, name: str, private_key: PrivateKeyLike) -> str:
+    """Sign ``body`` (ending in a newline) with an Ed25519 key under ``name``; return the signed note."""
+    _check_name(name)
+    _check_text(body)
+    if not body.endswith("\n"):
+        raise CheckpointError("malformed_note", "笔记正文须以换行结尾 / note text must end with a newline")
+    key = _private(private_key)
+    signature = NoteSignature(name, note_key_id(name, key.public_key()), key.sign(body.encode()))
+    return Note(body, (signature,)).render()
+
+
+def cosign_note(note_text: str, name: str, private_key: PrivateKeyLike) -> str:
+    """Add one more signature (a rotation's new key, a witness) to a signed note."""
+    note = parse_note(note_text)
+    extra = parse_note(sign_note(note.text, name, private_key)).signatures
+    return Note(note.text, note.signatures + extra).render()
+
+
+def open_note(note_text: str | bytes, verifiers: Iterable[NoteVerifier | str]) -> Note:
+    """Verify a note against trusted keys; return it with only the signatures of known keys.
+
+    Unknown keys are ignored; a known key whose signature fails, or the same known key twice, rejects
+    the note; at least one known key must verify.
+    """
+    parsed = (NoteVerifier.parse(v) if isinstance(v, str) else v for v in verifiers)
+    known = {(v.name, v.key_id): v for v in parsed}
+    note = parse_note(note_text)
+    message = note.text.encode()
+    verified: list[NoteSignature] = []
+    for sig in note.signatures:
+        verifier = known.get((sig.name, sig.key_id))
+        if verifier is None:
+            continue
+        if any((done.name, done.key_id) == (sig.name, sig.key_id) for done in verified):
+            raise CheckpointError("malformed_note", f"同一密钥重复签名 / key {sig.name} signed twice")
+        try:
+            verifier.public_key.verify(sig.signature, message)
+        except InvalidSignature as exc:
+            raise CheckpointError(
+                "signature_invalid",
+                f"已知密钥的签名验证失败 / signature of known key {sig.name}+{sig.key_id.hex()} fails",
+                ReasonCode.SIGNATURE_INVALID,
+            ) from exc
+        verified.append(sig)
+    if not verified:
+        raise CheckpointError(
+            "no_known_signature",
+            "没有受信任密钥的有效签名 / no signature from a trusted key",
+            ReasonCode.KEY_UNKNOWN,
+        )
+    return Note(note.text, tuple(verified))
+
+
+# -- checkpoints --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The log's tree head: origin (log identity), tree size, RFC 6962 root hash; rarely, extension lines."""
+
+    origin: str
+    size: int
+    root_hash: bytes
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.origin or "\n" in self.origin:
+            raise CheckpointError(
+                "malformed_checkpoint", "来源须为非空单行 / origin must be one non-empty line"
+            )
+        if self.size < 0:
+            raise CheckpointError("malformed_checkpoint", f"树大小为负 / tree size {self.size} is negative")
+        if len(self.root_hash) != merkle.HASH_SIZE:
+            raise CheckpointError("malformed_checkpoint", "根哈希应为 32 字节 / root hash must be 32 bytes")
+        if any(not line or "\n" in line for line in self.extensions):
+            raise CheckpointError("malformed_checkpoint", "扩展行须非空 / extension lines must be non-empty")
+
+    def body(self) -> str:
+        """The note text: origin, decimal size, base64 root, extension lines, each ending in a newline."""
+        lines = [self.origin, str(self.size), base64.b64encode(self.root_hash).decode(), *self.extensions]
+        return "".join(line + "\n" for line in lines)
+
+    @classmethod
+    def from_body(cls, text: str) -> Checkpoint:
+        """Parse a checkpoint's note text (tlog-checkpoint: three or more non-empty lines)."""
+        lines = text.split("\n")
+        if len(lines) < 4 or lines[-1] != "" or any(not line for line in lines[:-1]):
+            raise CheckpointError(
+                "malformed_checkpoint", "检查点须为至少三行非空文本 / checkpoint needs 3+ non-empty lines"
+            )
+        origin, size_text, root_text, *extensions = lines[:-1]
+        leading_zero = size_text != "0" and size_text.startswith("0")
+        if not size_text.isascii() or not size_text.isdigit() or leading_zero:
+            raise CheckpointError(
+                "malformed_checkpoint", f"树大小须为无前导零的十进制数 / bad tree size line {size_text!r}"
+            )
+        return cls(origin, int(size_text), _b64decode(root_text, "root hash"), tuple(extensions))
+
+
+def sign_checkpoint(checkpoint: Checkpoint, name: str, private_key: PrivateKeyLike) -> str:
+    """The signed note of a checkpoint."""
+    return sign_note(checkpoint.body(), name, private_key)
+
+
+def verify_checkpoint(
+    note_text: str | bytes, origin: str, verifier_keys: Iterable[NoteVerifier | str]
+) -> Checkpoint:
+    """Verify a signed checkpoint of the log ``origin`` with the trusted keys; return its contents."""
+    # (1) signatures first: the text means nothing until a trusted key vouches for it
+    note = open_note(note_text, verifier_keys)
+    # (2) only now parse the body, and (3) it must be the log we asked about
+    checkpoint = Checkpoint.from_body(note.text)
+    if checkpoint.origin != origin:
+        raise CheckpointError(
+            "origin_mismatch", f"检查点来源不符 / checkpoint origin {checkpoint.origin!r} is not {origin!r}"
+        )
+    return checkpoint
+
+
+def check_consistent(previous: Checkpoint | None, new: Checkpoint, proof: Sequence[bytes]) -> None:
+    """Raise unless ``new`` extends ``previous``: same log, not smaller, consistency proof verifies."""
+    if new.size == 0 and new.root_hash != merkle.EMPTY_ROOT:
+        raise CheckpointError("malformed_checkpoint", "空树的根哈希错误 / wrong root hash for the empty tree")
+    if previous is None:
+        return
+    if previous.origin != new.origin:
+        raise CheckpointError("origin_mismatch", f"来源不同 / origin {new.origin!r} != {previous.origin!r}")
+    if previous.size == 0 and new.size > 0:  # every tree extends the empty one; there is nothing to prove
+        if proof:
+            raise merkle.ProofError("non_empty_proof", "自空树起证明应为空 / proof from size 0 must be empty")
+        return
+    merkle.verify_consistency(previous.size, new.size, proof, previous.root_hash, new.root_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointLog:
+    """The last checkpoint a log signed; it moves on only to a checkpoint proven consistent with it."""
+
+    origin: str
+    latest: Checkpoint | None = None
+
+    def advance(self, new: Checkpoint, proof: Sequence[bytes]) -> CheckpointLog:
+        """The state after ``new``, if ``proof`` shows ``new`` extends the latest checkpoint."""
+        if new.origin != self.origin:
+            raise CheckpointError("origin_mismatch", f"来源不同 / origin {new.origin!r} != {self.origin!r}")
+        check_consistent(self.latest, new, proof)
+        return CheckpointLog(self.origin, new)
+
+    def sign_next(
+        self, new: Checkpoint, proof: Sequence[bytes], name: str, private_key: PrivateKeyLike
+    ) -> tuple[CheckpointLog, str]:
+        """Check ``new`` against the latest checkpoint, then sign it: the next state and the signed note."""
+        state = self.advance(new, proof)
+        return state, sign_checkpoint(new, name, private_key)

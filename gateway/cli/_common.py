@@ -1,0 +1,89 @@
+"""Shared pieces of the CLI: reading and writing files with the right exit codes, bilingual failures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from gateway._time import parse_time
+from gateway.errors import JgxError
+from gateway.keys import PrivateKey, PublicKey, load_private_key, load_public_key
+
+EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
+
+
+def io_error(message_zh: str, message_en: str) -> NoReturn:
+    """Print a usage / I-O failure in both languages and exit 2."""
+    click.echo(f"错误: {message_zh}\nerror: {message_en}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def verdict_error(error: JgxError) -> NoReturn:
+    """Print a refusal (reason code with both languages) and exit 1."""
+    click.echo(error.diagnostics(), err=True)
+    sys.exit(EXIT_VERDICT)
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The file's bytes, or exit 2 with a clear message."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        io_error(f"无法读取文件 {path}: {exc.strerror}", f"cannot read {path}: {exc.strerror}")
+
+
+def write_bytes(path: str | Path, data: bytes, *, private: bool = False) -> None:
+    """Write the file (mode 0600 when `private`), or exit 2 with a clear message."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if private:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        else:
+            target.write_bytes(data)
+    except OSError as exc:
+        io_error(f"无法写入文件 {path}: {exc.strerror}", f"cannot write {path}: {exc.strerror}")
+
+
+def private_key_from(path: str | Path) -> PrivateKey:
+    """Load a PKCS#8 PEM private key file, or exit 2."""
+    try:
+        return load_private_key(read_bytes(path))
+    except JgxError as exc:
+        io_error(f"{path} 不是可用的私钥: {exc.detail}", f"{path} is not a usable private key: {exc.detail}")
+
+
+def public_key_from(path: str | Path) -> PublicKey:
+    """Load an SPKI PEM/DER public key file (or the public half of a private key file), or exit 2."""
+    data = read_bytes(path)
+    try:
+        if b"PRIVATE KEY" in data:
+            return load_private_key(data).public_key
+        return load_public_key(data)
+    except JgxError as exc:
+        io_error(f"{path} 不是可用的公钥: {exc.detail}", f"{path} is not a usable public key: {exc.detail}")
+
+
+def when(value: str | None) -> datetime:
+    """`--at` as an aware UTC time (RFC 3339 with Z), or now."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        return parse_time(value)
+    except JgxError:
+        io_error(
+            f"时间格式应为 2026-11-28T09:00:00Z: {value}",
+            f"time must look like 2026-11-28T09:00:00Z: {value}",
+        )
+
+
+AT_OPTION = click.option(
+    "--at", "at", metavar="TIME", help="Judge as of this UTC time (e.g. 2026-11-28T09:00:00Z); default: now."
+)

@@ -1,0 +1,58 @@
+"""``jgx keys``: create signing keys and print key ids."""
+
+from __future__ import annotations
+
+import click
+
+from gateway.cli._common import public_key_from, write_bytes
+from gateway.keys import Algorithm, generate_key
+
+_ALGORITHMS = {"ed25519": Algorithm.ED25519, "p256": Algorithm.ECDSA_P256_SHA256}
+
+
+@click.group()
+def keys() -> None:
+    """Signing keys (密钥): generate key pairs, print key ids."""
+
+
+@keys.command()
+@click.option(
+    "--algorithm",
+    type=click.Choice(sorted(_ALGORITHMS)),
+    default="ed25519",
+    show_default=True,
+    help="ed25519, or p256 for ECDSA P-256/SHA-256.",
+)
+@click.option(
+    "--out",
+    required=True,
+    metavar="PREFIX",
+    help="Writes PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM).",
+)
+def generate(algorithm: str, out: str) -> None:
+    """Generate a key pair and print its key id.
+
+    \b
+    Example:
+      jgx keys generate --out keys/sc.amr
+      jgx keys generate --algorithm p256 --out keys/sc.sjs
+    The key id (SHA-256 of the DER SubjectPublicKeyInfo, hex) is what a trust configuration
+    and every signature name the key by.
+    """
+    key = generate_key(_ALGORITHMS[algorithm])
+    write_bytes(f"{out}.key", key.to_pem(), private=True)
+    write_bytes(f"{out}.pub", key.public_key.to_pem())
+    click.echo(f"{key.key_id}  {key.algorithm.value}  {out}.key {out}.pub")
+
+
+@keys.command("id")
+@click.argument("key_file", type=click.Path())
+def key_id_command(key_file: str) -> None:
+    """Print the key id and algorithm of a public (or private) key file.
+
+    \b
+    Example:
+      jgx keys id keys/sc.amr.pub
+    """
+    key = public_key_from(key_file)
+    click.echo(f"{key.key_id}  {key.algorithm.value}")

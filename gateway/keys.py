@@ -1,0 +1,242 @@
+"""Signing keys behind one interface: Ed25519 and ECDSA P-256/SHA-256 now, SM2-with-SM3 later.
+
+A key id is the lowercase hex SHA-256 of the public key's DER SubjectPublicKeyInfo (RFC 6962 §3.2 uses
+the same derivation for log ids). It is only a lookup hint: whoever verifies takes the algorithm from
+the trust configuration's key record, never from a message, so an attacker cannot choose it.
+
+To add an algorithm (国密 SM2-with-SM3), subclass `PublicKey` and `PrivateKey`, implement `_verify`,
+`_sign` and the loaders, and register the pair in `_LOADERS`; no caller changes.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from gateway.errors import ReasonCode, VerificationError
+
+__all__ = [
+    "Algorithm",
+    "PrivateKey",
+    "PublicKey",
+    "generate_key",
+    "key_id",
+    "load_private_key",
+    "load_public_key",
+]
+
+
+class Algorithm(enum.StrEnum):
+    """Signature algorithms a trust configuration can name for a key."""
+
+    ED25519 = "ed25519"
+    ECDSA_P256_SHA256 = "ecdsa-p256-sha256"
+    SM2_SM3 = "sm2-sm3"  # 国密; reserved: no implementation registered yet (see module docstring)
+
+
+def key_id(spki_der: bytes) -> str:
+    """The key id: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo."""
+    return hashlib.sha256(spki_der).hexdigest()
+
+
+class PublicKey(ABC):
+    """A verification key of one algorithm."""
+
+    algorithm: ClassVar[Algorithm]
+
+    def __init__(self, spki_der: bytes) -> None:
+        self.spki_der = spki_der
+        self.key_id = key_id(spki_der)
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        """True when `signature` is this key's valid signature over `data`; never raises for bad input."""
+        try:
+            return self._verify(signature, data)
+        except (InvalidSignature, ValueError):
+            return False
+
+    @abstractmethod
+    def fits(self, signature: bytes) -> bool:
+        """True when `signature` has the shape of this algorithm's signatures (used to name a mismatch)."""
+
+    @abstractmethod
+    def _verify(self, signature: bytes, data: bytes) -> bool: ...
+
+    def to_pem(self) -> bytes:
+        """The public key as SPKI PEM."""
+        der = self.spki_der
+        return serialization.load_der_public_key(der).public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.algorithm.value} {self.key_id[:16]}…>"
+
+
+class PrivateKey(ABC):
+    """A signing key of one algorithm; `public_key` is its verification key."""
+
+    algorithm: ClassVar[Algorithm]
+    public_key: PublicKey
+
+    @property
+    def key_id(self) -> str:
+        """The key id of the public half."""
+        return self.public_key.key_id
+
+    @abstractmethod
+    def sign(self, data: bytes) -> bytes:
+        """Sign `data` (the PAE bytes) and return the raw signature."""
+
+    @abstractmethod
+    def to_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.algorithm.value} {self.key_id[:16]}…>"
+
+
+def _spki(key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _pkcs8(key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+class Ed25519PublicKey(PublicKey):
+    """Ed25519 (RFC 8032) verification key."""
+
+    algorithm = Algorithm.ED25519
+
+    def __init__(self, key: ed25519.Ed25519PublicKey) -> None:
+        super().__init__(_spki(key))
+        self._key = key
+
+    def fits(self, signature: bytes) -> bool:
+        """Ed25519 signatures are exactly 64 bytes."""
+        return len(signature) == 64
+
+    def _verify(self, signature: bytes, data: bytes) -> bool:
+        self._key.verify(signature, data)
+        return True
+
+
+class Ed25519PrivateKey(PrivateKey):
+    """Ed25519 signing key."""
+
+    algorithm = Algorithm.ED25519
+
+    def __init__(self, key: ed25519.Ed25519PrivateKey) -> None:
+        self._key = key
+        self.public_key = Ed25519PublicKey(key.public_key())
+
+    def sign(self, data: bytes) -> bytes:
+        """Sign with Ed25519."""
+        return self._key.sign(data)
+
+    def to_pem(self) -> bytes:
+        """PKCS#8 PEM."""
+        return _pkcs8(self._key)
+
+
+class P256PublicKey(PublicKey):
+    """ECDSA on NIST P-256 with SHA-256; signatures are DER-encoded (r, s)."""
+
+    algorithm = Algorithm.ECDSA_P256_SHA256
+
+    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
+        if not isinstance(key.curve, ec.SECP256R1):
+            raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"curve {key.curve.name} is not P-256")
+        super().__init__(_spki(key))
+        self._key = key
+
+    def fits(self, signature: bytes) -> bool:
+        """A DER SEQUENCE of two INTEGERs."""
+        try:
+            decode_dss_signature(signature)
+        except ValueError:
+            return False
+        return True
+
+    def _verify(self, signature: bytes, data: bytes) -> bool:
+        self._key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        return True
+
+
+class P256PrivateKey(PrivateKey):
+    """ECDSA P-256/SHA-256 signing key."""
+
+    algorithm = Algorithm.ECDSA_P256_SHA256
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
+        self._key = key
+        self.public_key = P256PublicKey(key.public_key())
+
+    def sign(self, data: bytes) -> bytes:
+        """Sign with ECDSA P-256/SHA-256 (DER signature), nonces per RFC 6979 (no RNG at signing time)."""
+        return self._key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+
+    def to_pem(self) -> bytes:
+        """PKCS#8 PEM."""
+        return _pkcs8(self._key)
+
+
+def generate_key(algorithm: Algorithm | str = Algorithm.ED25519) -> PrivateKey:
+    """A fresh key pair of `algorithm`."""
+    algorithm = Algorithm(algorithm)
+    if algorithm is Algorithm.ED25519:
+        return Ed25519PrivateKey(ed25519.Ed25519PrivateKey.generate())
+    if algorithm is Algorithm.ECDSA_P256_SHA256:
+        return P256PrivateKey(ec.generate_private_key(ec.SECP256R1()))
+    raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"no implementation for {algorithm.value} here")
+
+
+def _wrap_private(key: object) -> PrivateKey:
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return Ed25519PrivateKey(key)
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return P256PrivateKey(key)
+    raise VerificationError(
+        ReasonCode.ALGORITHM_MISMATCH, f"unsupported private key type {type(key).__name__}"
+    )
+
+
+def _wrap_public(key: object) -> PublicKey:
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return Ed25519PublicKey(key)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return P256PublicKey(key)
+    raise VerificationError(
+        ReasonCode.ALGORITHM_MISMATCH, f"unsupported public key type {type(key).__name__}"
+    )
+
+
+def load_private_key(pem: bytes) -> PrivateKey:
+    """Load a PKCS#8 PEM private key (unencrypted)."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise VerificationError(ReasonCode.MALFORMED, f"not a PKCS#8 PEM private key: {exc}") from None
+    return _wrap_private(key)
+
+
+def load_public_key(data: bytes) -> PublicKey:
+    """Load a public key from SPKI PEM or DER."""
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            key = serialization.load_pem_public_key(data)
+        else:
+            key = serialization.load_der_public_key(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise VerificationError(ReasonCode.MALFORMED, f"not an SPKI public key: {exc}") from None
+    return _wrap_public(key)

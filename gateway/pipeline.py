@@ -1,0 +1,144 @@
+"""The verdict on one received envelope: DESIGN §2 steps 1–8 as one pure function.
+
+    1 transport identity    2 size limit, parse Envelope    3 key by key_id from the trust configuration
+    4 signature over PAE    5 parse Message (only now)      6 expiry, audience, replay
+    7 ACL                   8 validate the payload against standard@version
+
+`judge` never raises for bad input: every refusal becomes a `Verdict` with reason codes, so the I/O
+shell can log it and answer with a signed receipt (steps 9–12 live in the shell). The validator is
+injected, which keeps this module free of the standards catalogue and easy to test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TypeAlias
+
+from gateway.envelope import envelope_digest, open_message, parse_envelope
+from gateway.errors import ReasonCode, TransportError, VerificationError
+from gateway.freshness import SeenIds, check_fresh, check_replay
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.receipts import FindingLike
+from gateway.trust import TrustConfig
+
+__all__ = ["Validate", "Verdict", "audience", "judge", "relays_for"]
+
+#: validate(payload, standard, version, on) -> findings; raises VerificationError with
+#: STANDARD_UNKNOWN or VERSION_NOT_IN_FORCE. `gateway.validation.standards_validator` is the real one.
+Validate: TypeAlias = Callable[[bytes, str, str, date], Sequence[FindingLike]]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a node decided about one envelope, and what it learned on the way."""
+
+    outcome: exchange_pb2.Outcome.ValueType
+    envelope_sha256: bytes
+    reasons: tuple[ReasonCode, ...] = ()
+    findings: tuple[FindingLike, ...] = ()
+    envelope: exchange_pb2.Envelope | None = None
+    message: exchange_pb2.Message | None = None
+    signer_key_id: str = ""
+    step: int = 8
+    detail: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        """True when every step passed."""
+        return self.outcome == exchange_pb2.OUTCOME_ACCEPTED
+
+
+def relays_for(trust: TrustConfig, sender: str) -> frozenset[str]:
+    """Transport identities allowed to carry `sender`'s envelopes: the sender and its own gateway."""
+    node = trust.nodes.get(sender)
+    return frozenset({sender, node.gateway}) if node is not None and node.gateway else frozenset({sender})
+
+
+def audience(trust: TrustConfig, local_node: str, sender: str) -> frozenset[str]:
+    """Recipients `local_node` accepts from `sender`.
+
+    A gateway accepts envelopes for itself and for the nodes it receives on behalf of; as the
+    sender's own gateway it also relays to any node of the trust configuration (as an X-Road
+    security server relays its members' messages). The envelope travels unchanged, end to end.
+    """
+    sender_node = trust.nodes.get(sender)
+    if sender_node is not None and sender_node.gateway == local_node:
+        return frozenset(trust.nodes)
+    return trust.audience_of(local_node)
+
+
+def _error_reason(findings: Sequence[FindingLike]) -> ReasonCode | None:
+    errors = [f for f in findings if f.severity == "error"]
+    if not errors:
+        return None
+    if any(".S" in f.rule_id or f.rule_id.endswith("SCHEMA") for f in errors):
+        return ReasonCode.SCHEMA_INVALID
+    return ReasonCode.RULE_VIOLATION
+
+
+def judge(
+    data: bytes,
+    *,
+    trust: TrustConfig,
+    local_node: str,
+    now: datetime,
+    seen: SeenIds,
+    transport_node: str | None = None,
+    max_size: int | None = None,
+    validate: Validate | None = None,
+) -> Verdict:
+    """Judge the envelope bytes `data` as received by `local_node` at `now` (DESIGN §2 steps 1–8).
+
+    `transport_node` is the node id of the authenticated TLS client (None on an insecure dev server).
+    """
+    digest = envelope_digest(data)
+    rejected = exchange_pb2.OUTCOME_REJECTED
+    # (1) The transport identity must be a node of the trust configuration.
+    if transport_node is not None and transport_node not in trust.nodes:
+        return Verdict(rejected, digest, (ReasonCode.IDENTITY_MISMATCH,), step=1, detail=transport_node)
+    # (2) Size limit, then parse the Envelope frame (not yet its body).
+    try:
+        envelope = parse_envelope(data, max_size=max_size or trust.max_envelope_bytes)
+    except VerificationError as exc:
+        return Verdict(rejected, digest, (exc.reason,), step=2, detail=exc.detail)
+    # (3)(4)(5) Key by key id, signature over PAE with the registered algorithm, then parse Message.
+    try:
+        opened = open_message(envelope, trust, now=now)
+    except VerificationError as exc:
+        return Verdict(rejected, digest, (exc.reason,), envelope=envelope, step=4, detail=exc.detail)
+    message = opened.message
+
+    def refuse(reason: ReasonCode, step: int, detail: str = "") -> Verdict:
+        return Verdict(rejected, digest, (reason,), (), envelope, message, opened.key_id, step, detail)
+
+    if transport_node is not None and transport_node not in relays_for(trust, message.sender):
+        error = TransportError(
+            ReasonCode.IDENTITY_MISMATCH, f"TLS client {transport_node}, sender {message.sender}"
+        )
+        return refuse(error.reason, 1, error.detail)
+    # (6) Expiry, audience, replay.
+    try:
+        check_fresh(
+            message, now=now, audience=audience(trust, local_node, message.sender), skew=trust.clock_skew
+        )
+        check_replay(message, seen, now=now)
+    except VerificationError as exc:
+        return refuse(exc.reason, 6, exc.detail)
+    # (7) ACL, deny by default.
+    if not trust.allows(message.sender, message.standard, message.recipient):
+        return refuse(ReasonCode.ACL_DENIED, 7, f"{message.sender} -> {message.recipient} {message.standard}")
+    # (8) The payload against standard@version, as in force on the day it was issued.
+    findings: tuple[FindingLike, ...] = ()
+    if validate is not None:
+        issued_on = message.issued_at.ToDatetime().date()
+        try:
+            findings = tuple(validate(message.payload, message.standard, message.standard_version, issued_on))
+        except VerificationError as exc:
+            return refuse(exc.reason, 8, exc.detail)
+        reason = _error_reason(findings)
+        if reason is not None:
+            return Verdict(rejected, digest, (reason,), findings, envelope, message, opened.key_id, 8)
+    return Verdict(exchange_pb2.OUTCOME_ACCEPTED, digest, (), findings, envelope, message, opened.key_id, 8)
