@@ -2,6 +2,16 @@
 
 Every ``*_problems`` function is pure and returns a list of :class:`IdProblem` (empty when the value is
 valid); ``is_valid_*`` are conveniences that ignore warnings; ``*_check_char`` compute check characters.
+
+Problem codes (E = error, W = warning):
+
+- USCC (GB 32100): USCC_LENGTH, USCC_CHARSET, USCC_REGISTRATION_DEPARTMENT, USCC_INSTITUTION_TYPE,
+  USCC_REGION_FORMAT, USCC_CHECK (E); USCC_REGION_UNKNOWN, USCC_ORG_CODE_CHECK (W).
+- Organisation code (GB 11714): ORG_CODE_LENGTH, ORG_CODE_CHARSET, ORG_CODE_CHECK (E); ORG_CODE_RESERVED (W).
+- Citizen ID (GB 11643): ID_LENGTH, ID_CHARSET, ID_BIRTH_DATE, ID_BIRTH_FUTURE, ID_CHECK (E);
+  ID_LEGACY_15, ID_LOWERCASE_X, ID_REGION_UNKNOWN, ID_REGION_RETIRED, ID_REGION_NOT_YET (W).
+- Phone: PHONE_FORMAT (E); PHONE_NO_AREA_CODE (W). Dates: DATE_FORMAT, DATE_INVALID, DATETIME_FORMAT,
+  DATETIME_INVALID (E).
 """
 
 from standards.identifiers.citizen_id import (

@@ -9,6 +9,7 @@ recognised, flagged as ``ID_LEGACY_15`` and convertible with :func:`citizen_id_t
 from __future__ import annotations
 
 from datetime import date
+from operator import mul
 from typing import Final
 
 from standards import codelists
@@ -24,11 +25,12 @@ __all__ = [
 _WEIGHTS: Final[tuple[int, ...]] = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK: Final = "10X98765432"
 _DIGITS: Final[frozenset[str]] = frozenset("0123456789")
+_DIGIT_VALUES: Final[dict[str, int]] = {c: int(c) for c in "0123456789"}
 _EARLIEST_BIRTH: Final = date(1850, 1, 1)
 
 
 def _check_char(first17: str) -> str:
-    return _CHECK[sum((ord(c) - 48) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    return _CHECK[sum(map(mul, map(_DIGIT_VALUES.__getitem__, first17), _WEIGHTS)) % 11]
 
 
 def citizen_id_check_char(first17: str) -> str:
@@ -82,6 +84,18 @@ def _birth_and_region_problems(region: str, birth: str, on: date | None) -> list
                 f"the address code {region} of the citizen ID number is not in the GB/T 2260 table",
             )
         )
+    elif (
+        on is not None
+        and codelists.region_status(region, on) is codelists.RegionStatus.NOT_IN_FORCE
+        and not codelists.region_retired_before(region, on)
+    ):
+        problems.append(
+            warning(
+                "ID_REGION_NOT_YET",
+                f"身份证号地址码 {region} 在 {on.isoformat()} 尚未设立",
+                f"the address code {region} did not yet exist on {on.isoformat()}",
+            )
+        )
     elif born is not None and codelists.region_retired_before(region, born):
         problems.append(
             warning(
@@ -94,7 +108,7 @@ def _birth_and_region_problems(region: str, birth: str, on: date | None) -> list
 
 
 def citizen_id_problems(value: str, *, on: date | None = None) -> list[IdProblem]:
-    """The problems of a citizen ID number; ``on`` (the record's date) bounds the birth date."""
+    """The problems of a citizen ID number; ``on`` (the record's date) bounds the birth date and region."""
     if len(value) == 15:
         if not _DIGITS.issuperset(value):
             return [_charset_problem()]

@@ -9,6 +9,7 @@ exchange between systems.
 from __future__ import annotations
 
 import string
+from operator import mul
 from typing import Final
 
 from standards.identifiers.problem import IdProblem, InvalidIdentifier, error, warning
@@ -18,16 +19,17 @@ __all__ = ["is_valid_org_code", "org_code_check_char", "org_code_problems"]
 _VALUES: Final[dict[str, int]] = {c: i for i, c in enumerate(string.digits + string.ascii_uppercase)}
 _WEIGHTS: Final[tuple[int, ...]] = (3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS: Final[frozenset[str]] = frozenset(string.digits + "X")
+_BODY_CHARS: Final[frozenset[str]] = frozenset(_VALUES)
 
 
 def _check_char(body: str) -> str:
-    value = 11 - sum(_VALUES[c] * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11
+    value = 11 - sum(map(mul, map(_VALUES.__getitem__, body), _WEIGHTS)) % 11
     return "X" if value == 10 else "0" if value == 11 else str(value)
 
 
 def org_code_check_char(body: str) -> str:
     """The GB 11714 check character of an 8-character organisation-code body (``M000100Y`` → ``4``)."""
-    if len(body) != 8 or any(c not in _VALUES for c in body):
+    if len(body) != 8 or not _BODY_CHARS.issuperset(body):
         raise InvalidIdentifier([_bad_body(body)])
     return _check_char(body)
 
@@ -52,7 +54,7 @@ def org_code_problems(code: str) -> list[IdProblem]:
             )
         ]
     body, check = compact[:8], compact[8]
-    if any(c not in _VALUES for c in body) or check not in _CHECK_CHARS:
+    if not _BODY_CHARS.issuperset(body) or check not in _CHECK_CHARS:
         return [
             error(
                 "ORG_CODE_CHARSET",

@@ -9,6 +9,7 @@ The alphabet has 31 symbols (digits and upper-case letters without I, O, S, V, Z
 
 from __future__ import annotations
 
+from operator import mul
 from typing import Final
 
 from standards import codelists
@@ -23,10 +24,11 @@ _WEIGHTS: Final[tuple[int, ...]] = tuple(pow(3, i, 31) for i in range(17))
 _DEPARTMENTS: Final = codelists.code_list("uscc_registration_department")
 _INSTITUTION_TYPES: Final = codelists.code_list("uscc_institution_type")
 _DIGITS: Final[frozenset[str]] = frozenset("0123456789")
+_ALPHABET_SET: Final[frozenset[str]] = frozenset(ALPHABET)
 
 
 def _check_char(first17: str) -> str:
-    total = sum(_VALUES[c] * w for c, w in zip(first17, _WEIGHTS, strict=True))
+    total = sum(map(mul, map(_VALUES.__getitem__, first17), _WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -53,8 +55,8 @@ def _shape_problem(code: str) -> IdProblem | None:
             f"统一社会信用代码应为 18 位，实为 {len(code)} 位",
             f"a unified social credit code has 18 characters, got {len(code)}",
         )
-    bad = sorted({c for c in code if c not in _VALUES})
-    if bad:
+    if not _ALPHABET_SET.issuperset(code):
+        bad = sorted({c for c in code if c not in _VALUES})
         shown = "、".join(bad)
         return error(
             "USCC_CHARSET",
