@@ -1,0 +1,322 @@
+"""The I/O shell of a gateway node: steps 9–12 of DESIGN §2 around the pure pipeline.
+
+    receive bytes ─► (dup?) ─► pipeline.judge, steps 1–8 ─► 9 log leaf (durable)
+                                                          ─► 10 outbox rows, same transaction
+                                                          ─► 11 signed receipt, same transaction
+                                                          ─► 12 left to the delivery worker (outbox)
+
+Every envelope that passes step 2 gets a leaf and a signed receipt, accepted or rejected; refusals at
+steps 1–2 (no envelope to receipt) are answered with a status and logged as events. A duplicate (the
+exact bytes of an earlier envelope whose message id was consumed) gets its own ``duplicate`` leaf and
+is answered with the original receipt; the same id with other bytes is REPLAYED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypedDict
+
+import structlog
+
+from gateway.envelope import envelope_digest
+from gateway.errors import ReasonCode
+from gateway.freshness import remember_until
+from gateway.keys import PrivateKey
+from gateway.logbook import LogSigner, build_leaf
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.pipeline import Validate, Verdict, judge
+from gateway.receipts import issue_receipt
+from gateway.sequencer import Checkpointer, Sequencer
+from gateway.storage import Appended, Entry, MessageRecord, Seen, StorageError, Store
+from gateway.trust import TrustConfig
+
+__all__ = ["Handled", "Hub", "SeenCache"]
+
+_log = structlog.get_logger("jgx.hub")
+_OUTCOME_NAMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """The hub's answer to one envelope: a signed receipt, or a refusal before one could be issued."""
+
+    receipt: bytes | None
+    outcome: exchange_pb2.Outcome.ValueType
+    reasons: tuple[str, ...] = ()
+    log_index: int | None = None
+    detail: str = ""
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Original:
+    log_index: int
+    receipt: bytes
+    header: exchange_pb2.Message  # the original's header fields (no payload)
+
+
+class SeenCache:
+    """The replay window in memory (`gateway.freshness.SeenIds`); the durable copy is the seen table."""
+
+    def __init__(self) -> None:
+        """An empty window; `load` fills it from the store at start."""
+        self._until: dict[tuple[str, str], datetime] = {}
+
+    def seen(self, sender: str, message_id: str, *, now: datetime) -> bool:
+        """True when (sender, message_id) was consumed and is still within its window at ``now``."""
+        until = self._until.get((sender, message_id))
+        return until is not None and now <= until
+
+    def add(self, seen: Seen) -> None:
+        """Consume an id (before its leaf is written, so concurrent copies see it)."""
+        self._until[(seen.sender, seen.message_id)] = seen.until
+
+    def discard(self, sender: str, message_id: str) -> None:
+        """Give an id back when its leaf could not be written."""
+        self._until.pop((sender, message_id), None)
+
+    def load(self, rows: list[Seen]) -> None:
+        """Fill the window from stored rows."""
+        for row in rows:
+            self.add(row)
+
+
+class Hub:
+    """One gateway node's exchange: judge, log, receipt, outbox, checkpoints."""
+
+    def __init__(
+        self,
+        *,
+        node_id: str,
+        key: PrivateKey,
+        trust: TrustConfig,
+        store: Store,
+        validate: Validate | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        max_size: int | None = None,
+        checkpoint_every: int = 1000,
+        checkpoint_interval: float = 5.0,
+    ) -> None:
+        """A hub for ``node_id`` signing receipts with ``key``; call `start` before `submit`."""
+        self.node_id = node_id
+        self.key = key
+        self.trust = trust
+        self.store = store
+        self.validate = validate
+        self.clock = clock
+        self.max_size = max_size
+        self.signer = LogSigner.for_key(node_id, key)
+        self.seen = SeenCache()
+        self.checkpointer = Checkpointer(
+            store, self.signer, clock=clock, every=checkpoint_every, interval=checkpoint_interval
+        )
+        self._sequencer = Sequencer(store, on_commit=self.checkpointer.committed, on_failure=self._forget)
+        self._inflight: dict[bytes, tuple[exchange_pb2.Message, asyncio.Future[Appended]]] = {}
+
+    async def start(self) -> None:
+        """Load the replay window, start the sequencer and the checkpointer."""
+        self.seen.load(await self.store.seen_since(self.clock()))
+        self._sequencer.start()
+        await self.checkpointer.start()
+
+    async def close(self) -> None:
+        """Drain: write every queued entry, sign a last checkpoint. The store stays open."""
+        await self._sequencer.close()
+        await self.checkpointer.close()
+
+    # -- steps 1–11 ------------------------------------------------------------------------------
+    async def submit(self, data: bytes, *, transport_node: str | None = None) -> Handled:
+        """Judge, log and receipt one envelope received as ``data`` (exact bytes)."""
+        started = time.perf_counter()
+        now = self.clock()
+        digest = envelope_digest(data)
+        original = await self._original(digest)
+        if original is not None:
+            return await self._duplicate(original, digest, now, started)
+        # (1)–(8) the pure pipeline.
+        verdict = judge(
+            data,
+            trust=self.trust,
+            local_node=self.node_id,
+            now=now,
+            seen=self.seen,
+            transport_node=transport_node,
+            max_size=self.max_size,
+            validate=self.validate,
+        )
+        if verdict.envelope is None:  # refused at step 1 or 2: there is nothing to receipt
+            handled = Handled(
+                None, verdict.outcome, tuple(r.value for r in verdict.reasons), detail=verdict.detail
+            )
+            self._event(handled, verdict.message, started, step=verdict.step)
+            return handled
+        if verdict.reasons == (ReasonCode.REPLAYED,):
+            original = await self._original(digest)  # a copy that raced its original through step 6
+            if original is not None:
+                return await self._duplicate(original, digest, now, started)
+        return await self._record(verdict, digest, now, started)
+
+    async def _record(self, verdict: Verdict, digest: bytes, now: datetime, started: float) -> Handled:
+        message, envelope = verdict.message, verdict.envelope
+        reasons = tuple(r.value for r in verdict.reasons)
+        seen = None
+        if message is not None and ReasonCode.REPLAYED not in verdict.reasons:
+            # The id is consumed by any verified message, accepted or not: a resend needs a new id.
+            seen = Seen(
+                message.sender, message.message_id, remember_until(message, skew=self.trust.clock_skew)
+            )
+            self.seen.add(seen)
+        deliver = verdict.accepted and message is not None and message.recipient != self.node_id
+
+        def receipt(log_index: int) -> bytes:
+            return issue_receipt(
+                issuer=self.node_id,
+                key=self.key,
+                envelope_sha256=digest,
+                message_id=message.message_id if message else "",
+                sender=message.sender if message else "",
+                recipient=message.recipient if message else "",
+                outcome=verdict.outcome,
+                reason_codes=reasons,
+                findings=verdict.findings,
+                log_index=log_index,
+                now=now,
+            ).SerializeToString()
+
+        entry = Entry(
+            leaf=build_leaf(
+                time=now,
+                kind="submission",
+                envelope_sha256=digest,
+                outcome=verdict.outcome,
+                reason_codes=reasons,
+                message=message,
+                payload_type=envelope.payload_type if envelope is not None else "",
+            ),
+            kind="submission",
+            time=now,
+            envelope_sha256=digest,
+            outcome=verdict.outcome,
+            reason_codes=reasons,
+            envelope=envelope.SerializeToString() if envelope is not None else None,
+            payload=message.payload if message is not None else None,
+            receipt=receipt,
+            outbox=(message.recipient,) if deliver and message is not None else (),
+            seen=seen,
+            **_header(message),
+        )
+        # (9)(10)(11) leaf, outbox rows and receipt in one transaction.
+        future = self._sequencer.append(entry)
+        if seen is not None and message is not None:
+            self._inflight[digest] = (message, future)
+            future.add_done_callback(lambda _: self._inflight.pop(digest, None))
+        try:
+            appended = await future
+        except StorageError as exc:
+            handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
+            self._event(handled, message, started, step=9)
+            return handled
+        handled = Handled(appended.receipt, verdict.outcome, reasons, appended.log_index, verdict.detail)
+        self._event(handled, message, started, step=verdict.step)
+        return handled
+
+    async def _original(self, digest: bytes) -> _Original | None:
+        inflight = self._inflight.get(digest)
+        if inflight is not None:
+            header, future = inflight
+            appended = await asyncio.shield(future)
+            return _Original(appended.log_index, appended.receipt or b"", header)
+        record = await self.store.find_original(digest)
+        if record is None or record.receipt is None:
+            return None
+        return _Original(record.log_index, record.receipt, _message_of(record))
+
+    async def _duplicate(self, original: _Original, digest: bytes, now: datetime, started: float) -> Handled:
+        outcome = exchange_pb2.OUTCOME_DUPLICATE
+        entry = Entry(
+            leaf=build_leaf(
+                time=now, kind="submission", envelope_sha256=digest, outcome=outcome, message=original.header
+            ),
+            kind="submission",
+            time=now,
+            envelope_sha256=digest,
+            outcome=outcome,
+            receipt=lambda _: original.receipt,
+            duplicate_of=original.log_index,
+            **_header(original.header),
+        )
+        try:
+            appended = await self._sequencer.append(entry)
+        except StorageError as exc:
+            handled = Handled(None, outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
+        else:
+            handled = Handled(original.receipt, outcome, (), appended.log_index, duplicate=True)
+        self._event(handled, original.header, started, step=0)
+        return handled
+
+    def _forget(self, entry: Entry) -> None:
+        if entry.seen is not None:
+            self.seen.discard(entry.seen.sender, entry.seen.message_id)
+
+    def _event(
+        self, handled: Handled, message: exchange_pb2.Message | None, started: float, *, step: int
+    ) -> None:
+        fields = _header(message)
+        _log.info(
+            "envelope",
+            message_id=fields["message_id"],
+            sender=fields["sender"],
+            recipient=fields["recipient"],
+            standard=fields["standard"],
+            outcome=_OUTCOME_NAMES.get(handled.outcome, str(handled.outcome)),
+            reasons=list(handled.reasons),
+            log_index=handled.log_index,
+            step=step,
+            duplicate=handled.duplicate,
+            detail=handled.detail[:200],
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+
+
+class _Header(TypedDict):
+    sender: str
+    recipient: str
+    message_id: str
+    standard: str
+    standard_version: str
+    correlation_id: str
+    action: str
+
+
+def _header(message: exchange_pb2.Message | None) -> _Header:
+    if message is None:
+        message = exchange_pb2.Message()
+    return {
+        "sender": message.sender,
+        "recipient": message.recipient,
+        "message_id": message.message_id,
+        "standard": message.standard,
+        "standard_version": message.standard_version,
+        "correlation_id": message.correlation_id,
+        "action": message.action,
+    }
+
+
+def _message_of(record: MessageRecord) -> exchange_pb2.Message:
+    return exchange_pb2.Message(
+        sender=record.sender,
+        recipient=record.recipient,
+        message_id=record.message_id,
+        standard=record.standard,
+        standard_version=record.standard_version,
+        correlation_id=record.correlation_id,
+        action=record.action,
+    )

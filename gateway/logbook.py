@@ -1,0 +1,117 @@
+"""What the exchange log records, and who signs its checkpoints (DESIGN §5). Pure: no I/O.
+
+A leaf is a serialized ``LogLeaf``: time, kind, sender, recipient, message id, standard, SHA-256 of the
+exact envelope bytes, outcome and reason codes. It is small and rebuildable by an auditor; payloads are
+stored beside the log. Checkpoints are C2SP signed notes by the node's Ed25519 log key, whose origin
+names the node's log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+from google.protobuf.message import DecodeError
+
+from gateway.checkpoint import Checkpoint, NoteVerifier, sign_checkpoint, verify_checkpoint
+from gateway.errors import ReasonCode, VerificationError
+from gateway.keys import PrivateKey, PublicKey
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+
+__all__ = ["LogSigner", "build_leaf", "log_origin", "log_verifier", "parse_leaf"]
+
+LEAF_VERSION = 1
+
+
+def log_origin(node_id: str) -> str:
+    """The checkpoint origin line of ``node_id``'s exchange log."""
+    return f"jgx.exchange-log/{node_id}"
+
+
+def build_leaf(
+    *,
+    time: datetime,
+    kind: str,
+    envelope_sha256: bytes,
+    outcome: exchange_pb2.Outcome.ValueType,
+    reason_codes: Sequence[str] = (),
+    message: exchange_pb2.Message | None = None,
+    payload_type: str = "",
+) -> bytes:
+    """The leaf bytes for one event; message fields are copied when the body was parsed."""
+    leaf = exchange_pb2.LogLeaf(
+        version=LEAF_VERSION,
+        kind=kind,
+        payload_type=payload_type,
+        envelope_sha256=envelope_sha256,
+        outcome=outcome,
+        reason_codes=list(reason_codes),
+    )
+    leaf.time.FromDatetime(time)
+    if message is not None:
+        leaf.sender = message.sender
+        leaf.recipient = message.recipient
+        leaf.message_id = message.message_id
+        leaf.standard = message.standard
+        leaf.standard_version = message.standard_version
+        leaf.correlation_id = message.correlation_id
+    return leaf.SerializeToString(deterministic=True)
+
+
+def parse_leaf(data: bytes) -> exchange_pb2.LogLeaf:
+    """A stored leaf back as a ``LogLeaf``; MALFORMED when the bytes are not one."""
+    leaf = exchange_pb2.LogLeaf()
+    try:
+        leaf.ParseFromString(data)
+    except (DecodeError, ValueError, RecursionError) as exc:
+        raise VerificationError(ReasonCode.MALFORMED, f"not a LogLeaf: {exc}") from None
+    return leaf
+
+
+def _ed25519(key: PrivateKey) -> ed25519.Ed25519PrivateKey:
+    raw = load_pem_private_key(key.to_pem(), password=None)
+    if not isinstance(raw, ed25519.Ed25519PrivateKey):
+        raise VerificationError(
+            ReasonCode.ALGORITHM_MISMATCH, "检查点须用 Ed25519 密钥签名 / checkpoints are signed with Ed25519"
+        )
+    return raw
+
+
+def log_verifier(node_id: str, public_key: PublicKey) -> NoteVerifier:
+    """The signed-note verifier of ``node_id``'s log for its Ed25519 public key (from the trust config)."""
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    raw = load_der_public_key(public_key.spki_der)
+    if not isinstance(raw, ed25519.Ed25519PublicKey):
+        raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, "the log key is not Ed25519")
+    return NoteVerifier.from_public_key(log_origin(node_id), raw.public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+@dataclass(frozen=True)
+class LogSigner:
+    """Signs checkpoints of one node's log with its Ed25519 key."""
+
+    node_id: str
+    key: ed25519.Ed25519PrivateKey
+
+    @classmethod
+    def for_key(cls, node_id: str, key: PrivateKey) -> LogSigner:
+        """A signer from the node's signing key (ALGORITHM_MISMATCH unless it is Ed25519)."""
+        return cls(node_id, _ed25519(key))
+
+    @property
+    def origin(self) -> str:
+        """The origin line of the checkpoints this signer signs."""
+        return log_origin(self.node_id)
+
+    def sign(self, size: int, root_hash: bytes) -> str:
+        """The signed note of the checkpoint (origin, size, root_hash)."""
+        return sign_checkpoint(Checkpoint(self.origin, size, root_hash), self.origin, self.key)
+
+    def verify(self, note: str) -> Checkpoint:
+        """Verify a note this signer signed; return the checkpoint it carries."""
+        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return verify_checkpoint(note, self.origin, [NoteVerifier.from_public_key(self.origin, public)])

@@ -1,0 +1,249 @@
+"""The Exchange service over grpc.aio (DESIGN §3), with the standard health and reflection services.
+
+Submit and SubmitStream take the envelope as raw bytes (no deserializer), so the digest a receipt binds
+is over exactly the bytes that arrived. Refusals before a receipt can be issued (steps 1–2: unknown
+transport identity, oversized or unparseable envelope; or the store being unavailable) are gRPC statuses
+carrying a ``google.rpc.ErrorInfo`` whose ``reason`` is the reason code, never a raw exception.
+
+SubmitStream keeps at most ``max_in_flight`` envelopes between reading and answering: when the client
+reads its receipts slowly, the service stops reading envelopes and gRPC flow control pushes back on
+the client, so a slow reader never makes the node buffer without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+import structlog
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from gateway.errors import CATALOGUE, JgxError, ReasonCode
+from gateway.hub import Handled, Hub
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.server_queries import LogQueries
+
+__all__ = ["SERVICE_NAME", "ExchangeService", "PeerNode", "Server", "abort_with_reason", "insecure_peer"]
+
+SERVICE_NAME = "jgx.exchange.v1.Exchange"
+_log = structlog.get_logger("jgx.server")
+
+PeerNode = Callable[[grpc.aio.ServicerContext[bytes, bytes]], str | None]
+
+
+def insecure_peer(_context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
+    """No transport identity (plaintext development server on loopback)."""
+    return None
+
+
+def error_status(reason: ReasonCode, detail: str = "", **metadata: str) -> grpc.Status:
+    """A gRPC status for ``reason`` with a google.rpc.ErrorInfo and a bilingual message."""
+    entry = CATALOGUE[reason]
+    info = error_details_pb2.ErrorInfo(
+        reason=reason.value,
+        domain="jgx.exchange.v1",
+        metadata={
+            "message_zh": entry.zh,
+            "message_en": entry.en,
+            **({"detail": detail} if detail else {}),
+            **metadata,
+        },
+    )
+    packed = any_pb2.Any()
+    packed.Pack(info)
+    status = status_pb2.Status(
+        code=grpc.StatusCode[entry.grpc_status].value[0],
+        message=f"{reason.value}: {entry.en} / {entry.zh}" + (f" ({detail})" if detail else ""),
+        details=[packed],
+    )
+    return rpc_status.to_status(status)
+
+
+async def abort_with_reason(
+    context: grpc.aio.ServicerContext[bytes, bytes], reason: ReasonCode, detail: str = "", **metadata: str
+) -> None:
+    """End the call with the status of ``reason`` (raises, as ``context.abort`` does)."""
+    await context.abort_with_status(error_status(reason, detail, **metadata))  # type: ignore[attr-defined]
+
+
+def _response(receipt: bytes) -> bytes:
+    # SubmitResponse { Envelope receipt = 1; }: the receipt bytes are framed, never re-serialized.
+    return exchange_pb2.SubmitResponse(receipt=exchange_pb2.Envelope.FromString(receipt)).SerializeToString()
+
+
+def _refusal(handled: Handled) -> ReasonCode:
+    code = handled.reasons[0] if handled.reasons else ReasonCode.INTERNAL.value
+    return ReasonCode(code) if code in ReasonCode.__members__ else ReasonCode.INTERNAL
+
+
+class ExchangeService:
+    """The Exchange RPCs of one node, as generic handlers over raw bytes."""
+
+    def __init__(self, hub: Hub, *, peer_node: PeerNode = insecure_peer, max_in_flight: int = 64) -> None:
+        """Serve ``hub``; ``peer_node`` reads the client's node id from the TLS auth context."""
+        self.hub = hub
+        self.peer_node = peer_node
+        self.max_in_flight = max_in_flight
+        self.queries = LogQueries(hub)
+
+    async def submit(self, request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+        """Submit: one envelope in, its signed receipt out."""
+        handled = await self.hub.submit(request, transport_node=self.peer_node(context))
+        if handled.receipt is None:
+            await abort_with_reason(context, _refusal(handled), handled.detail)
+        assert handled.receipt is not None  # abort raised otherwise
+        return _response(handled.receipt)
+
+    async def submit_stream(
+        self, requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[bytes, bytes]
+    ) -> AsyncIterator[bytes]:
+        """SubmitStream: envelopes in, receipts out in the same order, at most max_in_flight between."""
+        peer = self.peer_node(context)
+        pending: asyncio.Queue[asyncio.Task[Handled] | None] = asyncio.Queue(maxsize=self.max_in_flight)
+
+        async def read() -> None:
+            try:
+                async for data in requests:
+                    task = asyncio.create_task(self.hub.submit(data, transport_node=peer))
+                    await pending.put(task)  # blocks while max_in_flight are unanswered: flow control
+            finally:
+                await pending.put(None)
+
+        reader = asyncio.create_task(read())
+        position = 0
+        try:
+            while (task := await pending.get()) is not None:
+                handled = await task
+                if handled.receipt is None:
+                    await abort_with_reason(
+                        context, _refusal(handled), handled.detail, position=str(position)
+                    )
+                assert handled.receipt is not None
+                yield _response(handled.receipt)
+                position += 1
+            await reader  # surfaces a broken request stream
+        finally:
+            reader.cancel()
+            # Envelopes already read are judged and logged even if the client went away.
+            while not pending.empty():
+                leftover = pending.get_nowait()
+                if leftover is not None:
+                    leftover.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def trace(
+        self, request: exchange_pb2.TraceRequest, _context: grpc.aio.ServicerContext[bytes, bytes]
+    ) -> exchange_pb2.TraceResponse:
+        """Trace: the log events of a message id or correlation id on this node."""
+        return await self.queries.trace(request)
+
+    async def get_checkpoint(
+        self, _request: exchange_pb2.GetCheckpointRequest, context: grpc.aio.ServicerContext[bytes, bytes]
+    ) -> exchange_pb2.Checkpoint:
+        """GetCheckpoint: the latest signed checkpoint (signing one first if the log grew)."""
+        try:
+            return await self.queries.checkpoint()
+        except JgxError as exc:
+            await abort_with_reason(context, exc.reason, exc.detail)
+            raise
+
+    async def get_inclusion_proof(
+        self, request: exchange_pb2.GetInclusionProofRequest, context: grpc.aio.ServicerContext[bytes, bytes]
+    ) -> exchange_pb2.InclusionProof:
+        """GetInclusionProof: a leaf's audit path against a signed checkpoint."""
+        try:
+            return await self.queries.inclusion_proof(request)
+        except JgxError as exc:
+            await abort_with_reason(context, exc.reason, exc.detail)
+            raise
+
+    async def get_consistency_proof(
+        self,
+        request: exchange_pb2.GetConsistencyProofRequest,
+        context: grpc.aio.ServicerContext[bytes, bytes],
+    ) -> exchange_pb2.ConsistencyProof:
+        """GetConsistencyProof: proof that one tree size extends another."""
+        try:
+            return await self.queries.consistency_proof(request)
+        except JgxError as exc:
+            await abort_with_reason(context, exc.reason, exc.detail)
+            raise
+
+    def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
+        """The generic handler registering every Exchange method."""
+        ex = exchange_pb2
+
+        def unary(fn: Callable[..., object], request_type: type) -> grpc.RpcMethodHandler[object, object]:
+            return grpc.unary_unary_rpc_method_handler(
+                fn,
+                request_deserializer=request_type.FromString,  # type: ignore[attr-defined]
+                response_serializer=lambda message: message.SerializeToString(),
+            )
+
+        return grpc.method_handlers_generic_handler(
+            SERVICE_NAME,
+            {
+                "Submit": grpc.unary_unary_rpc_method_handler(self.submit),
+                "SubmitStream": grpc.stream_stream_rpc_method_handler(self.submit_stream),
+                "Trace": unary(self.trace, ex.TraceRequest),
+                "GetCheckpoint": unary(self.get_checkpoint, ex.GetCheckpointRequest),
+                "GetInclusionProof": unary(self.get_inclusion_proof, ex.GetInclusionProofRequest),
+                "GetConsistencyProof": unary(self.get_consistency_proof, ex.GetConsistencyProofRequest),
+            },
+        )
+
+
+class Server:
+    """A running node: the grpc.aio server with Exchange, health and reflection around one hub."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        peer_node: PeerNode = insecure_peer,
+        max_in_flight: int = 64,
+        max_receive: int | None = None,
+    ) -> None:
+        """Prepare the server; the receive limit defaults to the trust policy's envelope limit + 4 KiB."""
+        self.hub = hub
+        limit = max_receive or (hub.max_size or hub.trust.max_envelope_bytes) + 4096
+        self.grpc = grpc.aio.server(
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit * 2)]
+        )
+        self.exchange = ExchangeService(hub, peer_node=peer_node, max_in_flight=max_in_flight)
+        self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        self.grpc.add_generic_rpc_handlers([self.exchange.handler()])
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        reflection.enable_server_reflection(
+            [
+                SERVICE_NAME,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            self.grpc,
+        )
+
+    def add_port(self, address: str, credentials: grpc.ServerCredentials | None = None) -> int:
+        """Listen on ``address`` (TLS when ``credentials``); return the bound port."""
+        if credentials is None:
+            return self.grpc.add_insecure_port(address)
+        return self.grpc.add_secure_port(address, credentials)
+
+    async def start(self) -> None:
+        """Start serving and report SERVING on the health service."""
+        await self.grpc.start()
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        _log.info("server.started", node=self.hub.node_id)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Graceful shutdown: NOT_SERVING, refuse new calls, let in-flight calls finish, drain the hub."""
+        await self.health.enter_graceful_shutdown()
+        await self.grpc.stop(grace)
+        await self.hub.close()
+        _log.info("server.stopped", node=self.hub.node_id)

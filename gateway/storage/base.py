@@ -1,0 +1,252 @@
+"""The storage interface of a gateway: one exchange log, its side tables, the outbox.
+
+Every backend (the embedded SQLite store, the PostgreSQL store for replicas) implements `Store` and
+passes the same suite (``tests/gateway/storage``). The log is sequenced by one writer at a time: leaf
+indexes are contiguous from 0, with no gaps, and everything a submission touches (the leaf, its Merkle
+nodes, the envelope, the payload, the message row, the receipt, the outbox rows, the seen id) is
+written in one transaction, so a crash leaves either all of it or none of it.
+
+Times are passed in (``now``); a store never reads the clock, so tests decide what "due" means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+__all__ = [
+    "Appended",
+    "AuditEntry",
+    "Entry",
+    "LeafRecord",
+    "MessageRecord",
+    "OutboxItem",
+    "OutboxState",
+    "Seen",
+    "StorageError",
+    "Store",
+    "StoredCheckpoint",
+]
+
+NodeKey = tuple[int, int]  # (level, index) of a complete subtree; level 0 are the leaf hashes
+
+
+class StorageError(Exception):
+    """The store cannot do what was asked (corrupt database, broken invariant, closed store)."""
+
+
+class OutboxState:
+    """The states of an outbox row (plain strings so both backends store them as text)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A (sender, message_id) the replay check remembered, kept until ``until``."""
+
+    sender: str
+    message_id: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing to append to the log, with everything that must be written in the same transaction.
+
+    ``leaf`` is the serialized ``LogLeaf`` exactly as hashed; it does not contain its own index, so
+    it can be built before the writer assigns one. ``receipt`` signs the receipt once the index is
+    known (it runs inside the writer's transaction and must not block). ``duplicate_of`` names the
+    original leaf of a duplicate submission: the duplicate gets its own leaf and answers with the
+    original receipt. ``delivers`` names the outbox row a delivery leaf settles.
+    """
+
+    leaf: bytes
+    kind: str
+    time: datetime
+    envelope_sha256: bytes
+    outcome: int
+    sender: str = ""
+    recipient: str = ""
+    message_id: str = ""
+    standard: str = ""
+    standard_version: str = ""
+    correlation_id: str = ""
+    action: str = ""
+    reason_codes: tuple[str, ...] = ()
+    envelope: bytes | None = None
+    payload: bytes | None = None
+    receipt: Callable[[int], bytes] | None = None
+    outbox: tuple[str, ...] = ()  # recipients to deliver to (step 10)
+    seen: Seen | None = None
+    duplicate_of: int | None = None
+    delivers: int | None = None  # outbox row id settled by this delivery leaf
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """Where an entry landed: its log index, leaf hash and the receipt bytes stored with it."""
+
+    log_index: int
+    leaf_hash: bytes
+    receipt: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeafRecord:
+    """A stored leaf: index, leaf bytes and the stored leaf hash (verify recomputes and compares)."""
+
+    log_index: int
+    leaf: bytes
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """The searchable side row of a leaf (message metadata, envelope, payload, receipt)."""
+
+    log_index: int
+    kind: str
+    time: datetime
+    sender: str
+    recipient: str
+    message_id: str
+    standard: str
+    standard_version: str
+    correlation_id: str
+    action: str
+    outcome: int
+    reason_codes: tuple[str, ...]
+    envelope_sha256: bytes
+    envelope: bytes | None
+    payload: bytes | None
+    receipt: bytes | None
+    duplicate_of: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed checkpoint: tree size, root hash and the signed note text."""
+
+    size: int
+    root_hash: bytes
+    note: str
+    time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """An outbox row: one recipient of one accepted envelope, with its delivery state."""
+
+    id: int
+    log_index: int
+    recipient: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    delivery_index: int | None
+    envelope: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """An operator action (replay, dead-letter, trust change) kept in the audit table."""
+
+    id: int
+    time: datetime
+    actor: str
+    action: str
+    detail: str
+
+
+class Store(Protocol):
+    """The async storage interface of one gateway node (DESIGN §9)."""
+
+    async def open(self) -> None:
+        """Open the store and apply pending schema migrations."""
+
+    async def close(self) -> None:
+        """Finish in-flight work and release the store."""
+
+    # -- the log ---------------------------------------------------------------------------------
+    async def append(self, entries: Sequence[Entry]) -> list[Appended]:
+        """Append entries in order, each atomically with its side rows; return where each landed."""
+
+    async def size(self) -> int:
+        """The number of leaves in the log."""
+
+    async def leaves(self, start: int, end: int) -> list[LeafRecord]:
+        """Leaves with ``start <= index < end``, in index order."""
+
+    async def get_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        """Stored hashes of complete subtrees by (level, index); missing keys are absent."""
+
+    async def root(self, size: int) -> bytes:
+        """The RFC 6962 root hash of the first ``size`` leaves, from stored nodes."""
+
+    async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """The audit path of leaf ``index`` in the tree of ``size`` leaves (O(log n) reads)."""
+
+    async def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """The consistency proof between tree sizes ``first`` and ``second``."""
+
+    # -- messages --------------------------------------------------------------------------------
+    async def message(self, log_index: int) -> MessageRecord | None:
+        """The side row of a leaf, or None."""
+
+    async def find_original(self, envelope_sha256: bytes) -> MessageRecord | None:
+        """The earlier submission with these exact envelope bytes whose message id was consumed."""
+
+    async def find_seen(self, sender: str, message_id: str) -> MessageRecord | None:
+        """The submission that consumed (sender, message_id), or None."""
+
+    async def find_messages(
+        self, *, message_id: str = "", correlation_id: str = "", sender: str = ""
+    ) -> list[MessageRecord]:
+        """Rows by message id (optionally one sender's) or by correlation id, in log order."""
+
+    async def seen_since(self, now: datetime) -> list[Seen]:
+        """Remembered (sender, message_id) pairs still within their replay window at ``now``."""
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    async def save_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """Store a signed checkpoint; its size must exceed every stored one."""
+
+    async def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint of the largest size, or None."""
+
+    async def checkpoint(self, size: int) -> StoredCheckpoint | None:
+        """The checkpoint of exactly ``size``, or None."""
+
+    async def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, by size."""
+
+    # -- outbox (step 10 writes it with the leaf; the delivery worker drains it) -----------------
+    async def claim_due(
+        self, *, now: datetime, limit: int, lease_seconds: float, worker: str
+    ) -> list[OutboxItem]:
+        """Claim up to ``limit`` pending rows due at ``now`` for ``lease_seconds`` (with envelopes)."""
+
+    async def mark_failed(self, item_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        """Record a failed attempt and when to try again."""
+
+    async def dead_letter(self, item_id: int, *, error: str, now: datetime) -> None:
+        """Give up on a row: it stays listed as dead until an operator replays it."""
+
+    async def outbox(self, *, state: str | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Outbox rows, optionally of one state, oldest first."""
+
+    async def replay(self, item_id: int, *, now: datetime, actor: str) -> None:
+        """Put a dead or delivered row back to pending (due now) and audit who did it."""
+
+    # -- audit -----------------------------------------------------------------------------------
+    async def audit(self, *, now: datetime, actor: str, action: str, detail: str) -> None:
+        """Record an operator action."""
+
+    async def audit_entries(self, *, limit: int = 100) -> list[AuditEntry]:
+        """The latest operator actions, newest first."""

@@ -1,0 +1,103 @@
+"""Versioned schema of the SQLite store: each migration runs once, recorded in ``schema_migrations``.
+
+Times are integers (microseconds since the Unix epoch, UTC) so that "due" comparisons are exact and
+independent of text formats. Hashes and envelopes are BLOBs, kept exactly as received.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+__all__ = ["MIGRATIONS", "migrate"]
+
+_V1 = """
+CREATE TABLE leaves (
+    idx        INTEGER PRIMARY KEY,           -- contiguous from 0 (the log index)
+    leaf       BLOB    NOT NULL,              -- serialized LogLeaf exactly as hashed
+    leaf_hash  BLOB    NOT NULL               -- SHA-256(0x00 || leaf)
+);
+CREATE TABLE nodes (                          -- complete subtrees of the RFC 6962 tree
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  BLOB    NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE messages (                       -- searchable side row of each leaf
+    log_index        INTEGER PRIMARY KEY REFERENCES leaves(idx),
+    kind             TEXT    NOT NULL,
+    time_us          INTEGER NOT NULL,
+    sender           TEXT    NOT NULL,
+    recipient        TEXT    NOT NULL,
+    message_id       TEXT    NOT NULL,
+    standard         TEXT    NOT NULL,
+    standard_version TEXT    NOT NULL,
+    correlation_id   TEXT    NOT NULL,
+    action           TEXT    NOT NULL,
+    outcome          INTEGER NOT NULL,
+    reason_codes     TEXT    NOT NULL,        -- space-separated reason codes
+    envelope_sha256  BLOB    NOT NULL,
+    envelope         BLOB,
+    payload          BLOB,
+    receipt          BLOB,
+    duplicate_of     INTEGER
+);
+CREATE INDEX messages_by_message_id ON messages(message_id, sender);
+CREATE INDEX messages_by_correlation ON messages(correlation_id) WHERE correlation_id <> '';
+CREATE TABLE seen (                           -- (sender, message_id) consumed by the replay check
+    sender          TEXT    NOT NULL,
+    message_id      TEXT    NOT NULL,
+    log_index       INTEGER NOT NULL REFERENCES leaves(idx),
+    envelope_sha256 BLOB    NOT NULL,
+    until_us        INTEGER NOT NULL,
+    PRIMARY KEY (sender, message_id)
+);
+CREATE INDEX seen_by_digest ON seen(envelope_sha256);
+CREATE INDEX seen_by_until ON seen(until_us);
+CREATE TABLE checkpoints (
+    size      INTEGER PRIMARY KEY,
+    root_hash BLOB    NOT NULL,
+    note      TEXT    NOT NULL,
+    time_us   INTEGER NOT NULL
+);
+CREATE TABLE outbox (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    log_index          INTEGER NOT NULL REFERENCES leaves(idx),
+    recipient          TEXT    NOT NULL,
+    state              TEXT    NOT NULL DEFAULT 'pending',
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    next_attempt_us    INTEGER NOT NULL,
+    claimed_until_us   INTEGER NOT NULL DEFAULT 0,
+    claimed_by         TEXT    NOT NULL DEFAULT '',
+    last_error         TEXT    NOT NULL DEFAULT '',
+    delivery_index     INTEGER
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_us);
+CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_us INTEGER NOT NULL,
+    actor   TEXT    NOT NULL,
+    action  TEXT    NOT NULL,
+    detail  TEXT    NOT NULL
+);
+"""
+
+# version -> SQL script. Append new versions; never edit an applied one.
+MIGRATIONS: dict[int, str] = {1: _V1}
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every migration newer than the database's version; return the resulting version."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_us INTEGER)"
+    )
+    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+    current = int(row[0])
+    for version in sorted(v for v in MIGRATIONS if v > current):
+        # executescript commits implicitly, so each migration is wrapped in its own transaction.
+        conn.executescript(
+            f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\n"
+            f"INSERT INTO schema_migrations VALUES ({version}, {time.time_ns() // 1000});\nCOMMIT;"
+        )
+        current = version
+    return current

@@ -1,0 +1,272 @@
+"""The Exchange service over real gRPC sockets on 127.0.0.1 with a real SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2  # type: ignore[import-untyped]
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from gateway import merkle
+from gateway.checkpoint import verify_checkpoint
+from gateway.dsse import RECEIPT_TYPE
+from gateway.envelope import seal
+from gateway.hub import Hub
+from gateway.keys import generate_key
+from gateway.logbook import log_origin, log_verifier
+from gateway.pb.jgx.exchange.v1 import exchange_pb2, exchange_pb2_grpc
+from gateway.receipts import verify_receipt
+from gateway.server import Server
+from gateway.storage.sqlite import SqliteStore
+from gateway.testing import Federation
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
+SUBMIT_STREAM = "/jgx.exchange.v1.Exchange/SubmitStream"
+
+
+@dataclass
+class Node:
+    """A running hub and a client channel to it."""
+
+    fed: Federation
+    server: Server
+    channel: grpc.aio.Channel
+    stub: exchange_pb2_grpc.ExchangeStub
+    port: int
+
+    async def submit(self, data: bytes) -> exchange_pb2.Receipt:
+        """Submit the exact bytes ``data``; return the receipt, verified offline with the trust config."""
+        call = self.channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
+        response = await call(data)
+        return verify_receipt(response.receipt, self.fed.trust, issuer="sc.hub", now=NOW)
+
+
+async def start_node(fed: Federation, path: Path, **server_options: int) -> Node:
+    """A hub on the SQLite file ``path`` served on an ephemeral loopback port."""
+    store = SqliteStore(path)
+    await store.open()
+    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
+    await hub.start()
+    server = Server(hub, **server_options)
+    port = server.add_port("127.0.0.1:0")
+    await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    return Node(fed, server, channel, exchange_pb2_grpc.ExchangeStub(channel), port)
+
+
+@pytest.fixture
+async def node(tmp_path: Path) -> AsyncIterator[Node]:
+    """A running node with a fresh federation; stopped gracefully after the test."""
+    running = await start_node(Federation.create(NOW), tmp_path / "hub.db")
+    yield running
+    await running.channel.close()
+    await running.server.stop(grace=1)
+    await running.server.hub.store.close()
+
+
+def _bad(fed: Federation) -> dict[str, Callable[[], bytes]]:
+    def with_message(**fields: object) -> bytes:
+        return fed.envelope(fed.message("sc.amr", "sc.hub", **fields))
+
+    def tampered() -> bytes:
+        env = exchange_pb2.Envelope.FromString(with_message())
+        env.body = env.body[:-1] + bytes([env.body[-1] ^ 1])
+        return env.SerializeToString()
+
+    def unsigned() -> bytes:
+        env = exchange_pb2.Envelope.FromString(with_message())
+        del env.signatures[:]
+        return env.SerializeToString()
+
+    def wrong_type() -> bytes:
+        env = exchange_pb2.Envelope.FromString(with_message())
+        return seal(env.body, RECEIPT_TYPE, [fed.keys["sc.amr"]]).SerializeToString()
+
+    return {
+        "tampered": tampered,
+        "unsigned": unsigned,
+        "wrong_type": wrong_type,
+        "unknown_key": lambda: fed.envelope(fed.message("sc.amr", "sc.hub"), key=generate_key()),
+        "other_nodes_key": lambda: fed.envelope(fed.message("sc.amr", "sc.hub"), key=fed.keys["sc.sjs"]),
+        "expired": lambda: with_message(issued_at=NOW - timedelta(hours=2)),
+        "future": lambda: with_message(issued_at=NOW + timedelta(hours=1)),
+        "misaddressed": lambda: fed.envelope(fed.message("sc.amr", "nobody.here")),
+        "acl": lambda: fed.envelope(fed.message("sc.sjs", "sc.hub", standard="SC-06")),
+        "bad_header": lambda: with_message(batch_id="2026"),
+    }
+
+
+RECEIPTED_REJECTIONS = [
+    ("tampered", "SIGNATURE_INVALID"),
+    ("unsigned", "SIGNATURE_MISSING"),
+    ("wrong_type", "PAYLOAD_TYPE_UNKNOWN"),
+    ("unknown_key", "KEY_UNKNOWN"),
+    ("other_nodes_key", "SENDER_KEY_MISMATCH"),
+    ("expired", "EXPIRED"),
+    ("future", "NOT_YET_VALID"),
+    ("misaddressed", "NOT_ADDRESSED_TO_US"),
+    ("acl", "ACL_DENIED"),
+    ("bad_header", "MALFORMED"),
+]
+
+
+async def test_a_signed_record_gets_a_receipt_that_verifies_offline(node: Node) -> None:
+    """A department's signed record is accepted; the receipt verifies with the hub key of the trust config."""
+    data = node.fed.envelope(node.fed.message("sc.amr", "sc.hub", message_id="rec-1"))
+    receipt = await node.submit(data)
+    assert (exchange_pb2.OUTCOME_ACCEPTED, "rec-1", 0) == (
+        receipt.outcome,
+        receipt.message_id,
+        receipt.log_index,
+    )
+
+
+@pytest.mark.parametrize(("case", "reason"), RECEIPTED_REJECTIONS)
+async def test_bad_envelopes_are_receipted_with_their_reason(node: Node, case: str, reason: str) -> None:
+    """Each kind of bad envelope over the wire is logged and receipted as rejected with its reason code."""
+    receipt = await node.submit(_bad(node.fed)[case]())
+    assert (exchange_pb2.OUTCOME_REJECTED, [reason]) == (receipt.outcome, list(receipt.reason_codes))
+    assert 1 == await node.server.hub.store.size()
+
+
+@pytest.mark.parametrize("data", [b"\xff\x00garbage\x01", b"\x0a\x05abc"])
+async def test_unparseable_envelopes_get_a_status_with_error_info(node: Node, data: bytes) -> None:
+    """Bytes that are no Envelope get INVALID_ARGUMENT carrying ErrorInfo(reason=MALFORMED), and no leaf."""
+    call = node.channel.unary_unary(SUBMIT)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await call(data)
+    info = _error_info(raised.value)
+    assert (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED") == (raised.value.code(), info.reason)
+    assert 0 == await node.server.hub.store.size()
+
+
+def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    from google.rpc import status_pb2  # type: ignore[import-untyped]
+
+    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
+    assert isinstance(raw, bytes)
+    status = status_pb2.Status.FromString(raw)
+    info = error_details_pb2.ErrorInfo()
+    status.details[0].Unpack(info)
+    return info
+
+
+async def test_oversized_envelopes_are_refused_and_the_node_keeps_serving(tmp_path: Path) -> None:
+    """An envelope over the size limit gets RESOURCE_EXHAUSTED; the next good one is still accepted."""
+    fed = Federation.create(NOW)
+    node = await start_node(fed, tmp_path / "hub.db")
+    try:
+        big = fed.envelope(fed.message("sc.amr", "sc.hub", payload=b'{"x":"' + b"a" * (2 << 20) + b'"}'))
+        call = node.channel.unary_unary(SUBMIT)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await call(big)
+        after = await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub")))
+    finally:
+        await node.channel.close()
+        await node.server.stop(grace=1)
+        await node.server.hub.store.close()
+    assert grpc.StatusCode.RESOURCE_EXHAUSTED == raised.value.code()
+    assert (exchange_pb2.OUTCOME_ACCEPTED, 0) == (after.outcome, after.log_index)
+
+
+async def test_a_duplicate_over_the_wire_returns_the_original_receipt(node: Node) -> None:
+    """Sending the same envelope twice answers twice with the same receipt (same log index)."""
+    data = node.fed.envelope(node.fed.message("sc.amr", "sc.hub"))
+    first, second = await node.submit(data), await node.submit(data)
+    assert first == second
+
+
+async def test_a_stream_answers_in_order(node: Node) -> None:
+    """SubmitStream returns one receipt per envelope, in the order sent, including rejections."""
+    fed = node.fed
+    envelopes = [fed.envelope(fed.message("sc.amr", "sc.hub", message_id=f"s-{n}")) for n in range(40)]
+    envelopes[7] = fed.envelope(fed.message("sc.amr", "sc.hub", message_id="s-7"), key=fed.keys["sc.sjs"])
+    call = node.channel.stream_stream(
+        SUBMIT_STREAM, response_deserializer=exchange_pb2.SubmitResponse.FromString
+    )
+    receipts = [
+        verify_receipt(r.receipt, fed.trust, issuer="sc.hub", now=NOW) async for r in call(iter(envelopes))
+    ]
+    expected = [f"s-{n}" if n != 7 else "" for n in range(40)]  # an unverified body is never read
+    assert expected == [r.message_id for r in receipts]
+    assert ["SENDER_KEY_MISMATCH"] == list(receipts[7].reason_codes)
+
+
+async def test_a_slow_reader_does_not_make_the_node_buffer_without_bound(tmp_path: Path) -> None:
+    """A client that stops reading receipts stalls its own stream: the node stops taking its envelopes."""
+    fed = Federation.create(NOW)
+    node = await start_node(fed, tmp_path / "hub.db", max_in_flight=4)
+    total = 3000
+    envelopes = [fed.envelope(fed.message("sc.amr", "sc.hub", message_id=f"f-{n}")) for n in range(total)]
+    # No BDP probing: the HTTP/2 windows stay at their defaults instead of growing to swallow the stream.
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{node.port}", options=[("grpc.http2.bdp_probe", 0)])
+    try:
+        call = channel.stream_stream(SUBMIT_STREAM)
+        stream = call(iter(envelopes))
+        store = node.server.hub.store
+        sizes = [-1]
+        while True:  # wait until the log stops growing while nobody reads the receipts
+            await asyncio.sleep(0.2)
+            sizes.append(await store.size())
+            if sizes[-1] == sizes[-2] == sizes[-3]:
+                break
+        stalled = sizes[-1]
+        answered = [r async for r in stream]
+    finally:
+        await channel.close()
+        await node.channel.close()
+        await node.server.stop(grace=1)
+        await node.server.hub.store.close()
+    assert stalled < total
+    assert total == len(answered)
+
+
+async def test_proofs_from_the_server_verify_against_its_checkpoint(node: Node) -> None:
+    """An inclusion proof by message id and a consistency proof verify against signed checkpoints."""
+    fed = node.fed
+    verifier = log_verifier("sc.hub", fed.trust.nodes["sc.hub"].keys[0].public_key)
+    for n in range(5):
+        await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub", message_id=f"p-{n}")))
+    first = verify_checkpoint((await node.stub.GetCheckpoint(exchange_pb2.GetCheckpointRequest())).note,
+                              log_origin("sc.hub"), [verifier])  # fmt: skip
+    for n in range(5, 12):
+        await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub", message_id=f"p-{n}")))
+    proof = await node.stub.GetInclusionProof(
+        exchange_pb2.GetInclusionProofRequest(message_id="p-9", sender="sc.amr")
+    )
+    second = verify_checkpoint(proof.checkpoint.note, log_origin("sc.hub"), [verifier])
+    merkle.verify_inclusion(
+        proof.leaf_hash, proof.log_index, second.size, list(proof.hashes), second.root_hash
+    )
+    consistency = await node.stub.GetConsistencyProof(
+        exchange_pb2.GetConsistencyProofRequest(first_size=first.size, second_size=second.size)
+    )
+    merkle.verify_consistency(
+        first.size, second.size, list(consistency.hashes), first.root_hash, second.root_hash
+    )
+    assert (5, 12, 9) == (first.size, second.size, proof.log_index)
+    assert merkle.leaf_hash(proof.leaf) == proof.leaf_hash
+
+
+async def test_trace_follows_a_correlation_id(node: Node) -> None:
+    """Trace by correlation id lists every logged message of the lifecycle, in log order."""
+    fed = node.fed
+    for n, action in enumerate(("dispatch", "claim")):
+        message = fed.message("sc.amr", "sc.hub", message_id=f"t-{n}", correlation_id="TASK-1", action=action)
+        await node.submit(fed.envelope(message))
+    response = await node.stub.Trace(exchange_pb2.TraceRequest(correlation_id="TASK-1"))
+    assert [("t-0", "dispatch"), ("t-1", "claim")] == [(e.message_id, e.action) for e in response.events]
+
+
+async def test_health_and_reflection_are_served(node: Node) -> None:
+    """The standard health service reports SERVING for the Exchange service."""
+    health = health_pb2_grpc.HealthStub(node.channel)
+    response = await health.Check(health_pb2.HealthCheckRequest(service="jgx.exchange.v1.Exchange"))
+    assert health_pb2.HealthCheckResponse.SERVING == response.status
