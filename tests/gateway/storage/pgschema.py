@@ -39,3 +39,18 @@ async def fresh_schema(prefix: str = "t") -> AsyncIterator[str]:
     finally:
         await admin.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
         await admin.close()
+
+
+def new_schema_url(prefix: str = "t") -> tuple[str, str]:
+    """(store URL, schema name) for a schema that does not exist yet (the store creates it)."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    return f"{SERVER}?schema={name}", name
+
+
+async def drop_schema(name: str) -> None:
+    """Drop ``name`` and everything in it."""
+    admin = await _admin()
+    try:
+        await admin.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    finally:
+        await admin.close()
