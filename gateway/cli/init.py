@@ -24,7 +24,7 @@ from gateway.pki import create_ca, issue_node_certificate
 from gateway.trust import AclEntry, Node, TrustConfig, key_record
 from gateway.trust_update import sign_trust
 
-__all__ = ["InitError", "Initialised", "init", "initialise"]
+__all__ = ["InitError", "NodeFiles", "init", "initialise"]
 
 _HUB_NAMES = {"sc.hub": ("四川省互联网+监管系统交换枢纽", "Sichuan regulation exchange hub")}
 
@@ -37,13 +37,36 @@ class InitError(JgxError):
 
 
 @dataclass(frozen=True, slots=True)
-class Initialised:
-    """What `initialise` created: the configuration and every file it wrote."""
+class NodeFiles:
+    """The files `initialise` writes for a configuration, in the order it writes them."""
 
-    config: Config
+    node_key: Path
     admin_key: Path
+    ca_cert: Path
     ca_key: Path
-    files: tuple[Path, ...]
+    tls_cert: Path
+    tls_key: Path
+    trust: Path
+    config: Path
+
+    @classmethod
+    def of(cls, config: Config) -> NodeFiles:
+        """Where the node described by ``config`` keeps its files."""
+        paths, directory = config.paths, config.directory
+        return cls(
+            node_key=paths.node_key,
+            admin_key=directory / "keys" / "admin.key",
+            ca_cert=paths.tls_ca,
+            ca_key=directory / "tls" / "ca.key",
+            tls_cert=paths.tls_cert,
+            tls_key=paths.tls_key,
+            trust=paths.trust,
+            config=directory / CONFIG_FILE,
+        )
+
+    def all(self) -> tuple[Path, ...]:
+        """Every file, in writing order."""
+        return tuple(getattr(self, name) for name in self.__slots__)
 
 
 def _write(path: Path, data: bytes, *, private: bool) -> None:
@@ -70,18 +93,13 @@ def initialise(
     listen: Listen | None = None,
     hosts: Sequence[str] = ("127.0.0.1", "localhost"),
     trust_lifetime: timedelta = timedelta(days=365),
-) -> Initialised:
+) -> Config:
     """Create a hub node's keys, CA, TLS certificate, signed trust configuration and ``jgx.toml``."""
     config = default_config(directory, node_id)
     if listen is not None:
         config = replace(config, listen=listen)
-    paths = config.paths
-    admin_path = config.directory / "keys" / "admin.key"
-    ca_key_path = config.directory / "tls" / "ca.key"
-    config_path = config.directory / CONFIG_FILE
-    targets = [paths.node_key, admin_path, paths.tls_ca, ca_key_path, paths.tls_cert, paths.tls_key]
-    targets += [paths.trust, config_path]
-    existing = ", ".join(str(p.relative_to(config.directory)) for p in targets if p.exists())
+    files = NodeFiles.of(config)
+    existing = ", ".join(str(p.relative_to(config.directory)) for p in files.all() if p.exists())
     if existing and not force:
         raise InitError(
             f"{config.directory} 中已有文件 ({existing})，使用 --force 覆盖",
@@ -112,17 +130,17 @@ def initialise(
     signed = sign_trust(trust, [admin_key])
 
     for path, data, private in (
-        (paths.node_key, node_key.to_pem(), True),
-        (admin_path, admin_key.to_pem(), True),
-        (paths.tls_ca, ca_cert, False),
-        (ca_key_path, ca_key, True),
-        (paths.tls_cert, tls_cert, False),
-        (paths.tls_key, tls_key, True),
-        (paths.trust, signed, False),
-        (config_path, render_config(config).encode("utf-8"), False),
+        (files.node_key, node_key.to_pem(), True),
+        (files.admin_key, admin_key.to_pem(), True),
+        (files.ca_cert, ca_cert, False),
+        (files.ca_key, ca_key, True),
+        (files.tls_cert, tls_cert, False),
+        (files.tls_key, tls_key, True),
+        (files.trust, signed, False),
+        (files.config, render_config(config).encode("utf-8"), False),
     ):
         _write(path, data, private=private)
-    return Initialised(config, admin_path, ca_key_path, tuple(targets))
+    return config
 
 
 @click.command()
@@ -163,7 +181,7 @@ def init(
     wildcard = host in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
     hosts = tuple(dict.fromkeys([*([] if wildcard else [host]), "127.0.0.1", "localhost"]))
     try:
-        done = initialise(
+        config = initialise(
             directory,
             node_id,
             now=datetime.now(UTC),
@@ -177,7 +195,7 @@ def init(
     except JgxError as exc:  # a refusal to overwrite, an invalid node id, an unwritable directory
         click.echo(f"错误 / error: {exc.detail}", err=True)
         sys.exit(2)
-    click.echo(f"已初始化节点 / initialised node {node_id} in {done.config.directory}")
-    for path in done.files:
-        click.echo(f"  {path.relative_to(done.config.directory)}")
-    click.echo(f"配置文件 / configuration: {done.config.directory / CONFIG_FILE}")
+    click.echo(f"已初始化节点 / initialised node {node_id} in {config.directory}")
+    for path in NodeFiles.of(config).all():
+        click.echo(f"  {path.relative_to(config.directory)}")
+    click.echo(f"配置文件 / configuration: {config.directory / CONFIG_FILE}")

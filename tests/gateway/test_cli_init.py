@@ -36,14 +36,14 @@ def _files(directory: Path) -> list[str]:
 class TestInitialise:
     def test_creates_a_complete_node(self, tmp_path: Path) -> None:
         """Initialising writes keys, CA, certificate, trust and jgx.toml and returns the configuration."""
-        done = initialise(tmp_path / "hub", "sc.hub", now=NOW, listen=Listen(grpc_port=8443))
+        config = initialise(tmp_path / "hub", "sc.hub", now=NOW, listen=Listen(grpc_port=8443))
         assert EXPECTED_FILES == _files(tmp_path / "hub")
-        assert done.config == load_config(tmp_path / "hub" / CONFIG_FILE)
-        assert 8443 == done.config.listen.grpc_port
+        assert config == load_config(tmp_path / "hub" / CONFIG_FILE)
+        assert 8443 == config.listen.grpc_port
 
     def test_trust_verifies_and_registers_the_node_key(self, tmp_path: Path) -> None:
         """The trust configuration verifies with its own admin key and lists the node's signing key."""
-        config = initialise(tmp_path, "sc.hub", now=NOW).config
+        config = initialise(tmp_path, "sc.hub", now=NOW)
         trust = load_trust(config.paths.trust.read_bytes(), now=NOW + timedelta(days=1))
         node_key = load_private_key(config.paths.node_key.read_bytes())
         node = trust.node("sc.hub")
@@ -57,7 +57,7 @@ class TestInitialise:
 
     def test_certificate_names_the_node_and_chains_to_the_ca(self, tmp_path: Path) -> None:
         """The TLS certificate carries the node id and is issued by the CA written beside it."""
-        paths = initialise(tmp_path, "sc.amr", now=NOW, name_zh="四川省市场监督管理局").config.paths
+        paths = initialise(tmp_path, "sc.amr", now=NOW, name_zh="四川省市场监督管理局").paths
         cert = load_certificate(paths.tls_cert.read_bytes())
         cert.verify_directly_issued_by(load_certificate(paths.tls_ca.read_bytes()))
         assert "sc.amr" == node_id_from_certificate(cert)
@@ -72,7 +72,7 @@ class TestInitialise:
 
     def test_refuses_to_overwrite_without_force(self, tmp_path: Path) -> None:
         """A second initialisation is refused, and with force it replaces the keys."""
-        first = initialise(tmp_path, "sc.hub", now=NOW).config
+        first = initialise(tmp_path, "sc.hub", now=NOW)
         old_key = first.paths.node_key.read_bytes()
         with pytest.raises(InitError) as caught:
             initialise(tmp_path, "sc.hub", now=NOW)
