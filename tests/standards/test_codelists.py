@@ -206,3 +206,13 @@ def test_label_of_absent_code_is_none() -> None:
     """Labels of a code not in the list are None, and contains() is False."""
     found = codelists.code_list("credit_risk_class")
     assert (False, None, None) == (found.contains("E"), found.label_zh("E"), found.label_en("E"))
+
+
+def test_ethnic_groups_are_01_to_56() -> None:
+    """民族 (GB/T 3304) has the 56 codes 01–56, 汉族 first and 基诺族 last."""
+    found = codelists.code_list("ethnicity")
+    assert ([f"{i:02d}" for i in range(1, 57)], "汉族", "基诺族") == (
+        found.codes(),
+        found.label_zh("01"),
+        found.label_zh("56"),
+    )
