@@ -89,6 +89,7 @@ class WorkItem:
     dispatch_message_id: str
     received_at: datetime
     title: str = ""
+    variant: str = ""  # selects the deadline row, e.g. SC-11 "complaint" or "tip"
     summary: Mapping[str, Any] = field(default_factory=dict)
 
 

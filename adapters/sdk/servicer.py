@@ -12,17 +12,19 @@ the digest of what the hub sent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import grpc
 import structlog
 
+from adapters.lifecycle import IllegalTransition
 from adapters.sdk._status import abort
-from adapters.sdk.department import Department, Handling
+from adapters.sdk.department import Department, Handling, Record
 from adapters.sdk.messages import record_message
 from adapters.sdk.store import AdapterStore
+from adapters.sdk.worklist import Worklist
 from gateway.envelope import envelope_digest, seal_message
 from gateway.errors import ReasonCode
 from gateway.freshness import remember_until
@@ -72,6 +74,17 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _deadline_overrides(trust: TrustConfig) -> dict[str, int]:
+    """Deadlines from the trust policies: {"SC-14": {"claimed": 10}} -> {"SC-14/claimed": 10}."""
+    overrides: dict[str, int] = {}
+    for standard, spec in dict(trust.policies.get("deadlines", {})).items():
+        if isinstance(spec, dict):
+            for stage, days in spec.items():
+                if isinstance(days, int) and stage != "working_days":
+                    overrides[f"{standard}/{stage}"] = days
+    return overrides
+
+
 class AdapterServicer:
     """Serves `jgx.adapter.v1.Adapter` for one department; the department supplies only its mapping."""
 
@@ -95,6 +108,7 @@ class AdapterServicer:
         self.clock = clock
         self.peer_identity = peer_identity
         self.on_handled = on_handled
+        self.worklist = Worklist(store, node=identity.node_id, overrides=_deadline_overrides(trust))
 
     @property
     def hub(self) -> str:
@@ -163,7 +177,16 @@ class AdapterServicer:
                     exchange_pb2.OUTCOME_REJECTED, digest, (ReasonCode.IDENTITY_MISMATCH,),
                     envelope=verdict.envelope, message=message, step=1, detail=transport_node,
                 )  # fmt: skip
-        # (d) Hand an accepted message to the department before receipting it: if the mapping fails,
+        # (d) A lifecycle action must fit the task's state (no claim for a closed task).
+        if verdict.accepted and message is not None:
+            try:
+                self.worklist.check(message)
+            except IllegalTransition as exc:
+                verdict = Verdict(
+                    exchange_pb2.OUTCOME_REJECTED, digest, (exc.reason,), envelope=verdict.envelope,
+                    message=message, step=8, detail=exc.detail,
+                )  # fmt: skip
+        # (e) Hand an accepted message to the department before receipting it: if the mapping fails,
         # nothing is recorded and the hub's redelivery gets another chance.
         if verdict.accepted and message is not None:
             try:
@@ -225,13 +248,26 @@ class AdapterServicer:
             outcome=exchange_pb2.Outcome.Name(verdict.outcome), reasons=[r.value for r in verdict.reasons],
         )  # fmt: skip
         if verdict.accepted:
-            self._queue_replies(handling, now)
+            self._queue(handling.replies, now)
+            self.worklist.record(message, handling, now)
             if self.on_handled is not None:
                 self.on_handled(message, handling, now)
         return receipt
 
-    def _queue_replies(self, handling: Handling, now: datetime) -> None:
-        for reply in handling.replies:
+    def send(self, records: Sequence[Record]) -> list[str]:
+        """Sign the department's own records (e.g. a later 反馈) into the outbox; their message ids.
+
+        Lifecycle replies also move their task or clue (`IllegalTransition` when they may not).
+        """
+        now = self.clock()
+        for record in records:
+            if record.action and record.correlation_id:
+                self.worklist.reply(record, now)
+        return self._queue(records, now)
+
+    def _queue(self, records: Sequence[Record], now: datetime) -> list[str]:
+        ids: list[str] = []
+        for reply in records:
             outgoing = record_message(
                 reply, sender=self.identity.node_id, default_recipient=self.hub, now=now
             )
@@ -240,6 +276,8 @@ class AdapterServicer:
                 message_id=outgoing.message_id, envelope=envelope, now=now,
                 correlation_id=outgoing.correlation_id, action=outgoing.action,
             )  # fmt: skip
+            ids.append(outgoing.message_id)
+        return ids
 
     # -- Export ------------------------------------------------------------------------------------
 

@@ -29,8 +29,9 @@ NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 class TaskDesk:
     """A minimal department: two SC-06 records to export; claims every delivered SC-14 task."""
 
-    def __init__(self, *, fail: bool = False) -> None:
+    def __init__(self, *, fail: bool = False, claim: bool = True) -> None:
         self.fail = fail
+        self.claim = claim
         self.delivered: list[exchange_pb2.Message] = []
 
     def claims(self) -> Sequence[StandardClaim]:
@@ -55,7 +56,7 @@ class TaskDesk:
             {"taskNo": task.get("taskNo", ""), "status": "认领"}, recipient=message.sender,
             correlation_id=message.correlation_id, action="claim", in_reply_to=message.message_id,
         )  # fmt: skip
-        return Handling((item,), (claim,))
+        return Handling((item,), (claim,) if self.claim else ())
 
 
 @pytest.fixture(scope="session")
