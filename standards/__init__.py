@@ -9,7 +9,7 @@
 wrong with the bytes themselves comes back as findings.
 """
 
-from standards.catalogue import Catalogue, catalogue
+from standards.catalogue import Catalogue, catalogue, sample
 from standards.errors import StandardsError, UnknownDestination, UnknownStandard, VersionNotInForce
 from standards.findings import Finding, Severity, has_error
 from standards.masking import mask
@@ -33,5 +33,6 @@ __all__ = [
     "catalogue",
     "has_error",
     "mask",
+    "sample",
     "validate",
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 from standards.errors import UnknownStandard, VersionNotInForce
 from standards.model import Standard, parse_standard
 
-__all__ = ["DATA_DIR", "Catalogue", "catalogue", "load_catalogue"]
+__all__ = ["DATA_DIR", "Catalogue", "catalogue", "load_catalogue", "sample"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -94,3 +94,15 @@ def load_catalogue(root: Path = DATA_DIR) -> Catalogue:
 def catalogue() -> Catalogue:
     """The catalogue shipped with jgx (loaded once)."""
     return load_catalogue()
+
+
+def sample(standard_id: str, name: str | None = None, version: str | None = None) -> bytes:
+    """The JSON bytes of a shipped good record (``default`` or the first variant), for demos and tests."""
+    chosen = catalogue().get(standard_id, version)
+    good = DATA_DIR / chosen.id / chosen.version / "fixtures" / "good"
+    if chosen.kind != "record":
+        raise UnknownStandard(f"{chosen.key} holds no records")
+    path = good / f"{name}.json" if name else min(good.glob("*.json"))
+    if not path.exists():
+        raise UnknownStandard(f"{chosen.key} has no sample {name!r}")
+    return path.read_bytes()
