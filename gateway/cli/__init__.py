@@ -19,6 +19,9 @@ _SUBCOMMANDS: dict[str, str] = {
     "demo": "gateway.cli.demo:demo",
     "init": "gateway.cli.init:init",
     "db": "gateway.cli.db:db",
+    "serve": "gateway.cli.serve:serve",
+    "log": "gateway.cli.log:log",
+    "trace": "gateway.cli.log:trace",
 }
 
 
