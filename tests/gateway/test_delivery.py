@@ -234,7 +234,7 @@ async def test_an_envelope_for_a_peer_gateway_is_delivered_and_its_receipt_logge
 
 
 async def test_a_peer_that_is_down_is_retried_after_backoff_and_then_delivered(pair: Pair) -> None:
-    """A refused connection is a failed attempt; after its backoff the row goes through to the revived peer."""
+    """A refused connection is a failed attempt; after its backoff the row reaches the revived peer."""
     await pair.peer.stop()
     await pair.relay()
     assert 1 == await pair.worker.run_once()
