@@ -102,6 +102,15 @@ class ExchangeService:
         self.rate_limit = rate_limit
         self.queries = LogQueries(hub)
 
+    async def _peer(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
+        """(1) The client's node id from the TLS auth context; a refused identity ends the call."""
+        try:
+            return self.peer_node(context)
+        except JgxError as exc:
+            _log.warning("transport.refused", reason=exc.reason.value, detail=exc.detail, peer=context.peer())
+            await abort_with_reason(context, exc.reason, exc.detail)
+            raise  # abort raised already
+
     def _over_rate(self, context: grpc.aio.ServicerContext[bytes, bytes], peer: str | None) -> str | None:
         """The sender's key when it is over its rate (the refusal is logged), else None."""
         if self.rate_limit is None:
@@ -121,7 +130,7 @@ class ExchangeService:
 
     async def submit(self, request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         """Submit: one envelope in, its signed receipt out."""
-        peer = self.peer_node(context)
+        peer = await self._peer(context)
         if (limited := self._over_rate(context, peer)) is not None:
             await abort_with_reason(context, ReasonCode.RATE_LIMITED, limited)
         handled = await self.hub.submit(request, transport_node=peer)
@@ -134,7 +143,7 @@ class ExchangeService:
         self, requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[bytes, bytes]
     ) -> AsyncIterator[bytes]:
         """SubmitStream: envelopes in, receipts out in the same order, at most max_in_flight between."""
-        peer = self.peer_node(context)
+        peer = await self._peer(context)
         pending: asyncio.Queue[asyncio.Task[Handled] | None] = asyncio.Queue(maxsize=self.max_in_flight)
 
         async def refuse(key: str) -> Handled:

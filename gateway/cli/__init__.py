@@ -17,6 +17,10 @@ _SUBCOMMANDS: dict[str, str] = {
     "trust": "gateway.cli.trust:trust",
     "envelope": "gateway.cli.envelope:envelope",
     "demo": "gateway.cli.demo:demo",
+    "init": "gateway.cli.init:init",
+    "serve": "gateway.cli.serve:serve",
+    "log": "gateway.cli.log:log",
+    "trace": "gateway.cli.log:trace",
 }
 
 
