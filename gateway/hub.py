@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypedDict
@@ -120,6 +120,8 @@ class Hub:
         )
         self._sequencer = Sequencer(store, on_commit=self.checkpointer.committed, on_failure=self._forget)
         self._inflight: dict[bytes, tuple[exchange_pb2.Message, asyncio.Future[Appended]]] = {}
+        # Called with the fields of every per-envelope event (metrics, the delivery worker's wake-up).
+        self.observers: list[Callable[[Mapping[str, object]], None]] = []
 
     async def start(self) -> None:
         """Load the replay window, start the sequencer and the checkpointer."""
@@ -288,20 +290,22 @@ class Hub:
         self, handled: Handled, message: exchange_pb2.Message | None, started: float, *, step: int
     ) -> None:
         fields = _header(message)
-        _log.info(
-            "envelope",
-            message_id=fields["message_id"],
-            sender=fields["sender"],
-            recipient=fields["recipient"],
-            standard=fields["standard"],
-            outcome=_OUTCOME_NAMES.get(handled.outcome, str(handled.outcome)),
-            reasons=list(handled.reasons),
-            log_index=handled.log_index,
-            step=step,
-            duplicate=handled.duplicate,
-            detail=handled.detail[:200],
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
+        event: dict[str, object] = {
+            "message_id": fields["message_id"],
+            "sender": fields["sender"],
+            "recipient": fields["recipient"],
+            "standard": fields["standard"],
+            "outcome": _OUTCOME_NAMES.get(handled.outcome, str(handled.outcome)),
+            "reasons": list(handled.reasons),
+            "log_index": handled.log_index,
+            "step": step,
+            "duplicate": handled.duplicate,
+            "detail": handled.detail[:200],
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+        _log.info("envelope", **event)
+        for observe in self.observers:
+            observe(event)
 
 
 class _Header(TypedDict):

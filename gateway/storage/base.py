@@ -249,7 +249,11 @@ class Store(Protocol):
     async def claim_due(
         self, *, now: datetime, limit: int, lease_seconds: float, worker: str
     ) -> list[OutboxItem]:
-        """Claim up to ``limit`` pending rows due at ``now`` for ``lease_seconds`` (with envelopes)."""
+        """Claim up to ``limit`` rows due at ``now`` for ``lease_seconds`` (with envelopes).
+
+        Only the oldest pending row of each (sender, recipient) channel can be claimed, so a channel
+        is delivered in order; a dead row no longer holds its channel back.
+        """
 
     async def mark_failed(self, item_id: int, *, error: str, next_attempt_at: datetime) -> None:
         """Record a failed attempt and when to try again."""

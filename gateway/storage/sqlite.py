@@ -316,16 +316,20 @@ class SqliteStore:
     async def claim_due(
         self, *, now: datetime, limit: int, lease_seconds: float, worker: str
     ) -> list[OutboxItem]:
-        """Claim up to ``limit`` pending rows due at ``now`` for ``lease_seconds`` (with envelopes)."""
+        """Claim up to ``limit`` due rows, each the oldest pending row of its channel (with envelopes)."""
         now_us, lease_us = us(now), int(lease_seconds * 1_000_000)
 
         def body(conn: sqlite3.Connection) -> list[OutboxItem]:
+            # Only the oldest pending row of each (sender, recipient) channel is claimable, so a
+            # channel is delivered in order: a later row waits while an earlier one is pending.
             rows = conn.execute(
-                f"SELECT {OUTBOX_COLUMNS}, "  # noqa: S608 - constant column list
-                "(SELECT envelope FROM messages m WHERE m.log_index = o.log_index) "
-                "FROM outbox o WHERE state = ? AND next_attempt_us <= ? AND claimed_until_us <= ? "
-                "ORDER BY next_attempt_us, id LIMIT ?",
-                (OutboxState.PENDING, now_us, now_us, limit),
+                f"SELECT {OUTBOX_COLUMNS}, m.envelope "  # noqa: S608 - constant column list
+                "FROM outbox o JOIN messages m ON m.log_index = o.log_index "
+                "WHERE o.state = ? AND o.next_attempt_us <= ? AND o.claimed_until_us <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
+                "WHERE p.recipient = o.recipient AND p.state = ? AND p.id < o.id AND pm.sender = m.sender) "
+                "ORDER BY o.next_attempt_us, o.id LIMIT ?",
+                (OutboxState.PENDING, now_us, now_us, OutboxState.PENDING, limit),
             ).fetchall()
             conn.executemany(
                 "UPDATE outbox SET claimed_until_us = ?, claimed_by = ?, attempts = attempts + 1 "
@@ -366,7 +370,7 @@ class SqliteStore:
     async def outbox(self, *, state: str | None = None, limit: int = 100) -> list[OutboxItem]:
         """Outbox rows, optionally of one state, oldest first."""
         where, params = ("WHERE state = ?", (state, limit)) if state else ("", (limit,))
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox {where} ORDER BY id LIMIT ?"  # noqa: S608
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o {where} ORDER BY id LIMIT ?"  # noqa: S608
         return await self._read(lambda conn: [outbox_item(tuple(row)) for row in conn.execute(sql, params)])
 
     async def replay(self, item_id: int, *, now: datetime, actor: str) -> None:

@@ -226,3 +226,17 @@ async def test_sqlite_store_survives_reopening(tmp_path: Path) -> None:
         assert (9, root) == (await again.size(), await again.root(9))
     finally:
         await again.close()
+
+
+async def test_a_channel_is_claimed_one_row_at_a_time_in_order(store: Store) -> None:
+    """Only the oldest pending row of each (sender, recipient) channel is claimable; others pass by."""
+    await store.append([entry(0, outbox=("cn.national",)), entry(1, outbox=("cn.national",))])
+    await store.append([entry(2, sender="sc.sjs", outbox=("cn.national",))])
+    first = await store.claim_due(now=NOW + timedelta(seconds=5), limit=10, lease_seconds=600, worker="w1")
+    assert [0, 2] == [row.log_index for row in first]
+    await store.mark_failed(first[0].id, error="UNAVAILABLE", next_attempt_at=NOW + timedelta(minutes=5))
+    later = NOW + timedelta(minutes=1)
+    assert [] == await store.claim_due(now=later, limit=10, lease_seconds=600, worker="w1")
+    await store.dead_letter(first[0].id, error="UNAVAILABLE", now=later)
+    [after_dead] = await store.claim_due(now=later, limit=10, lease_seconds=600, worker="w1")
+    assert 1 == after_dead.log_index
