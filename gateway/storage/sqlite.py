@@ -32,10 +32,12 @@ from gateway.storage.base import (
     NodeKey,
     OutboxItem,
     OutboxState,
+    ReplayConflict,
     Seen,
     StorageError,
     StoredCheckpoint,
 )
+from gateway.storage.guard import check_new_checkpoint
 from gateway.storage.sqlite_rows import (
     MSG_COLUMNS,
     OUTBOX_COLUMNS,
@@ -162,17 +164,15 @@ class SqliteStore:
             [(index, recipient, time_us) for recipient in entry.outbox],
         )
         if entry.seen is not None:
-            conn.execute(
-                "INSERT INTO seen (sender, message_id, log_index, envelope_sha256, until_us) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    entry.seen.sender,
-                    entry.seen.message_id,
-                    index,
-                    entry.envelope_sha256,
-                    us(entry.seen.until),
-                ),
-            )
+            seen = entry.seen
+            try:
+                conn.execute(
+                    "INSERT INTO seen (sender, message_id, log_index, envelope_sha256, until_us) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (seen.sender, seen.message_id, index, entry.envelope_sha256, us(seen.until)),
+                )
+            except sqlite3.IntegrityError as error:
+                raise ReplayConflict(seen.sender, seen.message_id) from error
         if entry.delivers is not None:
             settled = conn.execute(
                 "UPDATE outbox SET state = ?, delivery_index = ?, claimed_until_us = 0 WHERE id = ?",
@@ -273,12 +273,15 @@ class SqliteStore:
 
     # -- checkpoints -----------------------------------------------------------------------------
     async def save_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
-        """Store a signed checkpoint; its size must exceed every stored one."""
+        """Store a signed checkpoint if it is the log's root at its size and extends the latest one."""
 
         def body(conn: sqlite3.Connection) -> None:
-            latest = int(conn.execute("SELECT COALESCE(MAX(size), -1) FROM checkpoints").fetchone()[0])
-            if checkpoint.size <= latest:
-                raise StorageError(f"checkpoint size {checkpoint.size} is not above the latest {latest}")
+            size = int(conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves").fetchone()[0])
+            row = conn.execute(
+                "SELECT size, root_hash, note, time_us FROM checkpoints ORDER BY size DESC LIMIT 1"
+            ).fetchone()
+            latest = None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]), row[2], dt(row[3]))
+            check_new_checkpoint(checkpoint, log_size=size, latest=latest, reader=SqliteNodeReader(conn))
             conn.execute(
                 "INSERT INTO checkpoints (size, root_hash, note, time_us) VALUES (?, ?, ?, ?)",
                 (checkpoint.size, checkpoint.root_hash, checkpoint.note, us(checkpoint.time)),
