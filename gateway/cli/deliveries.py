@@ -1,6 +1,7 @@
 """``jgx deliveries list|replay``: the outbox of a node (投递队列), and replaying dead letters.
 
-Reads the node's SQLite store named by ``jgx.toml`` (``--dir``) or given directly (``--db``). A replay
+Reads the node's store named by ``jgx.toml`` (``--dir``; SQLite or PostgreSQL) or a SQLite file given
+directly (``--db``). A replay
 puts the row back to pending, due now; the store records who asked in its audit table, and the CLI
 logs the action. The running node's delivery worker picks the row up at its next pass.
 """
@@ -19,8 +20,8 @@ import click
 import structlog
 
 from gateway.cli._common import io_error
-from gateway.cli._node import load_node, sqlite_path
-from gateway.storage import OutboxItem, OutboxState, StorageError
+from gateway.cli._node import load_node, node_store
+from gateway.storage import OutboxItem, OutboxState, StorageError, Store
 from gateway.storage.sqlite import SqliteStore
 
 __all__ = ["deliveries"]
@@ -30,16 +31,17 @@ _log = structlog.get_logger("jgx.deliveries")
 _STATES = (OutboxState.PENDING, OutboxState.DEAD, OutboxState.DELIVERED)
 
 
-def _database(directory: Path, db: Path | None) -> Path:
-    database = db if db is not None else sqlite_path(load_node(directory))
-    if not database.exists():
-        io_error(f"数据库不存在: {database}", f"no database at {database}")
-    return database
+def _store(directory: Path, db: Path | None) -> Store:
+    """The node's store (SQLite or PostgreSQL, from jgx.toml) or the SQLite file ``db``; never created."""
+    if db is None:
+        return node_store(load_node(directory), must_exist=True)
+    if not db.exists():
+        io_error(f"数据库不存在: {db}", f"no database at {db}")
+    return SqliteStore(db)
 
 
-def _with_store(database: Path, work: Callable[[SqliteStore], Awaitable[T]]) -> T:
+def _with_store(store: Store, work: Callable[[Store], Awaitable[T]]) -> T:
     async def run() -> T:
-        store = SqliteStore(database)
         await store.open()
         try:
             return await work(store)
@@ -107,7 +109,7 @@ def list_rows(directory: Path, db: Path | None, state: str | None, limit: int, a
       jgx deliveries list --state pending --dir node/
     """
 
-    async def read(store: SqliteStore) -> list[dict[str, object]]:
+    async def read(store: Store) -> list[dict[str, object]]:
         rows = []
         for item in await store.outbox(state=state, limit=limit):
             record = await store.message(item.log_index)
@@ -115,7 +117,7 @@ def list_rows(directory: Path, db: Path | None, state: str | None, limit: int, a
             rows.append(_row(item, sender, message_id))
         return rows
 
-    rows = _with_store(_database(directory, db), read)
+    rows = _with_store(_store(directory, db), read)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -150,11 +152,11 @@ def replay(directory: Path, db: Path | None, row_id: int, actor: str | None) -> 
     who = actor or _os_user()
     now = datetime.now(UTC)
 
-    async def run(store: SqliteStore) -> None:
+    async def run(store: Store) -> None:
         await store.replay(row_id, now=now, actor=who)
 
     try:
-        _with_store(_database(directory, db), run)
+        _with_store(_store(directory, db), run)
     except StorageError as exc:
         io_error(f"无法重新投递第 {row_id} 行: {exc}", f"cannot replay outbox row {row_id}: {exc}")
     _log.info("outbox.replay", outbox_id=row_id, actor=who)

@@ -25,7 +25,7 @@ from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.pipeline import Validate
 from gateway.ratelimit import RateLimiter
 from gateway.server import PeerNode, Server, insecure_peer
-from gateway.storage import StorageError
+from gateway.storage import StorageError, Store
 
 _log = structlog.get_logger("jgx.serve")
 
@@ -135,7 +135,7 @@ def _client_credentials(config: Config) -> grpc.ChannelCredentials:
     )
 
 
-async def _serve_metrics(metrics: Metrics, config: Config, store: SqliteStore) -> MetricsEndpoint | None:
+async def _serve_metrics(metrics: Metrics, config: Config, store: Store) -> MetricsEndpoint | None:
     """The Prometheus endpoint on [listen] metrics_port; a busy port is logged, not fatal."""
     try:
         return await metrics.serve(host=config.listen.host, port=config.listen.metrics_port, store=store)

@@ -52,9 +52,13 @@ T = TypeVar("T")
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 # Rows another claimer holds locked are skipped, not waited for; the lease keeps them away afterwards.
 _RETURNING = ", ".join(f"o.{column}" for column in OUTBOX_COLUMNS.split(", "))
+# Only the oldest pending row of each (sender, recipient) channel is claimable: order per channel.
 _CLAIM = (
-    "WITH due AS (SELECT id FROM outbox WHERE state = $1 AND next_attempt_us <= $2 "  # noqa: S608
-    "AND claimed_until_us <= $2 ORDER BY next_attempt_us, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+    "WITH due AS (SELECT o.id FROM outbox o JOIN messages m ON m.log_index = o.log_index "  # noqa: S608
+    "WHERE o.state = $1 AND o.next_attempt_us <= $2 AND o.claimed_until_us <= $2 "
+    "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
+    "WHERE p.recipient = o.recipient AND p.state = $1 AND p.id < o.id AND pm.sender = m.sender) "
+    "ORDER BY o.next_attempt_us, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) "
     "UPDATE outbox o SET claimed_until_us = $4, claimed_by = $5, attempts = o.attempts + 1 "
     f"FROM due WHERE o.id = due.id RETURNING {_RETURNING}, "
     "(SELECT envelope FROM messages m WHERE m.log_index = o.log_index)"

@@ -102,8 +102,13 @@ CREATE TABLE audit (
 )
 """
 
+# Delivery claims the oldest pending row of each (sender, recipient) channel.
+_V2 = """
+CREATE INDEX outbox_by_channel ON outbox(recipient, state, id);
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 LATEST: Final = max(MIGRATIONS)
 
 
@@ -127,7 +132,8 @@ async def _ensure_schema(conn: asyncpg.Connection, schema: str | None) -> None:
         raise ValueError(f"schema name {schema!r} must match {SCHEMA_NAME.pattern}")
     exists = await conn.fetchval("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", schema)
     if exists is None:
-        with contextlib.suppress(asyncpg.DuplicateSchemaError):  # another replica created it meanwhile
+        # Another replica created it meanwhile (PostgreSQL reports the race either way).
+        with contextlib.suppress(asyncpg.DuplicateSchemaError, asyncpg.UniqueViolationError):
             await conn.execute(f"CREATE SCHEMA {schema}")
 
 
