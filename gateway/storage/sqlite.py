@@ -52,7 +52,6 @@ from gateway.storage.sqlite_schema import migrate
 __all__ = ["SqliteNodeReader", "SqliteStore"]
 
 T = TypeVar("T")
-_O_COLUMNS = ", ".join(f"o.{column}" for column in OUTBOX_COLUMNS.split(", "))
 
 
 class SqliteStore:
@@ -324,7 +323,7 @@ class SqliteStore:
             # Only the oldest pending row of each (sender, recipient) channel is claimable, so a
             # channel is delivered in order: a later row waits while an earlier one is pending.
             rows = conn.execute(
-                f"SELECT {_O_COLUMNS}, m.envelope "  # noqa: S608 - constant column list
+                f"SELECT {OUTBOX_COLUMNS}, m.envelope "  # noqa: S608 - constant column list
                 "FROM outbox o JOIN messages m ON m.log_index = o.log_index "
                 "WHERE o.state = ? AND o.next_attempt_us <= ? AND o.claimed_until_us <= ? "
                 "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
@@ -371,7 +370,7 @@ class SqliteStore:
     async def outbox(self, *, state: str | None = None, limit: int = 100) -> list[OutboxItem]:
         """Outbox rows, optionally of one state, oldest first."""
         where, params = ("WHERE state = ?", (state, limit)) if state else ("", (limit,))
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox {where} ORDER BY id LIMIT ?"  # noqa: S608
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o {where} ORDER BY id LIMIT ?"  # noqa: S608
         return await self._read(lambda conn: [outbox_item(tuple(row)) for row in conn.execute(sql, params)])
 
     async def replay(self, item_id: int, *, now: datetime, actor: str) -> None:
