@@ -1,124 +1,71 @@
-"""The node directory as `jgx serve` and `jgx log` read it: ``jgx.toml`` and the files it names.
-
-A minimal reader of the settings these commands need. Relative paths are relative to the directory
-holding ``jgx.toml``. An empty directory can be initialised with a single-hub federation (`initialise`).
-"""
+"""The node directory as `jgx serve`, `jgx log` and `jgx trace` read it (``jgx.toml``, `gateway.config`)."""
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from gateway.keys import Algorithm, PrivateKey, generate_key, load_private_key
-from gateway.trust import AclEntry, Node, TrustConfig, key_record
-from gateway.trust_update import load_trust, sign_trust
+from gateway.checkpoint import NoteVerifier
+from gateway.cli._common import io_error
+from gateway.config import CONFIG_FILE, Config, load_config
+from gateway.errors import JgxError
+from gateway.keys import PrivateKey, load_private_key
+from gateway.logbook import log_verifier
+from gateway.trust import TrustConfig
+from gateway.trust_update import load_trust
 
-__all__ = ["CONFIG_NAME", "NodeFiles", "initialise"]
-
-CONFIG_NAME = "jgx.toml"
+__all__ = ["load_node", "node_key", "node_trust", "sqlite_path", "verifier"]
 
 
-@dataclass(frozen=True)
-class NodeFiles:
-    """Where a node keeps its key, trust configuration and database, and how it serves."""
-
-    directory: Path
-    node_id: str
-    signing_key: Path
-    trust: Path
-    database: Path
-    listen: str = "127.0.0.1:7700"
-    max_in_flight: int = 64
-    checkpoint_every: int = 1000
-    checkpoint_interval: float = 5.0
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    tls_ca: Path | None = None
-
-    @classmethod
-    def load(cls, config: Path) -> NodeFiles:
-        """Read ``config`` (a jgx.toml); KeyError/ValueError/OSError when it is incomplete or unreadable."""
-        doc: dict[str, Any] = tomllib.loads(config.read_text(encoding="utf-8"))
-        base = config.parent
-
-        def path(value: str | None) -> Path | None:
-            return None if value is None else (base / value)
-
-        node, server, storage, log, tls = (
-            doc.get(k, {}) for k in ("node", "server", "storage", "log", "tls")
-        )
-        return cls(
-            directory=base,
-            node_id=str(node["id"]),
-            signing_key=base / str(node["signing_key"]),
-            trust=base / str(node["trust"]),
-            database=base / str(storage.get("sqlite", "jgx.db")),
-            listen=str(server.get("listen", "127.0.0.1:7700")),
-            max_in_flight=int(server.get("max_in_flight", 64)),
-            checkpoint_every=int(log.get("checkpoint_every", 1000)),
-            checkpoint_interval=float(log.get("checkpoint_interval_seconds", 5.0)),
-            tls_cert=path(tls.get("cert")),
-            tls_key=path(tls.get("key")),
-            tls_ca=path(tls.get("ca")),
+def load_node(directory: Path) -> Config:
+    """The node's configuration, or exit 2 saying what is wrong with ``jgx.toml``."""
+    try:
+        return load_config(directory / CONFIG_FILE)
+    except JgxError as exc:
+        io_error(
+            f"无法使用 {directory / CONFIG_FILE}: {exc.detail}",
+            f"cannot use {directory / CONFIG_FILE}: {exc}",
         )
 
-    def key(self) -> PrivateKey:
-        """The node's signing key (receipts and checkpoints)."""
-        return load_private_key(self.signing_key.read_bytes())
 
-    def trust_config(self, now: datetime) -> TrustConfig:
-        """The verified trust configuration (TrustError when it is refused)."""
-        return load_trust(self.trust.read_bytes(), now=now)
-
-
-_TEMPLATE = """# jgx node configuration (written by `jgx serve` on first run)
-[node]
-id = "{node_id}"
-signing_key = "keys/{node_id}.pem"   # Ed25519: signs receipts and log checkpoints
-trust = "trust.json"                 # the signed trust configuration (DSSE JSON)
-
-[server]
-listen = "127.0.0.1:7700"            # plaintext only on loopback; add [tls] to serve mTLS
-max_in_flight = 64                   # SubmitStream envelopes between reading and answering
-
-[storage]
-sqlite = "jgx.db"                    # embedded store, WAL mode
-
-[log]
-checkpoint_every = 1000              # sign a checkpoint every N leaves…
-checkpoint_interval_seconds = 5      # …or every T seconds, whichever comes first
-"""
-
-
-def initialise(directory: Path, node_id: str, *, now: datetime) -> list[Path]:
-    """Create a single-hub node in ``directory``: keys, a signed trust configuration, jgx.toml."""
-    node_key = generate_key(Algorithm.ED25519)
-    admin = generate_key(Algorithm.ED25519)
-    trust = TrustConfig.new(
-        [admin.public_key], threshold=1, issued_at=now, expires_at=now + timedelta(days=365)
-    )
-    trust = trust.with_node(
-        Node(
-            node_id,
-            "四川省互联网+监管系统交换枢纽",
-            "provincial exchange hub",
-            "hub",
-            (key_record(node_key.public_key),),
+def sqlite_path(config: Config) -> Path:
+    """The SQLite file of the node's store, or exit 2 when the node is configured for PostgreSQL."""
+    if not config.storage_url.startswith("sqlite:///"):
+        io_error(
+            f"此命令目前只支持 SQLite 存储，而不是 {config.storage_url.split(':', 1)[0]}",
+            f"this command supports the SQLite store only, not {config.storage_url.split(':', 1)[0]}",
         )
-    )
-    trust = trust.with_acl(AclEntry(node_id, ("*",), ("*",)))
-    files = {
-        directory / "keys" / f"{node_id}.pem": node_key.to_pem(),
-        directory / "keys" / "admin.pem": admin.to_pem(),
-        directory / "trust.json": sign_trust(trust, [admin]),
-        directory / CONFIG_NAME: _TEMPLATE.format(node_id=node_id).encode(),
-    }
-    for target, data in files.items():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        if target.suffix == ".pem":
-            target.chmod(0o600)
-    return list(files)
+    return Path(config.storage_url.removeprefix("sqlite:///"))
+
+
+def node_key(config: Config) -> PrivateKey:
+    """The node's signing key (receipts and checkpoints), or exit 2."""
+    try:
+        return load_private_key(config.paths.node_key.read_bytes())
+    except (OSError, JgxError) as exc:
+        io_error(
+            f"无法读取节点签名密钥 {config.paths.node_key}: {exc}",
+            f"cannot load {config.paths.node_key}: {exc}",
+        )
+
+
+def node_trust(config: Config, now: datetime) -> TrustConfig:
+    """The verified trust configuration, or exit 2 saying why it is refused."""
+    try:
+        return load_trust(config.paths.trust.read_bytes(), now=now)
+    except OSError as exc:
+        io_error(f"无法读取信任配置 {config.paths.trust}: {exc}", f"cannot read {config.paths.trust}: {exc}")
+    except JgxError as exc:
+        io_error(f"信任配置被拒绝: {exc.diagnostics()}", f"the trust configuration is refused: {exc}")
+
+
+def verifier(config: Config, now: datetime) -> NoteVerifier:
+    """The log's checkpoint verifier with the node's key from the trust configuration (never the data)."""
+    trust = node_trust(config, now)
+    try:
+        return log_verifier(config.node_id, trust.node(config.node_id).keys[0].public_key)
+    except (JgxError, IndexError) as exc:
+        io_error(
+            f"信任配置中没有本节点的日志公钥: {exc}",
+            f"the trust configuration has no log key for this node: {exc}",
+        )

@@ -14,12 +14,13 @@ from typing import TypeVar
 import click
 
 from gateway import merkle
-from gateway.checkpoint import NoteVerifier, verify_checkpoint
+from gateway.checkpoint import verify_checkpoint
 from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
-from gateway.cli._node import CONFIG_NAME, NodeFiles
+from gateway.cli._node import load_node, sqlite_path, verifier
+from gateway.config import Config
 from gateway.errors import JgxError
 from gateway.logaudit import audit_export, audit_store, export_lines
-from gateway.logbook import log_origin, log_verifier
+from gateway.logbook import log_origin
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.storage.sqlite import SqliteStore
 
@@ -30,35 +31,13 @@ _DIR = click.option(
 )  # fmt: skip
 
 
-def _files(directory: Path) -> NodeFiles:
-    try:
-        return NodeFiles.load(directory / CONFIG_NAME)
-    except (OSError, KeyError, ValueError) as exc:
-        io_error(
-            f"无法读取节点配置 {directory / CONFIG_NAME}: {exc}",
-            f"cannot read {directory / CONFIG_NAME}: {exc}",
-        )
-
-
-def _verifier(files: NodeFiles) -> NoteVerifier:
-    """The log key from the node's trust configuration (never from the data being audited)."""
-    try:
-        trust = files.trust_config(datetime.now(UTC))
-        node = trust.node(files.node_id)
-        return log_verifier(files.node_id, node.keys[0].public_key)
-    except (JgxError, OSError, IndexError) as exc:
-        io_error(
-            f"无法从信任配置取得日志公钥: {exc}",
-            f"cannot take the log key from the trust configuration: {exc}",
-        )
-
-
-def _with_store(files: NodeFiles, work: Callable[[SqliteStore], Awaitable[T]]) -> T:
-    if not files.database.exists():
-        io_error(f"数据库不存在: {files.database}", f"no database at {files.database}")
+def _with_store(config: Config, work: Callable[[SqliteStore], Awaitable[T]]) -> T:
+    database = sqlite_path(config)
+    if not database.exists():
+        io_error(f"数据库不存在: {database}", f"no database at {database}")
 
     async def run() -> T:
-        store = SqliteStore(files.database)
+        store = SqliteStore(database)
         await store.open()
         try:
             return await work(store)
@@ -95,17 +74,16 @@ def verify(directory: Path, export_file: Path | None) -> None:
     Example:
       jgx log verify --dir node/
     """
-    files = _files(directory)
-    verifier, origin = _verifier(files), log_origin(files.node_id)
+    config = load_node(directory)
+    note_verifier, origin = verifier(config, datetime.now(UTC)), log_origin(config.node_id)
     if export_file is not None:
         try:
-            report = audit_export(
-                read_bytes(export_file).decode("utf-8").splitlines(), [verifier], origin=origin
-            )
+            lines = read_bytes(export_file).decode("utf-8").splitlines()
+            report = audit_export(lines, [note_verifier], origin=origin)
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
             io_error(f"{export_file} 不是日志导出文件: {exc}", f"{export_file} is not a log export: {exc}")
     else:
-        report = _with_store(files, lambda store: audit_store(store, origin, [verifier]))
+        report = _with_store(config, lambda store: audit_store(store, origin, [note_verifier]))
     if not report.ok:
         click.echo(f"日志校验失败 / log verification FAILED ({len(report.problems)} problems):", err=True)
         for problem in report.problems[:50]:
@@ -129,8 +107,8 @@ def export(directory: Path, out: Path) -> None:
     Example:
       jgx log export --dir node/ --out log.jsonl && jgx log verify --dir node/ --export log.jsonl
     """
-    files = _files(directory)
-    lines = _with_store(files, lambda store: export_lines(store, log_origin(files.node_id)))
+    config = load_node(directory)
+    lines = _with_store(config, lambda store: export_lines(store, log_origin(config.node_id)))
     try:
         with out.open("w", encoding="utf-8") as handle:
             for line in lines:
@@ -149,12 +127,12 @@ def checkpoint(directory: Path) -> None:
     Example:
       jgx log checkpoint --dir node/
     """
-    files = _files(directory)
-    stored = _with_store(files, lambda store: store.latest_checkpoint())
+    config = load_node(directory)
+    stored = _with_store(config, lambda store: store.latest_checkpoint())
     if stored is None:
         io_error("日志尚无检查点", "the log has no checkpoint yet")
     try:
-        verify_checkpoint(stored.note, log_origin(files.node_id), [_verifier(files)])
+        verify_checkpoint(stored.note, log_origin(config.node_id), [verifier(config, datetime.now(UTC))])
     except JgxError as exc:
         click.echo(exc.diagnostics(), err=True)
         sys.exit(EXIT_VERDICT)
@@ -172,7 +150,8 @@ def proof(directory: Path, message_id: str, sender: str) -> None:
     Example:
       jgx log proof 7f3a… --sender sc.amr --dir node/
     """
-    files = _files(directory)
+    config = load_node(directory)
+    note_verifier = verifier(config, datetime.now(UTC))
 
     async def build(store: SqliteStore) -> dict[str, object]:
         rows = [
@@ -191,7 +170,7 @@ def proof(directory: Path, message_id: str, sender: str) -> None:
         index = rows[0].log_index
         [leaf] = await store.leaves(index, index + 1)
         hashes = await store.inclusion_proof(index, latest.size)
-        signed = verify_checkpoint(latest.note, log_origin(files.node_id), [_verifier(files)])
+        signed = verify_checkpoint(latest.note, log_origin(config.node_id), [note_verifier])
         merkle.verify_inclusion(leaf.leaf_hash, index, signed.size, hashes, signed.root_hash)
         return {
             "log_index": index,
@@ -202,7 +181,7 @@ def proof(directory: Path, message_id: str, sender: str) -> None:
             "checkpoint": latest.note,
         }
 
-    click.echo(json.dumps(_with_store(files, build), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(_with_store(config, build), ensure_ascii=False, indent=2))
 
 
 _OUTCOMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
@@ -219,9 +198,9 @@ def trace(directory: Path, identifier: str, correlation: bool) -> None:
     Example:
       jgx trace TASK-2026-0001 --correlation --dir node/
     """
-    files = _files(directory)
+    config = load_node(directory)
     key = {"correlation_id": identifier} if correlation else {"message_id": identifier}
-    rows = _with_store(files, lambda store: store.find_messages(**key))
+    rows = _with_store(config, lambda store: store.find_messages(**key))
     if not rows:
         io_error(f"日志中没有 {identifier}", f"nothing logged for {identifier}")
     for row in rows:

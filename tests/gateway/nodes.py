@@ -5,33 +5,47 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import grpc
+
+from gateway.config import CONFIG_FILE, default_config, render_config
+from gateway.pki import create_ca, issue_node_certificate
 from gateway.testing import Federation
+from gateway.tls import channel_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_node(directory: Path, fed: Federation, *, checkpoint_interval: float = 0.2) -> Path:
-    """Write sc.hub's node directory for ``fed``; return it."""
-    (directory / "keys").mkdir(parents=True, exist_ok=True)
-    (directory / "keys" / "sc.hub.pem").write_bytes(fed.keys["sc.hub"].to_pem())
-    (directory / "trust.json").write_bytes(fed.signed_trust)
-    (directory / "jgx.toml").write_text(
-        "[node]\n"
-        'id = "sc.hub"\n'
-        'signing_key = "keys/sc.hub.pem"\n'
-        'trust = "trust.json"\n'
-        "[server]\n"
-        'listen = "127.0.0.1:0"\n'
-        "[storage]\n"
-        'sqlite = "jgx.db"\n'
-        "[log]\n"
-        "checkpoint_every = 50\n"
-        f"checkpoint_interval_seconds = {checkpoint_interval}\n",
-        encoding="utf-8",
-    )
+def write_node(directory: Path, fed: Federation) -> Path:
+    """Write sc.hub's node directory for ``fed`` (its key and trust, a test CA and TLS certificate)."""
+    config = default_config(directory, "sc.hub")
+    paths = config.paths
+    now = datetime.now(UTC)  # certificates are checked against the real clock by TLS
+    ca_cert, ca_key = create_ca("jgx test CA", now)
+    tls_cert, tls_key = issue_node_certificate(ca_cert, ca_key, "sc.hub", now=now)
+    for path, data in (
+        (paths.node_key, fed.keys["sc.hub"].to_pem()),
+        (paths.trust, fed.signed_trust),
+        (paths.tls_ca, ca_cert),
+        (directory / "tls" / "ca.key", ca_key),
+        (paths.tls_cert, tls_cert),
+        (paths.tls_key, tls_key),
+        (directory / CONFIG_FILE, render_config(config).encode()),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     return directory
+
+
+def client_credentials(directory: Path, node_id: str) -> grpc.ChannelCredentials:
+    """mTLS credentials of ``node_id`` issued by the node directory's test CA."""
+    ca_cert = (directory / "tls" / "ca.crt").read_bytes()
+    cert, key = issue_node_certificate(
+        ca_cert, (directory / "tls" / "ca.key").read_bytes(), node_id, now=datetime.now(UTC)
+    )
+    return channel_credentials(cert, key, ca_cert)
 
 
 def jgx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -127,6 +127,6 @@ def test_a_bare_serve_initialises_an_empty_directory(tmp_path: Path) -> None:
     code = serve.terminate()
     created = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     assert 0 == code
-    assert {"jgx.toml", "trust.json", "keys/sc.hub.pem", "keys/admin.pem"} <= created
+    assert {"jgx.toml", "trust.json", "keys/node.key", "keys/admin.key", "tls/node.crt"} <= created
     assert any("initialised node sc.hub" in line for line in serve.banner)
     assert 0 == run("log", "verify", "--dir", str(tmp_path))[0]

@@ -13,18 +13,24 @@ import pytest
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.receipts import verify_receipt
 from gateway.testing import Federation
-from tests.gateway.nodes import ServeProcess, jgx, write_node
+from tests.gateway.nodes import ServeProcess, client_credentials, jgx, write_node
 
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
 SUBMIT_STREAM = "/jgx.exchange.v1.Exchange/SubmitStream"
+SERVE = ("--listen", "127.0.0.1:0", "--checkpoint-interval", "0.2", "--checkpoint-every", "50")
+
+
+def _channel(node: Path, port: int) -> grpc.aio.Channel:
+    """An mTLS channel to the hub as sc.amr."""
+    return grpc.aio.secure_channel(f"127.0.0.1:{port}", client_credentials(node, "sc.amr"))
 
 
 async def _stream_until_killed(
-    port: int, envelopes: list[bytes], serve: ServeProcess, kill_after: int
+    node: Path, envelopes: list[bytes], serve: ServeProcess, kill_after: int
 ) -> list[exchange_pb2.Envelope]:
     """Stream ``envelopes``; SIGKILL the server after ``kill_after`` receipts; return the receipts."""
     receipts: list[exchange_pb2.Envelope] = []
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+    async with _channel(node, serve.port) as channel:
         call = channel.stream_stream(
             SUBMIT_STREAM, response_deserializer=exchange_pb2.SubmitResponse.FromString
         )
@@ -39,8 +45,8 @@ async def _stream_until_killed(
     return receipts
 
 
-async def _resubmit(port: int, data: bytes) -> exchange_pb2.Envelope:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+async def _resubmit(node: Path, port: int, data: bytes) -> exchange_pb2.Envelope:
+    async with _channel(node, port) as channel:
         call = channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
         response = await call(data)
         return response.receipt
@@ -48,21 +54,23 @@ async def _resubmit(port: int, data: bytes) -> exchange_pb2.Envelope:
 
 @pytest.mark.slow
 def test_sigkill_mid_stream_keeps_every_receipted_envelope(tmp_path: Path) -> None:
-    """After SIGKILL and restart every receipted envelope is logged and queued, and the log verifies."""
+    """Over mTLS: after SIGKILL and a restart every receipted envelope is logged and queued; log verifies."""
     fed = Federation.create(datetime.now(UTC))
     node = write_node(tmp_path / "node", fed)
     envelopes = [
         fed.envelope(fed.message("sc.amr", "cn.national", message_id=f"crash-{n}")) for n in range(400)
     ]
-    serve = ServeProcess(node)
-    receipts = asyncio.run(_stream_until_killed(serve.port, envelopes, serve, kill_after=120))
+    serve = ServeProcess(node, *SERVE)
+    receipts = asyncio.run(_stream_until_killed(node, envelopes, serve, kill_after=120))
     assert serve.process.returncode == -9
     verified = [verify_receipt(r, fed.trust, issuer="sc.hub", now=datetime.now(UTC)) for r in receipts]
 
-    restarted = ServeProcess(node)
+    restarted = ServeProcess(node, *SERVE)
     try:
         # Each receipted envelope, sent again, is a duplicate answered with its original receipt.
-        again = [asyncio.run(_resubmit(restarted.port, envelopes[n])) for n in range(0, len(receipts), 7)]
+        again = [
+            asyncio.run(_resubmit(node, restarted.port, envelopes[n])) for n in range(0, len(receipts), 7)
+        ]
     finally:
         assert 0 == restarted.terminate()
 
