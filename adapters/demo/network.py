@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Final
 
 import structlog
+from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 
 from adapters.sdk import (
     AdapterIdentity,
@@ -38,7 +39,6 @@ from adapters.sdk import (
     serve_adapter,
 )
 from gateway.config import Listen, default_config, render_config
-from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 from gateway.hub import Hub
 from gateway.keys import PrivateKey
 from gateway.pipeline import Validate
@@ -142,15 +142,22 @@ class GatewayNode:
         self.store = SqliteStore(self.database)
         await self.store.open()
         self.hub = Hub(
-            node_id=self.node_id, key=self.key, trust=self.trust, store=self.store,
-            validate=self.validate, clock=self.clock, checkpoint_interval=1.0,
-        )  # fmt: skip
+            node_id=self.node_id,
+            key=self.key,
+            trust=self.trust,
+            store=self.store,
+            validate=self.validate,
+            clock=self.clock,
+            checkpoint_interval=1.0,
+        )
         await self.hub.start()
         self.server = Server(self.hub, peer_node=peer_node_id)
         self.server.add_port(self.address, self.tls.server())  # type: ignore[arg-type]
         await self.server.start()
         self.delivery = start_delivery(
-            self.hub, policy=self.delivery_policy, credentials=self.tls.channel()  # type: ignore[arg-type]
+            self.hub,
+            policy=self.delivery_policy,
+            credentials=self.tls.channel(),  # type: ignore[arg-type]
         )
         _log.info("demo.gateway.started", node=self.node_id, address=self.address)
 
@@ -213,14 +220,20 @@ class DepartmentNode:
     async def start(self) -> None:
         """Serve the Adapter service over mTLS and drain the outbox to the hub."""
         self.client = HubClient(
-            self.hub_address, trust=self.servicer.trust, credentials=self.tls.channel(),  # type: ignore[arg-type]
-            retry=DEMO_RETRY, clock=self.servicer.clock,
-        )  # fmt: skip
+            self.hub_address,
+            trust=self.servicer.trust,
+            credentials=self.tls.channel(),  # type: ignore[arg-type]
+            retry=DEMO_RETRY,
+            clock=self.servicer.clock,
+        )
         await self._stack.enter_async_context(
             serve_adapter(
-                self.servicer, port=self.port, credentials=self.tls.server(),  # type: ignore[arg-type]
-                hub=self.client, drain_interval=0.1,
-            )  # fmt: skip
+                self.servicer,
+                port=self.port,
+                credentials=self.tls.server(),  # type: ignore[arg-type]
+                hub=self.client,
+                drain_interval=0.1,
+            )
         )
         _log.info("demo.adapter.started", node=self.node_id, port=self.port)
 
@@ -274,9 +287,16 @@ class LoopbackNetwork:
         (directory / "trust.json").write_bytes(federation.signed_trust)
         gateways = {
             node: GatewayNode(
-                node, directory / node, federation.keys[node], federation.trust, tls[node],
-                ports[node].port, validate, clock, delivery_policy,
-            )  # fmt: skip
+                node,
+                directory / node,
+                federation.keys[node],
+                federation.trust,
+                tls[node],
+                ports[node].port,
+                validate,
+                clock,
+                delivery_policy,
+            )
             for node in GATEWAYS
         }
         for gateway in gateways.values():
@@ -288,9 +308,12 @@ class LoopbackNetwork:
             folder.mkdir(parents=True, exist_ok=True)
             servicer = AdapterServicer(
                 identity=AdapterIdentity(node, federation.keys[node], software_name=f"jgx-{node}"),
-                trust=federation.trust, department=department, store=AdapterStore(folder / "adapter.db"),
-                validate=validate, clock=clock,
-            )  # fmt: skip
+                trust=federation.trust,
+                department=department,
+                store=AdapterStore(folder / "adapter.db"),
+                validate=validate,
+                clock=clock,
+            )
             adapters[node] = DepartmentNode(node, folder, servicer, tls[node], ports[node].port, hub.address)
         return cls(directory, federation, gateways, adapters, tls, ca_cert, list(ports.values()))
 
@@ -306,9 +329,12 @@ class LoopbackNetwork:
     def client(self, node: str, *, gateway: str = "sc.hub") -> HubClient:
         """A client of `gateway`'s Exchange service authenticated as `node` (close it when done)."""
         return HubClient(
-            self.gateways[gateway].address, trust=self.trust, hub=gateway,
-            credentials=self.tls[node].channel(), retry=DEMO_RETRY,  # type: ignore[arg-type]
-        )  # fmt: skip
+            self.gateways[gateway].address,
+            trust=self.trust,
+            hub=gateway,
+            credentials=self.tls[node].channel(),
+            retry=DEMO_RETRY,  # type: ignore[arg-type]
+        )
 
     async def start(self) -> None:
         """Start every gateway, then every adapter."""

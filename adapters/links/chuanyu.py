@@ -1,4 +1,4 @@
-"""The 川渝 link, running: illegal-clue transfer and assistance requests (SC-13) between Sichuan and Chongqing.
+"""The 川渝 link, running: illegal-clue transfer and assistance requests (SC-13) to and from Chongqing.
 
     Sichuan department (sc.amr) ─ transfer(): SC-20 partner masking, region codes checked, signed ─►
         its outbox ─► sc.hub ─► Chongqing gateway cq.hub (Exchange.Submit)
@@ -29,7 +29,14 @@ from gateway.errors import ReasonCode, VerificationError
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 
-__all__ = ["PARTNER", "ChongqingPlatform", "ClueRegionError", "mask_for_partner", "region_problem", "transfer"]
+__all__ = [
+    "PARTNER",
+    "ChongqingPlatform",
+    "ClueRegionError",
+    "mask_for_partner",
+    "region_problem",
+    "transfer",
+]
 
 _log = structlog.get_logger("jgx.link.chuanyu")
 #: The SC-20 destination class of the partner platform.
@@ -49,7 +56,7 @@ def _utcnow() -> datetime:
 
 
 def mask_for_partner(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload as SC-20 lets it leave for the 川渝 partner (unchanged when the catalogue has no masking)."""
+    """The payload as SC-20 lets it leave for the 川渝 partner (SC-20 profile ``partner``)."""
     import standards
 
     mask = getattr(standards, "mask", None)
@@ -60,7 +67,7 @@ def mask_for_partner(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def region_problem(code: str, on: date) -> str | None:
-    """Why `code` cannot name a Sichuan or Chongqing unit on `on`, in Chinese and English; None when it can."""
+    """Why `code` cannot name a Sichuan or Chongqing unit on `on` (中文 / English); None when it can."""
     from standards.codelists import RegionStatus, region, region_status
 
     if code[:2] not in ("50", "51"):
@@ -91,17 +98,27 @@ def transfer(servicer: AdapterServicer, clue: Mapping[str, Any], *, recipient: s
             raise ClueRegionError(f"{name}: {problem}")
     payload = mask_for_partner(clue)
     record = Record(
-        "SC-13", "1.0.0", str(clue["clueNo"]), payload, recipient=recipient,
-        correlation_id=str(clue["clueNo"]), action="dispatch",
-    )  # fmt: skip
+        "SC-13",
+        "1.0.0",
+        str(clue["clueNo"]),
+        payload,
+        recipient=recipient,
+        correlation_id=str(clue["clueNo"]),
+        action="dispatch",
+    )
     message = record_message(record, sender=servicer.identity.node_id, default_recipient=recipient, now=now)
     servicer.worklist.record(message, Handling(), now)
     envelope = seal_message(message, servicer.identity.key).SerializeToString()
     servicer.store.enqueue(
-        message_id=message.message_id, envelope=envelope, now=now,
-        correlation_id=message.correlation_id, action="dispatch",
-    )  # fmt: skip
-    _log.info("chuanyu.transfer", clue=record.correlation_id, recipient=recipient, masked=payload != dict(clue))
+        message_id=message.message_id,
+        envelope=envelope,
+        now=now,
+        correlation_id=message.correlation_id,
+        action="dispatch",
+    )
+    _log.info(
+        "chuanyu.transfer", clue=record.correlation_id, recipient=recipient, masked=payload != dict(clue)
+    )
     return message.message_id
 
 
@@ -146,7 +163,9 @@ class ChongqingPlatform:
         payload = json.loads(arrival.message.payload)
         return bool(mask_for_partner(payload) == payload)
 
-    async def _reply(self, dispatch: exchange_pb2.Message, action: str, unit: Unit, extra: Mapping[str, Any]) -> Submitted:
+    async def _reply(
+        self, dispatch: exchange_pb2.Message, action: str, unit: Unit, extra: Mapping[str, Any]
+    ) -> Submitted:
         now = self.clock()
         payload: dict[str, Any] = {
             "action": action,
@@ -158,11 +177,18 @@ class ChongqingPlatform:
             **extra,
         }
         record = Record(
-            "SC-13", dispatch.standard_version, dispatch.correlation_id, payload, recipient=dispatch.sender,
-            correlation_id=dispatch.correlation_id, action=action, in_reply_to=dispatch.message_id,
-        )  # fmt: skip
-        _, envelope = seal_record(record, sender=self.node_id, key=self.key, default_recipient=dispatch.sender,
-                                  now=now)  # fmt: skip
+            "SC-13",
+            dispatch.standard_version,
+            dispatch.correlation_id,
+            payload,
+            recipient=dispatch.sender,
+            correlation_id=dispatch.correlation_id,
+            action=action,
+            in_reply_to=dispatch.message_id,
+        )
+        _, envelope = seal_record(
+            record, sender=self.node_id, key=self.key, default_recipient=dispatch.sender, now=now
+        )
         submitted = await self.hub.submit(envelope)
         _log.info("chuanyu.reply", clue=dispatch.correlation_id, action=action, outcome=submitted.outcome)
         return submitted

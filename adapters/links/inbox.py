@@ -16,7 +16,7 @@ from datetime import datetime
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.storage import Store
 
-__all__ = ["Inbox", "Arrival"]
+__all__ = ["Arrival", "Inbox"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,17 @@
 """The national link, running: the national 互联网+监管 system behind its own jgx gateway (``cn.national``).
 
-    national system ──push_task / push_clue (SC-14 / SC-12, signed as cn.national)──► sc.hub ─► department
-    department ─► sc.hub ─► cn.national gateway (Exchange.Submit) ──► Inbox ──► collect():
-        认领 / 反馈 of tasks and clues   → the national feedback layout (supervisionProcess, feedbackUnitInfo)
-        records reported upward        → front-table rows with cd_id, cd_time, cd_source, cd_batch, cd_operation
+    national system ─ push_task (superviseData → SC-14) / push_clues (riskWarning → SC-12), signed as
+        cn.national, over mTLS ─► sc.hub Exchange.Submit ─► the department's adapter (Adapter.Deliver)
+    department ─ 认领 / 反馈 and records reported upward (report_upward: cd_batch runs) ─► sc.hub
+        ─► the cn.national gateway (Exchange.Submit) ─► Inbox ─► collect():
+            SC-14 replies   → national documents (supervisionProcess: taskDetails, feedbackUnitInfo)
+            other records   → front-table rows with cd_id, cd_time, cd_source, cd_batch, cd_operation
 
-The national system signs with the ``cn.national`` key and submits over mTLS to the provincial hub,
-which verifies, logs, receipts and delivers; what comes back up is delivered by the hub's delivery
-worker to the national gateway, which judges and logs it in turn; the system reads it from there.
-The national system tracks each task's lifecycle (`adapters.lifecycle`) so it can tell what is overdue.
-
-The mapping between the national layout and the standard records is pure (`adapters.links.layout`).
+The national system signs with the ``cn.national`` key; the hub verifies, logs, receipts and delivers
+what it pushes. What comes back up is delivered by the hub's delivery worker to the national gateway,
+which judges and logs it in turn; the system reads it from there. The national system tracks each
+task's lifecycle (`adapters.lifecycle`) so it can tell what nobody claimed in time. The layouts
+themselves are the pure mappings of `adapters.national`.
 """
 
 from __future__ import annotations
@@ -23,21 +24,31 @@ from typing import Any
 
 import structlog
 
-from adapters.lifecycle import Event, IllegalTransition, Item, apply, china_day, dispatch, overdue
-from adapters.links import layout
+from adapters import national
+from adapters.lifecycle import CHINA, Event, IllegalTransition, Item, apply, china_day, dispatch, overdue
 from adapters.links.inbox import Arrival, Inbox
-from adapters.sdk import HubClient, Record, Submitted, seal_record
+from adapters.sdk import AdapterServicer, HubClient, Record, Submitted, seal_record
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import TrustConfig
 
-__all__ = ["Collected", "NationalSystem", "Pushed"]
+__all__ = ["Collected", "NationalSystem", "Pushed", "report_upward", "used_batches"]
 
 _log = structlog.get_logger("jgx.link.national")
+_VERSION = "1.0.0"
+_OPERATIONS = {
+    exchange_pb2.OPERATION_INSERT: "insert",
+    exchange_pb2.OPERATION_UPDATE: "update",
+    exchange_pb2.OPERATION_DELETE: "delete",
+}
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _wall(now: datetime) -> str:
+    return now.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +64,8 @@ class Pushed:
 class Collected:
     """What the national system took from its gateway in one `collect`."""
 
-    feedback: list[dict[str, Any]] = field(default_factory=list)  # national feedback documents
+    documents: list[bytes] = field(default_factory=list)  # SC-14 replies in the national layout (XML)
+    replies: list[exchange_pb2.Message] = field(default_factory=list)  # every lifecycle reply
     rows: list[dict[str, Any]] = field(default_factory=list)  # front-table rows with cd_* columns
 
 
@@ -79,8 +91,7 @@ class NationalSystem:
         self.clock = clock
         self.items: dict[str, Item] = {}
         self.sent: list[Pushed] = []
-        self.feedback: list[dict[str, Any]] = []
-        self.rows: list[dict[str, Any]] = []
+        self.collected = Collected()
 
     async def _submit(self, record: Record) -> Pushed:
         message, envelope = seal_record(
@@ -89,38 +100,56 @@ class NationalSystem:
         submitted = await self.hub.submit(envelope)
         pushed = Pushed(record.correlation_id, message.message_id, submitted)
         self.sent.append(pushed)
+        if submitted.accepted:
+            self._track(record, message.message_id)
         _log.info(
-            "national.pushed", standard=record.standard, action=record.action, recipient=record.recipient,
-            correlation_id=record.correlation_id, outcome=submitted.outcome,
-        )  # fmt: skip
+            "national.pushed",
+            standard=record.standard,
+            action=record.action,
+            recipient=record.recipient,
+            correlation_id=record.correlation_id,
+            outcome=submitted.outcome,
+        )
         return pushed
 
-    def _track(self, record: Record, pushed: Pushed) -> None:
-        if not pushed.submitted.accepted:
-            return
+    def _track(self, record: Record, message_id: str) -> None:
         today = china_day(self.clock())
         item = self.items.get(record.correlation_id)
-        if record.action == Event.DISPATCH and item is None:
+        if item is None:
             self.items[record.correlation_id] = dispatch(
-                record.correlation_id, record.standard, on=today, message_id=pushed.message_id
+                record.correlation_id, record.standard, on=today, message_id=message_id
             )
-        elif item is not None:
+        else:
             self.items[record.correlation_id] = apply(
-                item, Event(record.action), on=today, message_id=pushed.message_id
+                item, Event(record.action), on=today, message_id=message_id
             )
 
-    async def push_task(self, document: Mapping[str, Any], *, recipient: str) -> Pushed:
-        """分发: push a supervision task in the national layout (``superviseData``) to `recipient` as SC-14."""
-        record = layout.task_record(document, recipient=recipient, now=self.clock())
-        pushed = await self._submit(record)
-        self._track(record, pushed)
-        return pushed
+    async def push_task(self, document: bytes, *, recipient: str) -> Pushed:
+        """分发: push a national supervision task (``superviseData``, XML or JSON) to `recipient` as SC-14."""
+        payload = national.task_from_national(document)
+        task_no = str(payload["taskNo"])
+        record = Record(
+            "SC-14",
+            _VERSION,
+            task_no,
+            payload,
+            recipient=recipient,
+            correlation_id=task_no,
+            action="dispatch",
+        )
+        return await self._submit(record)
 
-    async def push_clue(self, warning: Mapping[str, Any], *, recipient: str, unit: Mapping[str, str]) -> Pushed:
-        """分发: push a risk-warning clue (national ``riskWarning``) to `recipient` as SC-12."""
-        record = layout.clue_record(warning, recipient=recipient, unit=unit, now=self.clock())
-        pushed = await self._submit(record)
-        self._track(record, pushed)
+    async def push_clues(
+        self, document: bytes, *, recipient: str, unit_no: str, unit_name: str
+    ) -> list[Pushed]:
+        """分发: push the risk-warning clues riding in a national task's objects to `recipient` as SC-12."""
+        pushed = []
+        for payload in national.clues_from_national(document, recipient_no=unit_no, recipient_name=unit_name):
+            clue = str(payload["fxyjId"])
+            record = Record(
+                "SC-12", _VERSION, clue, payload, recipient=recipient, correlation_id=clue, action="dispatch"
+            )
+            pushed.append(await self._submit(record))
         return pushed
 
     async def close(self, correlation_id: str, *, reason: str = "任务完成") -> Pushed:
@@ -129,31 +158,35 @@ class NationalSystem:
         if item is None:
             raise IllegalTransition(correlation_id, None, Event.CLOSE)
         apply(item, Event.CLOSE, on=china_day(self.clock()))  # refuse before anything is sent
-        last = next(
-            a.message for a in reversed(self.inbox.arrivals) if a.message.correlation_id == correlation_id
+        last = next(m for m in reversed(self.collected.replies) if m.correlation_id == correlation_id)
+        node = self.trust.node(self.node_id)
+        return await self._submit(
+            close_record(
+                last,
+                unit_no=node.uscc or national_unit_no(self.node_id),
+                unit_name=node.name_zh,
+                reason=reason,
+                now=self.clock(),
+            )
         )
-        record = layout.close_record(last, unit=_unit_of(self.trust, self.node_id), reason=reason,
-                                     now=self.clock())  # fmt: skip
-        pushed = await self._submit(record)
-        self._track(record, pushed)
-        return pushed
 
     async def collect(self) -> Collected:
-        """Read the gateway's new arrivals: lifecycle replies become national feedback, records become rows."""
-        collected = Collected()
+        """Read the gateway's new arrivals: lifecycle replies and national documents, records as rows."""
+        new = Collected()
         for arrival in await self.inbox.poll():
             message = arrival.message
             if message.action and message.correlation_id:
-                self._reply(arrival, collected)
+                self._reply(arrival, new)
             else:
-                row = layout.front_row(message, received_at=arrival.time, source=_source_of(self.trust, message))
-                collected.rows.append(row)
-        self.feedback.extend(collected.feedback)
-        self.rows.extend(collected.rows)
-        return collected
+                new.rows.append(self._row(arrival))
+        self.collected.documents += new.documents
+        self.collected.replies += new.replies
+        self.collected.rows += new.rows
+        return new
 
-    def _reply(self, arrival: Arrival, collected: Collected) -> None:
+    def _reply(self, arrival: Arrival, new: Collected) -> None:
         message = arrival.message
+        new.replies.append(message)
         item = self.items.get(message.correlation_id)
         if item is not None:
             try:
@@ -161,29 +194,100 @@ class NationalSystem:
                     item, Event(message.action), on=china_day(arrival.time), message_id=message.message_id
                 )
             except (IllegalTransition, ValueError) as exc:
-                _log.warning("national.reply_out_of_order", correlation_id=message.correlation_id,
-                             action=message.action, detail=str(exc))  # fmt: skip
-        collected.feedback.append(layout.feedback_document(message))
+                _log.warning(
+                    "national.reply_out_of_order",
+                    correlation_id=message.correlation_id,
+                    action=message.action,
+                    detail=str(exc),
+                )
+        if message.standard == "SC-14":
+            new.documents.append(national.task_to_national(json.loads(message.payload)))
+
+    def _row(self, arrival: Arrival) -> dict[str, Any]:
+        message = arrival.message
+        node = self.trust.nodes.get(message.sender)
+        region = node.region if node is not None and node.region else "510000"
+        return national.upward_row(
+            json.loads(message.payload),
+            business_key=message.business_key,
+            operation=_OPERATIONS.get(message.operation, "insert"),
+            batch=message.batch_id,
+            source_region=f"{region[:2]}0000",
+            department_code=(node.uscc if node and node.uscc else message.sender),
+            now=arrival.time,
+            extra=(("standard", message.standard),),
+        )
 
     def overdue(self, now: datetime) -> list[Item]:
         """The pushed tasks and clues whose clock ran out by `now` (nobody claimed or fed back in time)."""
         return overdue(self.items.values(), now)
 
 
-def _unit_of(trust: TrustConfig, node_id: str) -> dict[str, str]:
-    node = trust.node(node_id)
-    return {"unitNo": node.uscc or layout.NATIONAL_UNIT["unitNo"], "unitName": node.name_zh}
+def national_unit_no(node_id: str) -> str:
+    """A stable stand-in unit code for a node without a registered USCC (its node id, at most 18 chars)."""
+    return node_id[:18]
 
 
-def _source_of(trust: TrustConfig, message: exchange_pb2.Message) -> str:
-    """cd_source: 省份区划代码 + 部门编码 of the reporting node."""
-    node = trust.nodes.get(message.sender)
-    if node is None:
-        return message.sender
-    return f"{(node.region or '')[:2]}0000{node.uscc or node.node_id}"
+def close_record(
+    last: exchange_pb2.Message, *, unit_no: str, unit_name: str, reason: str, now: datetime
+) -> Record:
+    """结束: the close of the task or clue that `last` (the unit's reply) answers, addressed to that unit."""
+    reply = json.loads(last.payload)
+    payload: dict[str, Any] = {
+        "action": "close",
+        "actionTime": _wall(now),
+        "operatorUnitNo": unit_no,
+        "operatorUnitName": unit_name,
+    }
+    if last.standard == "SC-14":
+        unit = {k: v for k, v in dict(reply.get("taskDetails", {})).items() if k.startswith("union")}
+        payload |= {
+            "taskNo": last.correlation_id,
+            "status": "4",
+            "taskDetails": {**unit, "endTime": _wall(now), "endReason": reason},
+        }
+    else:
+        payload |= {"fxyjId": last.correlation_id, "endReason": reason}
+    return Record(
+        last.standard,
+        last.standard_version,
+        last.correlation_id,
+        payload,
+        recipient=last.sender,
+        correlation_id=last.correlation_id,
+        action="close",
+        in_reply_to=last.message_id,
+    )
 
 
-def payload_of(message: exchange_pb2.Message) -> dict[str, Any]:
-    """The message's JSON payload."""
-    value: dict[str, Any] = json.loads(message.payload)
-    return value
+def used_batches(servicer: AdapterServicer) -> list[str]:
+    """The cd_batch ids the adapter has already used (read from its durable outbox)."""
+    batches = []
+    for pending in servicer.store.outbox():
+        body = exchange_pb2.Envelope.FromString(pending.envelope).body
+        if batch := exchange_pb2.Message.FromString(body).batch_id:
+            batches.append(batch)
+    return batches
+
+
+def report_upward(
+    servicer: AdapterServicer, standards: Mapping[str, str] | list[str], *, recipient: str = "cn.national"
+) -> tuple[str, list[str]]:
+    """上报: sign the department's records of `standards` for the national system as the day's next
+    cd_batch run; the batch id and the message ids (the outbox hands them to the hub)."""
+    now = servicer.clock()
+    batch = national.next_batch(china_day(now), used_batches(servicer))
+    records = [
+        Record(
+            r.standard,
+            r.version,
+            r.business_key,
+            r.payload,
+            operation=r.operation,
+            recipient=recipient,
+            batch_id=batch,
+        )
+        for standard in standards
+        for r in servicer.department.export(standard)
+    ]
+    return batch, servicer.send(records)
