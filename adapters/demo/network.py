@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+import grpc
 import structlog
-from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 
 from adapters.sdk import (
     AdapterIdentity,
@@ -39,6 +39,7 @@ from adapters.sdk import (
     serve_adapter,
 )
 from gateway.config import Listen, default_config, render_config
+from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 from gateway.hub import Hub
 from gateway.keys import PrivateKey
 from gateway.pipeline import Validate
@@ -57,6 +58,15 @@ GATEWAYS: Final = ("sc.hub", "cn.national", "cq.hub")
 #: Quick retries, so a peer that comes back is served within a second or two.
 DEMO_DELIVERY: Final = DeliveryPolicy(backoff_base=0.1, backoff_cap=1.0, timeout=5.0, poll_interval=0.1)
 DEMO_RETRY: Final = RetryPolicy(attempts=8, base=0.1, cap=1.0, timeout=5.0)
+#: The agencies behind the nodes (统一社会信用代码; the national ``cd_source`` names the department by it).
+DEMO_USCC: Final = {
+    "sc.hub": "11510000MB1H7D3K4X",
+    "cn.national": "11100000MB0N1A2T43",
+    "cq.hub": "11500000MB1C9Q2R7M",
+    "sc.amr": "11510000MB0A1B2C62",
+    "sc.12315": "11510000MB0A1B2C62",
+    "sc.sjs": "11510000MB0A1B2C62",
+}
 
 
 def _utcnow() -> datetime:
@@ -82,11 +92,11 @@ class NodeTLS:
     key: bytes
     ca: bytes
 
-    def server(self) -> object:
+    def server(self) -> grpc.ServerCredentials:
         """gRPC server credentials demanding a CA-issued client certificate."""
         return server_credentials(self.cert, self.key, self.ca)
 
-    def channel(self) -> object:
+    def channel(self) -> grpc.ChannelCredentials:
         """gRPC channel credentials presenting this node's certificate."""
         return channel_credentials(self.cert, self.key, self.ca)
 
@@ -152,12 +162,12 @@ class GatewayNode:
         )
         await self.hub.start()
         self.server = Server(self.hub, peer_node=peer_node_id)
-        self.server.add_port(self.address, self.tls.server())  # type: ignore[arg-type]
+        self.server.add_port(self.address, self.tls.server())
         await self.server.start()
         self.delivery = start_delivery(
             self.hub,
             policy=self.delivery_policy,
-            credentials=self.tls.channel(),  # type: ignore[arg-type]
+            credentials=self.tls.channel(),
         )
         _log.info("demo.gateway.started", node=self.node_id, address=self.address)
 
@@ -222,7 +232,7 @@ class DepartmentNode:
         self.client = HubClient(
             self.hub_address,
             trust=self.servicer.trust,
-            credentials=self.tls.channel(),  # type: ignore[arg-type]
+            credentials=self.tls.channel(),
             retry=DEMO_RETRY,
             clock=self.servicer.clock,
         )
@@ -230,7 +240,7 @@ class DepartmentNode:
             serve_adapter(
                 self.servicer,
                 port=self.port,
-                credentials=self.tls.server(),  # type: ignore[arg-type]
+                credentials=self.tls.server(),
                 hub=self.client,
                 drain_interval=0.1,
             )
@@ -277,6 +287,10 @@ class LoopbackNetwork:
         endpoints = {node: f"127.0.0.1:{reservation.port}" for node, reservation in ports.items()}
         nodes = {node: DEFAULT_NODES[node] for node in (*GATEWAYS, *departments)}
         federation = Federation.create(now, nodes=nodes, endpoints=endpoints)
+        trust = federation.trust
+        for node_id, record in federation.trust.nodes.items():
+            trust = trust.with_node(replace(record, uscc=DEMO_USCC.get(node_id, "")))
+        federation.resign(trust)
         ca_cert, ca_key = create_ca("jgx 演示联邦 CA / demo federation CA", now)
         tls: dict[str, NodeTLS] = {}
         for node in nodes:
@@ -333,7 +347,7 @@ class LoopbackNetwork:
             trust=self.trust,
             hub=gateway,
             credentials=self.tls[node].channel(),
-            retry=DEMO_RETRY,  # type: ignore[arg-type]
+            retry=DEMO_RETRY,
         )
 
     async def start(self) -> None:

@@ -149,6 +149,7 @@ class ChongqingPlatform:
         self.hub = hub
         self.inbox = inbox
         self.clock = clock
+        self.sent: list[Submitted] = []
 
     async def wait_for_clue(self, clue_no: str, *, timeout: float = 10.0) -> Arrival:
         """The transferred clue `clue_no` once it has arrived (TimeoutError otherwise)."""
@@ -190,6 +191,7 @@ class ChongqingPlatform:
             record, sender=self.node_id, key=self.key, default_recipient=dispatch.sender, now=now
         )
         submitted = await self.hub.submit(envelope)
+        self.sent.append(submitted)
         _log.info("chuanyu.reply", clue=dispatch.correlation_id, action=action, outcome=submitted.outcome)
         return submitted
 

@@ -90,6 +90,7 @@ class NationalSystem:
         self.inbox = inbox
         self.clock = clock
         self.items: dict[str, Item] = {}
+        self.units: dict[str, tuple[str, str]] = {}  # correlation id -> the dispatching unit (code, name)
         self.sent: list[Pushed] = []
         self.collected = Collected()
 
@@ -102,6 +103,9 @@ class NationalSystem:
         self.sent.append(pushed)
         if submitted.accepted:
             self._track(record, message.message_id)
+            if record.action == "dispatch":
+                unit = (str(record.payload["operatorUnitNo"]), str(record.payload["operatorUnitName"]))
+                self.units[record.correlation_id] = unit
         _log.info(
             "national.pushed",
             standard=record.standard,
@@ -159,16 +163,9 @@ class NationalSystem:
             raise IllegalTransition(correlation_id, None, Event.CLOSE)
         apply(item, Event.CLOSE, on=china_day(self.clock()))  # refuse before anything is sent
         last = next(m for m in reversed(self.collected.replies) if m.correlation_id == correlation_id)
-        node = self.trust.node(self.node_id)
-        return await self._submit(
-            close_record(
-                last,
-                unit_no=node.uscc or national_unit_no(self.node_id),
-                unit_name=node.name_zh,
-                reason=reason,
-                now=self.clock(),
-            )
-        )
+        unit_no, unit_name = self.units[correlation_id]
+        record = close_record(last, unit_no=unit_no, unit_name=unit_name, reason=reason, now=self.clock())
+        return await self._submit(record)
 
     async def collect(self) -> Collected:
         """Read the gateway's new arrivals: lifecycle replies and national documents, records as rows."""
@@ -221,11 +218,6 @@ class NationalSystem:
     def overdue(self, now: datetime) -> list[Item]:
         """The pushed tasks and clues whose clock ran out by `now` (nobody claimed or fed back in time)."""
         return overdue(self.items.values(), now)
-
-
-def national_unit_no(node_id: str) -> str:
-    """A stable stand-in unit code for a node without a registered USCC (its node id, at most 18 chars)."""
-    return node_id[:18]
 
 
 def close_record(
