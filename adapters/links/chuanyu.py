@@ -56,14 +56,10 @@ def _utcnow() -> datetime:
 
 
 def mask_for_partner(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload as SC-20 lets it leave for the 川渝 partner (SC-20 profile ``partner``)."""
+    """The SC-13 payload as SC-20 lets it leave for the 川渝 partner (the party's number stays)."""
     import standards
 
-    mask = getattr(standards, "mask", None)
-    if mask is None:
-        return dict(payload)
-    masked: dict[str, Any] = mask(dict(payload), PARTNER)
-    return masked
+    return standards.mask(dict(payload), PARTNER, standard="SC-13")
 
 
 def region_problem(code: str, on: date) -> str | None:
