@@ -34,4 +34,8 @@ def test_the_demo_leaves_node_directories_the_cli_can_audit(tmp_path: Path) -> N
 def test_demo_help_explains_with_an_example() -> None:
     """`jgx demo --help` describes the scenario and shows an example."""
     result = CliRunner().invoke(main, ["demo", "--help"])
-    assert (0, True, True) == (result.exit_code, "--keep-running" in result.output, "Example" in result.output)
+    assert (0, True, True) == (
+        result.exit_code,
+        "--keep-running" in result.output,
+        "Example" in result.output,
+    )

@@ -142,7 +142,7 @@ async def test_records_go_up_with_the_days_consecutive_batch_ids(
 async def test_a_clue_reaches_chongqing_masked_for_the_partner(
     network: LoopbackNetwork, chongqing: ChongqingPlatform
 ) -> None:
-    """A transferred clue arrives at cq.hub with the phone masked 前3后4 and the party's number kept (SC-13)."""
+    """A transferred clue arrives at cq.hub with the phone masked 前3后4, the party's number kept (SC-13)."""
     amr = network.departments["sc.amr"]
     transfer(amr.servicer, samples.clue(amr.servicer.clock(), CLUE))
     arrival = await chongqing.wait_for_clue(CLUE, timeout=15.0)
@@ -168,7 +168,9 @@ async def test_chongqing_feedback_reaches_the_sichuan_department(
     arrival = await chongqing.wait_for_clue(CLUE, timeout=15.0)
     unit = Unit(**samples.CHONGQING_UNIT)
     claimed = await chongqing.claim(arrival.message, unit)
-    fed = await chongqing.feedback(arrival.message, unit, result="已核实。", case_no="渝两江市监立〔2026〕1号")
+    fed = await chongqing.feedback(
+        arrival.message, unit, result="已核实。", case_no="渝两江市监立〔2026〕1号"
+    )
 
     async def fed_back() -> bool:
         return state(network, "sc.amr", CLUE) == "fed_back"
@@ -201,7 +203,7 @@ async def test_a_transfer_waits_while_chongqing_is_down_and_completes_when_it_re
 
 
 async def test_a_task_nobody_claims_turns_overdue(network: LoopbackNetwork, national: NationalSystem) -> None:
-    """An SC-14 task sc.sjs never claims is overdue three working days on, at sc.sjs and at the national system."""
+    """An SC-14 task sc.sjs never claims is overdue days later, at sc.sjs and at the national system."""
     task = "LHJG-51-TEST-0002"
     await national.push_task(samples.spot_check_task(national.clock(), task), recipient="sc.sjs")
 
