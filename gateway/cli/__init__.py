@@ -22,6 +22,8 @@ _SUBCOMMANDS: dict[str, str] = {
     "serve": "gateway.cli.serve:serve",
     "log": "gateway.cli.log:log",
     "trace": "gateway.cli.log:trace",
+    "adapter": "adapters.cli:adapter",
+    "lifecycle": "adapters.cli:lifecycle",
 }
 
 
