@@ -17,6 +17,9 @@ _SUBCOMMANDS: dict[str, str] = {
     "trust": "gateway.cli.trust:trust",
     "envelope": "gateway.cli.envelope:envelope",
     "demo": "gateway.cli.demo:demo",
+    "users": "gateway.cli.users:users",
+    "console": "gateway.cli.console:console",
+    "log": "gateway.cli.log_search:log",
 }
 
 
