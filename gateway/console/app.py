@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
@@ -38,7 +39,7 @@ __all__ = ["CONSOLE", "PRINCIPAL", "SESSION", "Console", "make_console_app", "re
 SESSION_COOKIE = "jgx_session"
 LOGIN_CSRF_COOKIE = "jgx_login_csrf"
 LANG_COOKIE = "jgx_lang"
-_PUBLIC = frozenset({"/login", "/api/v1/login", "/api/v1/openapi.json"})
+_PUBLIC = frozenset({"/login", "/api/v1/login", "/api/v1/openapi.json", "/favicon.ico"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _DUMMY_HASH = hash_password("not a password", salt=b"\x00" * 16)  # equal work for unknown users
 _CSP = (
@@ -190,11 +191,21 @@ async def _authenticate(request: web.Request, username: str, password: str) -> b
 
 
 async def login_page(request: web.Request) -> web.Response:
-    """GET /login: the login form with a fresh double-submit CSRF token."""
-    token = new_csrf_token()
+    """GET /login: the login form with the browser's double-submit CSRF token (made once, then reused).
+
+    Reusing the token keeps two login tabs (or a browser's background request) from invalidating
+    each other's forms; the token guards only the login form and carries no authority of its own.
+    """
+    existing = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    token = existing if 24 <= len(existing) <= 64 and existing.isascii() else new_csrf_token()
     response = render(request, "login.html", login_csrf=token, failed=False)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login")
     return response
+
+
+async def favicon(_request: web.Request) -> web.Response:
+    """GET /favicon.ico: nothing (browsers ask for it before anyone logs in)."""
+    return web.Response(status=204)
 
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
@@ -265,10 +276,12 @@ def make_console_app(
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
     )
+    templates.globals["urlencode"] = urlencode
     templates.globals["safe_svg"] = Markup  # only for SVG built by gateway.console.charts (escaped there)
     app = web.Application(middlewares=[security_headers, sessions, csrf], client_max_size=64 * 1024)
     app[CONSOLE] = Console(store, LogKeys(node_id, trust), clock, session_ttl, secure_cookies, templates)
     app.router.add_get("/login", login_page)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_post("/login", login_submit)
     app.router.add_post("/logout", logout)
     app.router.add_post("/api/v1/login", api_login)

@@ -14,7 +14,6 @@ import json
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -131,7 +130,7 @@ def _page(template: str, data: Data, **extra: Any) -> Callable[[web.Request], Aw
         result = await _run(request, data)
         if isinstance(result, web.Response):
             return result
-        return render(request, template, data=result, urlencode=urlencode, **extra)
+        return render(request, template, data=result, **extra)
 
     return handler
 

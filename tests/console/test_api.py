@@ -208,7 +208,21 @@ async def test_hostile_fields_are_escaped(console: Pair) -> None:
     pages = [f"/messages/{index}", f"/messages/{index}/proof", "/messages"]
     pages.append("/lifecycle?correlation_id=" + HOSTILE)
     for path in pages:
-        html = await (await client.get(path)).text()
-        assert (path, False) == (path, "<script>" in html or "<img src=x" in html)
+        response = await client.get(path)
+        html = await response.text()
+        assert (path, 200, False) == (path, response.status, "<script>" in html or "<img src=x" in html)
     detail = await (await client.get(f"/messages/{index}")).text()
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in detail
+
+
+async def test_every_page_renders_for_each_role(console: Pair) -> None:
+    """Each page answers 200 for the roles allowed to open it (the audit log is not a department's)."""
+    client, exchange = console
+    index = exchange.index["task"]
+    pages = ["/", "/messages", f"/messages/{index}", f"/messages/{index}/proof", "/lifecycle",
+             f"/lifecycle?correlation_id={TASK}", "/dead-letters", "/checkpoints", "/audit"]  # fmt: skip
+    for user in ("ops", "audit", "amr"):
+        await login(client, user)
+        statuses = [(await client.get(page)).status for page in pages]
+        expected = [200] * 8 + [403 if user == "amr" else 200]
+        assert (user, expected) == (user, statuses)
