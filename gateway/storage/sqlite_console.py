@@ -74,6 +74,8 @@ def _search_sql(query: MessageQuery, party_clause: str, party: tuple[str, ...]) 
         if value:
             conditions.append(f"m.{column} = ?")
             params.append(value)
+    if query.correlation_id:
+        conditions.append("m.correlation_id <> ''")  # lets the planner use the partial index
     if query.outcome is not None:
         conditions.append("m.outcome = ?")
         params.append(query.outcome)
