@@ -26,8 +26,8 @@ from pathlib import Path
 from gateway.logbook import build_leaf
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.storage import Cursor, Entry, MessageQuery, MessageSummary
+from gateway.storage.search_sql import search_sql
 from gateway.storage.sqlite import SqliteStore
-from gateway.storage.sqlite_console import _search_sql
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 SPAN = timedelta(days=30)
@@ -90,7 +90,7 @@ async def timed(run: Callable[[int], Awaitable[list[MessageSummary]]], runs: int
 
 def plan(path: Path, query: MessageQuery) -> str:
     """The index SQLite's planner picks for a query (first SEARCH line of EXPLAIN QUERY PLAN)."""
-    sql, params = _search_sql(query, "", ())
+    sql, params = search_sql(query, "", ())
     with sqlite3.connect(path) as conn:
         lines = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
     found = [line for line in lines if line.startswith(("SEARCH", "SCAN"))]

@@ -23,9 +23,14 @@ from typing import Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_der_public_key,
+    load_pem_private_key,
+)
 
-from gateway import merkle
+from gateway import keys, merkle
 from gateway.errors import ReasonCode, VerificationError
 
 __all__ = [
@@ -53,8 +58,10 @@ MAX_SIGNATURES: Final = 100
 """More signature lines than this make a note malformed (the spec asks to accept at least 16)."""
 _SIG_PREFIX: Final = "\u2014 "  # em dash, space
 
-PrivateKeyLike = Ed25519PrivateKey | bytes
-PublicKeyLike = Ed25519PublicKey | bytes
+PrivateKeyLike = Ed25519PrivateKey | keys.PrivateKey | bytes
+"""A ``cryptography`` Ed25519 key, a `gateway.keys` Ed25519 key, or a raw 32-byte seed."""
+PublicKeyLike = Ed25519PublicKey | keys.PublicKey | bytes
+"""A ``cryptography`` Ed25519 key, a `gateway.keys` Ed25519 key, or the raw 32 bytes."""
 
 
 class CheckpointError(VerificationError):
@@ -65,7 +72,15 @@ class CheckpointError(VerificationError):
         super().__init__(reason, f"[{kind}] {detail}")
 
 
+_NOT_ED25519: Final = "签名笔记只用 Ed25519 密钥 / notes are signed with Ed25519 keys only"
+
+
 def _private(key: PrivateKeyLike) -> Ed25519PrivateKey:
+    if isinstance(key, keys.PrivateKey):
+        loaded = load_pem_private_key(key.to_pem(), password=None)
+        if not isinstance(loaded, Ed25519PrivateKey):
+            raise CheckpointError("bad_key", _NOT_ED25519, ReasonCode.ALGORITHM_MISMATCH)
+        return loaded
     if isinstance(key, Ed25519PrivateKey):
         return key
     if len(key) != 32:
@@ -76,6 +91,11 @@ def _private(key: PrivateKeyLike) -> Ed25519PrivateKey:
 
 
 def _raw_public(key: PublicKeyLike) -> bytes:
+    if isinstance(key, keys.PublicKey):
+        loaded = load_der_public_key(key.spki_der)
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise CheckpointError("bad_key", _NOT_ED25519, ReasonCode.ALGORITHM_MISMATCH)
+        key = loaded
     if isinstance(key, Ed25519PublicKey):
         return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     if len(key) != 32:

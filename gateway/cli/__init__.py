@@ -17,9 +17,15 @@ _SUBCOMMANDS: dict[str, str] = {
     "trust": "gateway.cli.trust:trust",
     "envelope": "gateway.cli.envelope:envelope",
     "demo": "gateway.cli.demo:demo",
+    "init": "gateway.cli.init:init",
+    "db": "gateway.cli.db:db",
+    "serve": "gateway.cli.serve:serve",
+    "log": "gateway.cli.log_search:log",  # jgx log verify|export|proof|checkpoint + search|show|tail
+    "trace": "gateway.cli.log:trace",
+    "adapter": "adapters.cli:adapter",
+    "lifecycle": "adapters.cli:lifecycle",
     "users": "gateway.cli.users:users",
     "console": "gateway.cli.console:console",
-    "log": "gateway.cli.log_search:log",
 }
 
 

@@ -1,9 +1,8 @@
-"""Where the CLI finds a node's SQLite database: ``--db PATH`` or ``[storage] sqlite`` of ``DIR/jgx.toml``."""
+"""The store a console CLI verb works on: ``--db PATH`` (SQLite) or the node of ``--dir`` (jgx.toml)."""
 
 from __future__ import annotations
 
 import asyncio
-import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -11,13 +10,15 @@ from typing import TypeVar
 import click
 
 from gateway.cli._common import io_error
+from gateway.cli._node import load_node, node_store
+from gateway.storage import StorageError, Store
 from gateway.storage.sqlite import SqliteStore
 
 T = TypeVar("T")
 
 DB_OPTIONS = (
     click.option(
-        "--db", "db", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite database file."
+        "--db", "db", type=click.Path(dir_okay=False, path_type=Path), help="A SQLite database file."
     ),
     click.option(
         "--dir",
@@ -25,7 +26,7 @@ DB_OPTIONS = (
         default=".",
         show_default=True,
         type=click.Path(file_okay=False, path_type=Path),
-        help="The node directory holding jgx.toml (used when --db is not given).",
+        help="The node directory holding jgx.toml (its [storage] url; used when --db is not given).",
     ),
 )
 
@@ -37,30 +38,23 @@ def db_options(fn: Callable[..., T]) -> Callable[..., T]:
     return fn
 
 
-def database(db: Path | None, directory: Path) -> Path:
-    """The database path from the options; exit 2 when there is none."""
+def database(db: Path | None, directory: Path) -> Store:
+    """The (not yet open) store the options name; exit 2 when there is none."""
     if db is None:
-        config = directory / "jgx.toml"
-        name = "jgx.db"
-        if config.exists():
-            try:
-                name = str(
-                    tomllib.loads(config.read_text(encoding="utf-8")).get("storage", {}).get("sqlite", name)
-                )
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                io_error(f"无法读取 {config}: {exc}", f"cannot read {config}: {exc}")
-        db = directory / name
+        return node_store(load_node(directory), must_exist=True)
     if not db.exists():
         io_error(f"数据库不存在: {db}", f"no database at {db}")
-    return db
+    return SqliteStore(db)
 
 
-def with_store(path: Path, work: Callable[[SqliteStore], Awaitable[T]]) -> T:
-    """Open the store at ``path``, run ``work`` on it, close it."""
+def with_store(store: Store, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open ``store``, run ``work`` on it, close it; exit 2 when it cannot be opened."""
 
     async def run() -> T:
-        store = SqliteStore(path)
-        await store.open()
+        try:
+            await store.open()
+        except StorageError as exc:
+            io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
         try:
             return await work(store)
         finally:

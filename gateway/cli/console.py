@@ -1,56 +1,60 @@
-"""``jgx console``: serve the operator console over a node's database (alone, beside ``jgx serve``)."""
+"""``jgx console``: the operator console over a node's store; `start_console` is the hook of ``jgx serve``."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import structlog
 from aiohttp import web
 
-from gateway.cli._common import io_error, read_bytes
-from gateway.cli._store import database, db_options
-from gateway.errors import JgxError
-from gateway.storage.sqlite import SqliteStore
+from gateway.cli._common import io_error
+from gateway.cli._node import load_node, node_store, node_trust
+from gateway.storage import StorageError, Store
 from gateway.trust import TrustConfig
-from gateway.trust_update import load_trust
+
+__all__ = ["console", "start_console"]
+
+_log = structlog.get_logger("jgx.console")
 
 
-def _node(directory: Path, trust: Path | None, node_id: str | None) -> tuple[str, TrustConfig]:
-    """The node id and verified trust configuration, from the options or DIR/jgx.toml."""
-    config = directory / "jgx.toml"
-    doc = {}
-    if config.exists():
-        try:
-            doc = tomllib.loads(config.read_text(encoding="utf-8")).get("node", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            io_error(f"无法读取 {config}: {exc}", f"cannot read {config}: {exc}")
-    node_id = node_id or doc.get("id")
-    trust_path = trust or (directory / str(doc["trust"]) if "trust" in doc else None)
-    if not node_id or trust_path is None:
-        io_error("需要 --node-id 和 --trust（或含 [node] 的 jgx.toml）",
-                 "give --node-id and --trust (or a jgx.toml with [node])")  # fmt: skip
-    try:
-        return str(node_id), load_trust(read_bytes(trust_path), now=datetime.now(UTC))
-    except JgxError as exc:
-        io_error(f"信任配置被拒绝: {exc}", f"trust configuration refused: {exc}")
+async def start_console(
+    store: Store, trust: TrustConfig, *, node_id: str, address: str
+) -> web.AppRunner | None:
+    """Serve the console of ``node_id`` at ``host:port`` over the open ``store``; None when it cannot bind.
 
-
-async def run_console(path: Path, node_id: str, trust: TrustConfig, host: str, port: int) -> None:
-    """Serve the console until SIGTERM or SIGINT."""
+    The console is a side door of the node: when its port is taken the exchange keeps running and
+    the failure is reported, rather than the node refusing to start.
+    """
     from gateway.console import make_console_app
 
-    store = SqliteStore(path)
-    await store.open()
+    host, _, port = address.rpartition(":")
     runner = web.AppRunner(make_console_app(store, trust, node_id=node_id), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()
+    except (OSError, ValueError) as exc:
+        await runner.cleanup()
+        _log.warning("console.unavailable", address=address, error=str(exc))
+        click.echo(f"jgx: 控制台无法监听 / console cannot listen on {address}: {exc}", err=True)
+        return None
     bound = runner.addresses[0][1] if runner.addresses else port
     click.echo(f"jgx: 控制台 / console on http://{host}:{bound}/", err=True)
+    return runner
+
+
+async def _run(store: Store, trust: TrustConfig, node_id: str, address: str) -> None:
+    try:
+        await store.open()
+    except StorageError as exc:
+        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+    runner = await start_console(store, trust, node_id=node_id, address=address)
+    if runner is None:
+        await store.close()
+        io_error(f"控制台无法监听 {address}", f"the console cannot listen on {address}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -63,23 +67,27 @@ async def run_console(path: Path, node_id: str, trust: TrustConfig, host: str, p
 
 
 @click.command()
-@db_options
-@click.option("--trust", type=click.Path(dir_okay=False, path_type=Path), help="Signed trust configuration.")
-@click.option("--node-id", default=None, help="The node whose log this is (default: [node] id of jgx.toml).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", default=8700, show_default=True, type=click.IntRange(0, 65535), help="0: any free port."
+    "--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+    help="The node directory holding jgx.toml.",
+)  # fmt: skip
+@click.option(
+    "--listen", default=None, help="host:port (port 0: any free port); default: jgx.toml's console port."
 )
-def console(
-    db: Path | None, directory: Path, trust: Path | None, node_id: str | None, host: str, port: int
-) -> None:
-    """Serve the operator console (运维控制台) over the node's exchange log.
+def console(directory: Path, listen: str | None) -> None:
+    """Serve the operator console (运维控制台) alone, over the node's exchange log.
 
     \b
-    Create an account first with `jgx users add`. Labels are Chinese; ?lang=en switches.
+    `jgx serve` already serves it on the console port of jgx.toml; this runs it without the
+    exchange (e.g. beside a replica). Create an account first with `jgx users add`.
+    Labels are Chinese; ?lang=en switches to English.
+
+    \b
     Example:
-      jgx console --dir node/ --port 8700
+      jgx users add li.wei --role operator --dir nodes/hub
+      jgx console --dir nodes/hub --listen 127.0.0.1:7080
     """
-    path = database(db, directory)
-    node, config = _node(directory, trust, node_id)
-    asyncio.run(run_console(path, node, config, host, port))
+    config = load_node(directory)
+    trust = node_trust(config, datetime.now(UTC))
+    address = listen or f"{config.listen.host}:{config.listen.console_port}"
+    asyncio.run(_run(node_store(config, must_exist=True), trust, config.node_id, address))

@@ -28,7 +28,6 @@ from gateway.console.records import (
     summary_of,
 )
 from gateway.storage import Store
-from gateway.storage.sqlite import SqliteStore
 
 __all__ = ["log"]
 
@@ -141,10 +140,9 @@ def tail(count: int, follow: bool, interval: float, as_json: bool, db: Path | No
     Example:
       jgx log tail -n 20 --follow --dir node/
     """
-    path = database(db, directory)
+    store = database(db, directory)
 
     async def run() -> None:
-        store = SqliteStore(path)
         await store.open()
         try:
             next_index = max(0, await store.size() - count)

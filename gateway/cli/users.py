@@ -69,12 +69,12 @@ def add(username: str, role: str, node: str, password_stdin: bool, db: Path | No
         io_error("部门账户需要 --node", "a department account needs --node")
     if not username or len(username) > 64 or not username.isprintable():
         io_error("用户名无效", "the username must be 1–64 printable characters")
-    path = database(db, directory)
+    store = database(db, directory)
     password_hash = hash_password(_password(password_stdin))
     now = datetime.now(UTC)
     user = User(username, role, node if role == Role.DEPARTMENT else "", password_hash, now)
     try:
-        with_store(path, lambda store: store.add_user(user, now=now, actor=_ACTOR))
+        with_store(store, lambda store: store.add_user(user, now=now, actor=_ACTOR))
     except StorageError as exc:
         _refused(exc)
     click.echo(f"已添加 / added {username} ({role}{' ' + node if node else ''})")
@@ -91,11 +91,11 @@ def passwd(username: str, password_stdin: bool, db: Path | None, directory: Path
     Example:
       jgx users passwd li.wei --dir node/
     """
-    path = database(db, directory)
+    store = database(db, directory)
     password_hash = hash_password(_password(password_stdin))
     try:
         with_store(
-            path, lambda s: s.set_password(username, password_hash, now=datetime.now(UTC), actor=_ACTOR)
+            store, lambda s: s.set_password(username, password_hash, now=datetime.now(UTC), actor=_ACTOR)
         )
     except StorageError as exc:
         _refused(exc)
@@ -112,9 +112,9 @@ def remove(username: str, db: Path | None, directory: Path) -> None:
     Example:
       jgx users remove li.wei --dir node/
     """
-    path = database(db, directory)
+    store = database(db, directory)
     try:
-        with_store(path, lambda s: s.remove_user(username, now=datetime.now(UTC), actor=_ACTOR))
+        with_store(store, lambda s: s.remove_user(username, now=datetime.now(UTC), actor=_ACTOR))
     except StorageError as exc:
         _refused(exc)
     click.echo(f"已删除 / removed {username}")

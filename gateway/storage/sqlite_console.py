@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from gateway.storage.base import (
     MessageQuery,
@@ -21,80 +21,12 @@ from gateway.storage.base import (
     TrafficBucket,
     User,
 )
+from gateway.storage.search_sql import ACCEPTED, SUMMARY_COLUMNS, search_sql, summary_row
 from gateway.storage.sqlite_rows import OUTBOX_COLUMNS, dt, outbox_item, us
 
-__all__ = ["SUMMARY_COLUMNS", "SqliteConsole"]
+__all__ = ["SqliteConsole"]
 
 T = TypeVar("T")
-SUMMARY_COLUMNS = (
-    "m.log_index, m.kind, m.time_us, m.sender, m.recipient, m.message_id, m.standard, m.standard_version, "
-    "m.correlation_id, m.action, m.outcome, m.reason_codes, m.envelope_sha256, m.duplicate_of"
-)
-_ACCEPTED = 1  # exchange_pb2.OUTCOME_ACCEPTED; the store does not import the wire types
-_EXACT = ("message_id", "correlation_id", "sender", "recipient", "standard")
-
-
-def _summary(row: tuple[Any, ...]) -> MessageSummary:
-    (index, kind, time_us, sender, recipient, message_id, standard, version, correlation, action,
-     outcome, reasons, digest, duplicate_of) = tuple(row)  # fmt: skip
-    return MessageSummary(
-        log_index=int(index),
-        kind=str(kind),
-        time=dt(int(time_us)),
-        sender=str(sender),
-        recipient=str(recipient),
-        message_id=str(message_id),
-        standard=str(standard),
-        standard_version=str(version),
-        correlation_id=str(correlation),
-        action=str(action),
-        outcome=int(outcome),
-        reason_codes=tuple(str(reasons).split()),
-        envelope_sha256=bytes(digest),
-        duplicate_of=None if duplicate_of is None else int(duplicate_of),
-    )
-
-
-def _search_sql(query: MessageQuery, party_clause: str, party: tuple[str, ...]) -> tuple[str, list[object]]:
-    """One SELECT for the query; the reason table drives it when a reason code is asked for."""
-    conditions: list[str] = []
-    params: list[object] = []
-    if query.reason:
-        source, t, i = (
-            "message_reasons r JOIN messages m ON m.log_index = r.log_index",
-            "r.time_us",
-            "r.log_index",
-        )
-        conditions.append("r.reason = ?")
-        params.append(query.reason)
-    else:
-        source, t, i = "messages m", "m.time_us", "m.log_index"
-    for column in _EXACT:
-        value = getattr(query, column)
-        if value:
-            conditions.append(f"m.{column} = ?")
-            params.append(value)
-    if query.correlation_id:
-        conditions.append("m.correlation_id <> ''")  # lets the planner use the partial index
-    if query.outcome is not None:
-        conditions.append("m.outcome = ?")
-        params.append(query.outcome)
-    if query.since is not None:
-        conditions.append(f"{t} >= ?")
-        params.append(us(query.since))
-    if query.until is not None:
-        conditions.append(f"{t} < ?")
-        params.append(us(query.until))
-    if query.after is not None:
-        conditions.append(f"({t}, {i}) < (?, ?)")
-        params.extend((us(query.after.time), query.after.log_index))
-    if party_clause:
-        conditions.append(party_clause)
-        params.extend(party)
-    where = " AND ".join(conditions) or "1 = 1"
-    sql = f"SELECT {SUMMARY_COLUMNS} FROM {source} WHERE {where} ORDER BY {t} DESC, {i} DESC LIMIT ?"  # noqa: S608
-    params.append(max(0, query.limit))
-    return sql, params
 
 
 class SqliteConsole:
@@ -115,16 +47,16 @@ class SqliteConsole:
 
         def read(conn: sqlite3.Connection) -> list[MessageSummary]:
             if not query.party:
-                sql, params = _search_sql(query, "", ())
-                return [_summary(row) for row in conn.execute(sql, params)]
+                sql, params = search_sql(query, "", ())
+                return [summary_row(row) for row in conn.execute(sql, params)]
             # sender = party OR recipient = party, as two index walks merged (an OR defeats the index).
             rows: list[MessageSummary] = []
             for clause, party in (
                 ("m.sender = ?", (query.party,)),
                 ("m.recipient = ? AND m.sender <> ?", (query.party, query.party)),
             ):
-                sql, params = _search_sql(query, clause, party)
-                rows.extend(_summary(row) for row in conn.execute(sql, params))
+                sql, params = search_sql(query, clause, party)
+                rows.extend(summary_row(row) for row in conn.execute(sql, params))
             rows.sort(key=lambda r: (r.time, r.log_index), reverse=True)
             return rows[: query.limit]
 
@@ -161,12 +93,12 @@ class SqliteConsole:
 
     async def outbox_of(self, log_index: int) -> list[OutboxItem]:
         """The outbox rows (delivery attempts) of one log entry, by id."""
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE log_index = ? ORDER BY id"  # noqa: S608
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE log_index = ? ORDER BY id"  # noqa: S608
         return await self._read(lambda conn: [outbox_item(tuple(r)) for r in conn.execute(sql, (log_index,))])
 
     async def outbox_item(self, item_id: int) -> OutboxItem | None:
         """One outbox row, or None."""
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?"  # noqa: S608
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE id = ?"  # noqa: S608
         rows = await self._read(lambda conn: [outbox_item(tuple(r)) for r in conn.execute(sql, (item_id,))])
         return rows[0] if rows else None
 
@@ -177,7 +109,9 @@ class SqliteConsole:
             "WHERE m.action <> '' AND m.time_us >= ? AND m.outcome = ? AND m.kind = 'submission' "
             "ORDER BY m.time_us, m.log_index"
         )
-        return await self._read(lambda conn: [_summary(r) for r in conn.execute(sql, (us(since), _ACCEPTED))])
+        return await self._read(
+            lambda conn: [summary_row(r) for r in conn.execute(sql, (us(since), ACCEPTED))]
+        )
 
     # -- accounts --------------------------------------------------------------------------------
     async def _audited(

@@ -82,10 +82,15 @@ CREATE TABLE audit (
 );
 """
 
-# Version 2: the operator console. Search indexes end in (time_us, log_index) so that every filter
+# Delivery claims the oldest pending row of each (sender, recipient) channel.
+_V2 = """
+CREATE INDEX outbox_by_channel ON outbox(recipient, state, id);
+"""
+
+# Version 3: the operator console. Search indexes end in (time_us, log_index) so that every filter
 # walks its index newest first and continues from a keyset cursor; reason codes get a table of their
 # own (one row per code) so "outcome + reason" is an index range, not a scan of the text column.
-_V2 = """
+_V3 = """
 CREATE INDEX messages_by_time ON messages(time_us, log_index);
 CREATE INDEX messages_by_sender_time ON messages(sender, time_us, log_index);
 CREATE INDEX messages_by_recipient_time ON messages(recipient, time_us, log_index);
@@ -126,7 +131,7 @@ CREATE INDEX sessions_by_expiry ON sessions(expires_us);
 """
 
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -28,6 +28,7 @@ from gateway.checkpoint import (
     verify_checkpoint,
 )
 from gateway.errors import ReasonCode
+from gateway.keys import Algorithm, generate_key
 from tests.vectors import generate_checkpoint as generator
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "checkpoint"
@@ -136,6 +137,16 @@ class TestNotes:
         with pytest.raises(CheckpointError) as caught:
             NoteVerifier.parse(f"other.example+{key_id}+{material}")
         assert "bad_verifier_key" == caught.value.kind
+
+    def test_gateway_keys_sign_like_raw_keys(self) -> None:
+        """A node's Ed25519 key from gateway.keys signs and verifies notes; a P-256 key is refused."""
+        node_key = generate_key(Algorithm.ED25519)
+        note = sign_note("hello\n", "sc.hub", node_key)
+        verifier = NoteVerifier.from_public_key("sc.hub", node_key.public_key)
+        assert "hello\n" == open_note(note, [verifier]).text
+        with pytest.raises(CheckpointError) as caught:
+            sign_note("hello\n", "sc.hub", generate_key(Algorithm.ECDSA_P256_SHA256))
+        assert ReasonCode.ALGORITHM_MISMATCH == caught.value.reason
 
     def test_signing_needs_a_newline_terminated_body(self) -> None:
         """Signing a body without its final newline is refused."""

@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.dsse import json_envelope_parts
 from gateway.envelope import parse_envelope
 from gateway.errors import JgxError, ReasonCode, TrustError, VerificationError
 from gateway.freshness import MemorySeenIds
+from gateway.keys import load_private_key, load_public_key
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import judge
 from gateway.receipts import issue_receipt, verify_receipt
@@ -108,3 +110,26 @@ def test_mutated_receipts_raise_only_typed_errors(data: bytes) -> None:
     except JgxError as exc:
         reason = exc.reason
     assert reason in {None, ReasonCode.RECEIPT_INVALID, ReasonCode.MALFORMED}
+
+
+@SETTINGS
+@given(st.one_of(st.binary(max_size=300), mutated(FED.keys["sc.amr"].public_key.to_pem())))
+def test_key_loaders_raise_only_typed_errors(data: bytes) -> None:
+    """Random or mutated key files are refused with a JgxError, never a raw exception."""
+    for loader in (load_public_key, load_private_key):
+        with contextlib.suppress(JgxError):
+            loader(data)
+
+
+@SETTINGS
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda c: st.lists(c) | st.dictionaries(st.text(max_size=8), c),
+        max_leaves=20,
+    )
+)
+def test_dsse_json_parts_raise_only_verification_errors(doc: object) -> None:
+    """Any JSON value given as a DSSE envelope either splits or raises VerificationError."""
+    with contextlib.suppress(VerificationError):
+        json_envelope_parts(doc)

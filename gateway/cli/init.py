@@ -1,0 +1,229 @@
+"""``jgx init``: everything a new node needs in one directory.
+
+`initialise` is the reusable part (``jgx serve`` calls it on first run): it writes the node's
+Ed25519 signing key, a trust-administration key, an internal CA with the node's TLS certificate, a
+signed single-hub trust configuration, and ``jgx.toml``. It refuses to overwrite any of them unless
+``force`` is given. The click command is a thin shell around it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from gateway.config import CONFIG_FILE, Config, Listen, default_config, render_config
+from gateway.errors import JgxError, ReasonCode
+from gateway.keys import Algorithm, generate_key
+from gateway.pki import create_ca, issue_node_certificate
+from gateway.trust import AclEntry, Node, TrustConfig, key_record
+from gateway.trust_update import sign_trust
+
+__all__ = ["InitError", "NodeFiles", "init", "initialise"]
+
+_HUB_NAMES = {"sc.hub": ("四川省互联网+监管系统交换枢纽", "Sichuan regulation exchange hub")}
+
+
+class InitError(JgxError):
+    """``jgx init`` cannot proceed: files exist (without ``--force``) or cannot be written."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(ReasonCode.MALFORMED, f"{zh} / {en}")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFiles:
+    """The files `initialise` writes for a configuration, in the order it writes them."""
+
+    node_key: Path
+    admin_key: Path
+    ca_cert: Path
+    ca_key: Path
+    tls_cert: Path
+    tls_key: Path
+    trust: Path
+    config: Path
+
+    @classmethod
+    def of(cls, config: Config) -> NodeFiles:
+        """Where the node described by ``config`` keeps its files."""
+        paths, directory = config.paths, config.directory
+        return cls(
+            node_key=paths.node_key,
+            admin_key=directory / "keys" / "admin.key",
+            ca_cert=paths.tls_ca,
+            ca_key=directory / "tls" / "ca.key",
+            tls_cert=paths.tls_cert,
+            tls_key=paths.tls_key,
+            trust=paths.trust,
+            config=directory / CONFIG_FILE,
+        )
+
+    def all(self) -> tuple[Path, ...]:
+        """Every file, in writing order."""
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+
+def _write(path: Path, data: bytes, *, private: bool) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if private:
+            path.chmod(0o600)  # also when the file existed (with --force) under a wider mode
+    except OSError as exc:
+        raise InitError(f"无法写入 {path}: {exc.strerror}", f"cannot write {path}: {exc.strerror}") from exc
+
+
+def initialise(
+    directory: Path,
+    node_id: str,
+    *,
+    now: datetime,
+    force: bool = False,
+    name_zh: str | None = None,
+    name_en: str | None = None,
+    region: str = "510000",
+    listen: Listen | None = None,
+    hosts: Sequence[str] = ("127.0.0.1", "localhost"),
+    trust_lifetime: timedelta = timedelta(days=365),
+    ca: tuple[bytes, bytes] | None = None,
+) -> Config:
+    """Create a hub node's keys, CA, TLS certificate, signed trust configuration and ``jgx.toml``.
+
+    With ``ca`` (certificate and key PEM of an existing federation CA) the node's certificate is issued
+    by that CA, so it can talk to the nodes already holding one; the CA key is then not copied.
+    """
+    config = default_config(directory, node_id)
+    if listen is not None:
+        config = replace(config, listen=listen)
+    files = NodeFiles.of(config)
+    targets = [p for p in files.all() if not (ca is not None and p == files.ca_key)]
+    existing = ", ".join(str(p.relative_to(config.directory)) for p in targets if p.exists())
+    if existing and not force:
+        raise InitError(
+            f"{config.directory} 中已有文件 ({existing})，使用 --force 覆盖",
+            f"{config.directory} already holds {existing}; use --force to overwrite",
+        )
+
+    # (1) signing keys: the node's own and the trust administrator's
+    node_key, admin_key = generate_key(Algorithm.ED25519), generate_key(Algorithm.ED25519)
+    # (2) the internal CA and this node's mTLS certificate
+    ca_cert, ca_key = ca if ca is not None else create_ca(f"jgx CA of {node_id}", now)
+    tls_cert, tls_key = issue_node_certificate(ca_cert, ca_key, node_id, hosts, now=now)
+    # (3) a single-hub trust configuration, signed by the administrator
+    default_zh, default_en = _HUB_NAMES.get(node_id, (node_id, node_id))
+    trust = TrustConfig.new(
+        [admin_key.public_key], threshold=1, issued_at=now, expires_at=now + trust_lifetime
+    )
+    trust = trust.with_node(
+        Node(
+            node_id,
+            name_zh or default_zh,
+            name_en or default_en,
+            "hub",
+            (key_record(node_key.public_key),),
+            region=region,
+            endpoint=config.grpc_address,
+        )
+    ).with_acl(AclEntry(node_id, ("*",), ("*",)))
+    signed = sign_trust(trust, [admin_key])
+
+    for path, data, private in (
+        (files.node_key, node_key.to_pem(), True),
+        (files.admin_key, admin_key.to_pem(), True),
+        (files.ca_cert, ca_cert, False),
+        (files.ca_key, ca_key, True),
+        (files.tls_cert, tls_cert, False),
+        (files.tls_key, tls_key, True),
+        (files.trust, signed, False),
+        (files.config, render_config(config).encode("utf-8"), False),
+    ):
+        if path in targets:
+            _write(path, data, private=private)
+    return config
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--node-id", required=True, help="The node's id, e.g. sc.hub (lower-case ASCII, . _ -).")
+@click.option("--name-zh", help="Chinese name of the node (default: the id; sc.hub has its own).")
+@click.option("--name-en", help="English name of the node.")
+@click.option("--region", default="510000", show_default=True, help="GB/T 2260 region code.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--grpc-port", type=int, default=7443, show_default=True, help="gRPC (mTLS) port.")
+@click.option("--console-port", type=int, default=7080, show_default=True, help="Console (HTTP) port.")
+@click.option("--metrics-port", type=int, default=9464, show_default=True, help="Prometheus metrics port.")
+@click.option(
+    "--ca-cert", type=click.Path(dir_okay=False, path_type=Path), help="Certificate of an existing CA to use."
+)
+@click.option("--ca-key", type=click.Path(dir_okay=False, path_type=Path), help="Its private key (PEM).")
+@click.option("--force", is_flag=True, help="Overwrite existing keys, certificates and configuration.")
+def init(
+    *,
+    directory: Path,
+    node_id: str,
+    name_zh: str | None,
+    name_en: str | None,
+    region: str,
+    host: str,
+    grpc_port: int,
+    console_port: int,
+    metrics_port: int,
+    ca_cert: Path | None,
+    ca_key: Path | None,
+    force: bool,
+) -> None:
+    """Set up a node (初始化节点): keys, CA and TLS certificate, signed trust, jgx.toml.
+
+    \b
+    Example:
+      jgx init nodes/hub --node-id sc.hub
+      jgx init nodes/hub --node-id sc.hub --grpc-port 8443 --force
+      jgx init nodes/amr --node-id sc.amr --ca-cert nodes/hub/tls/ca.crt --ca-key nodes/hub/tls/ca.key
+    Creates in DIRECTORY: keys/node.key (signing), keys/admin.key (trust administration),
+    tls/ca.crt, tls/ca.key, tls/node.crt, tls/node.key, trust.json (signed by the admin key)
+    and jgx.toml. With --ca-cert/--ca-key the node certificate comes from that CA (nodes of one
+    federation share it for mutual TLS) and the CA key is not copied. Keep the *.key files secret
+    (mode 0600). Refuses to overwrite without --force.
+    """
+    listen = Listen(host, grpc_port, console_port, metrics_port)
+    wildcard = host in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
+    hosts = tuple(dict.fromkeys([*([] if wildcard else [host]), "127.0.0.1", "localhost"]))
+    if (ca_cert is None) != (ca_key is None):
+        click.echo(
+            "错误 / error: --ca-cert 与 --ca-key 须同时给出 / give both --ca-cert and --ca-key", err=True
+        )
+        sys.exit(2)
+    try:
+        ca = (ca_cert.read_bytes(), ca_key.read_bytes()) if ca_cert and ca_key else None
+    except OSError as exc:
+        click.echo(f"错误 / error: 无法读取 CA 文件 / cannot read the CA files: {exc}", err=True)
+        sys.exit(2)
+    try:
+        config = initialise(
+            directory,
+            node_id,
+            now=datetime.now(UTC),
+            force=force,
+            name_zh=name_zh,
+            name_en=name_en,
+            region=region,
+            listen=listen,
+            hosts=hosts,
+            ca=ca,
+        )
+    except JgxError as exc:  # a refusal to overwrite, an invalid node id, an unwritable directory
+        click.echo(f"错误 / error: {exc.detail}", err=True)
+        sys.exit(2)
+    click.echo(f"已初始化节点 / initialised node {node_id} in {config.directory}")
+    for path in NodeFiles.of(config).all():
+        if path.exists():
+            click.echo(f"  {path.relative_to(config.directory)}")
+    click.echo(f"配置文件 / configuration: {config.directory / CONFIG_FILE}")
