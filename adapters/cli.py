@@ -122,7 +122,7 @@ def run(
 
     \b
     Example:
-      jgx init --node-id sc.amr --dir nodes/amr --ca-cert ca.crt --ca-key ca.key
+      jgx init nodes/amr --node-id sc.amr --ca-cert nodes/hub/tls/ca.crt --ca-key nodes/hub/tls/ca.key
       jgx adapter run --department amr --dir nodes/amr --hub 127.0.0.1:7443 --listen 127.0.0.1:7601
     """
     from adapters.departments import NODES
