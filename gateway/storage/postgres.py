@@ -1,10 +1,11 @@
 """The PostgreSQL store: several gateway replicas on one database (DESIGN §9), on asyncpg.
 
-One writer at a time. Every append locks the single ``log_head`` row (``SELECT size … FOR UPDATE``)
-inside its transaction, reads the tree's right border, writes leaves, nodes and every side row, and
-moves ``log_head.size`` on. A replica that dies mid-transaction holds nothing: PostgreSQL aborts the
-transaction and releases the row with the connection. So leaf indexes stay contiguous across replicas,
-with no gaps and no forks, and a batch lands whole or not at all.
+One writer at a time. Every append moves the single ``log_head`` row on (``UPDATE … RETURNING``), which
+row-locks it until the transaction ends, then reads the tree's right border (kept in memory while no
+other replica appended) and writes leaves, nodes and every side row. A replica that dies
+mid-transaction holds nothing: PostgreSQL aborts the transaction and releases the row with the
+connection. So leaf indexes stay contiguous across replicas, with no gaps and no forks, and a batch
+lands whole or not at all.
 
 Replay protection is shared: ``seen`` has a unique (sender, message_id) key, and a conflict raises
 `ReplayConflict` (the hub then answers DUPLICATE or REPLAYED). Checkpoints are saved under the same
@@ -144,7 +145,12 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
         if not entries:
             return []
         async with self._conn(transaction=True, writer=True) as conn:
-            size = await self._lock_head(conn)
+            # Lock the head row and move it on in one statement; a failed batch rolls it back.
+            size = int(
+                await conn.fetchval(
+                    "UPDATE log_head SET size = size + $1 WHERE id = 1 RETURNING size - $1", len(entries)
+                )
+            )
             hashes = [merkle.leaf_hash(entry.leaf) for entry in entries]
             known = dict(self._border[1]) if self._border[0] == size else {}
             nodes = await with_nodes(conn, lambda r: merkle.nodes_to_store_on_extend(size, hashes, r), known)
@@ -157,7 +163,6 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
                 [(level, idx, value) for (level, idx), value in nodes],
             )
             appended = await self._side_rows(conn, size, hashes, entries)
-            await conn.execute("UPDATE log_head SET size = $1 WHERE id = 1", size + len(entries))
         self._border = border(size + len(entries), known | dict(nodes))  # committed: the next starts here
         return appended
 
