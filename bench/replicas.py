@@ -3,13 +3,14 @@
 Every case runs real ``jgx serve`` processes (plaintext on loopback, standards validation on, JSON events
 to /dev/null) and one client process sending pre-signed envelopes with ``CONCURRENCY`` unary Submit calls
 in flight, spread round-robin over the replicas as a load balancer would. The three cases run in the
-same invocation, one after another, on the same machine. Afterwards each log is checked: its size is
-the number of envelopes sent (no gaps, nothing lost or doubled).
+same invocation, interleaved over ROUNDS rounds on the same machine; the table gives each case's
+median. Afterwards each log is checked: its size is the number of envelopes sent (no gaps, nothing
+lost or doubled).
 
 PostgreSQL is the server at ``JGX_BENCH_POSTGRES`` (default: database ``test`` at 127.0.0.1:5432); each
 case gets a schema of its own, dropped afterwards.
 
-    .venv/bin/python bench/replicas.py [N]
+    .venv/bin/python bench/replicas.py [N [ROUNDS]]
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Replica:
 
 
 async def load(ports: list[int], envelopes: list[bytes]) -> tuple[float, list[float]]:
-    """Send every envelope with CONCURRENCY calls in flight, round-robin over ``ports``; (seconds, latencies)."""
+    """Send the envelopes, CONCURRENCY calls in flight, round-robin over ``ports``: (seconds, latencies)."""
     channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports]
     calls = [channel.unary_unary(SUBMIT) for channel in channels]
     queue = list(reversed(list(enumerate(envelopes))))
@@ -132,26 +133,38 @@ async def case(
             latencies[int(len(latencies) * 0.99) - 1] * 1000, size - len(warm))  # fmt: skip
 
 
-async def main(n: int) -> None:
-    """Run the three cases in one go and print the table."""
-    schemas = [f"bench_{secrets.token_hex(5)}" for _ in range(2)]
+async def main(n: int, rounds: int) -> None:
+    """Run the three cases ``rounds`` times, interleaved, and print the median of each (a shared machine)."""
+    cases = [("SQLite", "sqlite:///jgx.db", 1), ("PostgreSQL", "", 1), ("PostgreSQL", "", 2)]
+    schemas: list[str] = []
+    results: dict[int, list[tuple[float, float, float, int]]] = {k: [] for k in range(len(cases))}
     admin = await asyncpg.connect(SERVER)
-    rows = []
     try:
         with tempfile.TemporaryDirectory() as directory:
-            tmp = Path(directory)
-            rows.append(await case("SQLite", "sqlite:///jgx.db", 1, n, tmp))
-            rows.append(await case("PostgreSQL 1", f"{SERVER}?schema={schemas[0]}", 1, n, tmp))
-            rows.append(await case("PostgreSQL 2", f"{SERVER}?schema={schemas[1]}", 2, n, tmp))
+            for round_ in range(rounds):
+                for k, (label, sqlite_url, replicas) in enumerate(cases):
+                    url = sqlite_url
+                    if not url:
+                        schemas.append(f"bench_{secrets.token_hex(5)}")
+                        url = f"{SERVER}?schema={schemas[-1]}"
+                    tmp = Path(directory) / f"round-{round_}"
+                    _, _, rate, p50, p99, size = await case(f"{label} {replicas}", url, replicas, n, tmp)
+                    results[k].append((rate, p50, p99, size))
     finally:
         for schema in schemas:
             await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await admin.close()
-    print(f"| store | replicas | envelopes/s | p50 ms | p99 ms | logged (of {n}) |")
+    print(
+        f"| store | replicas | envelopes/s | p50 ms | p99 ms | logged |  (N = {n}, median of {rounds} rounds)"
+    )
     print("|---|---:|---:|---:|---:|---:|")
-    for label, replicas, rate, p50, p99, size in rows:
-        print(f"| {label.split()[0]} | {replicas} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {size} |")
+    for k, (label, _, replicas) in enumerate(cases):
+        rate, p50, p99 = (statistics.median(r[i] for r in results[k]) for i in range(3))
+        logged = "all" if all(r[3] == n for r in results[k]) else f"{[r[3] for r in results[k]]} of {n}"
+        print(f"| {label} | {replicas} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {logged} |")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3000))
+    asyncio.run(
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000, int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    )
