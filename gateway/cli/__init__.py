@@ -21,6 +21,8 @@ _SUBCOMMANDS: dict[str, str] = {
     "serve": "gateway.cli.serve:serve",
     "log": "gateway.cli.log:log",
     "trace": "gateway.cli.log:trace",
+    "standards": "standards.cli:standards",
+    "validate": "standards.cli:validate",
 }
 
 
