@@ -77,7 +77,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, Any]:
     record = json.loads(json.dumps(draw(st.sampled_from(GOOD[key]))))
     for _ in range(draw(st.integers(1, 3))):
         paths = _paths(record)
-        if not paths or draw(st.booleans()) and isinstance(record, dict):
+        if not paths or (draw(st.booleans()) and isinstance(record, dict)):
             record[draw(st.text(min_size=1, max_size=10))] = draw(values)
             continue
         path = draw(st.sampled_from(paths))
