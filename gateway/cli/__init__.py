@@ -24,6 +24,9 @@ _SUBCOMMANDS: dict[str, str] = {
     "trace": "gateway.cli.log:trace",
     "standards": "standards.cli:standards",
     "validate": "standards.cli:validate",
+    "deliveries": "gateway.cli.deliveries:deliveries",
+    "adapter": "adapters.cli:adapter",
+    "lifecycle": "adapters.cli:lifecycle",
 }
 
 

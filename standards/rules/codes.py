@@ -8,6 +8,7 @@ with a code list, an identifier type or a certificate-type field gets the matchi
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, Final
@@ -60,6 +61,16 @@ _ID_CHECKS: Final[dict[str, Callable[[str, date | None], tuple[IdProblem, ...]]]
 }
 
 
+#: The shapes SC-20 masking leaves (前3后4 phones, 前6后4 identity numbers, all-hidden short values):
+#: the hidden digits cannot be checked, so a masked value is not held against the identifier rules.
+_MASKED: Final = re.compile(r"^[0-9]{0,6}-?[0-9]{0,4}\*{3,}[0-9Xx]{0,4}$")
+
+
+def masked(value: str) -> bool:
+    """True when `value` has the shape an SC-20 mask gives (e.g. ``138****5678``, ``510104********1234``)."""
+    return "*" in value and bool(_MASKED.match(value))
+
+
 def record_date(record: Mapping[str, Any], field: str | list[str] | None, on: date | None) -> date | None:
     """The day a record speaks of (its first given act date field), else the validation day ``on``."""
     for name in [field] if isinstance(field, str) else field or []:
@@ -85,7 +96,7 @@ def _identifier(params: Mapping[str, Any], emit: Emit) -> Check:
         out: list[Finding] = []
         for values, problems_of in fields:
             for pointer, value, _ in values(record):
-                if isinstance(value, str) and value:
+                if isinstance(value, str) and value and not masked(value):
                     out.extend(_problems(emit, pointer, problems_of(value, ctx.act_day)))
         return out
 
@@ -106,7 +117,7 @@ def _certificate(params: Mapping[str, Any], emit: Emit) -> Check:
             for pointer, value, parent in values(record):
                 code = parent.get(type_leaf)
                 problems_of = by_type.get(code) if isinstance(code, str) else None
-                if problems_of is not None and isinstance(value, str):
+                if problems_of is not None and isinstance(value, str) and not masked(value):
                     out.extend(_problems(emit, pointer, problems_of(value, ctx.act_day)))
         return out
 

@@ -200,7 +200,7 @@ async def test_a_stream_answers_in_order(node: Node) -> None:
 
 
 async def test_a_slow_reader_does_not_make_the_node_buffer_without_bound(tmp_path: Path) -> None:
-    """A client that stops reading receipts stalls its own stream: the node stops taking its envelopes."""
+    """A client that stops reading receipts stalls only its own stream; the node keeps serving others."""
     fed = Federation.create(NOW)
     node = await start_node(fed, tmp_path / "hub.db", max_in_flight=4)
     total = 3000
@@ -218,6 +218,8 @@ async def test_a_slow_reader_does_not_make_the_node_buffer_without_bound(tmp_pat
             if sizes[-1] == sizes[-2] == sizes[-3]:
                 break
         stalled = sizes[-1]
+        # Another client is served while the stalled stream waits.
+        other = await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub", message_id="other")))
         answered = [r async for r in stream]
     finally:
         await channel.close()
@@ -225,6 +227,7 @@ async def test_a_slow_reader_does_not_make_the_node_buffer_without_bound(tmp_pat
         await node.server.stop(grace=1)
         await node.server.hub.store.close()
     assert stalled < total
+    assert exchange_pb2.OUTCOME_ACCEPTED == other.outcome
     assert total == len(answered)
 
 
@@ -302,3 +305,83 @@ async def test_over_mtls_the_certificate_must_match_the_sender(tmp_path: Path) -
     other_receipt = verify_receipt(other.receipt, fed.trust, issuer="sc.hub", now=NOW)
     assert exchange_pb2.OUTCOME_ACCEPTED == own_receipt.outcome
     assert ["IDENTITY_MISMATCH"] == list(other_receipt.reason_codes)
+
+
+async def test_mangled_envelopes_never_crash_the_node(node: Node) -> None:
+    """Bit-flipped and truncated envelopes get a receipt or a typed status, never an internal error."""
+    import random
+
+    good = node.fed.envelope(node.fed.message("sc.amr", "sc.hub"))
+    rng = random.Random(7)
+    call = node.channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
+    outcomes = set()
+    for _ in range(60):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        mangled = bytes(data[: rng.randint(1, len(data))]) if rng.random() < 0.3 else bytes(data)
+        try:
+            response = await call(mangled)
+            receipt = verify_receipt(response.receipt, node.fed.trust, issuer="sc.hub", now=NOW)
+            outcomes.add(exchange_pb2.Outcome.Name(receipt.outcome))
+        except grpc.aio.AioRpcError as error:
+            outcomes.add(_error_info(error).reason)
+    assert outcomes <= {"OUTCOME_ACCEPTED", "OUTCOME_REJECTED", "OUTCOME_DUPLICATE", "MALFORMED", "TOO_LARGE"}
+    assert (
+        exchange_pb2.OUTCOME_ACCEPTED
+        == (await node.submit(node.fed.envelope(node.fed.message("sc.amr", "sc.hub")))).outcome
+    )
+
+
+class GatedStore(SqliteStore):
+    """A SQLite store whose appends wait for a gate: calls stay in flight until the test opens it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def append(self, entries):  # type: ignore[no-untyped-def]
+        self.waiting.set()
+        await self.gate.wait()
+        return await super().append(entries)
+
+
+async def test_graceful_shutdown_drains_in_flight_calls(tmp_path: Path) -> None:
+    """Calls in flight when the node is told to stop still get their receipts, logged and checkpointed."""
+    fed = Federation.create(NOW)
+    store = GatedStore(tmp_path / "hub.db")
+    await store.open()
+    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
+    await hub.start()
+    server = Server(hub)
+    port = server.add_port("127.0.0.1:0")
+    await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    call = channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
+    envelopes = [fed.envelope(fed.message("sc.amr", "cn.national", message_id=f"g-{n}")) for n in range(20)]
+    calls = [asyncio.ensure_future(call(data)) for data in envelopes]
+    await store.waiting.wait()  # at least one call is inside the node, held before its leaf is written
+    stopping = asyncio.ensure_future(server.stop(grace=10))
+    await asyncio.sleep(0.1)
+    store.gate.set()
+    await stopping
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    receipted = [
+        verify_receipt(r.receipt, fed.trust, issuer="sc.hub", now=NOW)
+        for r in results
+        if isinstance(r, exchange_pb2.SubmitResponse)
+    ]
+    refused = [r.code() for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    logged = {(await store.message(r.log_index)).message_id for r in receipted}  # type: ignore[union-attr]
+    latest, size = await store.latest_checkpoint(), await store.size()
+    await channel.close()
+    await store.close()
+    assert receipted
+    assert {r.message_id for r in receipted} == logged
+    # Calls that reached the node before it stopped are answered; later ones are refused by gRPC.
+    assert set(refused) <= {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}
+    assert 20 == len(receipted) + len(refused)
+    assert len(receipted) == size  # every call the node took is answered: none was cut off mid-way
+    assert latest is not None
+    assert size == latest.size  # the last checkpoint covers everything logged
