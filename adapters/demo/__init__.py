@@ -116,6 +116,10 @@ async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: b
         print("  控制台尚未提供 / the console is not part of this build yet", file=out)
 
         if keep_running:
+            _heading("运行中 / running", out)
+            for node, gateway in network.gateways.items():
+                url = gateway.metrics_endpoint.url if gateway.metrics_endpoint else "-"
+                print(f"  {node:<12} gRPC {gateway.address}  metrics {url}", file=out)
             await _wait_for_interrupt(out)
     finally:
         if scenario is not None:
