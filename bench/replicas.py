@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import os
 import secrets
 import statistics
@@ -31,7 +32,7 @@ import asyncpg
 import grpc
 
 from gateway.config import CONFIG_FILE, Limits, default_config, render_config
-from gateway.storage import Store, store_for
+from gateway.storage import Entry, Seen, Store, store_for
 from gateway.testing import Federation
 
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
@@ -146,6 +147,41 @@ async def case(
             latencies[int(len(latencies) * 0.99) - 1] * 1000, size - len(warm), cpu)  # fmt: skip
 
 
+def _entry(n: int) -> Entry:
+    """A submission entry with a seen id, as the hub writes one (no receipt signing: the store's cost)."""
+    envelope = f"envelope-{n}".encode()
+    return Entry(
+        leaf=f"leaf-{n}".encode(), kind="submission", time=datetime.now(UTC),
+        envelope_sha256=hashlib.sha256(envelope).digest(), outcome=1, sender="sc.amr", recipient="sc.hub",
+        message_id=f"m-{n}", standard="SC-06", standard_version="1.0.0", envelope=envelope, payload=b"{}",
+        receipt=lambda _index: b"receipt", seen=Seen("sc.amr", f"m-{n}", datetime(2100, 1, 1, tzinfo=UTC)),
+    )  # fmt: skip
+
+
+async def appends(url: str, base: Path, batch: int, n: int) -> float:
+    """Entries appended per second straight to the store at ``url``, ``batch`` entries a transaction."""
+    store = store_for(url, base=base)
+    await store.open()
+    try:
+        started = time.perf_counter()
+        for first in range(0, n, batch):
+            await store.append([_entry(k) for k in range(first, first + batch)])
+        return n / (time.perf_counter() - started)
+    finally:
+        await store.close()
+
+
+async def store_table(directory: Path, schemas: list[str]) -> None:
+    """The store alone, no gRPC or signatures: one entry per transaction, and 64 (what group commit does)."""
+    print("| store | entries per transaction | appends/s |")
+    print("|---|---:|---:|")
+    for label in ("SQLite", "PostgreSQL"):
+        for batch, n in ((1, 300), (64, 3200)):
+            schemas.append(f"bench_{secrets.token_hex(5)}")
+            url = f"sqlite:///store-{batch}.db" if label == "SQLite" else f"{SERVER}?schema={schemas[-1]}"
+            print(f"| {label} | {batch} | {await appends(url, directory, batch, n):,.0f} |")
+
+
 async def main(n: int, rounds: int) -> None:
     """Run the three cases ``rounds`` times, interleaved, and print the median of each (a shared machine)."""
     cases = [("SQLite", "sqlite:///jgx.db", 1), ("PostgreSQL", "", 1), ("PostgreSQL", "", 2)]
@@ -163,6 +199,8 @@ async def main(n: int, rounds: int) -> None:
                     tmp = Path(directory) / f"round-{round_}"
                     _, _, rate, p50, p99, size, cpu = await case(f"{label} {replicas}", url, replicas, n, tmp)
                     results[k].append((rate, p50, p99, size, cpu))
+            await store_table(Path(directory), schemas)
+            print()
     finally:
         for schema in schemas:
             await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
