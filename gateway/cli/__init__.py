@@ -22,6 +22,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "serve": "gateway.cli.serve:serve",
     "log": "gateway.cli.log:log",
     "trace": "gateway.cli.log:trace",
+    "deliveries": "gateway.cli.deliveries:deliveries",
     "adapter": "adapters.cli:adapter",
     "lifecycle": "adapters.cli:lifecycle",
 }
