@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["demo_departments", "run_demo"]
 
+_DEMO_OPERATOR = "demo.operator"
+
 
 def demo_departments() -> dict[str, Department]:
     """The reference departments with their shipped native exports; tasks are claimed by hand (认领)."""
@@ -66,21 +68,26 @@ def _introduce(network: LoopbackNetwork, out: TextIO) -> None:
 
 
 async def _start_console(network: LoopbackNetwork, out: TextIO) -> web.AppRunner | None:
-    """The operator console over the hub's log, on a free port (accounts: ``jgx users add``)."""
+    """The operator console over the hub's log, on a free port, with a demo operator account."""
+    import secrets
+
     from gateway.cli.console import console_url, start_console
+    from gateway.console.auth import Role, hash_password
+    from gateway.storage import User
 
     hub = network.gateways["sc.hub"]
     if hub.store is None:
         return None
     runner = await start_console(hub.store, network.trust, node_id="sc.hub", address="127.0.0.1:0")
     if runner is not None:
+        password = secrets.token_urlsafe(12)
+        now = datetime.now(UTC)
+        account = User(_DEMO_OPERATOR, Role.OPERATOR, "", hash_password(password), now)
+        await hub.store.add_user(account, now=now, actor="jgx demo")
         _heading("运维控制台 / the operator console (sc.hub)", out)
         print(f"  {console_url(runner)}", file=out)
-        print(
-            f"  jgx users add NAME --role operator --dir {hub.directory}   # then log in",
-            file=out,
-            flush=True,
-        )
+        print(f"  登录 / log in: {_DEMO_OPERATOR} / {password}   (operator, this run only)", file=out)
+        print(f"  jgx users add NAME --role auditor --dir {hub.directory}", file=out, flush=True)
     return runner
 
 
@@ -110,12 +117,13 @@ async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: b
         scenario = Scenario(network, out)
         overdue = await scenario.run()
 
-        _heading(f"跨节点追踪 / trace of {TASK} across every hop (Trace RPC)", out)
-        events = await trace_across(network, TASK)
-        print_trace(events, out)
+        _heading(f"跨节点追踪 / {TASK} across every hop (jgx trace --across)", out)
+        trace = await trace_across(network, TASK)
+        print_trace(trace, out)
         scenario.expect(
-            "任务在三个网关均有记录 / the task is logged on the hub and the national gateway",
-            {"sc.hub", "cn.national"} <= {e.node for e in events},
+            "任务在枢纽与国家网关均有记录，回执已验证 / logged at sc.hub and cn.national, receipts verified",
+            {"sc.hub", "cn.national"} <= {hop.node for hop in trace.hops}
+            and all(hop.receipt.endswith("✔") for hop in trace.hops if hop.node == "sc.hub"),
         )
 
         _heading("汇总 / summary per node", out)
@@ -133,12 +141,15 @@ async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: b
         _heading("枢纽最新签名检查点 / the hub's latest signed checkpoint", out)
         print(await hub_checkpoint(network), file=out, end="")
         hub_dir = network.gateways["sc.hub"].directory
-        print(
-            f"\n  jgx log verify --dir {hub_dir}    jgx trace {TASK} --correlation --dir {hub_dir}", file=out
-        )
+        print(f"\n  jgx log verify --dir {hub_dir}", file=out)
+        print(f"  jgx trace {TASK} --correlation --across --dir {hub_dir}", file=out)
         console = await _start_console(network, out) if keep_running else None
 
         if keep_running:
+            _heading("运行中 / running", out)
+            for node, gateway in network.gateways.items():
+                url = gateway.metrics_endpoint.url if gateway.metrics_endpoint else "-"
+                print(f"  {node:<12} gRPC {gateway.address}  metrics {url}", file=out)
             await _wait_for_interrupt(out)
     finally:
         if console is not None:

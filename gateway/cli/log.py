@@ -22,7 +22,8 @@ from gateway.errors import JgxError
 from gateway.logaudit import audit_export, audit_store, export_lines
 from gateway.logbook import log_origin
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from gateway.storage import StorageError, Store
+from gateway.published import check_published
+from gateway.storage import MessageRecord, StorageError, Store
 
 T = TypeVar("T")
 _DIR = click.option(
@@ -65,16 +66,23 @@ def log() -> None:
 @_DIR
 @click.option("--export", "export_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Audit an export file instead of the database.")  # fmt: skip
-def verify(directory: Path, export_file: Path | None) -> None:
+@click.option("--published", "published", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A signed checkpoint published before, which the log must extend.")  # fmt: skip
+def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...]) -> None:
     """Recompute every leaf hash and root and check every signed checkpoint; exit 1 on any problem.
 
     \b
     The log key comes from the node's trust configuration. From the database the stored
-    Merkle nodes, message rows and envelopes are checked too.
-    Example:
+    Merkle nodes, message rows and envelopes are checked too. After a restore, pass the
+    checkpoints published before it (as printed by `jgx log checkpoint`): each must verify,
+    lie within the restored log, and have the same root there.
+    Examples:
       jgx log verify --dir node/
+      jgx log verify --dir node/ --published published/0001234.note
     """
     config = load_node(directory)
+    if published and export_file is not None:
+        io_error("--published 只用于数据库，不用于导出文件", "--published checks the database, not an export")
     note_verifier, origin = verifier(config, datetime.now(UTC)), log_origin(config.node_id)
     if export_file is not None:
         try:
@@ -84,6 +92,11 @@ def verify(directory: Path, export_file: Path | None) -> None:
             io_error(f"{export_file} 不是日志导出文件: {exc}", f"{export_file} is not a log export: {exc}")
     else:
         report = _with_store(config, lambda store: audit_store(store, origin, [note_verifier]))
+    if published and export_file is None:
+        notes = [(str(path), read_bytes(path).decode("utf-8", errors="replace")) for path in published]
+        report.problems.extend(
+            _with_store(config, lambda store: check_published(store, notes, origin, [note_verifier]))
+        )
     if not report.ok:
         click.echo(f"日志校验失败 / log verification FAILED ({len(report.problems)} problems):", err=True)
         for problem in report.problems[:50]:
@@ -191,16 +204,26 @@ _OUTCOMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outc
 @_DIR
 @click.argument("identifier")
 @click.option("--correlation", is_flag=True, help="IDENTIFIER is a correlation (task or clue) id.")
-def trace(directory: Path, identifier: str, correlation: bool) -> None:
+@click.option(
+    "--across", is_flag=True,
+    help="Also ask every other gateway of the trust configuration (Trace over mTLS); show receipts.",
+)  # fmt: skip
+def trace(directory: Path, identifier: str, correlation: bool, across: bool) -> None:
     """List the log events of a message id (or, with --correlation, of a task or clue id).
 
     \b
+    With --across, the hops on every gateway in time order: this node's rows with their receipts
+    verified (the next hop's receipt for a delivery) and the other gateways' Trace answers.
     Example:
       jgx trace TASK-2026-0001 --correlation --dir node/
+      jgx trace TASK-2026-0001 --correlation --across --dir node/
     """
     config = load_node(directory)
     key = {"correlation_id": identifier} if correlation else {"message_id": identifier}
     rows = _with_store(config, lambda store: store.find_messages(**key))
+    if across:
+        _trace_across(config, identifier, correlation, rows)
+        return
     if not rows:
         io_error(f"日志中没有 {identifier}", f"nothing logged for {identifier}")
     for row in rows:
@@ -211,3 +234,31 @@ def trace(directory: Path, identifier: str, correlation: bool) -> None:
             f"{row.sender} -> {row.recipient} {row.message_id} {row.standard} {row.action or '-'} "
             f"{outcome} {reasons}"
         )
+
+
+def _trace_across(config: Config, identifier: str, correlation: bool, rows: list[MessageRecord]) -> None:
+    from gateway import hops
+    from gateway.cli._node import node_trust
+    from gateway.tls import channel_credentials
+
+    now = datetime.now(UTC)
+    trust = node_trust(config, now)
+    paths = config.paths
+    try:
+        credentials = channel_credentials(
+            paths.tls_cert.read_bytes(), paths.tls_key.read_bytes(), paths.tls_ca.read_bytes()
+        )
+    except OSError as exc:
+        io_error(f"无法读取 TLS 证书: {exc}", f"cannot read the node's TLS files: {exc}")
+    request = exchange_pb2.TraceRequest(
+        **({"correlation_id": identifier} if correlation else {"message_id": identifier})
+    )
+    local = hops.local_hops(config.node_id, rows, trust, now=now)
+    gateways = hops.gateways_of(trust, config.peers, local=config.node_id)
+    found = asyncio.run(hops.trace_hops(local, request, gateways, credentials=credentials))
+    for node, why in found.unreachable.items():
+        click.echo(f"未能询问 {node} / could not ask {node}: {why}", err=True)
+    if not found.hops:
+        io_error(f"各网关日志中均没有 {identifier}", f"no gateway logged {identifier}")
+    for hop in found.hops:
+        click.echo(hop.line())
