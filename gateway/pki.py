@@ -120,7 +120,12 @@ def issue_node_certificate(
     """A TLS certificate for ``node_id`` (client and server), signed by the CA: ``(cert_pem, key_pem)``."""
     _check_node_id(node_id)
     issuer = load_certificate(ca_cert)
-    signer = serialization.load_pem_private_key(ca_key, password=None)
+    try:
+        signer = serialization.load_pem_private_key(ca_key, password=None)
+    except (ValueError, TypeError) as exc:
+        raise TransportError(
+            ReasonCode.IDENTITY_MISMATCH, "无法读取 CA 私钥 / the CA key is not an unencrypted PEM key"
+        ) from exc
     if not isinstance(signer, ec.EllipticCurvePrivateKey):
         raise TransportError(ReasonCode.IDENTITY_MISMATCH, "CA 私钥不是 ECDSA / the CA key is not ECDSA")
     key = ec.generate_private_key(ec.SECP256R1())

@@ -92,9 +92,18 @@ class ExchangeService:
         self.max_in_flight = max_in_flight
         self.queries = LogQueries(hub)
 
+    async def _peer(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
+        """(1) The client's node id from the TLS auth context; a refused identity ends the call."""
+        try:
+            return self.peer_node(context)
+        except JgxError as exc:
+            _log.warning("transport.refused", reason=exc.reason.value, detail=exc.detail, peer=context.peer())
+            await abort_with_reason(context, exc.reason, exc.detail)
+            raise  # abort raised already
+
     async def submit(self, request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         """Submit: one envelope in, its signed receipt out."""
-        handled = await self.hub.submit(request, transport_node=self.peer_node(context))
+        handled = await self.hub.submit(request, transport_node=await self._peer(context))
         if handled.receipt is None:
             await abort_with_reason(context, _refusal(handled), handled.detail)
         assert handled.receipt is not None  # abort raised otherwise
@@ -104,7 +113,7 @@ class ExchangeService:
         self, requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[bytes, bytes]
     ) -> AsyncIterator[bytes]:
         """SubmitStream: envelopes in, receipts out in the same order, at most max_in_flight between."""
-        peer = self.peer_node(context)
+        peer = await self._peer(context)
         pending: asyncio.Queue[asyncio.Task[Handled] | None] = asyncio.Queue(maxsize=self.max_in_flight)
 
         async def read() -> None:

@@ -18,6 +18,9 @@ _SUBCOMMANDS: dict[str, str] = {
     "envelope": "gateway.cli.envelope:envelope",
     "demo": "gateway.cli.demo:demo",
     "init": "gateway.cli.init:init",
+    "serve": "gateway.cli.serve:serve",
+    "log": "gateway.cli.log:log",
+    "trace": "gateway.cli.log:trace",
 }
 
 

@@ -93,13 +93,19 @@ def initialise(
     listen: Listen | None = None,
     hosts: Sequence[str] = ("127.0.0.1", "localhost"),
     trust_lifetime: timedelta = timedelta(days=365),
+    ca: tuple[bytes, bytes] | None = None,
 ) -> Config:
-    """Create a hub node's keys, CA, TLS certificate, signed trust configuration and ``jgx.toml``."""
+    """Create a hub node's keys, CA, TLS certificate, signed trust configuration and ``jgx.toml``.
+
+    With ``ca`` (certificate and key PEM of an existing federation CA) the node's certificate is issued
+    by that CA, so it can talk to the nodes already holding one; the CA key is then not copied.
+    """
     config = default_config(directory, node_id)
     if listen is not None:
         config = replace(config, listen=listen)
     files = NodeFiles.of(config)
-    existing = ", ".join(str(p.relative_to(config.directory)) for p in files.all() if p.exists())
+    targets = [p for p in files.all() if not (ca is not None and p == files.ca_key)]
+    existing = ", ".join(str(p.relative_to(config.directory)) for p in targets if p.exists())
     if existing and not force:
         raise InitError(
             f"{config.directory} 中已有文件 ({existing})，使用 --force 覆盖",
@@ -109,7 +115,7 @@ def initialise(
     # (1) signing keys: the node's own and the trust administrator's
     node_key, admin_key = generate_key(Algorithm.ED25519), generate_key(Algorithm.ED25519)
     # (2) the internal CA and this node's mTLS certificate
-    ca_cert, ca_key = create_ca(f"jgx CA of {node_id}", now)
+    ca_cert, ca_key = ca if ca is not None else create_ca(f"jgx CA of {node_id}", now)
     tls_cert, tls_key = issue_node_certificate(ca_cert, ca_key, node_id, hosts, now=now)
     # (3) a single-hub trust configuration, signed by the administrator
     default_zh, default_en = _HUB_NAMES.get(node_id, (node_id, node_id))
@@ -139,7 +145,8 @@ def initialise(
         (files.trust, signed, False),
         (files.config, render_config(config).encode("utf-8"), False),
     ):
-        _write(path, data, private=private)
+        if path in targets:
+            _write(path, data, private=private)
     return config
 
 
@@ -153,6 +160,10 @@ def initialise(
 @click.option("--grpc-port", type=int, default=7443, show_default=True, help="gRPC (mTLS) port.")
 @click.option("--console-port", type=int, default=7080, show_default=True, help="Console (HTTP) port.")
 @click.option("--metrics-port", type=int, default=9464, show_default=True, help="Prometheus metrics port.")
+@click.option(
+    "--ca-cert", type=click.Path(dir_okay=False, path_type=Path), help="Certificate of an existing CA to use."
+)
+@click.option("--ca-key", type=click.Path(dir_okay=False, path_type=Path), help="Its private key (PEM).")
 @click.option("--force", is_flag=True, help="Overwrite existing keys, certificates and configuration.")
 def init(
     *,
@@ -165,6 +176,8 @@ def init(
     grpc_port: int,
     console_port: int,
     metrics_port: int,
+    ca_cert: Path | None,
+    ca_key: Path | None,
     force: bool,
 ) -> None:
     """Set up a node (初始化节点): keys, CA and TLS certificate, signed trust, jgx.toml.
@@ -173,13 +186,26 @@ def init(
     Example:
       jgx init nodes/hub --node-id sc.hub
       jgx init nodes/hub --node-id sc.hub --grpc-port 8443 --force
+      jgx init nodes/amr --node-id sc.amr --ca-cert nodes/hub/tls/ca.crt --ca-key nodes/hub/tls/ca.key
     Creates in DIRECTORY: keys/node.key (signing), keys/admin.key (trust administration),
     tls/ca.crt, tls/ca.key, tls/node.crt, tls/node.key, trust.json (signed by the admin key)
-    and jgx.toml. Keep the *.key files secret (mode 0600). Refuses to overwrite without --force.
+    and jgx.toml. With --ca-cert/--ca-key the node certificate comes from that CA (nodes of one
+    federation share it for mutual TLS) and the CA key is not copied. Keep the *.key files secret
+    (mode 0600). Refuses to overwrite without --force.
     """
     listen = Listen(host, grpc_port, console_port, metrics_port)
     wildcard = host in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
     hosts = tuple(dict.fromkeys([*([] if wildcard else [host]), "127.0.0.1", "localhost"]))
+    if (ca_cert is None) != (ca_key is None):
+        click.echo(
+            "错误 / error: --ca-cert 与 --ca-key 须同时给出 / give both --ca-cert and --ca-key", err=True
+        )
+        sys.exit(2)
+    try:
+        ca = (ca_cert.read_bytes(), ca_key.read_bytes()) if ca_cert and ca_key else None
+    except OSError as exc:
+        click.echo(f"错误 / error: 无法读取 CA 文件 / cannot read the CA files: {exc}", err=True)
+        sys.exit(2)
     try:
         config = initialise(
             directory,
@@ -191,11 +217,13 @@ def init(
             region=region,
             listen=listen,
             hosts=hosts,
+            ca=ca,
         )
     except JgxError as exc:  # a refusal to overwrite, an invalid node id, an unwritable directory
         click.echo(f"错误 / error: {exc.detail}", err=True)
         sys.exit(2)
     click.echo(f"已初始化节点 / initialised node {node_id} in {config.directory}")
     for path in NodeFiles.of(config).all():
-        click.echo(f"  {path.relative_to(config.directory)}")
+        if path.exists():
+            click.echo(f"  {path.relative_to(config.directory)}")
     click.echo(f"配置文件 / configuration: {config.directory / CONFIG_FILE}")

@@ -6,17 +6,22 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import grpc
 import pytest
 from click.testing import CliRunner
+from grpc_health.v1 import _async as health_aio  # = health.aio, which type checkers cannot see
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.cli import main
 from gateway.cli.init import InitError, initialise
-from gateway.config import CONFIG_FILE, Listen, load_config
+from gateway.config import CONFIG_FILE, Config, Listen, load_config
 from gateway.keys import load_private_key
 from gateway.pki import load_certificate, node_id_from_certificate
+from gateway.tls import channel_credentials, peer_node_id, server_credentials
 from gateway.trust_update import load_trust
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+REAL_NOW = datetime.now(UTC)  # for certificates a real TLS handshake checks
 EXPECTED_FILES = [
     "jgx.toml",
     "keys/admin.key",
@@ -80,6 +85,47 @@ class TestInitialise:
         assert old_key == first.paths.node_key.read_bytes()
         initialise(tmp_path, "sc.hub", now=NOW, force=True)
         assert old_key != first.paths.node_key.read_bytes()
+
+
+class TestFederation:
+    async def test_nodes_sharing_a_ca_talk_mutual_tls(self, tmp_path: Path) -> None:
+        """A department initialised with the hub's CA reaches the hub's server, which sees its node id."""
+        hub = initialise(tmp_path / "hub", "sc.hub", now=REAL_NOW)
+        ca = (hub.paths.tls_ca.read_bytes(), (tmp_path / "hub" / "tls" / "ca.key").read_bytes())
+        amr = initialise(tmp_path / "amr", "sc.amr", now=REAL_NOW, ca=ca)
+        assert not (tmp_path / "amr" / "tls" / "ca.key").exists()
+        seen: list[str] = []
+
+        class Health(health_aio.HealthServicer):  # type: ignore[misc]
+            async def Check(
+                self, request: object, context: grpc.aio.ServicerContext[object, object]
+            ) -> object:
+                seen.append(peer_node_id(context))
+                return await super().Check(request, context)
+
+        def material(config: Config) -> tuple[bytes, bytes, bytes]:
+            paths = config.paths
+            return paths.tls_cert.read_bytes(), paths.tls_key.read_bytes(), paths.tls_ca.read_bytes()
+
+        server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
+        port = server.add_secure_port("127.0.0.1:0", server_credentials(*material(hub)))
+        await server.start()
+        try:
+            async with grpc.aio.secure_channel(
+                f"127.0.0.1:{port}", channel_credentials(*material(amr))
+            ) as channel:
+                await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+        finally:
+            await server.stop(None)
+        assert ["sc.amr"] == seen
+
+    def test_ca_options_come_together(self, tmp_path: Path) -> None:
+        """`--ca-cert` without `--ca-key` is a usage error."""
+        result = CliRunner().invoke(
+            main, ["init", str(tmp_path), "--node-id", "sc.amr", "--ca-cert", "x.crt"]
+        )
+        assert 2 == result.exit_code
 
 
 class TestCommand:

@@ -94,6 +94,12 @@ class TestIssue:
             issue_node_certificate(*ca, node_id, now=NOW)
         assert ReasonCode.IDENTITY_MISMATCH == caught.value.reason
 
+    def test_unreadable_ca_key_is_an_identity_error(self, ca: tuple[bytes, bytes]) -> None:
+        """A CA key that is not a PEM key is refused with a typed error."""
+        with pytest.raises(TransportError) as caught:
+            issue_node_certificate(ca[0], b"not a key", "sc.amr", now=NOW)
+        assert ReasonCode.IDENTITY_MISMATCH == caught.value.reason
+
 
 class TestReadNodeId:
     @pytest.mark.parametrize(

@@ -270,3 +270,35 @@ async def test_health_and_reflection_are_served(node: Node) -> None:
     health = health_pb2_grpc.HealthStub(node.channel)
     response = await health.Check(health_pb2.HealthCheckRequest(service="jgx.exchange.v1.Exchange"))
     assert health_pb2.HealthCheckResponse.SERVING == response.status
+
+
+async def test_over_mtls_the_certificate_must_match_the_sender(tmp_path: Path) -> None:
+    """With mTLS, sc.amr's certificate may carry sc.amr's envelopes but not sc.sjs's (IDENTITY_MISMATCH)."""
+    from gateway import tls
+    from gateway.pki import create_ca, issue_node_certificate
+
+    fed = Federation.create(NOW)
+    wall = datetime.now(UTC)  # TLS checks certificates against the real clock
+    ca_cert, ca_key = create_ca("jgx test CA", wall)
+    hub_cert, hub_key = issue_node_certificate(ca_cert, ca_key, "sc.hub", now=wall)
+    amr_cert, amr_key = issue_node_certificate(ca_cert, ca_key, "sc.amr", now=wall)
+    store = SqliteStore(tmp_path / "hub.db")
+    await store.open()
+    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
+    await hub.start()
+    server = Server(hub, peer_node=tls.peer_node_id)
+    port = server.add_port("127.0.0.1:0", tls.server_credentials(hub_cert, hub_key, ca_cert))
+    await server.start()
+    credentials = tls.channel_credentials(amr_cert, amr_key, ca_cert)
+    try:
+        async with grpc.aio.secure_channel(f"127.0.0.1:{port}", credentials) as channel:
+            call = channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
+            own = await call(fed.envelope(fed.message("sc.amr", "sc.hub")))
+            other = await call(fed.envelope(fed.message("sc.sjs", "sc.hub", standard="SC-09")))
+    finally:
+        await server.stop(grace=1)
+        await store.close()
+    own_receipt = verify_receipt(own.receipt, fed.trust, issuer="sc.hub", now=NOW)
+    other_receipt = verify_receipt(other.receipt, fed.trust, issuer="sc.hub", now=NOW)
+    assert exchange_pb2.OUTCOME_ACCEPTED == own_receipt.outcome
+    assert ["IDENTITY_MISMATCH"] == list(other_receipt.reason_codes)

@@ -1,0 +1,71 @@
+"""The node directory as `jgx serve`, `jgx log` and `jgx trace` read it (``jgx.toml``, `gateway.config`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from gateway.checkpoint import NoteVerifier
+from gateway.cli._common import io_error
+from gateway.config import CONFIG_FILE, Config, load_config
+from gateway.errors import JgxError
+from gateway.keys import PrivateKey, load_private_key
+from gateway.logbook import log_verifier
+from gateway.trust import TrustConfig
+from gateway.trust_update import load_trust
+
+__all__ = ["load_node", "node_key", "node_trust", "sqlite_path", "verifier"]
+
+
+def load_node(directory: Path) -> Config:
+    """The node's configuration, or exit 2 saying what is wrong with ``jgx.toml``."""
+    try:
+        return load_config(directory / CONFIG_FILE)
+    except JgxError as exc:
+        io_error(
+            f"无法使用 {directory / CONFIG_FILE}: {exc.detail}",
+            f"cannot use {directory / CONFIG_FILE}: {exc}",
+        )
+
+
+def sqlite_path(config: Config) -> Path:
+    """The SQLite file of the node's store, or exit 2 when the node is configured for PostgreSQL."""
+    if not config.storage_url.startswith("sqlite:///"):
+        io_error(
+            f"此命令目前只支持 SQLite 存储，而不是 {config.storage_url.split(':', 1)[0]}",
+            f"this command supports the SQLite store only, not {config.storage_url.split(':', 1)[0]}",
+        )
+    return Path(config.storage_url.removeprefix("sqlite:///"))
+
+
+def node_key(config: Config) -> PrivateKey:
+    """The node's signing key (receipts and checkpoints), or exit 2."""
+    try:
+        return load_private_key(config.paths.node_key.read_bytes())
+    except (OSError, JgxError) as exc:
+        io_error(
+            f"无法读取节点签名密钥 {config.paths.node_key}: {exc}",
+            f"cannot load {config.paths.node_key}: {exc}",
+        )
+
+
+def node_trust(config: Config, now: datetime) -> TrustConfig:
+    """The verified trust configuration, or exit 2 saying why it is refused."""
+    try:
+        return load_trust(config.paths.trust.read_bytes(), now=now)
+    except OSError as exc:
+        io_error(f"无法读取信任配置 {config.paths.trust}: {exc}", f"cannot read {config.paths.trust}: {exc}")
+    except JgxError as exc:
+        io_error(f"信任配置被拒绝: {exc.diagnostics()}", f"the trust configuration is refused: {exc}")
+
+
+def verifier(config: Config, now: datetime) -> NoteVerifier:
+    """The log's checkpoint verifier with the node's key from the trust configuration (never the data)."""
+    trust = node_trust(config, now)
+    try:
+        return log_verifier(config.node_id, trust.node(config.node_id).keys[0].public_key)
+    except (JgxError, IndexError) as exc:
+        io_error(
+            f"信任配置中没有本节点的日志公钥: {exc}",
+            f"the trust configuration has no log key for this node: {exc}",
+        )

@@ -1,0 +1,213 @@
+"""``jgx log …`` and ``jgx trace``: audit, export and prove the exchange log of a node directory."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from gateway import merkle
+from gateway.checkpoint import verify_checkpoint
+from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
+from gateway.cli._node import load_node, sqlite_path, verifier
+from gateway.config import Config
+from gateway.errors import JgxError
+from gateway.logaudit import audit_export, audit_store, export_lines
+from gateway.logbook import log_origin
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.storage.sqlite import SqliteStore
+
+T = TypeVar("T")
+_DIR = click.option(
+    "--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+    help="The node directory holding jgx.toml.",
+)  # fmt: skip
+
+
+def _with_store(config: Config, work: Callable[[SqliteStore], Awaitable[T]]) -> T:
+    database = sqlite_path(config)
+    if not database.exists():
+        io_error(f"数据库不存在: {database}", f"no database at {database}")
+
+    async def run() -> T:
+        store = SqliteStore(database)
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+@click.group()
+def log() -> None:
+    """The exchange log (交换日志): verify, export, prove, checkpoints.
+
+    \b
+    Examples:
+      jgx log verify --dir node/                 # recompute every leaf, node and checkpoint
+      jgx log verify --export log.jsonl --dir node/
+      jgx log export --dir node/ --out log.jsonl
+      jgx log proof MESSAGE_ID --sender sc.amr --dir node/
+      jgx log checkpoint --dir node/
+    """
+
+
+@log.command()
+@_DIR
+@click.option("--export", "export_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Audit an export file instead of the database.")  # fmt: skip
+def verify(directory: Path, export_file: Path | None) -> None:
+    """Recompute every leaf hash and root and check every signed checkpoint; exit 1 on any problem.
+
+    \b
+    The log key comes from the node's trust configuration. From the database the stored
+    Merkle nodes, message rows and envelopes are checked too.
+    Example:
+      jgx log verify --dir node/
+    """
+    config = load_node(directory)
+    note_verifier, origin = verifier(config, datetime.now(UTC)), log_origin(config.node_id)
+    if export_file is not None:
+        try:
+            lines = read_bytes(export_file).decode("utf-8").splitlines()
+            report = audit_export(lines, [note_verifier], origin=origin)
+        except (ValueError, KeyError, UnicodeDecodeError) as exc:
+            io_error(f"{export_file} 不是日志导出文件: {exc}", f"{export_file} is not a log export: {exc}")
+    else:
+        report = _with_store(config, lambda store: audit_store(store, origin, [note_verifier]))
+    if not report.ok:
+        click.echo(f"日志校验失败 / log verification FAILED ({len(report.problems)} problems):", err=True)
+        for problem in report.problems[:50]:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(EXIT_VERDICT)
+    click.echo(
+        f"日志完好 / log OK: {report.size} leaves, root {report.root_hash.hex()}, "
+        f"{report.checkpoints} checkpoints verified, {report.nodes_checked} stored nodes checked"
+    )
+
+
+@log.command()
+@_DIR
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Export file (JSON Lines)."
+)
+def export(directory: Path, out: Path) -> None:
+    """Write the log (leaves and checkpoints) as JSON Lines for offline audit.
+
+    \b
+    Example:
+      jgx log export --dir node/ --out log.jsonl && jgx log verify --dir node/ --export log.jsonl
+    """
+    config = load_node(directory)
+    lines = _with_store(config, lambda store: export_lines(store, log_origin(config.node_id)))
+    try:
+        with out.open("w", encoding="utf-8") as handle:
+            for line in lines:
+                handle.write(line + "\n")
+    except OSError as exc:
+        io_error(f"无法写入 {out}: {exc.strerror}", f"cannot write {out}: {exc.strerror}")
+    click.echo(f"已导出 / exported to {out}")
+
+
+@log.command()
+@_DIR
+def checkpoint(directory: Path) -> None:
+    """Print the latest signed checkpoint (C2SP signed note), after verifying it.
+
+    \b
+    Example:
+      jgx log checkpoint --dir node/
+    """
+    config = load_node(directory)
+    stored = _with_store(config, lambda store: store.latest_checkpoint())
+    if stored is None:
+        io_error("日志尚无检查点", "the log has no checkpoint yet")
+    try:
+        verify_checkpoint(stored.note, log_origin(config.node_id), [verifier(config, datetime.now(UTC))])
+    except JgxError as exc:
+        click.echo(exc.diagnostics(), err=True)
+        sys.exit(EXIT_VERDICT)
+    click.echo(stored.note, nl=False)
+
+
+@log.command()
+@_DIR
+@click.argument("message_id")
+@click.option("--sender", default="", help="The sender whose message id is meant.")
+def proof(directory: Path, message_id: str, sender: str) -> None:
+    """Print an inclusion proof of MESSAGE_ID against the latest checkpoint (JSON), verified first.
+
+    \b
+    Example:
+      jgx log proof 7f3a… --sender sc.amr --dir node/
+    """
+    config = load_node(directory)
+    note_verifier = verifier(config, datetime.now(UTC))
+
+    async def build(store: SqliteStore) -> dict[str, object]:
+        rows = [
+            r
+            for r in await store.find_messages(message_id=message_id, sender=sender)
+            if r.duplicate_of is None
+        ]
+        latest = await store.latest_checkpoint()
+        if not rows:
+            io_error(f"日志中没有报文 {message_id}", f"no leaf for message id {message_id}")
+        if latest is None or latest.size <= rows[0].log_index:
+            io_error(
+                "该叶子尚未被检查点覆盖，请稍后重试",
+                "the leaf is not yet covered by a checkpoint; retry shortly",
+            )
+        index = rows[0].log_index
+        [leaf] = await store.leaves(index, index + 1)
+        hashes = await store.inclusion_proof(index, latest.size)
+        signed = verify_checkpoint(latest.note, log_origin(config.node_id), [note_verifier])
+        merkle.verify_inclusion(leaf.leaf_hash, index, signed.size, hashes, signed.root_hash)
+        return {
+            "log_index": index,
+            "tree_size": signed.size,
+            "leaf": base64.b64encode(leaf.leaf).decode(),
+            "leaf_hash": leaf.leaf_hash.hex(),
+            "hashes": [h.hex() for h in hashes],
+            "checkpoint": latest.note,
+        }
+
+    click.echo(json.dumps(_with_store(config, build), ensure_ascii=False, indent=2))
+
+
+_OUTCOMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
+
+
+@click.command()
+@_DIR
+@click.argument("identifier")
+@click.option("--correlation", is_flag=True, help="IDENTIFIER is a correlation (task or clue) id.")
+def trace(directory: Path, identifier: str, correlation: bool) -> None:
+    """List the log events of a message id (or, with --correlation, of a task or clue id).
+
+    \b
+    Example:
+      jgx trace TASK-2026-0001 --correlation --dir node/
+    """
+    config = load_node(directory)
+    key = {"correlation_id": identifier} if correlation else {"message_id": identifier}
+    rows = _with_store(config, lambda store: store.find_messages(**key))
+    if not rows:
+        io_error(f"日志中没有 {identifier}", f"nothing logged for {identifier}")
+    for row in rows:
+        reasons = ",".join(row.reason_codes) or "-"
+        outcome = _OUTCOMES.get(row.outcome, str(row.outcome))  # type: ignore[call-overload]
+        click.echo(
+            f"{row.log_index:>8} {row.time:%Y-%m-%dT%H:%M:%SZ} {row.kind:<10} "
+            f"{row.sender} -> {row.recipient} {row.message_id} {row.standard} {row.action or '-'} "
+            f"{outcome} {reasons}"
+        )

@@ -1,0 +1,178 @@
+"""``jgx serve``: run this node's Exchange service (gRPC) on the embedded SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import grpc
+import structlog
+
+from gateway import tls
+from gateway.cli._common import io_error
+from gateway.cli._node import load_node, node_key, node_trust, sqlite_path
+from gateway.cli.init import NodeFiles, initialise
+from gateway.config import CONFIG_FILE, Config
+from gateway.errors import JgxError
+from gateway.hub import Hub
+from gateway.pipeline import Validate
+from gateway.server import PeerNode, Server, insecure_peer
+from gateway.storage.sqlite import SqliteStore
+
+_log = structlog.get_logger("jgx.serve")
+
+
+def _loopback(listen: str) -> bool:
+    host = listen.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _validator() -> Validate | None:
+    """Step 8 bound to the standards catalogue, when the installed standards package validates."""
+    import standards
+
+    if not hasattr(standards, "validate"):
+        _log.warning("serve.no_validator", detail="standards.validate is not available; step 8 is skipped")
+        return None
+    from gateway.validation import standards_validator
+
+    return standards_validator
+
+
+def _transport(
+    config: Config, listen: str, insecure_dev: bool
+) -> tuple[grpc.ServerCredentials | None, PeerNode]:
+    """(1) mTLS credentials and the peer's node id from the certificate; plaintext only on loopback."""
+    if insecure_dev:
+        if not _loopback(listen):
+            io_error(
+                f"--insecure-dev 只能用于本机回环地址，而不是 {listen}",
+                f"--insecure-dev serves plaintext on loopback addresses only, not {listen}",
+            )
+        return None, insecure_peer
+    paths = config.paths
+    try:
+        credentials = tls.server_credentials(
+            paths.tls_cert.read_bytes(), paths.tls_key.read_bytes(), paths.tls_ca.read_bytes()
+        )
+    except OSError as exc:
+        io_error(f"无法读取 TLS 证书或密钥: {exc}", f"cannot read the TLS certificate or key: {exc}")
+
+    def peer(context: grpc.aio.ServicerContext[bytes, bytes]) -> str:
+        return tls.peer_node_id(context, require_tls13=config.require_tls13)
+
+    return credentials, peer
+
+
+async def _run(config: Config, options: _Options) -> None:
+    now = datetime.now(UTC)
+    trust, key = node_trust(config, now), node_key(config)
+    store = SqliteStore(sqlite_path(config))
+    credentials, peer = _transport(config, options.listen, options.insecure_dev)
+    await store.open()
+    hub = Hub(
+        node_id=config.node_id,
+        key=key,
+        trust=trust,
+        store=store,
+        validate=_validator(),
+        max_size=config.limits.max_envelope_bytes,
+        checkpoint_every=options.checkpoint_every,
+        checkpoint_interval=options.checkpoint_interval,
+    )
+    await hub.start()
+    server = Server(hub, peer_node=peer, max_in_flight=options.max_in_flight)
+    port = server.add_port(options.listen, credentials)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    host = options.listen.rsplit(":", 1)[0]
+    mode = "plaintext, development" if credentials is None else "mTLS"
+    click.echo(f"jgx: {config.node_id} 正在监听 / listening on {host}:{port} ({mode})", err=True)
+    await stop.wait()
+    click.echo("jgx: 正在停止，处理中的报文将完成 / draining in-flight work and stopping", err=True)
+    await server.stop(options.grace)
+    await store.close()
+
+
+@dataclass(frozen=True)
+class _Options:
+    listen: str
+    insecure_dev: bool
+    grace: float
+    max_in_flight: int
+    checkpoint_every: int
+    checkpoint_interval: float
+
+
+@click.command()
+@click.option(
+    "--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+    help="The node directory holding jgx.toml.",
+)  # fmt: skip
+@click.option(
+    "--listen", default=None, help="host:port to listen on instead of jgx.toml's (port 0: any free port)."
+)
+@click.option(
+    "--node-id", default="sc.hub", show_default=True, help="Node id when initialising an empty directory."
+)
+@click.option("--insecure-dev", is_flag=True, help="Plaintext gRPC for development; loopback addresses only.")
+@click.option("--grace", default=10.0, show_default=True, help="Seconds in-flight calls get on shutdown.")
+@click.option(
+    "--max-in-flight", default=64, show_default=True, help="SubmitStream envelopes read but not answered."
+)
+@click.option("--checkpoint-every", default=1000, show_default=True, help="Sign a checkpoint every N leaves…")
+@click.option("--checkpoint-interval", default=5.0, show_default=True, help="…or every T seconds.")
+def serve(
+    *,
+    directory: Path,
+    listen: str | None,
+    node_id: str,
+    insecure_dev: bool,
+    grace: float,
+    max_in_flight: int,
+    checkpoint_every: int,
+    checkpoint_interval: float,
+) -> None:
+    """Run the node's Exchange service (gRPC with mTLS, health, reflection) on the SQLite log.
+
+    \b
+    Every envelope gets a log leaf and a signed receipt; SIGTERM or Ctrl-C drains in-flight
+    work before exiting. In an empty directory the first run creates the node (as jgx init:
+    keys, CA and TLS certificate, trust configuration, jgx.toml) and says what it created.
+
+    \b
+    Example:
+      jgx serve --dir nodes/hub
+      jgx serve --dir nodes/hub --listen 127.0.0.1:0 --insecure-dev
+    """
+    if not (directory / CONFIG_FILE).exists():
+        try:
+            initialise(directory, node_id, now=datetime.now(UTC))
+        except JgxError as exc:
+            io_error(f"无法初始化节点: {exc.detail}", f"cannot initialise the node: {exc}")
+        click.echo(f"jgx: 已初始化节点 {node_id} / initialised node {node_id} in {directory}:", err=True)
+        for path in NodeFiles.of(load_node(directory)).all():
+            click.echo(f"  {path}", err=True)
+    config = load_node(directory)
+    options = _Options(
+        listen=listen or config.grpc_address,
+        insecure_dev=insecure_dev,
+        grace=grace,
+        max_in_flight=max_in_flight,
+        checkpoint_every=checkpoint_every,
+        checkpoint_interval=checkpoint_interval,
+    )
+    asyncio.run(_run(config, options))
