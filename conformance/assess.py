@@ -45,19 +45,36 @@ def validate_payload(
     try:
         import standards
     except ImportError:  # pragma: no cover - the standards package ships with jgx
-        return [_finding("STANDARDS-UNAVAILABLE", "", "error", "", "标准库不可用", "the standards package is unavailable")]
+        return [
+            _finding(
+                "STANDARDS-UNAVAILABLE",
+                "",
+                "error",
+                "",
+                "标准库不可用",
+                "the standards package is unavailable",
+            )
+        ]
     try:
         found = standards.validate(payload, standard, version, on=on.date(), destination=destination)
     except JgxError as exc:
-        return [_finding(exc.reason.value, "SC-17 §6.2", "error", "", exc.entry.zh, f"{exc.entry.en}: {exc.detail}")]
-    return [
-        _finding(f.rule_id, f.clause, f.severity, f.pointer, f.message_zh, f.message_en) for f in found
-    ]
+        return [
+            _finding(
+                exc.reason.value, "SC-17 §6.2", "error", "", exc.entry.zh, f"{exc.entry.en}: {exc.detail}"
+            )
+        ]
+    return [_finding(f.rule_id, f.clause, f.severity, f.pointer, f.message_zh, f.message_en) for f in found]
 
 
 def _finding(rule: str, clause: str, severity: str, pointer: str, zh: str, en: str) -> dict[str, str]:
-    return {"ruleId": rule, "clause": clause, "severity": severity, "pointer": pointer, "messageZh": zh,
-            "messageEn": en}  # fmt: skip
+    return {
+        "ruleId": rule,
+        "clause": clause,
+        "severity": severity,
+        "pointer": pointer,
+        "messageZh": zh,
+        "messageEn": en,
+    }
 
 
 @dataclass
@@ -77,20 +94,31 @@ class Assessment:
     def to_json(self) -> dict[str, Any]:
         """The facts as recorded for a redacted envelope (``atRun``)."""
         return {
-            "sha256": self.sha256, "size": self.size, "header": self.header, "signature": self.signature,
-            "signer": self.signer, "keyId": self.key_id, "fieldsProblem": self.fields_problem,
-            "findings": self.findings, "masking": self.masking,
-        }  # fmt: skip
+            "sha256": self.sha256,
+            "size": self.size,
+            "header": self.header,
+            "signature": self.signature,
+            "signer": self.signer,
+            "keyId": self.key_id,
+            "fieldsProblem": self.fields_problem,
+            "findings": self.findings,
+            "masking": self.masking,
+        }
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Assessment:
         """Read back what `to_json` wrote."""
         return cls(
-            sha256=str(doc["sha256"]), size=int(doc.get("size", 0)), header=doc.get("header"),
-            signature=str(doc.get("signature", "")), signer=str(doc.get("signer", "")),
-            key_id=str(doc.get("keyId", "")), fields_problem=str(doc.get("fieldsProblem", "")),
-            findings=list(doc.get("findings", [])), masking=list(doc.get("masking", [])),
-        )  # fmt: skip
+            sha256=str(doc["sha256"]),
+            size=int(doc.get("size", 0)),
+            header=doc.get("header"),
+            signature=str(doc.get("signature", "")),
+            signer=str(doc.get("signer", "")),
+            key_id=str(doc.get("keyId", "")),
+            fields_problem=str(doc.get("fieldsProblem", "")),
+            findings=list(doc.get("findings", [])),
+            masking=list(doc.get("masking", [])),
+        )
 
 
 def assess_envelope(

@@ -84,17 +84,20 @@ CATALOGUE: Final[tuple[Check, ...]] = (
     Check(
         "CF-DESCRIBE-MANIFEST", "describe", ("SC-17 §6.1",), "must", _BOTH,
         "清单完整", "complete manifest",
-        "Describe 返回的清单写明节点标识、所声明的标准及版本、软件名称与版本、64 位十六进制构建摘要和签名密钥标识。",
-        "Describe returns a manifest naming the node, the claimed standards and versions, the software name and "
-        "version, a 64-hex-digit build digest and the signing key ids.",
+        "Describe 返回的清单写明节点标识、所声明的标准及版本、软件名称与版本、"
+        "64 位十六进制构建摘要和签名密钥标识。",
+        "Describe returns a manifest naming the node, the claimed standards and versions, the software "
+        "name and version, a 64-hex-digit build digest and the signing key ids.",
     ),
     Check(
         "CF-DESCRIBE-TRUST", "describe", ("SC-19 §4.2", "SC-17 §6.2", "SC-17 §6.4"), "must", _BOTH,
         "清单与信任配置一致", "manifest consistent with the trust configuration",
-        "清单中的节点即受认证部门且角色为 department；每个密钥标识均登记给该节点、未吊销且在有效期内；所声明的每项标准及版本存在且现行有效，"
+        "清单中的节点即受认证部门且角色为 department；每个密钥标识均登记给该节点、未吊销且在有效期内；"
+        "所声明的每项标准及版本存在且现行有效，"
         "且访问控制允许该部门发送。",
-        "The manifest's node is the department under test with role department; every key id is registered to "
-        "it, unrevoked and valid; every claimed standard@version exists, is in force, and the ACL lets the "
+        "The manifest's node is the department under test with role department; every key id is "
+        "registered to it, unrevoked and valid; every claimed standard@version exists, is in force, "
+        "and the ACL lets the "
         "department send it.",
     ),
     Check(
@@ -148,7 +151,8 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "CF-DELIVER-RECEIPT-BINDING", "deliver", ("SC-17 §6.6",), "must", _LIVE,
         "回执绑定请求摘要", "receipts bind the request digest",
         "每张回执中的信封摘要等于所投递信封原始字节的 SHA-256，报文标识与发送方一致。",
-        "Every receipt carries the SHA-256 of the exact envelope bytes delivered and their message id and sender.",
+        "Every receipt carries the SHA-256 of the exact envelope bytes delivered and their message id "
+        "and sender.",
     ),
     _neg(
         "TAMPERED", ("SC-17 §6.1", "SC-19 §4.1"), ("SIGNATURE_INVALID",),
@@ -172,8 +176,8 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "WRONG-ALGORITHM", ("SC-19 §4.1",), ("ALGORITHM_MISMATCH",),
         "算法不符", "wrong algorithm",
         "以与登记算法不同的算法签名、却声称登记密钥标识的信封须以 ALGORITHM_MISMATCH 拒收。",
-        "An envelope signed with another algorithm than the one registered for the key id it names is refused "
-        "with ALGORITHM_MISMATCH.",
+        "An envelope signed with another algorithm than the one registered for the key id it names is "
+        "refused with ALGORITHM_MISMATCH.",
     ),
     _neg(
         "EXPIRED", ("SC-17 §6.3",), ("EXPIRED",),
@@ -267,5 +271,7 @@ def checks_for(mode: Mode) -> Iterator[Check]:
 
 def catalogue_digest() -> str:
     """SHA-256 (hex) of the catalogue as canonical JSON: what a certificate's suite version stands for."""
-    doc = json.dumps([c.to_json() for c in CATALOGUE], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    doc = json.dumps(
+        [c.to_json() for c in CATALOGUE], ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(doc.encode("utf-8")).hexdigest()

@@ -19,7 +19,7 @@ import io
 import json
 import re
 import tarfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -30,6 +30,7 @@ __all__ = [
     "BUNDLE_FILES",
     "Bundle",
     "Exchange",
+    "as_written",
     "b64",
     "load_bundle",
     "mask_payload",
@@ -41,7 +42,9 @@ __all__ = [
 
 BUNDLE_FILES: Final = ("run.json", "trust.signed.json", "exchanges.jsonl", "results.json")
 _SECRET_KEYS: Final = re.compile(r"pass(word)?|secret|token|private|credential|authori[sz]ation", re.I)
-_PEM_PRIVATE: Final = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
+_PEM_PRIVATE: Final = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S
+)
 _CITIZEN_ID: Final = re.compile(r"(?<![0-9A-Za-z])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 _MOBILE: Final = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9A-Za-z])")
 #: Fields holding base64 or PEM (names ending so) are binary: never text-scrubbed, only checked for keys.
@@ -132,7 +135,11 @@ def _pointers(before: Any, after: Any, at: str = "") -> list[str]:
                 found.extend(_pointers(before[key], after[key], here))
         return found
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [p for i, (b, a) in enumerate(zip(before, after, strict=True)) for p in _pointers(b, a, f"{at}/{i}")]
+        return [
+            p
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for p in _pointers(b, a, f"{at}/{i}")
+        ]
     return [] if before == after else [at or "/"]
 
 
@@ -261,9 +268,6 @@ def load_bundle(path: Path) -> Bundle:
     )
 
 
-def number(exchanges: Iterable[Exchange]) -> Sequence[Exchange]:
-    """The exchanges renumbered 1… in order (the runner records concurrently, then numbers)."""
-    return [
-        Exchange(i, x.probe, x.rpc, x.request, x.response, x.started_at, x.duration_ms, x.concurrency, x.subject)
-        for i, x in enumerate(exchanges, start=1)
-    ]
+def as_written(exchanges: Iterable[Exchange]) -> list[Exchange]:
+    """The exchanges exactly as the bundle holds them (redacted): what verdicts are drawn from."""
+    return [Exchange.from_json(redact(x.to_json())) for x in exchanges]

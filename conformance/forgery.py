@@ -98,13 +98,16 @@ class Forge:
     def wrong_algorithm(self) -> tuple[bytes, exchange_pb2.Message]:
         """Signed with another algorithm, under the hub's registered key id."""
         message = self.message()
-        other = Algorithm.ECDSA_P256_SHA256 if self.hub.key.algorithm == Algorithm.ED25519 else Algorithm.ED25519
+        other = (
+            Algorithm.ECDSA_P256_SHA256 if self.hub.key.algorithm == Algorithm.ED25519 else Algorithm.ED25519
+        )
         body = message.SerializeToString()
         signature = generate_key(other).sign(pae(MESSAGE_TYPE, body))
         envelope = exchange_pb2.Envelope(
-            body=body, payload_type=MESSAGE_TYPE,
+            body=body,
+            payload_type=MESSAGE_TYPE,
             signatures=[exchange_pb2.Signature(key_id=self.hub.key.key_id, sig=signature)],
-        )  # fmt: skip
+        )
         return envelope.SerializeToString(), message
 
     def revoked(self, key: SignedAs | None) -> tuple[bytes, exchange_pb2.Message] | None:
@@ -118,9 +121,10 @@ class Forge:
                     message = self.message(sender=node.node_id)
                     size = 64 if record.algorithm == Algorithm.ED25519 else 72
                     envelope = exchange_pb2.Envelope(
-                        body=message.SerializeToString(), payload_type=MESSAGE_TYPE,
+                        body=message.SerializeToString(),
+                        payload_type=MESSAGE_TYPE,
                         signatures=[exchange_pb2.Signature(key_id=record.key_id, sig=os.urandom(size))],
-                    )  # fmt: skip
+                    )
                     return envelope.SerializeToString(), message
         return None
 
@@ -140,10 +144,10 @@ class Forge:
         audience = self.trust.audience_of(self.department)
         others = [n for n in self.trust.nodes if n not in audience and n != self.hub.node_id]
         departments = [n for n in others if self.trust.nodes[n].role == "department"]
-        choice = (departments or others or [None])[0]
-        if choice is None:
+        candidates = departments or others
+        if not candidates:
             return None
-        message = self.message(recipient=choice)
+        message = self.message(recipient=candidates[0])
         return self.seal(message), message
 
     def unknown_standard(self) -> tuple[bytes, exchange_pb2.Message]:

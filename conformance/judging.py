@@ -90,7 +90,7 @@ def _skip(check: str, zh: str, en: str) -> Result:
     return Result(check, "skip", "", zh, en)
 
 
-def judge_accepted(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:
+def judge_accepted(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:  # noqa: ARG001
     """CF-DELIVER-ACCEPTED: valid single deliveries get an accepted receipt."""
     calls = [x for x in _deliveries(exchanges, *ACCEPTING_PROBES) if x.concurrency == 1]
     if not calls:
@@ -99,7 +99,9 @@ def judge_accepted(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchan
     for x in calls:
         parsed = parse_receipt(x)
         if parsed is None or parsed[1].outcome != exchange_pb2.OUTCOME_ACCEPTED:
-            problems.append((f"#{x.seq} {x.probe}: {_said(x)}", f"#{x.seq} {x.probe}: {_said(x)}, expected ACCEPTED"))
+            problems.append(
+                (f"#{x.seq} {x.probe}: {_said(x)}", f"#{x.seq} {x.probe}: {_said(x)}, expected ACCEPTED")
+            )
     return [_verdict("CF-DELIVER-ACCEPTED", problems, [x.seq for x in calls])]
 
 
@@ -107,14 +109,18 @@ def judge_receipts(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchan
     """CF-DELIVER-RECEIPT-SIGNATURE and -BINDING over every receipt of the run."""
     calls = [x for x in exchanges if x.rpc == "Deliver" and "receiptB64" in x.response]
     if not calls:
-        return [_skip(c, "无回执", "no receipt was received")
-                for c in ("CF-DELIVER-RECEIPT-SIGNATURE", "CF-DELIVER-RECEIPT-BINDING")]  # fmt: skip
+        return [
+            _skip(c, "无回执", "no receipt was received")
+            for c in ("CF-DELIVER-RECEIPT-SIGNATURE", "CF-DELIVER-RECEIPT-BINDING")
+        ]
     signature: list[tuple[str, str]] = []
     binding: list[tuple[str, str]] = []
     for x in calls:
         parsed = parse_receipt(x)
         if parsed is None:
-            signature.append((f"#{x.seq} 回执不是回执类型的信封", f"#{x.seq} the receipt is not a receipt envelope"))
+            signature.append(
+                (f"#{x.seq} 回执不是回执类型的信封", f"#{x.seq} the receipt is not a receipt envelope")
+            )
             continue
         envelope, receipt = parsed
         try:
@@ -123,14 +129,23 @@ def judge_receipts(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchan
             signature.append((f"#{x.seq} {x.probe}: 回执验证失败 {exc.detail}", f"#{x.seq} {x.probe}: {exc}"))
         sent = str(x.request.get("sha256", ""))
         if receipt.envelope_sha256.hex() != sent:
-            binding.append((f"#{x.seq} {x.probe}: 回执摘要与所投递信封不符",
-                            f"#{x.seq} {x.probe}: receipt digest {receipt.envelope_sha256.hex()[:16]}… "
-                            f"≠ delivered {sent[:16]}…"))  # fmt: skip
+            binding.append(
+                (
+                    f"#{x.seq} {x.probe}: 回执摘要与所投递信封不符",
+                    f"#{x.seq} {x.probe}: receipt digest {receipt.envelope_sha256.hex()[:16]}… "
+                    f"≠ delivered {sent[:16]}…",
+                )
+            )
         header = x.request.get("header") or {}
         for name in ("message_id", "sender"):
             value = getattr(receipt, name)
             if value and header.get(name) and value != header.get(name) and x.probe not in NEGATIVE_PROBES:
-                binding.append((f"#{x.seq} 回执 {name} 不符", f"#{x.seq} receipt {name} {value!r} ≠ {header.get(name)!r}"))
+                binding.append(
+                    (
+                        f"#{x.seq} 回执 {name} 不符",
+                        f"#{x.seq} receipt {name} {value!r} ≠ {header.get(name)!r}",
+                    )
+                )
     seqs = [x.seq for x in calls]
     return [
         _verdict("CF-DELIVER-RECEIPT-SIGNATURE", signature, seqs),
@@ -142,13 +157,15 @@ def _refused_with(x: Exchange, expects: Sequence[str]) -> bool:
     parsed = parse_receipt(x)
     if parsed is not None:
         receipt = parsed[1]
-        return receipt.outcome == exchange_pb2.OUTCOME_REJECTED and bool(set(receipt.reason_codes) & set(expects))
+        return receipt.outcome == exchange_pb2.OUTCOME_REJECTED and bool(
+            set(receipt.reason_codes) & set(expects)
+        )
     if x.response.get("reason") in expects:
         return True
     return "TOO_LARGE" in expects and x.response.get("status") == "RESOURCE_EXHAUSTED"
 
 
-def judge_negative(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:
+def judge_negative(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:  # noqa: ARG001
     """One result per negative check: refused, with one of the expected reason codes."""
     results = []
     for probe, check_id in NEGATIVE_PROBES.items():
@@ -163,21 +180,30 @@ def judge_negative(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchan
             original = _deliveries(exchanges, "replay-original")
             first = parse_receipt(original[0]) if original else None
             if first is None or first[1].outcome != exchange_pb2.OUTCOME_ACCEPTED:
-                results.append(Result(check_id, "error", "", "原报文未被接收，无法检验重放",
-                                      "the original was not accepted, so a replay cannot be tested",
-                                      exchanges=tuple(x.seq for x in original + calls)))  # fmt: skip
+                results.append(
+                    Result(
+                        check_id,
+                        "error",
+                        "",
+                        "原报文未被接收，无法检验重放",
+                        "the original was not accepted, so a replay cannot be tested",
+                        exchanges=tuple(x.seq for x in original + calls),
+                    )
+                )
                 continue
         problems = [
-            (f"#{x.seq} {x.probe}: {_said(x)}，应以 {'/'.join(check.expects)} 拒收",
-             f"#{x.seq} {x.probe}: {_said(x)}, expected refusal with {'/'.join(check.expects)}")
+            (
+                f"#{x.seq} {x.probe}: {_said(x)}，应以 {'/'.join(check.expects)} 拒收",
+                f"#{x.seq} {x.probe}: {_said(x)}, expected refusal with {'/'.join(check.expects)}",
+            )
             for x in calls
             if not _refused_with(x, check.expects)
-        ]  # fmt: skip
+        ]
         results.append(_verdict(check_id, problems, [x.seq for x in calls]))
     return results
 
 
-def judge_idempotency(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:
+def judge_idempotency(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:  # noqa: ARG001
     """CF-DELIVER-IDEMPOTENT: the second delivery of the same bytes gets the same receipt."""
     calls = _deliveries(exchanges, "idempotent")
     if len(calls) < 2:
@@ -191,58 +217,89 @@ def judge_idempotency(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exc
         problems.append(("两次投递的字节不同", "the two deliveries were not the same bytes"))
     if first[0].body != second[0].body:
         a, b = first[1], second[1]
-        problems.append((
-            f"第二次回执与第一次不同（{_outcome(a)}→{_outcome(b)}，日志序号 {a.log_index}→{b.log_index}）",
-            f"the second receipt differs from the first ({_outcome(a)}→{_outcome(b)}, log index "
-            f"{a.log_index}→{b.log_index}, reasons {list(b.reason_codes)})",
-        ))
+        problems.append(
+            (
+                f"第二次回执与第一次不同（{_outcome(a)}→{_outcome(b)}，"
+                f"日志序号 {a.log_index}→{b.log_index}）",
+                f"the second receipt differs from the first ({_outcome(a)}→{_outcome(b)}, log index "
+                f"{a.log_index}→{b.log_index}, reasons {list(b.reason_codes)})",
+            )
+        )
     return [_verdict("CF-DELIVER-IDEMPOTENT", problems, seqs)]
 
 
-def judge_latency(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:
+def judge_latency(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:  # noqa: ARG001
     """CF-LATENCY-SINGLE and CF-LATENCY-CONCURRENT against the run's budget."""
     budget = info.budget_ms
     single = [x for x in exchanges if x.rpc in ("Describe", "Deliver") and x.concurrency == 1]
-    slow = [(f"#{x.seq} {x.rpc} {x.probe}: {x.duration_ms:.0f} ms", f"#{x.seq} {x.rpc} {x.probe}: "
-             f"{x.duration_ms:.0f} ms > budget {budget:.0f} ms") for x in single if x.duration_ms > budget]  # fmt: skip
-    results = [_verdict("CF-LATENCY-SINGLE", slow, [x.seq for x in single]) if single
-               else _skip("CF-LATENCY-SINGLE", "无调用", "no call was made")]  # fmt: skip
+    slow = [
+        (
+            f"#{x.seq} {x.rpc} {x.probe}: {x.duration_ms:.0f} ms",
+            f"#{x.seq} {x.rpc} {x.probe}: {x.duration_ms:.0f} ms > budget {budget:.0f} ms",
+        )
+        for x in single
+        if x.duration_ms > budget
+    ]
+    results = [
+        _verdict("CF-LATENCY-SINGLE", slow, [x.seq for x in single])
+        if single
+        else _skip("CF-LATENCY-SINGLE", "无调用", "no call was made")
+    ]
     burst = _deliveries(exchanges, "concurrent")
     if not burst:
         results.append(_skip("CF-LATENCY-CONCURRENT", "未执行并发调用", "no concurrent calls were made"))
         return results
     problems = []
     if len(burst) < info.concurrency:
-        problems.append((f"仅 {len(burst)} 个并发调用", f"only {len(burst)} of {info.concurrency} concurrent calls"))
+        problems.append(
+            (f"仅 {len(burst)} 个并发调用", f"only {len(burst)} of {info.concurrency} concurrent calls")
+        )
     for x in burst:
         parsed = parse_receipt(x)
         if parsed is None or parsed[1].outcome != exchange_pb2.OUTCOME_ACCEPTED:
             problems.append((f"#{x.seq} 未被接收: {_said(x)}", f"#{x.seq} not accepted: {_said(x)}"))
         elif x.duration_ms > budget:
-            problems.append((f"#{x.seq} {x.duration_ms:.0f} ms", f"#{x.seq} {x.duration_ms:.0f} ms > budget {budget:.0f} ms"))
+            problems.append(
+                (
+                    f"#{x.seq} {x.duration_ms:.0f} ms",
+                    f"#{x.seq} {x.duration_ms:.0f} ms > budget {budget:.0f} ms",
+                )
+            )
     results.append(_verdict("CF-LATENCY-CONCURRENT", problems, [x.seq for x in burst]))
     return results
 
 
-def judge_tls(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange], ca_cert: bytes | None) -> list[Result]:
+def judge_tls(
+    info: RunInfo,
+    trust: TrustConfig,  # noqa: ARG001 - every judge takes the same arguments
+    exchanges: Sequence[Exchange],
+    ca_cert: bytes | None,
+) -> list[Result]:
     """CF-TLS-REQUIRED and CF-TLS-NODE-CERT from the recorded connection attempts."""
     from conformance.transport import certificate_problems
 
     connects = {x.probe: x for x in exchanges if x.rpc == "Connect"}
     if not info.tls or not connects:
-        why = ("未提供 TLS 凭据（--insecure），未检验传输安全", "no TLS credentials (--insecure): transport security not tested")
+        why = (
+            "未提供 TLS 凭据（--insecure），未检验传输安全",
+            "no TLS credentials (--insecure): transport security not tested",
+        )
         return [_skip("CF-TLS-REQUIRED", *why), _skip("CF-TLS-NODE-CERT", *why)]
     problems = []
     for probe in ("plaintext", "no-client-cert"):
         x = connects.get(probe)
         if x is None or x.response.get("status") == "OK":
-            problems.append((f"{probe}: 连接被接受", f"{probe}: the adapter answered ({x.seq if x else '-'})"))
+            problems.append(
+                (f"{probe}: 连接被接受", f"{probe}: the adapter answered ({x.seq if x else '-'})")
+            )
     seqs = [x.seq for x in connects.values()]
     results = [_verdict("CF-TLS-REQUIRED", problems, seqs)]
     handshake = connects.get("handshake")
     if handshake is None or handshake.response.get("status") != "OK":
         detail = handshake.response.get("detail", "") if handshake else ""
-        results.append(_fail("CF-TLS-NODE-CERT", [("TLS 握手失败", f"the TLS handshake failed: {detail}")], seqs))
+        results.append(
+            _fail("CF-TLS-NODE-CERT", [("TLS 握手失败", f"the TLS handshake failed: {detail}")], seqs)
+        )
         return results
     cert = str(handshake.response.get("certificatePem", "")).encode("ascii")
     version = str(handshake.response.get("tlsVersion", ""))
@@ -255,7 +312,13 @@ def judge_tls(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange], 
 
 _Judge = Callable[[RunInfo, TrustConfig, Sequence[Exchange]], list[Result]]
 _LIVE_JUDGES: tuple[_Judge, ...] = (
-    judge_describe, judge_export, judge_accepted, judge_receipts, judge_negative, judge_idempotency, judge_latency,
+    judge_describe,
+    judge_export,
+    judge_accepted,
+    judge_receipts,
+    judge_negative,
+    judge_idempotency,
+    judge_latency,
 )
 
 

@@ -32,10 +32,15 @@ def claims_of(manifest: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """(standard, version) pairs the manifest claims."""
     if manifest is None:
         return []
-    return [(str(c.get("standard", "")), str(c.get("standard_version", ""))) for c in manifest.get("standards", [])]
+    return [
+        (str(c.get("standard", "")), str(c.get("standard_version", "")))
+        for c in manifest.get("standards", [])
+    ]
 
 
-def _r(check: str, ok: bool, problems: Sequence[tuple[str, str]], seqs: Iterable[int], subject: str = "") -> Result:
+def _r(
+    check: str, ok: bool, problems: Sequence[tuple[str, str]], seqs: Iterable[int], subject: str = ""
+) -> Result:
     if ok and not problems:
         return Result(check, "pass", subject, "通过", "passed", (), tuple(seqs))
     return Result(check, "fail", subject, "未通过", "failed", tuple(problems), tuple(seqs))
@@ -45,13 +50,20 @@ def judge_describe(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchan
     """CF-DESCRIBE-MANIFEST and CF-DESCRIBE-TRUST."""
     x, manifest = manifest_of(exchanges)
     if x is None:
-        return [Result(c, "error", "", "未取得清单", "no Describe exchange was recorded")
-                for c in ("CF-DESCRIBE-MANIFEST", "CF-DESCRIBE-TRUST")]  # fmt: skip
+        return [
+            Result(c, "error", "", "未取得清单", "no Describe exchange was recorded")
+            for c in ("CF-DESCRIBE-MANIFEST", "CF-DESCRIBE-TRUST")
+        ]
     if manifest is None:
-        why = (f"Describe 调用失败: {x.response.get('status')}", f"Describe failed: {x.response.get('status')} "
-               f"{x.response.get('reason', '')} {x.response.get('detail', '')}")  # fmt: skip
-        return [Result(c, "fail", "", "未取得清单", "no manifest", (why,), (x.seq,))
-                for c in ("CF-DESCRIBE-MANIFEST", "CF-DESCRIBE-TRUST")]  # fmt: skip
+        why = (
+            f"Describe 调用失败: {x.response.get('status')}",
+            f"Describe failed: {x.response.get('status')} "
+            f"{x.response.get('reason', '')} {x.response.get('detail', '')}",
+        )
+        return [
+            Result(c, "fail", "", "未取得清单", "no manifest", (why,), (x.seq,))
+            for c in ("CF-DESCRIBE-MANIFEST", "CF-DESCRIBE-TRUST")
+        ]
     missing: list[tuple[str, str]] = []
     for name in ("node_id", "software_name", "software_version", "build_digest"):
         if not str(manifest.get(name, "")).strip():
@@ -74,24 +86,45 @@ def _trust_problems(info: RunInfo, trust: TrustConfig, manifest: Mapping[str, An
     problems: list[tuple[str, str]] = []
     node_id = str(manifest.get("node_id", ""))
     if node_id != info.department:
-        problems.append((f"清单节点 {node_id} 不是受认证部门 {info.department}",
-                         f"manifest node {node_id!r} is not the department under test {info.department!r}"))  # fmt: skip
+        problems.append(
+            (
+                f"清单节点 {node_id} 不是受认证部门 {info.department}",
+                f"manifest node {node_id!r} is not the department under test {info.department!r}",
+            )
+        )
     node = trust.nodes.get(info.department)
     if node is None:
-        return [*problems, (f"信任配置中没有节点 {info.department}", f"the trust configuration has no node {info.department}")]
+        return [
+            *problems,
+            (
+                f"信任配置中没有节点 {info.department}",
+                f"the trust configuration has no node {info.department}",
+            ),
+        ]
     if node.role != "department":
         problems.append((f"节点角色为 {node.role}", f"node role is {node.role!r}, not department"))
     for key_id in manifest.get("key_ids", []):
         try:
             owner, record = trust.key(str(key_id))
         except VerificationError:
-            problems.append((f"密钥 {str(key_id)[:16]}… 未登记", f"key {str(key_id)[:16]}… is not registered"))
+            problems.append(
+                (f"密钥 {str(key_id)[:16]}… 未登记", f"key {str(key_id)[:16]}… is not registered")
+            )
             continue
         if owner.node_id != info.department:
-            problems.append((f"密钥 {record.key_id[:16]}… 属于 {owner.node_id}",
-                             f"key {record.key_id[:16]}… belongs to {owner.node_id}"))  # fmt: skip
+            problems.append(
+                (
+                    f"密钥 {record.key_id[:16]}… 属于 {owner.node_id}",
+                    f"key {record.key_id[:16]}… belongs to {owner.node_id}",
+                )
+            )
         elif record.revoked or not record.valid_at(info.now):
-            problems.append((f"密钥 {record.key_id[:16]}… 已吊销或不在有效期", f"key {record.key_id[:16]}… is revoked or not valid"))
+            problems.append(
+                (
+                    f"密钥 {record.key_id[:16]}… 已吊销或不在有效期",
+                    f"key {record.key_id[:16]}… is revoked or not valid",
+                )
+            )
     try:
         import standards
 
@@ -107,7 +140,9 @@ def _trust_problems(info: RunInfo, trust: TrustConfig, manifest: Mapping[str, An
         if not chosen.in_force(info.now.date()):
             problems.append((f"{standard}@{version} 不在有效期", f"{standard}@{version} is not in force"))
         if not any(trust.allows(info.department, standard, r) for r in trust.nodes if r != info.department):
-            problems.append((f"访问控制不允许发送 {standard}", f"the ACL lets the department send {standard} nowhere"))
+            problems.append(
+                (f"访问控制不允许发送 {standard}", f"the ACL lets the department send {standard} nowhere")
+            )
     return problems
 
 
@@ -122,7 +157,10 @@ def _facts(x: Exchange, item: Mapping[str, Any], trust: TrustConfig, info: RunIn
     """The facts about one recorded export item and how they were obtained ("verified" or "recorded")."""
     if "envelopeB64" in item:
         facts, _ = assess_envelope(
-            unb64(str(item["envelopeB64"])), trust, now=info.now, destination=str(x.request.get("destination"))
+            unb64(str(item["envelopeB64"])),
+            trust,
+            now=info.now,
+            destination=str(x.request.get("destination")),
         )
         return facts, "verified"
     return Assessment.from_json(dict(item.get("atRun", {}))), "recorded"
@@ -133,7 +171,13 @@ def judge_export(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange
     _, manifest = manifest_of(exchanges)
     claims = claims_of(manifest)
     key_ids = {str(k) for k in (manifest or {}).get("key_ids", [])}
-    checks = ("CF-EXPORT-STREAM", "CF-EXPORT-SIGNATURE", "CF-EXPORT-HEADER", "CF-EXPORT-RECORDS", "CF-EXPORT-MASKING")
+    checks = (
+        "CF-EXPORT-STREAM",
+        "CF-EXPORT-SIGNATURE",
+        "CF-EXPORT-HEADER",
+        "CF-EXPORT-RECORDS",
+        "CF-EXPORT-MASKING",
+    )
     if not claims:
         return [Result(c, "skip", "", "清单未声明标准", "the manifest claims no standard") for c in checks]
     problems: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
@@ -150,22 +194,33 @@ def judge_export(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange
             where = f"#{x.seq} →{recipient}"
             if x.response.get("status") != "OK":
                 problems[("CF-EXPORT-STREAM", subject)].append(
-                    (f"{where} 导出失败 {x.response.get('reason', '')}",
-                     f"{where} Export failed: {x.response.get('status')} {x.response.get('reason', '')}"))  # fmt: skip
+                    (
+                        f"{where} 导出失败 {x.response.get('reason', '')}",
+                        f"{where} Export failed: {x.response.get('status')} {x.response.get('reason', '')}",
+                    )
+                )
                 continue
             items = list(x.response.get("envelopes", []))
             if not items:
-                problems[("CF-EXPORT-STREAM", subject)].append((f"{where} 未返回记录", f"{where} streamed no record"))
+                problems[("CF-EXPORT-STREAM", subject)].append(
+                    (f"{where} 未返回记录", f"{where} streamed no record")
+                )
             for n, item in enumerate(items, start=1):
                 facts, how = _facts(x, item, trust, info)
                 at = f"{where} [{n}]"
                 note = "" if how == "verified" else " (run-time facts; payload masked in evidence)"
-                _judge_item(info, trust, facts, at, note, (standard, version, recipient), key_ids, seen_ids, problems)
+                _judge_item(
+                    info, trust, facts, at, note, (standard, version, recipient), key_ids, seen_ids, problems
+                )
     results: list[Result] = []
     for check in checks:
         for standard, version in claims:
             subject = f"{standard}@{version}"
-            if check != "CF-EXPORT-STREAM" and problems.get(("CF-EXPORT-STREAM", subject)) and not seqs[subject]:
+            if (
+                check != "CF-EXPORT-STREAM"
+                and problems.get(("CF-EXPORT-STREAM", subject))
+                and not seqs[subject]
+            ):
                 results.append(Result(check, "skip", subject, "无导出记录", "nothing was exported", (), ()))
                 continue
             results.append(_r(check, True, problems.get((check, subject), []), seqs[subject], subject))
@@ -192,17 +247,28 @@ def _judge_item(
     if facts.signature != "ok":
         add("CF-EXPORT-SIGNATURE", f"签名无效 {facts.signature}", f"signature: {facts.signature}")
     elif facts.signer != info.department:
-        add("CF-EXPORT-SIGNATURE", f"签名者为 {facts.signer}", f"signed by {facts.signer}, not the department")
+        add(
+            "CF-EXPORT-SIGNATURE", f"签名者为 {facts.signer}", f"signed by {facts.signer}, not the department"
+        )
     elif key_ids and facts.key_id not in key_ids:
         add("CF-EXPORT-SIGNATURE", "签名密钥不在清单中", f"key {facts.key_id[:16]}… is not in the manifest")
     header = facts.header
     if header is None:
         add("CF-EXPORT-HEADER", "报文无法解析", "the body is not a Message")
         return
-    expected = {"sender": info.department, "recipient": recipient, "standard": standard, "standard_version": version}
+    expected = {
+        "sender": info.department,
+        "recipient": recipient,
+        "standard": standard,
+        "standard_version": version,
+    }
     for name, value in expected.items():
         if header.get(name, "") != value:
-            add("CF-EXPORT-HEADER", f"{name} 为 {header.get(name, '')}", f"{name} is {header.get(name, '')!r}, expected {value!r}")
+            add(
+                "CF-EXPORT-HEADER",
+                f"{name} 为 {header.get(name, '')}",
+                f"{name} is {header.get(name, '')!r}, expected {value!r}",
+            )
     if facts.fields_problem:
         add("CF-EXPORT-HEADER", "报文头格式错误", f"MALFORMED: {facts.fields_problem}")
     message_id = str(header.get("message_id", ""))
@@ -213,22 +279,34 @@ def _judge_item(
         issued = _time(header.get("issued_at"))
         expires = _time(header.get("expires_at"))
         if not issued - trust.clock_skew <= info.now <= expires:
-            add("CF-EXPORT-HEADER", "报文不在有效期", f"not fresh: issued {issued:%F %T}, expires {expires:%F %T}")
-    except ValueError:
+            add(
+                "CF-EXPORT-HEADER",
+                "报文不在有效期",
+                f"not fresh: issued {issued:%F %T}, expires {expires:%F %T}",
+            )
+    except (TypeError, ValueError):
         add("CF-EXPORT-HEADER", "缺少签发或过期时间", "issued_at / expires_at missing")
     if not trust.allows(info.department, standard, recipient):
-        add("CF-EXPORT-HEADER", "访问控制不允许", f"the ACL denies {info.department} → {recipient} {standard}")
+        add(
+            "CF-EXPORT-HEADER", "访问控制不允许", f"the ACL denies {info.department} → {recipient} {standard}"
+        )
     for finding in facts.findings:
         if _level(finding, info.overrides) == "error":
-            add("CF-EXPORT-RECORDS", f"{finding['ruleId']} {finding['pointer']} {finding['messageZh']}",
-                f"{finding['ruleId']} {finding['pointer']} {finding['messageEn']}")  # fmt: skip
+            add(
+                "CF-EXPORT-RECORDS",
+                f"{finding['ruleId']} {finding['pointer']} {finding['messageZh']}",
+                f"{finding['ruleId']} {finding['pointer']} {finding['messageEn']}",
+            )
     for finding in facts.masking:
         if _level(finding, info.overrides) == "error":
-            add("CF-EXPORT-MASKING", f"{finding['ruleId']} {finding['pointer']} {finding['messageZh']}",
-                f"{finding['ruleId']} {finding['pointer']} {finding['messageEn']}")  # fmt: skip
+            add(
+                "CF-EXPORT-MASKING",
+                f"{finding['ruleId']} {finding['pointer']} {finding['messageZh']}",
+                f"{finding['ruleId']} {finding['pointer']} {finding['messageEn']}",
+            )
 
 
 def _time(value: object) -> datetime:
     if not isinstance(value, str):
-        raise ValueError("no time")
+        raise TypeError("no time")
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

@@ -118,15 +118,28 @@ class RunInfo:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> RunInfo:
         """Read back what `to_json` wrote."""
-        known = {"mode", "department", "now", "budgetMs", "concurrency", "overrides", "tls", "target", "hub",
-                 "evidenceProfile", "attestations"}  # fmt: skip
+        known = {
+            "mode",
+            "department",
+            "now",
+            "budgetMs",
+            "concurrency",
+            "overrides",
+            "tls",
+            "target",
+            "hub",
+            "evidenceProfile",
+            "attestations",
+        }
         return cls(
             mode=str(doc["mode"]),
             department=str(doc["department"]),
             now=parse_time(str(doc["now"])),
             budget_ms=float(doc.get("budgetMs", 2000.0)),
             concurrency=int(doc.get("concurrency", 50)),
-            overrides=tuple(Override(o["rule"], o["severity"], o["reason"]) for o in doc.get("overrides", [])),
+            overrides=tuple(
+                Override(o["rule"], o["severity"], o["reason"]) for o in doc.get("overrides", [])
+            ),
             tls=bool(doc.get("tls", False)),
             target=str(doc.get("target", "")),
             hub=str(doc.get("hub", "")),

@@ -19,7 +19,7 @@ from google.protobuf.json_format import MessageToDict
 from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 
 from conformance.assess import assess_envelope, destination_of, header_json
-from conformance.evidence import Bundle, Exchange, b64, mask_payload
+from conformance.evidence import Bundle, Exchange, as_written, b64, mask_payload
 from conformance.forgery import LIFECYCLE_STANDARDS, Forge, SignedAs
 from conformance.judging import judge_run
 from conformance.judging_export import claims_of
@@ -78,7 +78,8 @@ class Run:
 def rpc_failure(error: grpc.aio.AioRpcError) -> dict[str, Any]:
     """A failed call as evidence: the gRPC status, the ErrorInfo reason (if any) and the detail."""
     reason = ""
-    for key, value in error.trailing_metadata() or ():
+    metadata: Any = error.trailing_metadata() or ()
+    for key, value in metadata:
         if key == "grpc-status-details-bin" and isinstance(value, bytes):
             for detail in status_pb2.Status.FromString(value).details:
                 info = error_details_pb2.ErrorInfo()
@@ -99,13 +100,30 @@ class Recorder:
         """The SC-20 destination class evidence about a message to `recipient` is masked for."""
         return self.profile or destination_of(self.trust, recipient)
 
-    def add(self, probe: str, rpc: str, request: Mapping[str, Any], response: Mapping[str, Any], *,
-            started: datetime, duration_ms: float, concurrency: int = 1, subject: str = "") -> Exchange:
-        """Record one exchange."""  # fmt: skip
+    def add(
+        self,
+        probe: str,
+        rpc: str,
+        request: Mapping[str, Any],
+        response: Mapping[str, Any],
+        *,
+        started: datetime,
+        duration_ms: float,
+        concurrency: int = 1,
+        subject: str = "",
+    ) -> Exchange:
+        """Record one exchange."""
         exchange = Exchange(
-            len(self.exchanges) + 1, probe, rpc, dict(request), dict(response),
-            started.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), round(duration_ms, 2), concurrency, subject,
-        )  # fmt: skip
+            len(self.exchanges) + 1,
+            probe,
+            rpc,
+            dict(request),
+            dict(response),
+            started.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            round(duration_ms, 2),
+            concurrency,
+            subject,
+        )
         self.exchanges.append(exchange)
         return exchange
 
@@ -114,9 +132,11 @@ class Recorder:
         import hashlib
 
         request: dict[str, Any] = {
-            "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "header": header_json(message),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "header": header_json(message),
             "forgery": forgery,
-        }  # fmt: skip
+        }
         if len(message.payload) <= _PAYLOAD_KEPT:
             masked, pointers = mask_payload(message.payload, self.destination(message.recipient))
             request["payload"], request["maskedPointers"] = masked, pointers
@@ -132,20 +152,25 @@ def _utc() -> datetime:
 class _Session:
     """One live run's calls over one channel."""
 
-    def __init__(self, opts: LiveOptions, trust: TrustConfig, recorder: Recorder, channel: grpc.aio.Channel) -> None:
+    def __init__(
+        self, opts: LiveOptions, trust: TrustConfig, recorder: Recorder, channel: grpc.aio.Channel
+    ) -> None:
         self.opts, self.trust, self.rec = opts, trust, recorder
         self._describe = channel.unary_unary(
-            "/jgx.adapter.v1.Adapter/Describe", request_serializer=adapter_pb2.DescribeRequest.SerializeToString,
+            "/jgx.adapter.v1.Adapter/Describe",
+            request_serializer=adapter_pb2.DescribeRequest.SerializeToString,
             response_deserializer=adapter_pb2.Manifest.FromString,
-        )  # fmt: skip
+        )
         self._deliver = channel.unary_unary(
-            "/jgx.adapter.v1.Adapter/Deliver", request_serializer=bytes,
+            "/jgx.adapter.v1.Adapter/Deliver",
+            request_serializer=bytes,
             response_deserializer=adapter_pb2.DeliverResponse.FromString,
-        )  # fmt: skip
+        )
         self._export = channel.unary_stream(
-            "/jgx.adapter.v1.Adapter/Export", request_serializer=adapter_pb2.ExportRequest.SerializeToString,
+            "/jgx.adapter.v1.Adapter/Export",
+            request_serializer=adapter_pb2.ExportRequest.SerializeToString,
             response_deserializer=bytes,
-        )  # fmt: skip
+        )
 
     async def describe(self) -> Mapping[str, Any] | None:
         started, t0 = _utc(), time.perf_counter()
@@ -153,8 +178,10 @@ class _Session:
             manifest = await self._describe(adapter_pb2.DescribeRequest(), timeout=self.opts.timeout)
             response: dict[str, Any] = {
                 "status": "OK",
-                "manifest": MessageToDict(manifest, preserving_proto_field_name=True, always_print_fields_with_no_presence=True),
-            }  # fmt: skip
+                "manifest": MessageToDict(
+                    manifest, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+                ),
+            }
         except grpc.aio.AioRpcError as exc:
             response = rpc_failure(exc)
         self.rec.add("describe", "Describe", {}, response, started=started, duration_ms=_ms(t0))
@@ -178,10 +205,14 @@ class _Session:
         duration = _ms(t0)
         response["envelopes"] = [self._kept(data, destination, recipient) for data in envelopes]
         self.rec.add(
-            "export", "Export",
+            "export",
+            "Export",
             {"standard": standard, "version": version, "recipient": recipient, "destination": destination},
-            response, started=started, duration_ms=duration, subject=f"{standard}@{version}",
-        )  # fmt: skip
+            response,
+            started=started,
+            duration_ms=duration,
+            subject=f"{standard}@{version}",
+        )
         return envelopes
 
     def _kept(self, data: bytes, destination: str, recipient: str) -> dict[str, Any]:
@@ -193,9 +224,16 @@ class _Session:
             return {"envelopeB64": b64(data)}
         return {"redacted": True, "payload": masked, "maskedPointers": pointers, "atRun": facts.to_json()}
 
-    async def deliver(self, probe: str, data: bytes, message: exchange_pb2.Message, *, forgery: str = "",
-                      concurrency: int = 1) -> Exchange:
-        """Deliver `data` and record what came back."""  # fmt: skip
+    async def deliver(
+        self,
+        probe: str,
+        data: bytes,
+        message: exchange_pb2.Message,
+        *,
+        forgery: str = "",
+        concurrency: int = 1,
+    ) -> Exchange:
+        """Deliver `data` and record what came back."""
         request = self.rec.delivery(data, message, forgery)
         started, t0 = _utc(), time.perf_counter()
         try:
@@ -203,8 +241,16 @@ class _Session:
             response: dict[str, Any] = {"status": "OK", "receiptB64": b64(reply.receipt.SerializeToString())}
         except grpc.aio.AioRpcError as exc:
             response = rpc_failure(exc)
-        return self.rec.add(probe, "Deliver", request, response, started=started, duration_ms=_ms(t0),
-                            concurrency=concurrency, subject=f"{message.standard}@{message.standard_version}")  # fmt: skip
+        return self.rec.add(
+            probe,
+            "Deliver",
+            request,
+            response,
+            started=started,
+            duration_ms=_ms(t0),
+            concurrency=concurrency,
+            subject=f"{message.standard}@{message.standard_version}",
+        )
 
 
 def _ms(t0: float) -> float:
@@ -215,24 +261,35 @@ def _recipients(trust: TrustConfig, department: str, standard: str) -> list[str]
     """One allowed recipient per destination class, the department's own gateway first."""
     node = trust.nodes.get(department)
     gateway = node.gateway if node is not None and node.gateway else ""
-    allowed = sorted((r for r in trust.nodes if r != department and trust.allows(department, standard, r)),
-                     key=lambda r: (r != gateway, r))  # fmt: skip
+    allowed = sorted(
+        (r for r in trust.nodes if r != department and trust.allows(department, standard, r)),
+        key=lambda r: (r != gateway, r),
+    )
     chosen: dict[str, str] = {}
     for recipient in allowed:
         chosen.setdefault(destination_of(trust, recipient), recipient)
     return list(chosen.values()) or [gateway or "sc.hub"]
 
 
-def _deliver_claim(opts: LiveOptions, trust: TrustConfig, claims: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+def _deliver_claim(
+    opts: LiveOptions, trust: TrustConfig, claims: Sequence[tuple[str, str]]
+) -> tuple[str, str] | None:
     allowed = [c for c in claims if trust.allows(opts.hub.node_id, c[0], opts.department)]
     if opts.deliver_standard:
         allowed = [c for c in allowed if c[0] == opts.deliver_standard]
-    allowed.sort(key=lambda c: (c[0] not in LIFECYCLE_STANDARDS, LIFECYCLE_STANDARDS.index(c[0])
-                                if c[0] in LIFECYCLE_STANDARDS else 0, c[0]))  # fmt: skip
+    allowed.sort(
+        key=lambda c: (
+            c[0] not in LIFECYCLE_STANDARDS,
+            LIFECYCLE_STANDARDS.index(c[0]) if c[0] in LIFECYCLE_STANDARDS else 0,
+            c[0],
+        )
+    )
     return allowed[0] if allowed else None
 
 
-def _sample(opts: LiveOptions, claim: tuple[str, str], exported: Mapping[str, list[bytes]]) -> Mapping[str, Any] | None:
+def _sample(
+    opts: LiveOptions, claim: tuple[str, str], exported: Mapping[str, list[bytes]]
+) -> Mapping[str, Any] | None:
     if opts.sample is not None:
         return opts.sample
     from conformance.samples import exported_record, fixture_record
@@ -241,17 +298,29 @@ def _sample(opts: LiveOptions, claim: tuple[str, str], exported: Mapping[str, li
 
 
 async def run_live(opts: LiveOptions, trust_signed: bytes, progress: Progress = lambda _: None) -> Run:
-    """Certify the adapter at `opts.target`: probe, record, judge. Raises TransportError if it is unreachable."""
+    """Certify the adapter at `opts.target`: probe, record, judge; TransportError if it is unreachable."""
     trust = load_trust(trust_signed, now=opts.now)
     rec = Recorder(trust, opts.evidence_profile)
     info = RunInfo(
-        "live", opts.department, opts.now, opts.budget_ms, opts.concurrency, opts.overrides, opts.tls is not None,
-        opts.target, opts.hub.node_id, opts.evidence_profile or "per-recipient", opts.attestations,
-    )  # fmt: skip
+        "live",
+        opts.department,
+        opts.now,
+        opts.budget_ms,
+        opts.concurrency,
+        opts.overrides,
+        opts.tls is not None,
+        opts.target,
+        opts.hub.node_id,
+        opts.evidence_profile or "per-recipient",
+        opts.attestations,
+    )
     host, _, port = opts.target.rpartition(":")
     if opts.tls is not None:
         progress("TLS: 明文、无客户端证书、握手 / plaintext, no client certificate, handshake")
-        for probe, credentials in (("plaintext", None), ("no-client-cert", no_client_cert_credentials(opts.tls.ca_cert))):
+        for probe, credentials in (
+            ("plaintext", None),
+            ("no-client-cert", no_client_cert_credentials(opts.tls.ca_cert)),
+        ):
             started, t0 = _utc(), time.perf_counter()
             outcome = await probe_connect(opts.target, credentials, timeout=min(opts.timeout, 3.0))
             rec.add(probe, "Connect", {"kind": probe}, outcome, started=started, duration_ms=_ms(t0))
@@ -271,15 +340,37 @@ async def run_live(opts: LiveOptions, trust_signed: bytes, progress: Progress = 
         claim = _deliver_claim(opts, trust, claims)
         sample = _sample(opts, claim, exported) if claim else None
         if claim is None or sample is None:
-            why = ("没有可投递的标准或样例记录", "no claimed standard the hub may deliver, or no sample record for it")
-            for probe in ("valid", "tampered", "unknown-key", "revoked-key", "wrong-algorithm", "expired", "replayed",
-                          "misaddressed", "unknown-standard", "unknown-version", "schema-invalid", "oversized"):
-                rec.add(probe, "Skip", {}, {"zh": why[0], "en": why[1]}, started=_utc(), duration_ms=0)  # fmt: skip
+            why = (
+                "没有可投递的标准或样例记录",
+                "no claimed standard the hub may deliver, or no sample record for it",
+            )
+            for probe in (
+                "valid",
+                "tampered",
+                "unknown-key",
+                "revoked-key",
+                "wrong-algorithm",
+                "expired",
+                "replayed",
+                "misaddressed",
+                "unknown-standard",
+                "unknown-version",
+                "schema-invalid",
+                "oversized",
+            ):
+                rec.add(probe, "Skip", {}, {"zh": why[0], "en": why[1]}, started=_utc(), duration_ms=0)
         else:
-            await _deliveries(session, Forge(trust, opts.hub, opts.department, *claim, sample, opts.now), opts, progress)
-    bundle = Bundle(info.to_json(), trust_signed, rec.exchanges, ca_cert=opts.tls.ca_cert if opts.tls else None)
+            await _deliveries(
+                session, Forge(trust, opts.hub, opts.department, *claim, sample, opts.now), opts, progress
+            )
+    bundle = Bundle(
+        info.to_json(),
+        trust_signed,
+        as_written(rec.exchanges),
+        ca_cert=opts.tls.ca_cert if opts.tls else None,
+    )
     progress("判定 / judging")
-    results = judge_run(info, trust, rec.exchanges, ca_cert=bundle.ca_cert)
+    results = judge_run(info, trust, bundle.exchanges, ca_cert=bundle.ca_cert)
     bundle.results = [r.to_json() for r in results]
     return Run(info, bundle, results, manifest)
 
@@ -291,8 +382,11 @@ async def _deliveries(session: _Session, forge: Forge, opts: LiveOptions, progre
     probes: list[tuple[str, Callable[[], tuple[bytes, exchange_pb2.Message] | None], str]] = [
         ("tampered", forge.tampered, "one bit of the signature flipped"),
         ("unknown-key", forge.unknown_key, "signed with a freshly generated key"),
-        ("revoked-key", lambda: forge.revoked(opts.revoked),
-         "signed with a revoked key" if opts.revoked else "revoked key id, signature-shaped bytes"),
+        (
+            "revoked-key",
+            lambda: forge.revoked(opts.revoked),
+            "signed with a revoked key" if opts.revoked else "revoked key id, signature-shaped bytes",
+        ),
         ("wrong-algorithm", forge.wrong_algorithm, "other algorithm under the hub's key id"),
         ("expired", forge.expired, "expired an hour ago"),
         ("misaddressed", forge.misaddressed, "addressed to another node"),
@@ -300,13 +394,18 @@ async def _deliveries(session: _Session, forge: Forge, opts: LiveOptions, progre
         ("unknown-version", forge.unknown_version, "version 99.0.0"),
         ("schema-invalid", forge.schema_invalid, "payload without the standard's fields"),
         ("oversized", forge.oversized, "4 KiB over the size limit"),
-    ]  # fmt: skip
+    ]
     for probe, make, how in probes:
         progress(f"Deliver: {probe}")
         made = make()
         if made is None:
-            rec_skip = ("信任配置中没有可用于此检查的节点或密钥", "the trust configuration offers no node or key for this check")
-            session.rec.add(probe, "Skip", {}, {"zh": rec_skip[0], "en": rec_skip[1]}, started=_utc(), duration_ms=0)
+            rec_skip = (
+                "信任配置中没有可用于此检查的节点或密钥",
+                "the trust configuration offers no node or key for this check",
+            )
+            session.rec.add(
+                probe, "Skip", {}, {"zh": rec_skip[0], "en": rec_skip[1]}, started=_utc(), duration_ms=0
+            )
             continue
         await session.deliver(probe, made[0], made[1], forgery=how)
     progress("Deliver: replay")
@@ -320,4 +419,6 @@ async def _deliveries(session: _Session, forge: Forge, opts: LiveOptions, progre
     await session.deliver("idempotent", data, message, forgery="the same bytes again")
     progress(f"Deliver: {opts.concurrency} 个并发调用 / concurrent calls")
     burst = [forge.valid() for _ in range(opts.concurrency)]
-    await asyncio.gather(*(session.deliver("concurrent", d, m, concurrency=opts.concurrency) for d, m in burst))
+    await asyncio.gather(
+        *(session.deliver("concurrent", d, m, concurrency=opts.concurrency) for d, m in burst)
+    )

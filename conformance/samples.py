@@ -28,7 +28,9 @@ def fixture_record(standard: str, version: str) -> Mapping[str, Any] | None:
     if root is None:
         return None
     folder = root / standard / version
-    candidates = sorted(p for p in folder.rglob("*.json") if any("good" in part for part in p.relative_to(folder).parts))
+    good = [p for p in folder.rglob("*.json") if any("good" in part for part in p.relative_to(folder).parts)]
+    # A dispatch is what the hub delivers of a lifecycle standard; the default fixture otherwise.
+    candidates = sorted(good, key=lambda p: (p.stem != "dispatch", p.stem != "default", p.name))
     for path in candidates:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))

@@ -48,12 +48,18 @@ def open_channel(target: str, tls: TlsMaterial | None) -> grpc.aio.Channel:
     return grpc.aio.secure_channel(target, credentials, options=_OPTIONS)
 
 
-async def probe_connect(target: str, credentials: grpc.ChannelCredentials | None, *, timeout: float) -> dict[str, Any]:
+async def probe_connect(
+    target: str, credentials: grpc.ChannelCredentials | None, *, timeout: float
+) -> dict[str, Any]:
     """Try a Describe over plaintext (`credentials` None) or the given credentials; what happened."""
     channel = (
-        grpc.aio.insecure_channel(target) if credentials is None else grpc.aio.secure_channel(target, credentials)
+        grpc.aio.insecure_channel(target)
+        if credentials is None
+        else grpc.aio.secure_channel(target, credentials)
     )
-    call = channel.unary_unary("/jgx.adapter.v1.Adapter/Describe", request_serializer=bytes, response_deserializer=bytes)
+    call = channel.unary_unary(
+        "/jgx.adapter.v1.Adapter/Describe", request_serializer=bytes, response_deserializer=bytes
+    )
     try:
         await call(b"", timeout=timeout)
     except grpc.aio.AioRpcError as exc:
@@ -68,7 +74,9 @@ def no_client_cert_credentials(ca_cert: bytes) -> grpc.ChannelCredentials:
     return grpc.ssl_channel_credentials(root_certificates=ca_cert)
 
 
-async def read_server_certificate(host: str, port: int, tls: TlsMaterial, *, timeout: float) -> dict[str, Any]:
+async def read_server_certificate(
+    host: str, port: int, tls: TlsMaterial, *, timeout: float
+) -> dict[str, Any]:
     """Complete a TLS handshake (ALPN h2, with the hub's client certificate); the peer's certificate."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=tls.ca_cert.decode("ascii"))
     context.set_alpn_protocols(["h2"])
@@ -97,8 +105,12 @@ async def read_server_certificate(host: str, port: int, tls: TlsMaterial, *, tim
     if der is None:
         return {"status": "FAILED", "detail": "no peer certificate"}
     pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode("ascii")
-    return {"status": "OK", "certificatePem": pem, "tlsVersion": version or "",
-            "handshakeMs": round((time.perf_counter() - started) * 1000, 1)}  # fmt: skip
+    return {
+        "status": "OK",
+        "certificatePem": pem,
+        "tlsVersion": version or "",
+        "handshakeMs": round((time.perf_counter() - started) * 1000, 1),
+    }
 
 
 def certificate_problems(
@@ -121,7 +133,11 @@ def certificate_problems(
         try:
             cert.verify_directly_issued_by(load_certificate(ca_cert))
         except (ValueError, TypeError, JgxError) as exc:
-            problems.append(("证书并非由联盟 CA 签发", f"the certificate is not issued by the federation's CA: {exc}"))
+            problems.append(
+                ("证书并非由联盟 CA 签发", f"the certificate is not issued by the federation's CA: {exc}")
+            )
         except Exception as exc:  # noqa: BLE001 - cryptography raises InvalidSignature, not a ValueError
-            problems.append(("证书签名无效", f"the certificate's signature does not verify: {type(exc).__name__}"))
+            problems.append(
+                ("证书签名无效", f"the certificate's signature does not verify: {type(exc).__name__}")
+            )
     return problems

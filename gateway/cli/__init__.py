@@ -21,6 +21,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "serve": "gateway.cli.serve:serve",
     "log": "gateway.cli.log:log",
     "trace": "gateway.cli.log:trace",
+    "conformance": "conformance.cli:conformance",
 }
 
 
