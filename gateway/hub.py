@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypedDict
@@ -31,7 +31,7 @@ from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge
 from gateway.receipts import issue_receipt
 from gateway.sequencer import Checkpointer, Sequencer
-from gateway.storage import Appended, Entry, MessageRecord, Seen, StorageError, Store
+from gateway.storage import Appended, Entry, MessageRecord, ReplayConflict, Seen, StorageError, Store
 from gateway.trust import TrustConfig
 
 __all__ = ["Handled", "Hub", "SeenCache"]
@@ -120,6 +120,8 @@ class Hub:
         )
         self._sequencer = Sequencer(store, on_commit=self.checkpointer.committed, on_failure=self._forget)
         self._inflight: dict[bytes, tuple[exchange_pb2.Message, asyncio.Future[Appended]]] = {}
+        # Called with the fields of every per-envelope event (metrics, the delivery worker's wake-up).
+        self.observers: list[Callable[[Mapping[str, object]], None]] = []
 
     async def start(self) -> None:
         """Load the replay window, start the sequencer and the checkpointer."""
@@ -135,6 +137,20 @@ class Hub:
     # -- steps 1–11 ------------------------------------------------------------------------------
     async def submit(self, data: bytes, *, transport_node: str | None = None) -> Handled:
         """Judge, log and receipt one envelope received as ``data`` (exact bytes)."""
+        try:
+            return await self._submit(data, transport_node)
+        except ReplayConflict:
+            # Another replica on the same database (or a racing copy) consumed the id first: the
+            # store's unique key is the final word. Judged again, the envelope is now a DUPLICATE
+            # (same bytes: the original receipt) or REPLAYED (other bytes), with its own leaf.
+            try:
+                return await self._submit(data, transport_node)
+            except ReplayConflict as exc:  # cannot happen twice unless the store misbehaves
+                return Handled(
+                    None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=str(exc)
+                )
+
+    async def _submit(self, data: bytes, transport_node: str | None) -> Handled:
         started = time.perf_counter()
         now = self.clock()
         digest = envelope_digest(data)
@@ -220,6 +236,10 @@ class Hub:
             future.add_done_callback(lambda _: self._inflight.pop(digest, None))
         try:
             appended = await future
+        except ReplayConflict:
+            if seen is not None:
+                self.seen.add(seen)  # consumed elsewhere: remember it so the second judgement says so
+            raise
         except StorageError as exc:
             handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
             self._event(handled, message, started, step=9)
@@ -270,20 +290,22 @@ class Hub:
         self, handled: Handled, message: exchange_pb2.Message | None, started: float, *, step: int
     ) -> None:
         fields = _header(message)
-        _log.info(
-            "envelope",
-            message_id=fields["message_id"],
-            sender=fields["sender"],
-            recipient=fields["recipient"],
-            standard=fields["standard"],
-            outcome=_OUTCOME_NAMES.get(handled.outcome, str(handled.outcome)),
-            reasons=list(handled.reasons),
-            log_index=handled.log_index,
-            step=step,
-            duplicate=handled.duplicate,
-            detail=handled.detail[:200],
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
+        event: dict[str, object] = {
+            "message_id": fields["message_id"],
+            "sender": fields["sender"],
+            "recipient": fields["recipient"],
+            "standard": fields["standard"],
+            "outcome": _OUTCOME_NAMES.get(handled.outcome, str(handled.outcome)),
+            "reasons": list(handled.reasons),
+            "log_index": handled.log_index,
+            "step": step,
+            "duplicate": handled.duplicate,
+            "detail": handled.detail[:200],
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+        _log.info("envelope", **event)
+        for observe in self.observers:
+            observe(event)
 
 
 class _Header(TypedDict):

@@ -7,7 +7,10 @@ fails alone.
 
 Checkpointer. One task signs a checkpoint every ``every`` new leaves or ``interval`` seconds, whichever
 comes first, and only after a consistency proof from the previous checkpoint verifies
-(`gateway.checkpoint.CheckpointLog`), so the node never signs two inconsistent checkpoints.
+(`gateway.checkpoint.CheckpointLog`), so the node never signs two inconsistent checkpoints. Replicas
+sharing one database start each round from the latest stored checkpoint, whoever signed it; the store
+saves a checkpoint only under its writer's lock and only if it extends the latest one, and a replica
+that lost the race adopts the winner's.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import structlog
 
 from gateway.checkpoint import Checkpoint, CheckpointLog
 from gateway.logbook import LogSigner
-from gateway.storage import Appended, Entry, StorageError, Store, StoredCheckpoint
+from gateway.storage import Appended, Entry, ReplayConflict, StorageError, Store, StoredCheckpoint
 
 __all__ = ["Checkpointer", "Sequencer"]
 
@@ -90,7 +93,12 @@ class Sequencer:
                     await self._write([item])
                 return
             entry, future = batch[0]
-            _log.error("log.append_failed", error=str(exc), message_id=entry.message_id, sender=entry.sender)
+            if isinstance(exc, ReplayConflict):  # another replica consumed the id: the hub judges again
+                _log.info("log.replay_conflict", message_id=entry.message_id, sender=entry.sender)
+            else:
+                _log.error(
+                    "log.append_failed", error=str(exc), message_id=entry.message_id, sender=entry.sender
+                )
             if self._on_failure is not None:
                 self._on_failure(entry)
             if not future.done():
@@ -164,9 +172,17 @@ class Checkpointer:
             except Exception as exc:  # noqa: BLE001 - a failed checkpoint is retried next round
                 _log.error("log.checkpoint_failed", error=str(exc))
 
+    async def _catch_up(self) -> StoredCheckpoint | None:
+        """Adopt the latest stored checkpoint if another replica signed beyond ours (verifying it)."""
+        stored = await self._store.latest_checkpoint()
+        if stored is not None and stored.size > self.latest_size:
+            self._state = CheckpointLog(self._signer.origin, self._signer.verify(stored.note))
+        return stored
+
     async def checkpoint_now(self) -> StoredCheckpoint | None:
         """Sign and store a checkpoint of the whole log if it grew; return the latest checkpoint."""
         async with self._lock:
+            await self._catch_up()
             size = await self._store.size()
             if size == 0 or size <= self.latest_size:
                 return await self._store.latest_checkpoint()
@@ -180,7 +196,14 @@ class Checkpointer:
             new = Checkpoint(self._signer.origin, size, root)
             state, note = self._state.sign_next(new, proof, self._signer.origin, self._signer.key)
             stored = StoredCheckpoint(size=size, root_hash=root, note=note, time=self._clock())
-            await self._store.save_checkpoint(stored)
+            try:
+                await self._store.save_checkpoint(stored)
+            except StorageError:
+                # Another replica stored a checkpoint of this size or larger meanwhile: adopt it.
+                latest = await self._catch_up()
+                if latest is not None and latest.size >= size:
+                    return latest
+                raise
             self._state = state
             _log.info("log.checkpoint", size=size, root=root.hex())
             return stored

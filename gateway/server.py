@@ -13,6 +13,7 @@ the client, so a slow reader never makes the node buffer without bound.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from grpc_status import rpc_status
 from gateway.errors import CATALOGUE, JgxError, ReasonCode
 from gateway.hub import Handled, Hub
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.ratelimit import RateLimiter
 from gateway.server_queries import LogQueries
 
 __all__ = ["SERVICE_NAME", "ExchangeService", "PeerNode", "Server", "abort_with_reason", "insecure_peer"]
@@ -85,11 +87,19 @@ def _refusal(handled: Handled) -> ReasonCode:
 class ExchangeService:
     """The Exchange RPCs of one node, as generic handlers over raw bytes."""
 
-    def __init__(self, hub: Hub, *, peer_node: PeerNode = insecure_peer, max_in_flight: int = 64) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        peer_node: PeerNode = insecure_peer,
+        max_in_flight: int = 64,
+        rate_limit: RateLimiter | None = None,
+    ) -> None:
         """Serve ``hub``; ``peer_node`` reads the client's node id from the TLS auth context."""
         self.hub = hub
         self.peer_node = peer_node
         self.max_in_flight = max_in_flight
+        self.rate_limit = rate_limit
         self.queries = LogQueries(hub)
 
     async def _peer(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
@@ -101,9 +111,29 @@ class ExchangeService:
             await abort_with_reason(context, exc.reason, exc.detail)
             raise  # abort raised already
 
+    def _over_rate(self, context: grpc.aio.ServicerContext[bytes, bytes], peer: str | None) -> str | None:
+        """The sender's key when it is over its rate (the refusal is logged), else None."""
+        if self.rate_limit is None:
+            return None
+        key = peer or context.peer()  # the TLS node id; without TLS, the peer address
+        if self.rate_limit.allow(key, time.monotonic()):
+            return None
+        event: dict[str, object] = {
+            "message_id": "", "sender": peer or "", "recipient": "", "standard": "", "outcome": "refused",
+            "reasons": [ReasonCode.RATE_LIMITED.value], "log_index": None, "step": 1, "duplicate": False,
+            "detail": f"rate limit of {key}", "latency_ms": 0.0,
+        }  # fmt: skip
+        _log.warning("envelope", peer=key, **event)
+        for observe in self.hub.observers:
+            observe(event)
+        return key
+
     async def submit(self, request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         """Submit: one envelope in, its signed receipt out."""
-        handled = await self.hub.submit(request, transport_node=await self._peer(context))
+        peer = await self._peer(context)
+        if (limited := self._over_rate(context, peer)) is not None:
+            await abort_with_reason(context, ReasonCode.RATE_LIMITED, limited)
+        handled = await self.hub.submit(request, transport_node=peer)
         if handled.receipt is None:
             await abort_with_reason(context, _refusal(handled), handled.detail)
         assert handled.receipt is not None  # abort raised otherwise
@@ -116,9 +146,15 @@ class ExchangeService:
         peer = await self._peer(context)
         pending: asyncio.Queue[asyncio.Task[Handled] | None] = asyncio.Queue(maxsize=self.max_in_flight)
 
+        async def refuse(key: str) -> Handled:
+            return Handled(None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.RATE_LIMITED.value,), detail=key)
+
         async def read() -> None:
             try:
                 async for data in requests:
+                    if (limited := self._over_rate(context, peer)) is not None:
+                        await pending.put(asyncio.create_task(refuse(limited)))
+                        break
                     task = asyncio.create_task(self.hub.submit(data, transport_node=peer))
                     await pending.put(task)  # blocks while max_in_flight are unanswered: flow control
             finally:
@@ -217,6 +253,7 @@ class Server:
         peer_node: PeerNode = insecure_peer,
         max_in_flight: int = 64,
         max_receive: int | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> None:
         """Prepare the server; the receive limit defaults to the trust policy's envelope limit + 4 KiB."""
         self.hub = hub
@@ -224,7 +261,9 @@ class Server:
         self.grpc = grpc.aio.server(
             options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit * 2)]
         )
-        self.exchange = ExchangeService(hub, peer_node=peer_node, max_in_flight=max_in_flight)
+        self.exchange = ExchangeService(
+            hub, peer_node=peer_node, max_in_flight=max_in_flight, rate_limit=rate_limit
+        )
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self.grpc.add_generic_rpc_handlers([self.exchange.handler()])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)

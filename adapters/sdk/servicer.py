@@ -26,13 +26,14 @@ from adapters.sdk.messages import record_message
 from adapters.sdk.store import AdapterStore
 from adapters.sdk.worklist import Worklist
 from gateway.envelope import envelope_digest, seal_message
-from gateway.errors import ReasonCode
+from gateway.errors import ReasonCode, TransportError
 from gateway.freshness import remember_until
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge, relays_for
 from gateway.receipts import issue_receipt
+from gateway.tls import peer_identity
 from gateway.trust import TrustConfig
 
 __all__ = ["SERVICE", "AdapterIdentity", "AdapterServicer", "PeerIdentity", "peer_node", "rpc_handler"]
@@ -45,17 +46,16 @@ PeerIdentity = Callable[[grpc.aio.ServicerContext[object, object], TrustConfig],
 
 
 def peer_node(context: grpc.aio.ServicerContext[object, object], trust: TrustConfig) -> str | None:
-    """The node id in the client certificate (a SAN or the CN naming a node), None without TLS."""
+    """The node id in the client's mTLS certificate; None on an insecure channel, "" when it names no node."""
     auth = context.auth_context()
     if b"ssl" not in auth.get("transport_security_type", []):
         return None
-    names = [v.decode("utf-8", "replace") for k in ("x509_subject_alternative_name", "x509_common_name")
-             for v in auth.get(k, [])]  # fmt: skip
-    for name in names:
-        candidate = name.removeprefix("jgx://").removeprefix("spiffe://")
-        if candidate in trust.nodes:
-            return candidate
-    return names[0] if names else ""
+    try:
+        node = peer_identity(auth).node_id
+    except TransportError as exc:
+        log.warning("deliver.peer_refused", detail=exc.detail)
+        return ""
+    return node if node in trust.nodes else ""
 
 
 @dataclass(frozen=True, slots=True)

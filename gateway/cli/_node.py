@@ -11,10 +11,12 @@ from gateway.config import CONFIG_FILE, Config, load_config
 from gateway.errors import JgxError
 from gateway.keys import PrivateKey, load_private_key
 from gateway.logbook import log_verifier
+from gateway.storage import StorageError, Store, store_for
+from gateway.storage.sqlite import SqliteStore
 from gateway.trust import TrustConfig
 from gateway.trust_update import load_trust
 
-__all__ = ["load_node", "node_key", "node_trust", "sqlite_path", "verifier"]
+__all__ = ["load_node", "node_key", "node_store", "node_trust", "verifier"]
 
 
 def load_node(directory: Path) -> Config:
@@ -28,14 +30,18 @@ def load_node(directory: Path) -> Config:
         )
 
 
-def sqlite_path(config: Config) -> Path:
-    """The SQLite file of the node's store, or exit 2 when the node is configured for PostgreSQL."""
-    if not config.storage_url.startswith("sqlite:///"):
-        io_error(
-            f"此命令目前只支持 SQLite 存储，而不是 {config.storage_url.split(':', 1)[0]}",
-            f"this command supports the SQLite store only, not {config.storage_url.split(':', 1)[0]}",
-        )
-    return Path(config.storage_url.removeprefix("sqlite:///"))
+def node_store(config: Config, *, must_exist: bool = False) -> Store:
+    """The node's store from ``[storage] url`` (SQLite or PostgreSQL), not yet open; exit 2 if unusable.
+
+    ``must_exist`` refuses a SQLite file that is not there (reading commands must not create one).
+    """
+    try:
+        store = store_for(config.storage_url, base=config.directory)
+    except StorageError as exc:
+        io_error(f"存储地址不可用: {exc}", f"the storage URL is not usable: {exc}")
+    if must_exist and isinstance(store, SqliteStore) and not store.path.exists():
+        io_error(f"数据库不存在: {store.path}", f"no database at {store.path}")
+    return store
 
 
 def node_key(config: Config) -> PrivateKey:

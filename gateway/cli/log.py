@@ -16,13 +16,13 @@ import click
 from gateway import merkle
 from gateway.checkpoint import verify_checkpoint
 from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
-from gateway.cli._node import load_node, sqlite_path, verifier
+from gateway.cli._node import load_node, node_store, verifier
 from gateway.config import Config
 from gateway.errors import JgxError
 from gateway.logaudit import audit_export, audit_store, export_lines
 from gateway.logbook import log_origin
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from gateway.storage.sqlite import SqliteStore
+from gateway.storage import StorageError, Store
 
 T = TypeVar("T")
 _DIR = click.option(
@@ -31,20 +31,20 @@ _DIR = click.option(
 )  # fmt: skip
 
 
-def _with_store(config: Config, work: Callable[[SqliteStore], Awaitable[T]]) -> T:
-    database = sqlite_path(config)
-    if not database.exists():
-        io_error(f"数据库不存在: {database}", f"no database at {database}")
+def _with_store(config: Config, work: Callable[[Store], Awaitable[T]]) -> T:
+    store = node_store(config, must_exist=True)
 
     async def run() -> T:
-        store = SqliteStore(database)
         await store.open()
         try:
             return await work(store)
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except StorageError as exc:
+        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
 
 
 @click.group()
@@ -153,7 +153,7 @@ def proof(directory: Path, message_id: str, sender: str) -> None:
     config = load_node(directory)
     note_verifier = verifier(config, datetime.now(UTC))
 
-    async def build(store: SqliteStore) -> dict[str, object]:
+    async def build(store: Store) -> dict[str, object]:
         rows = [
             r
             for r in await store.find_messages(message_id=message_id, sender=sender)

@@ -1,4 +1,4 @@
-"""``jgx serve``: run this node's Exchange service (gRPC) on the embedded SQLite store."""
+"""``jgx serve``: run this node's Exchange service (gRPC) on its store: SQLite, or PostgreSQL for replicas."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import structlog
 
 from gateway import tls
 from gateway.cli._common import io_error
-from gateway.cli._node import load_node, node_key, node_trust, sqlite_path
+from gateway.cli._node import load_node, node_key, node_store, node_trust
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
 from gateway.errors import JgxError
 from gateway.hub import Hub
 from gateway.pipeline import Validate
 from gateway.server import PeerNode, Server, insecure_peer
-from gateway.storage.sqlite import SqliteStore
+from gateway.storage import StorageError
 
 _log = structlog.get_logger("jgx.serve")
 
@@ -77,9 +77,12 @@ def _transport(
 async def _run(config: Config, options: _Options) -> None:
     now = datetime.now(UTC)
     trust, key = node_trust(config, now), node_key(config)
-    store = SqliteStore(sqlite_path(config))
+    store = node_store(config)
     credentials, peer = _transport(config, options.listen, options.insecure_dev)
-    await store.open()
+    try:
+        await store.open()
+    except StorageError as exc:
+        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
     hub = Hub(
         node_id=config.node_id,
         key=key,
@@ -146,7 +149,7 @@ def serve(
     checkpoint_every: int,
     checkpoint_interval: float,
 ) -> None:
-    """Run the node's Exchange service (gRPC with mTLS, health, reflection) on the SQLite log.
+    """Run the node's Exchange service (gRPC with mTLS, health, reflection) on the node's log store.
 
     \b
     Every envelope gets a log leaf and a signed receipt; SIGTERM or Ctrl-C drains in-flight

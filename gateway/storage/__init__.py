@@ -1,6 +1,14 @@
-"""Storage of a gateway node: the `Store` interface and its backends (DESIGN §9)."""
+"""Storage of a gateway node: the `Store` interface and its backends (DESIGN §9).
+
+A node names its store by URL in ``jgx.toml`` (``[storage] url``): ``sqlite:///PATH`` for the embedded
+store (a relative PATH is taken from the node's directory) or ``postgresql://user@host:port/db?schema=NAME``
+for several replicas on one PostgreSQL-protocol database. `store_for` builds the backend; `open_store`
+builds and opens it (opening applies pending migrations).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from gateway.storage.base import (
     Appended,
@@ -10,6 +18,7 @@ from gateway.storage.base import (
     MessageRecord,
     OutboxItem,
     OutboxState,
+    ReplayConflict,
     Seen,
     StorageError,
     Store,
@@ -17,6 +26,8 @@ from gateway.storage.base import (
 )
 
 __all__ = [
+    "POSTGRES_SCHEMES",
+    "SQLITE_SCHEME",
     "Appended",
     "AuditEntry",
     "Entry",
@@ -24,8 +35,46 @@ __all__ = [
     "MessageRecord",
     "OutboxItem",
     "OutboxState",
+    "ReplayConflict",
     "Seen",
     "StorageError",
     "Store",
     "StoredCheckpoint",
+    "open_store",
+    "sqlite_path",
+    "store_for",
 ]
+
+SQLITE_SCHEME = "sqlite:///"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def sqlite_path(url: str, *, base: Path | None = None) -> Path:
+    """The file of ``sqlite:///PATH``: ``sqlite:////srv/jgx.db`` is absolute, others are from ``base``."""
+    path = Path(url.removeprefix(SQLITE_SCHEME))
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return path
+
+
+def store_for(url: str, *, base: Path | None = None) -> Store:
+    """The (not yet open) store that ``url`` names; StorageError for an unknown scheme."""
+    if url.startswith(SQLITE_SCHEME) and len(url) > len(SQLITE_SCHEME):
+        from gateway.storage.sqlite import SqliteStore
+
+        return SqliteStore(sqlite_path(url, base=base))
+    if url.startswith(POSTGRES_SCHEMES):
+        from gateway.storage.postgres import PostgresStore  # asyncpg is imported only when needed
+
+        return PostgresStore(url)
+    raise StorageError(
+        f"存储地址须为 sqlite:///… 或 postgresql://… / the storage URL must be sqlite:///… or "
+        f"postgresql://…, not {url!r}"
+    )
+
+
+async def open_store(url: str, *, base: Path | None = None) -> Store:
+    """Build the store ``url`` names and open it (applying pending migrations)."""
+    store = store_for(url, base=base)
+    await store.open()
+    return store

@@ -24,6 +24,7 @@ __all__ = [
     "MessageRecord",
     "OutboxItem",
     "OutboxState",
+    "ReplayConflict",
     "Seen",
     "StorageError",
     "Store",
@@ -35,6 +36,20 @@ NodeKey = tuple[int, int]  # (level, index) of a complete subtree; level 0 are t
 
 class StorageError(Exception):
     """The store cannot do what was asked (corrupt database, broken invariant, closed store)."""
+
+
+class ReplayConflict(StorageError):
+    """An entry's (sender, message_id) is already consumed: the store's unique key is the final word.
+
+    Raised by `Store.append` when another submission (a racing copy, or another replica on the same
+    database) consumed the id first. Nothing of the batch was written; the hub judges the envelope again
+    and answers DUPLICATE (same bytes) or REPLAYED.
+    """
+
+    def __init__(self, sender: str, message_id: str) -> None:
+        self.sender = sender
+        self.message_id = message_id
+        super().__init__(f"(sender, message_id) = ({sender!r}, {message_id!r}) is already consumed")
 
 
 class OutboxState:
@@ -215,7 +230,11 @@ class Store(Protocol):
 
     # -- checkpoints -----------------------------------------------------------------------------
     async def save_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
-        """Store a signed checkpoint; its size must exceed every stored one."""
+        """Store a signed checkpoint, refused unless it is the log's root at its size and exceeds the latest.
+
+        The check runs under the writer's lock, so replicas sharing a database never store two
+        inconsistent checkpoints.
+        """
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint of the largest size, or None."""
@@ -230,7 +249,11 @@ class Store(Protocol):
     async def claim_due(
         self, *, now: datetime, limit: int, lease_seconds: float, worker: str
     ) -> list[OutboxItem]:
-        """Claim up to ``limit`` pending rows due at ``now`` for ``lease_seconds`` (with envelopes)."""
+        """Claim up to ``limit`` rows due at ``now`` for ``lease_seconds`` (with envelopes).
+
+        Only the oldest pending row of each (sender, recipient) channel can be claimed, so a channel
+        is delivered in order; a dead row no longer holds its channel back.
+        """
 
     async def mark_failed(self, item_id: int, *, error: str, next_attempt_at: datetime) -> None:
         """Record a failed attempt and when to try again."""

@@ -32,10 +32,12 @@ from gateway.storage.base import (
     NodeKey,
     OutboxItem,
     OutboxState,
+    ReplayConflict,
     Seen,
     StorageError,
     StoredCheckpoint,
 )
+from gateway.storage.guard import check_new_checkpoint
 from gateway.storage.sqlite_rows import (
     MSG_COLUMNS,
     OUTBOX_COLUMNS,
@@ -162,17 +164,15 @@ class SqliteStore:
             [(index, recipient, time_us) for recipient in entry.outbox],
         )
         if entry.seen is not None:
-            conn.execute(
-                "INSERT INTO seen (sender, message_id, log_index, envelope_sha256, until_us) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    entry.seen.sender,
-                    entry.seen.message_id,
-                    index,
-                    entry.envelope_sha256,
-                    us(entry.seen.until),
-                ),
-            )
+            seen = entry.seen
+            try:
+                conn.execute(
+                    "INSERT INTO seen (sender, message_id, log_index, envelope_sha256, until_us) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (seen.sender, seen.message_id, index, entry.envelope_sha256, us(seen.until)),
+                )
+            except sqlite3.IntegrityError as error:
+                raise ReplayConflict(seen.sender, seen.message_id) from error
         if entry.delivers is not None:
             settled = conn.execute(
                 "UPDATE outbox SET state = ?, delivery_index = ?, claimed_until_us = 0 WHERE id = ?",
@@ -273,12 +273,15 @@ class SqliteStore:
 
     # -- checkpoints -----------------------------------------------------------------------------
     async def save_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
-        """Store a signed checkpoint; its size must exceed every stored one."""
+        """Store a signed checkpoint if it is the log's root at its size and extends the latest one."""
 
         def body(conn: sqlite3.Connection) -> None:
-            latest = int(conn.execute("SELECT COALESCE(MAX(size), -1) FROM checkpoints").fetchone()[0])
-            if checkpoint.size <= latest:
-                raise StorageError(f"checkpoint size {checkpoint.size} is not above the latest {latest}")
+            size = int(conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves").fetchone()[0])
+            row = conn.execute(
+                "SELECT size, root_hash, note, time_us FROM checkpoints ORDER BY size DESC LIMIT 1"
+            ).fetchone()
+            latest = None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]), row[2], dt(row[3]))
+            check_new_checkpoint(checkpoint, log_size=size, latest=latest, reader=SqliteNodeReader(conn))
             conn.execute(
                 "INSERT INTO checkpoints (size, root_hash, note, time_us) VALUES (?, ?, ?, ?)",
                 (checkpoint.size, checkpoint.root_hash, checkpoint.note, us(checkpoint.time)),
@@ -313,16 +316,20 @@ class SqliteStore:
     async def claim_due(
         self, *, now: datetime, limit: int, lease_seconds: float, worker: str
     ) -> list[OutboxItem]:
-        """Claim up to ``limit`` pending rows due at ``now`` for ``lease_seconds`` (with envelopes)."""
+        """Claim up to ``limit`` due rows, each the oldest pending row of its channel (with envelopes)."""
         now_us, lease_us = us(now), int(lease_seconds * 1_000_000)
 
         def body(conn: sqlite3.Connection) -> list[OutboxItem]:
+            # Only the oldest pending row of each (sender, recipient) channel is claimable, so a
+            # channel is delivered in order: a later row waits while an earlier one is pending.
             rows = conn.execute(
-                f"SELECT {OUTBOX_COLUMNS}, "  # noqa: S608 - constant column list
-                "(SELECT envelope FROM messages m WHERE m.log_index = o.log_index) "
-                "FROM outbox o WHERE state = ? AND next_attempt_us <= ? AND claimed_until_us <= ? "
-                "ORDER BY next_attempt_us, id LIMIT ?",
-                (OutboxState.PENDING, now_us, now_us, limit),
+                f"SELECT {OUTBOX_COLUMNS}, m.envelope "  # noqa: S608 - constant column list
+                "FROM outbox o JOIN messages m ON m.log_index = o.log_index "
+                "WHERE o.state = ? AND o.next_attempt_us <= ? AND o.claimed_until_us <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
+                "WHERE p.recipient = o.recipient AND p.state = ? AND p.id < o.id AND pm.sender = m.sender) "
+                "ORDER BY o.next_attempt_us, o.id LIMIT ?",
+                (OutboxState.PENDING, now_us, now_us, OutboxState.PENDING, limit),
             ).fetchall()
             conn.executemany(
                 "UPDATE outbox SET claimed_until_us = ?, claimed_by = ?, attempts = attempts + 1 "
@@ -363,7 +370,7 @@ class SqliteStore:
     async def outbox(self, *, state: str | None = None, limit: int = 100) -> list[OutboxItem]:
         """Outbox rows, optionally of one state, oldest first."""
         where, params = ("WHERE state = ?", (state, limit)) if state else ("", (limit,))
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox {where} ORDER BY id LIMIT ?"  # noqa: S608
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o {where} ORDER BY id LIMIT ?"  # noqa: S608
         return await self._read(lambda conn: [outbox_item(tuple(row)) for row in conn.execute(sql, params)])
 
     async def replay(self, item_id: int, *, now: datetime, actor: str) -> None:

@@ -16,7 +16,9 @@ MSG_COLUMNS = (
     "log_index, kind, time_us, sender, recipient, message_id, standard, standard_version, "
     "correlation_id, action, outcome, reason_codes, envelope_sha256, envelope, payload, receipt, duplicate_of"
 )
-OUTBOX_COLUMNS = "id, log_index, recipient, state, attempts, next_attempt_us, last_error, delivery_index"
+OUTBOX_COLUMNS = (
+    "o.id, o.log_index, o.recipient, o.state, o.attempts, o.next_attempt_us, o.last_error, o.delivery_index"
+)
 
 
 def us(moment: datetime) -> int:

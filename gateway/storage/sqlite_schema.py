@@ -82,8 +82,13 @@ CREATE TABLE audit (
 );
 """
 
+# Delivery claims the oldest pending row of each (sender, recipient) channel.
+_V2 = """
+CREATE INDEX outbox_by_channel ON outbox(recipient, state, id);
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 
 def migrate(conn: sqlite3.Connection) -> int:

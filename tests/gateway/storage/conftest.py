@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -10,24 +11,27 @@ from pathlib import Path
 import pytest
 
 from gateway.storage import Entry, Seen, Store
+from gateway.storage.postgres import PostgresStore
 from gateway.storage.sqlite import SqliteStore
+from tests.gateway.storage.pgschema import fresh_schema
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """An open, empty store of each backend."""
-    backend: Store
-    if request.param == "sqlite":
-        backend = SqliteStore(tmp_path / "jgx.db")
-    else:  # pragma: no cover - a new backend must be wired here
-        raise NotImplementedError(request.param)
-    await backend.open()
-    try:
+    """An open, empty store of each backend (PostgreSQL: in a schema of its own, dropped afterwards)."""
+    async with contextlib.AsyncExitStack() as stack:
+        backend: Store
+        if request.param == "sqlite":
+            backend = SqliteStore(tmp_path / "jgx.db")
+        elif request.param == "postgresql":
+            backend = PostgresStore(await stack.enter_async_context(fresh_schema()))
+        else:  # pragma: no cover - a new backend must be wired here
+            raise NotImplementedError(request.param)
+        await backend.open()
+        stack.push_async_callback(backend.close)
         yield backend
-    finally:
-        await backend.close()
 
 
 def entry(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway import merkle
-from gateway.storage import OutboxState, StorageError, Store, StoredCheckpoint
+from gateway.storage import OutboxState, ReplayConflict, StorageError, Store, StoredCheckpoint
 from gateway.storage.sqlite import SqliteStore
 from tests.gateway.storage.conftest import NOW, entry, mth
 
@@ -116,17 +116,38 @@ async def test_seen_ids_are_listed_while_in_their_window(store: Store) -> None:
 
 async def test_checkpoints_are_kept_in_size_order_and_never_go_back(store: Store) -> None:
     """Checkpoints are stored, listed by size, and a size not above the latest is refused."""
-    await store.save_checkpoint(StoredCheckpoint(2, b"r" * 32, "note-2", NOW))
-    await store.save_checkpoint(StoredCheckpoint(5, b"s" * 32, "note-5", NOW))
+    await store.append([entry(n) for n in range(5)])
+    root2, root5 = await store.root(2), await store.root(5)
+    await store.save_checkpoint(StoredCheckpoint(2, root2, "note-2", NOW))
+    await store.save_checkpoint(StoredCheckpoint(5, root5, "note-5", NOW))
     with pytest.raises(StorageError):
-        await store.save_checkpoint(StoredCheckpoint(5, b"t" * 32, "other", NOW))
+        await store.save_checkpoint(StoredCheckpoint(5, root5, "other", NOW))
     latest = await store.latest_checkpoint()
     assert latest is not None
     assert "note-5" == latest.note
     assert [2, 5] == [c.size for c in await store.checkpoints()]
     two = await store.checkpoint(2)
     assert two is not None
-    assert b"r" * 32 == two.root_hash
+    assert root2 == two.root_hash
+
+
+async def test_a_checkpoint_that_is_not_the_logs_root_is_refused(store: Store) -> None:
+    """A checkpoint whose root differs from the stored log's, or beyond the log, is never stored."""
+    await store.append([entry(n) for n in range(4)])
+    with pytest.raises(StorageError):
+        await store.save_checkpoint(StoredCheckpoint(3, b"f" * 32, "forged", NOW))
+    with pytest.raises(StorageError):
+        await store.save_checkpoint(StoredCheckpoint(9, b"f" * 32, "beyond", NOW))
+    assert [] == await store.checkpoints()
+
+
+async def test_a_consumed_message_id_raises_a_replay_conflict(store: Store) -> None:
+    """A second entry consuming the same (sender, message_id) is refused whole with ReplayConflict."""
+    await store.append([entry(0, seen=True)])
+    with pytest.raises(ReplayConflict) as refused:
+        await store.append([entry(1), entry(0, seen=True)])
+    assert ("sc.amr", "m-0") == (refused.value.sender, refused.value.message_id)
+    assert 1 == await store.size()
 
 
 async def test_outbox_rows_are_written_with_the_leaf(store: Store) -> None:
@@ -205,3 +226,17 @@ async def test_sqlite_store_survives_reopening(tmp_path: Path) -> None:
         assert (9, root) == (await again.size(), await again.root(9))
     finally:
         await again.close()
+
+
+async def test_a_channel_is_claimed_one_row_at_a_time_in_order(store: Store) -> None:
+    """Only the oldest pending row of each (sender, recipient) channel is claimable; others pass by."""
+    await store.append([entry(0, outbox=("cn.national",)), entry(1, outbox=("cn.national",))])
+    await store.append([entry(2, sender="sc.sjs", outbox=("cn.national",))])
+    first = await store.claim_due(now=NOW + timedelta(seconds=5), limit=10, lease_seconds=600, worker="w1")
+    assert [0, 2] == [row.log_index for row in first]
+    await store.mark_failed(first[0].id, error="UNAVAILABLE", next_attempt_at=NOW + timedelta(minutes=5))
+    later = NOW + timedelta(minutes=1)
+    assert [] == await store.claim_due(now=later, limit=10, lease_seconds=600, worker="w1")
+    await store.dead_letter(first[0].id, error="UNAVAILABLE", now=later)
+    [after_dead] = await store.claim_due(now=later, limit=10, lease_seconds=600, worker="w1")
+    assert 1 == after_dead.log_index

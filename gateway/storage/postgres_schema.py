@@ -1,0 +1,163 @@
+"""Versioned schema of the PostgreSQL store: each migration runs once, recorded in ``schema_migrations``.
+
+The tables mirror the SQLite store's (`gateway.storage.sqlite_schema`) so that both backends keep the
+same rows: times are BIGINT microseconds since the Unix epoch (UTC), hashes and envelopes BYTEA exactly
+as received. One more table, ``log_head``, holds the log's size in a single row; every append and every
+checkpoint locks that row (``SELECT … FOR UPDATE``), which makes one writer at a time across every
+replica sharing the schema. The SQL is plain: no extensions, no PL/pgSQL, nothing newer than what the
+PostgreSQL-protocol databases of the production family (KingbaseES, openGauss) accept.
+
+Migrations are serialised by an exclusive lock on ``schema_migrations``, so replicas that start at the
+same time apply each version once. PostgreSQL's DDL is transactional: a migration and its version row
+commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+import urllib.parse
+from typing import Final
+
+import asyncpg
+
+__all__ = ["LATEST", "MIGRATIONS", "SCHEMA_NAME", "migrate", "schema_version", "split_url"]
+
+SCHEMA_NAME: Final = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+_V1: Final = """
+CREATE TABLE log_head (                       -- one row: the log's size; locked by every writer
+    id   SMALLINT PRIMARY KEY CHECK (id = 1),
+    size BIGINT   NOT NULL
+);
+INSERT INTO log_head (id, size) VALUES (1, 0);
+CREATE TABLE leaves (
+    idx        BIGINT PRIMARY KEY,            -- contiguous from 0 (the log index)
+    leaf       BYTEA  NOT NULL,               -- serialized LogLeaf exactly as hashed
+    leaf_hash  BYTEA  NOT NULL                -- SHA-256(0x00 || leaf)
+);
+CREATE TABLE nodes (                          -- complete subtrees of the RFC 6962 tree
+    level SMALLINT NOT NULL,
+    idx   BIGINT   NOT NULL,
+    hash  BYTEA    NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE messages (                       -- searchable side row of each leaf
+    log_index        BIGINT  PRIMARY KEY REFERENCES leaves(idx),
+    kind             TEXT    NOT NULL,
+    time_us          BIGINT  NOT NULL,
+    sender           TEXT    NOT NULL,
+    recipient        TEXT    NOT NULL,
+    message_id       TEXT    NOT NULL,
+    standard         TEXT    NOT NULL,
+    standard_version TEXT    NOT NULL,
+    correlation_id   TEXT    NOT NULL,
+    action           TEXT    NOT NULL,
+    outcome          INTEGER NOT NULL,
+    reason_codes     TEXT    NOT NULL,        -- space-separated reason codes
+    envelope_sha256  BYTEA   NOT NULL,
+    envelope         BYTEA,
+    payload          BYTEA,
+    receipt          BYTEA,
+    duplicate_of     BIGINT
+);
+CREATE INDEX messages_by_message_id ON messages(message_id, sender);
+CREATE INDEX messages_by_correlation ON messages(correlation_id);
+CREATE TABLE seen (                           -- (sender, message_id) consumed by the replay check,
+    sender          TEXT   NOT NULL,          -- shared by every replica: the unique key decides
+    message_id      TEXT   NOT NULL,
+    log_index       BIGINT NOT NULL REFERENCES leaves(idx),
+    envelope_sha256 BYTEA  NOT NULL,
+    until_us        BIGINT NOT NULL,
+    PRIMARY KEY (sender, message_id)
+);
+CREATE INDEX seen_by_digest ON seen(envelope_sha256);
+CREATE INDEX seen_by_until ON seen(until_us);
+CREATE TABLE checkpoints (
+    size      BIGINT PRIMARY KEY,
+    root_hash BYTEA  NOT NULL,
+    note      TEXT   NOT NULL,
+    time_us   BIGINT NOT NULL
+);
+CREATE TABLE outbox (
+    id                 BIGSERIAL PRIMARY KEY,
+    log_index          BIGINT  NOT NULL REFERENCES leaves(idx),
+    recipient          TEXT    NOT NULL,
+    state              TEXT    NOT NULL DEFAULT 'pending',
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    next_attempt_us    BIGINT  NOT NULL,
+    claimed_until_us   BIGINT  NOT NULL DEFAULT 0,
+    claimed_by         TEXT    NOT NULL DEFAULT '',
+    last_error         TEXT    NOT NULL DEFAULT '',
+    delivery_index     BIGINT
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_us);
+CREATE TABLE audit (
+    id      BIGSERIAL PRIMARY KEY,
+    time_us BIGINT NOT NULL,
+    actor   TEXT   NOT NULL,
+    action  TEXT   NOT NULL,
+    detail  TEXT   NOT NULL
+)
+"""
+
+# version -> SQL script. Append new versions; never edit an applied one.
+MIGRATIONS: dict[int, str] = {1: _V1}
+LATEST: Final = max(MIGRATIONS)
+
+
+def split_url(url: str) -> tuple[str, str | None]:
+    """(asyncpg DSN, schema) from a store URL: the ``schema`` query parameter is ours, the rest asyncpg's."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((value for key, value in query if key == "schema"), None)
+    if schema is not None and not SCHEMA_NAME.match(schema):
+        raise ValueError(f"schema name {schema!r} must match {SCHEMA_NAME.pattern}")
+    rest = urllib.parse.urlencode([(key, value) for key, value in query if key != "schema"])
+    scheme = "postgresql" if parts.scheme in {"postgres", "postgresql"} else parts.scheme
+    return urllib.parse.urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+
+
+async def _ensure_schema(conn: asyncpg.Connection, schema: str | None) -> None:
+    """Create ``schema`` (the store's own namespace) if it does not exist yet."""
+    if schema is None:
+        return
+    if not SCHEMA_NAME.match(schema):
+        raise ValueError(f"schema name {schema!r} must match {SCHEMA_NAME.pattern}")
+    exists = await conn.fetchval("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", schema)
+    if exists is None:
+        with contextlib.suppress(asyncpg.DuplicateSchemaError):  # another replica created it meanwhile
+            await conn.execute(f"CREATE SCHEMA {schema}")
+
+
+async def schema_version(conn: asyncpg.Connection) -> int:
+    """The version the database is at (0 before the first migration)."""
+    exists = await conn.fetchval(
+        "SELECT 1 FROM information_schema.tables "
+        "WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+    )
+    if exists is None:
+        return 0
+    return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+
+async def migrate(conn: asyncpg.Connection, *, schema: str | None = None) -> tuple[int, int]:
+    """Apply every migration newer than the database's version: (version before, version after)."""
+    await _ensure_schema(conn, schema)
+    # Two replicas may race on this statement; the loser's error is harmless, the lock orders the rest.
+    with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_us BIGINT)"
+        )
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+        before = int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+        for version in sorted(v for v in MIGRATIONS if v > before):
+            await conn.execute(MIGRATIONS[version])  # a script: the simple query protocol runs it whole
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at_us) VALUES ($1, $2)",
+                version,
+                time.time_ns() // 1000,
+            )
+    return before, max(before, LATEST)

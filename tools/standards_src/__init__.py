@@ -1,0 +1,1 @@
+"""Authoring source of the 20 standards: Python that writes ``standards/data`` (see tools/author_standards.py)."""
