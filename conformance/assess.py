@@ -7,6 +7,7 @@ verdict can always be derived again from the recorded bytes.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,8 @@ from gateway.trust import TrustConfig
 __all__ = ["Assessment", "assess_envelope", "destination_of", "header_json", "validate_payload"]
 
 MASKING_PREFIX = "SC-20."
+IDENTIFIER_PREFIX = "SC-16."
+_MASKS = frozenset({"mask_id", "mask_phone", "mask_name", "district"})
 
 
 def destination_of(trust: TrustConfig, node_id: str) -> str:
@@ -64,6 +67,39 @@ def validate_payload(
             )
         ]
     return [_finding(f.rule_id, f.clause, f.severity, f.pointer, f.message_zh, f.message_en) for f in found]
+
+
+def _masked_pointers(payload: bytes, destination: str) -> frozenset[str]:
+    """Pointers of personal fields already masked (``*``) as SC-20 asks for `destination`.
+
+    SC-20 requires, e.g., a partner's copy to carry ``510104********1234``; such a value cannot pass
+    SC-16's identifier checksum, so its identifier findings are judged by SC-20 instead.
+    """
+    try:
+        from standards.masking import policy
+
+        record = json.loads(payload)
+        profile = policy().profile(destination)
+        fields = policy().fields
+    except (ImportError, ValueError, JgxError):
+        return frozenset()
+    found: set[str] = set()
+
+    def walk(node: Any, at: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = f"{at}/{key}"
+                spec = fields.get(key)
+                masked = isinstance(value, str) and "*" in value
+                if spec is not None and profile.get(spec.cls, "keep") in _MASKS and masked:
+                    found.add(here)
+                walk(value, here)
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{at}/{index}")
+
+    walk(record, "")
+    return frozenset(found)
 
 
 def _finding(rule: str, clause: str, severity: str, pointer: str, zh: str, en: str) -> dict[str, str]:
@@ -151,6 +187,12 @@ def assess_envelope(
     found = validate_payload(
         message.payload, message.standard, message.standard_version, on=issued, destination=destination
     )
-    facts.findings = [f for f in found if not f["ruleId"].startswith(MASKING_PREFIX)]
+    masked_here = _masked_pointers(message.payload, destination)
+    facts.findings = [
+        f
+        for f in found
+        if not f["ruleId"].startswith(MASKING_PREFIX)
+        and not (f["ruleId"].startswith(IDENTIFIER_PREFIX) and f["pointer"] in masked_here)
+    ]
     facts.masking = [f for f in found if f["ruleId"].startswith(MASKING_PREFIX)]
     return facts, message

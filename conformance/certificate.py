@@ -49,9 +49,8 @@ def canonical_digest(doc: Any) -> str:
 
 def ruleset_digests() -> list[dict[str, str]]:
     """For every standard version shipped: SHA-256 over its rule-set files (standard.json, schema.json)."""
-    from standards.catalogue import DATA_DIR
-
     import standards
+    from standards.catalogue import DATA_DIR
 
     rows = []
     for std in standards.catalogue():

@@ -29,6 +29,13 @@ _CODE_CHECKS: Mapping[str, tuple[str, ...]] = {
     "RULE_VIOLATION": ("CF-EXPORT-RECORDS",),
 }
 
+#: Why a clause enforced only by codes no adapter call can provoke needs a person's attestation.
+_UNOBSERVABLE = (
+    "该条款由节点加载信任配置等内部过程执行，无法通过适配器接口观察，需由认证人员核查配置与日志。",
+    "Enforced inside the node (e.g. when it loads a trust configuration) and not observable over the "
+    "Adapter service; a certifier checks the configuration and logs.",
+)
+
 
 def clause_ref(standard: str, clause_id: str) -> str:
     """How checks name a clause: ``SC-17 §6.3``."""
@@ -106,18 +113,20 @@ def coverage_matrix(standards_list: Sequence[Any] | None = None) -> list[ClauseC
                 clause.covered_by
             )
             checks.update(_rule_checks(rules))
-            rows.append(
-                ClauseCoverage(
-                    std.id,
-                    std.version,
-                    clause.id,
-                    clause.title_zh,
-                    clause.title_en,
-                    tuple(sorted(checks)),
-                    clause.attestation_zh,
-                    clause.attestation_en,
-                )
+            zh, en = clause.attestation_zh, clause.attestation_en
+            if not checks and not (zh or en) and clause.enforced_by:
+                zh, en = _UNOBSERVABLE
+            row = ClauseCoverage(
+                std.id,
+                std.version,
+                clause.id,
+                clause.title_zh,
+                clause.title_en,
+                tuple(sorted(checks)),
+                zh,
+                en,
             )
+            rows.append(row)
     return rows
 
 
