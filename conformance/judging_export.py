@@ -222,7 +222,10 @@ def judge_export(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange
             found = problems.get((check, subject), [])
             result = _r(check, True, found, seqs[subject], subject)
             if check == "CF-EXPORT-STREAM" and not found and not records[subject]:
-                empty = ("0 条记录（该部门仅接收此标准）", "0 records (a standard the department only receives)")
+                empty = (
+                    "0 条记录（该部门仅接收此标准）",
+                    "0 records (a standard the department only receives)",
+                )
                 result = Result(check, "pass", subject, "通过", "passed", (empty,), tuple(seqs[subject]))
             results.append(result)
     return results

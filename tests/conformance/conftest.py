@@ -53,10 +53,12 @@ class Certification:
 
 
 def certification_federation() -> Certification:
-    """A federation whose hub also has a revoked key, plus a CA and node certificates for sc.amr and sc.hub."""
+    """A federation whose hub also has a revoked key; a CA and node certificates for sc.amr and sc.hub."""
     fed = Federation.create(NOW)
     revoked = generate_key()
-    fed.resign(fed.trust.with_node_key("sc.hub", key_record(revoked.public_key)).with_key_revoked(revoked.key_id))
+    fed.resign(
+        fed.trust.with_node_key("sc.hub", key_record(revoked.public_key)).with_key_revoked(revoked.key_id)
+    )
     ca_cert, ca_key = create_ca("jgx test federation", NOW)
     amr = issue_node_certificate(ca_cert, ca_key, "sc.amr", now=NOW)
     hub_cert, hub_key = issue_node_certificate(ca_cert, ca_key, "sc.hub", now=NOW)
@@ -70,7 +72,11 @@ def cert_fed() -> Certification:
 
 @contextlib.asynccontextmanager
 async def serving(
-    servicer: AdapterServicer, cert: Certification, *, tls: bool = True, credentials: grpc.ServerCredentials | None = None
+    servicer: AdapterServicer,
+    cert: Certification,
+    *,
+    tls: bool = True,
+    credentials: grpc.ServerCredentials | None = None,
 ) -> AsyncIterator[int]:
     """Serve `servicer` on an ephemeral loopback port (with mTLS as sc.amr unless `tls` is False)."""
     if tls and credentials is None:

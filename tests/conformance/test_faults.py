@@ -1,0 +1,61 @@
+"""The suite against a deliberately faulty adapter: each fault caught by its check, the clean one passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.sdk import AdapterStore
+from conformance.outputs import finish, recheck
+from conformance.runner import Run, run_live
+from tests.conformance.conftest import NOW, Certification, serving
+from tests.conformance.faulty_adapter import EXPECTED, FaultyAdapter, serving_credentials
+
+
+async def certify(cert: Certification, tmp_path: Path, faults: frozenset[str]) -> Run:
+    """Serve the faulty adapter with `faults` over mTLS and run the whole live suite against it."""
+    servicer = FaultyAdapter(
+        faults=faults, trust=cert.fed.trust, key=cert.fed.keys["sc.amr"],
+        store=AdapterStore(tmp_path / "adapter.sqlite"), clock=lambda: NOW,
+    )  # fmt: skip
+    credentials = serving_credentials(faults, cert.ca_cert, cert.ca_key, cert.amr_tls, now=NOW)
+    async with serving(servicer, cert, credentials=credentials) as port:
+        return await run_live(cert.options(port), cert.fed.signed_trust)
+
+
+def not_passed(run: Run) -> set[str]:
+    return {r.check for r in run.results if r.status != "pass"}
+
+
+async def test_the_clean_adapter_passes_every_check_and_is_certified(
+    cert_fed: Certification, tmp_path: Path
+) -> None:
+    """With no fault switched on, every check passes and a certificate is issued."""
+    run = await certify(cert_fed, tmp_path, frozenset())
+    outputs = finish(run, tmp_path / "out", certifier=cert_fed.options(0).hub)
+    assert (set(), "pass", True) == (not_passed(run), outputs.verdict, outputs.certificate is not None)
+
+
+@pytest.mark.parametrize("fault", sorted(EXPECTED))
+async def test_each_fault_is_caught_by_its_expected_checks(
+    cert_fed: Certification, tmp_path: Path, fault: str
+) -> None:
+    """A fault makes exactly its expected checks fail (OIDF-style expected failures), and nothing else."""
+    run = await certify(cert_fed, tmp_path, frozenset({fault}))
+    assert set(EXPECTED[fault]) == not_passed(run)
+
+
+async def test_recheck_rederives_the_verdicts_of_a_failing_run_offline(
+    cert_fed: Certification, tmp_path: Path
+) -> None:
+    """Recheck of the written bundle re-derives the same per-check verdicts without the adapter."""
+    run = await certify(cert_fed, tmp_path, frozenset({"unsigned-receipt", "accepts-expired"}))
+    finish(run, tmp_path / "out", certifier=cert_fed.options(0).hub)
+    done = recheck(tmp_path / "out" / "evidence.tar")
+    expected = {(r.check, r.subject, r.status) for r in run.results}
+    assert (expected, [], "fail") == (
+        {(r.check, r.subject, r.status) for r in done.results},
+        done.differences,
+        done.verdict,
+    )
