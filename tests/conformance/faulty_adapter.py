@@ -124,7 +124,7 @@ class FaultyAdapter(AdapterServicer):
     async def Describe(
         self, request: adapter_pb2.DescribeRequest, context: grpc.aio.ServicerContext[object, object]
     ) -> adapter_pb2.Manifest:
-        """Describe, slowed down by the ``slow`` fault."""  # fmt: skip
+        """Describe, slowed down by the ``slow`` fault."""
         if "slow" in self.faults:
             await asyncio.sleep(self.slow_seconds)
         return await super().Describe(request, context)
@@ -144,7 +144,7 @@ class FaultyAdapter(AdapterServicer):
     async def Deliver(
         self, request: bytes, context: grpc.aio.ServicerContext[object, object]
     ) -> adapter_pb2.DeliverResponse:
-        """Deliver, slowed down by the latency faults."""  # fmt: skip
+        """Deliver, slowed down by the latency faults."""
         self._in_flight += 1
         try:
             if "slow-under-load" in self.faults:
@@ -208,7 +208,7 @@ class FaultyAdapter(AdapterServicer):
     async def Export(
         self, request: adapter_pb2.ExportRequest, context: grpc.aio.ServicerContext[object, object]
     ) -> AsyncIterator[exchange_pb2.Envelope]:
-        """The SDK's export masked for the recipient's destination class, broken by the export faults."""  # fmt: skip
+        """The SDK's export masked for the recipient's destination class, broken by the export faults."""
         destination = destination_of(self.trust, request.recipient or self.hub)
         async for envelope in super().Export(request, context):
             message = exchange_pb2.Message.FromString(envelope.body)
@@ -229,7 +229,7 @@ class FaultyAdapter(AdapterServicer):
 def serving_credentials(
     faults: Iterable[str], ca_cert: bytes, ca_key: bytes, amr_tls: tuple[bytes, bytes], *, now: Any
 ) -> grpc.ServerCredentials:
-    """The adapter's server credentials, broken by the serving faults."""  # fmt: skip
+    """The adapter's server credentials, broken by the serving faults."""
     from gateway.pki import issue_node_certificate
 
     cert, key = amr_tls
