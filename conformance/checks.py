@@ -94,11 +94,11 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "清单与信任配置一致", "manifest consistent with the trust configuration",
         "清单中的节点即受认证部门且角色为 department；每个密钥标识均登记给该节点、未吊销且在有效期内；"
         "所声明的每项标准及版本存在且现行有效，"
-        "且访问控制允许该部门发送。",
+        "且访问控制允许该部门发送或接收。",
         "The manifest's node is the department under test with role department; every key id is "
         "registered to it, unrevoked and valid; every claimed standard@version exists, is in force, "
         "and the ACL lets the "
-        "department send it.",
+        "department send or receive it.",
     ),
     Check(
         "CF-EXPORT-STREAM", "export", ("SC-17 §6.1",), "must", _BOTH,

@@ -139,9 +139,15 @@ def _trust_problems(info: RunInfo, trust: TrustConfig, manifest: Mapping[str, An
             continue
         if not chosen.in_force(info.now.date()):
             problems.append((f"{standard}@{version} 不在有效期", f"{standard}@{version} is not in force"))
-        if not any(trust.allows(info.department, standard, r) for r in trust.nodes if r != info.department):
+        others = [n for n in trust.nodes if n != info.department]
+        sends = any(trust.allows(info.department, standard, r) for r in others)
+        receives = any(trust.allows(s, standard, info.department) for s in others)
+        if not (sends or receives):
             problems.append(
-                (f"访问控制不允许发送 {standard}", f"the ACL lets the department send {standard} nowhere")
+                (
+                    f"访问控制既不允许发送也不允许接收 {standard}",
+                    f"the ACL neither lets the department send nor receive {standard}",
+                )
             )
     return problems
 
