@@ -75,9 +75,15 @@ class SeenCache:
         until = self._until.get((sender, message_id))
         return until is not None and now <= until
 
-    def add(self, seen: Seen) -> None:
-        """Consume an id (before its leaf is written, so concurrent copies see it)."""
+    def add(self, seen: Seen, *, now: datetime | None = None) -> None:
+        """Consume an id (before its leaf is written, so concurrent copies see it).
+
+        Every 4096 ids, ids whose window closed before ``now`` are forgotten: a message that old is
+        EXPIRED anyway, and the seen table keeps the durable record.
+        """
         self._until[(seen.sender, seen.message_id)] = seen.until
+        if now is not None and len(self._until) % 4096 == 0:
+            self._until = {key: until for key, until in self._until.items() if until >= now}
 
     def discard(self, sender: str, message_id: str) -> None:
         """Give an id back when its leaf could not be written."""
@@ -189,7 +195,7 @@ class Hub:
             seen = Seen(
                 message.sender, message.message_id, remember_until(message, skew=self.trust.clock_skew)
             )
-            self.seen.add(seen)
+            self.seen.add(seen, now=now)
         deliver = verdict.accepted and message is not None and message.recipient != self.node_id
 
         def receipt(log_index: int) -> bytes:

@@ -13,7 +13,7 @@ import structlog
 from adapters.sdk.client import HubClient
 from adapters.sdk.servicer import AdapterServicer, rpc_handler
 
-__all__ = ["RunningAdapter", "drain_forever", "serve_adapter"]
+__all__ = ["RunningAdapter", "drain_forever", "serve_adapter", "watch_deadlines"]
 
 log = structlog.get_logger("jgx.adapter")
 
@@ -40,6 +40,13 @@ async def drain_forever(servicer: AdapterServicer, client: HubClient, *, interva
         await asyncio.sleep(interval)
 
 
+async def watch_deadlines(servicer: AdapterServicer, *, interval: float = 60.0) -> None:
+    """Mark tasks and clues whose deadline passed as 超期 every `interval` seconds until cancelled."""
+    while True:
+        servicer.worklist.mark_overdue(servicer.clock())
+        await asyncio.sleep(interval)
+
+
 @contextlib.asynccontextmanager
 async def serve_adapter(
     servicer: AdapterServicer,
@@ -50,18 +57,20 @@ async def serve_adapter(
     hub: HubClient | None = None,
     drain_interval: float = 1.0,
 ) -> AsyncIterator[RunningAdapter]:
-    """Serve the adapter on host:port (0 picks a free port) and, with `hub`, drain its outbox meanwhile."""
+    """Serve the adapter on host:port (0: a free port), watch deadlines, and with `hub` drain the outbox."""
     server = grpc.aio.server()
     server.add_generic_rpc_handlers((rpc_handler(servicer),))
     address = f"{host}:{port}"
     bound = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     await server.start()
     log.info("adapter.serving", node=servicer.identity.node_id, port=bound, tls=credentials is not None)
-    worker = asyncio.create_task(drain_forever(servicer, hub, interval=drain_interval)) if hub else None
+    workers = [asyncio.create_task(watch_deadlines(servicer))]
+    if hub is not None:
+        workers.append(asyncio.create_task(drain_forever(servicer, hub, interval=drain_interval)))
     try:
         yield RunningAdapter(server, bound)
     finally:
-        if worker is not None:
+        for worker in workers:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker

@@ -23,6 +23,8 @@ _SUBCOMMANDS: dict[str, str] = {
     "log": "gateway.cli.log:log",
     "trace": "gateway.cli.log:trace",
     "conformance": "conformance.cli:conformance",
+    "adapter": "adapters.cli:adapter",
+    "lifecycle": "adapters.cli:lifecycle",
 }
 
 

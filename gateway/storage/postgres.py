@@ -51,12 +51,17 @@ __all__ = ["PostgresStore"]
 T = TypeVar("T")
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 # Rows another claimer holds locked are skipped, not waited for; the lease keeps them away afterwards.
-_RETURNING = ", ".join(f"o.{column}" for column in OUTBOX_COLUMNS.split(", "))
+# Only the oldest pending row of each (sender, recipient) channel is claimable, so a channel is
+# delivered in order. Rows another claimer holds locked are skipped, not waited for; afterwards the
+# lease keeps them away.
 _CLAIM = (
-    "WITH due AS (SELECT id FROM outbox WHERE state = $1 AND next_attempt_us <= $2 "  # noqa: S608
-    "AND claimed_until_us <= $2 ORDER BY next_attempt_us, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+    "WITH due AS (SELECT o.id FROM outbox o JOIN messages m ON m.log_index = o.log_index "  # noqa: S608
+    "WHERE o.state = $1 AND o.next_attempt_us <= $2 AND o.claimed_until_us <= $2 "
+    "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
+    "WHERE p.recipient = o.recipient AND p.state = $1 AND p.id < o.id AND pm.sender = m.sender) "
+    "ORDER BY o.next_attempt_us, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) "
     "UPDATE outbox o SET claimed_until_us = $4, claimed_by = $5, attempts = o.attempts + 1 "
-    f"FROM due WHERE o.id = due.id RETURNING {_RETURNING}, "
+    f"FROM due WHERE o.id = due.id RETURNING {OUTBOX_COLUMNS}, "  # a constant column list
     "(SELECT envelope FROM messages m WHERE m.log_index = o.log_index)"
 )
 
@@ -323,7 +328,7 @@ class PostgresStore:
     async def claim_due(
         self, *, now: datetime, limit: int, lease_seconds: float, worker: str
     ) -> list[OutboxItem]:
-        """Claim up to ``limit`` due rows for ``lease_seconds`` (SKIP LOCKED), with their envelopes."""
+        """Claim up to ``limit`` due rows, each the oldest pending of its channel (with envelopes)."""
         now_us = us(now)
         rows = await self._fetch(
             _CLAIM,
@@ -359,7 +364,7 @@ class PostgresStore:
     async def outbox(self, *, state: str | None = None, limit: int = 100) -> list[OutboxItem]:
         """Outbox rows, optionally of one state, oldest first."""
         where, params = ("WHERE state = $1", (state, limit)) if state else ("WHERE $1", (True, limit))
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox {where} ORDER BY id LIMIT $2"  # noqa: S608
+        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o {where} ORDER BY id LIMIT $2"  # noqa: S608
         return [outbox_item(tuple(row)) for row in await self._fetch(sql, *params)]
 
     async def replay(self, item_id: int, *, now: datetime, actor: str) -> None:

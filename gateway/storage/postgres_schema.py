@@ -25,6 +25,14 @@ import asyncpg
 __all__ = ["LATEST", "MIGRATIONS", "SCHEMA_NAME", "migrate", "schema_version", "split_url"]
 
 SCHEMA_NAME: Final = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# What PostgreSQL answers the loser when two sessions create the same schema or table at once (after
+# the winner committed: unique checks on the catalogue wait for it).
+_RACED: Final = (
+    asyncpg.UniqueViolationError,
+    asyncpg.DuplicateSchemaError,
+    asyncpg.DuplicateTableError,
+    asyncpg.DuplicateObjectError,
+)
 
 _V1: Final = """
 CREATE TABLE log_head (                       -- one row: the log's size; locked by every writer
@@ -102,8 +110,13 @@ CREATE TABLE audit (
 )
 """
 
+# Delivery claims the oldest pending row of each (sender, recipient) channel.
+_V2: Final = """
+CREATE INDEX outbox_by_channel ON outbox(recipient, state, id)
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 LATEST: Final = max(MIGRATIONS)
 
 
@@ -127,7 +140,7 @@ async def _ensure_schema(conn: asyncpg.Connection, schema: str | None) -> None:
         raise ValueError(f"schema name {schema!r} must match {SCHEMA_NAME.pattern}")
     exists = await conn.fetchval("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", schema)
     if exists is None:
-        with contextlib.suppress(asyncpg.DuplicateSchemaError):  # another replica created it meanwhile
+        with contextlib.suppress(*_RACED):  # another replica created it meanwhile
             await conn.execute(f"CREATE SCHEMA {schema}")
 
 
@@ -146,7 +159,7 @@ async def migrate(conn: asyncpg.Connection, *, schema: str | None = None) -> tup
     """Apply every migration newer than the database's version: (version before, version after)."""
     await _ensure_schema(conn, schema)
     # Two replicas may race on this statement; the loser's error is harmless, the lock orders the rest.
-    with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
+    with contextlib.suppress(*_RACED):
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_us BIGINT)"
         )

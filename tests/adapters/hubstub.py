@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import grpc
 
@@ -19,13 +19,17 @@ from gateway.testing import Federation
 
 
 class StandInHub:
-    def __init__(self, fed: Federation, now: datetime, *, signer: str = "sc.hub") -> None:
+    def __init__(self, fed: Federation, now: datetime | None, *, signer: str = "sc.hub") -> None:
         self.fed = fed
         self.signer = signer
-        self.now = now
+        self.fixed_now = now
         self.seen = MemorySeenIds()
         self.receipts: dict[bytes, exchange_pb2.Envelope] = {}
         self.accepted: list[exchange_pb2.Message] = []
+
+    @property
+    def now(self) -> datetime:
+        return self.fixed_now or datetime.now(UTC)
 
     def receipt(self, data: bytes) -> exchange_pb2.SubmitResponse:
         verdict = judge(data, trust=self.fed.trust, local_node="sc.hub", now=self.now, seen=self.seen)

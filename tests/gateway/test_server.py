@@ -200,7 +200,7 @@ async def test_a_stream_answers_in_order(node: Node) -> None:
 
 
 async def test_a_slow_reader_does_not_make_the_node_buffer_without_bound(tmp_path: Path) -> None:
-    """A client that stops reading receipts stalls its own stream: the node stops taking its envelopes."""
+    """A client that stops reading receipts stalls only its own stream; the node keeps serving others."""
     fed = Federation.create(NOW)
     node = await start_node(fed, tmp_path / "hub.db", max_in_flight=4)
     total = 3000
@@ -218,6 +218,8 @@ async def test_a_slow_reader_does_not_make_the_node_buffer_without_bound(tmp_pat
             if sizes[-1] == sizes[-2] == sizes[-3]:
                 break
         stalled = sizes[-1]
+        # Another client is served while the stalled stream waits.
+        other = await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub", message_id="other")))
         answered = [r async for r in stream]
     finally:
         await channel.close()
@@ -225,6 +227,7 @@ async def test_a_slow_reader_does_not_make_the_node_buffer_without_bound(tmp_pat
         await node.server.stop(grace=1)
         await node.server.hub.store.close()
     assert stalled < total
+    assert exchange_pb2.OUTCOME_ACCEPTED == other.outcome
     assert total == len(answered)
 
 
@@ -302,3 +305,29 @@ async def test_over_mtls_the_certificate_must_match_the_sender(tmp_path: Path) -
     other_receipt = verify_receipt(other.receipt, fed.trust, issuer="sc.hub", now=NOW)
     assert exchange_pb2.OUTCOME_ACCEPTED == own_receipt.outcome
     assert ["IDENTITY_MISMATCH"] == list(other_receipt.reason_codes)
+
+
+async def test_mangled_envelopes_never_crash_the_node(node: Node) -> None:
+    """Bit-flipped and truncated envelopes get a receipt or a typed status, never an internal error."""
+    import random
+
+    good = node.fed.envelope(node.fed.message("sc.amr", "sc.hub"))
+    rng = random.Random(7)
+    call = node.channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
+    outcomes = set()
+    for _ in range(60):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        mangled = bytes(data[: rng.randint(1, len(data))]) if rng.random() < 0.3 else bytes(data)
+        try:
+            response = await call(mangled)
+            receipt = verify_receipt(response.receipt, node.fed.trust, issuer="sc.hub", now=NOW)
+            outcomes.add(exchange_pb2.Outcome.Name(receipt.outcome))
+        except grpc.aio.AioRpcError as error:
+            outcomes.add(_error_info(error).reason)
+    assert outcomes <= {"OUTCOME_ACCEPTED", "OUTCOME_REJECTED", "OUTCOME_DUPLICATE", "MALFORMED", "TOO_LARGE"}
+    assert (
+        exchange_pb2.OUTCOME_ACCEPTED
+        == (await node.submit(node.fed.envelope(node.fed.message("sc.amr", "sc.hub")))).outcome
+    )

@@ -86,7 +86,8 @@ async def test_two_claimers_never_get_the_same_outbox_row(
 ) -> None:
     """Delivery workers on two replicas claim disjoint rows that together cover the outbox."""
     first, second = replicas
-    await first.append([entry(n, outbox=("sc.sjs", "cn.national")) for n in range(50)])
+    # 100 channels (sender, recipient), one row each: every row is the head of its channel.
+    await first.append([entry(n, sender=f"dept-{n}", outbox=("sc.sjs", "cn.national")) for n in range(50)])
 
     async def drain(store: PostgresStore, worker: str) -> list[int]:
         claimed: list[int] = []

@@ -1,0 +1,256 @@
+"""``jgx adapter …`` (run a department's adapter, check its native exports) and ``jgx lifecycle …``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from gateway.cli._common import EXIT_OK, EXIT_VERDICT, io_error, private_key_from, read_bytes, when
+from gateway.config import Paths
+from gateway.errors import JgxError
+
+if TYPE_CHECKING:
+    from adapters.departments import Desk
+
+__all__ = ["adapter", "lifecycle"]
+
+_DEPARTMENTS = ("amr", "12315", "sjs")
+
+
+def _desk(department: str, exports: Path | None) -> Desk:
+    from adapters.departments import DEPARTMENTS, SAMPLES
+
+    folder = exports or SAMPLES
+    if not folder.is_dir():
+        io_error(f"导出目录 {folder} 不存在", f"the exports folder {folder} does not exist")
+    return DEPARTMENTS[department](folder)
+
+
+@click.group()
+def adapter() -> None:
+    """Department adapters: run one, or check its native exports.
+
+    \b
+    Examples:
+      jgx adapter import --department amr              # map the shipped sample exports, list broken rows
+      jgx adapter run --department amr --dir nodes/amr --hub 127.0.0.1:7443 --listen 127.0.0.1:7601
+    """
+
+
+@adapter.command("import")
+@click.option(
+    "--department", type=click.Choice(_DEPARTMENTS), required=True, help="Which reference department."
+)
+@click.option(
+    "--exports",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with the department's native exports (default: the shipped samples).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report instead of text.")
+def import_(department: str, exports: Path | None, as_json: bool) -> None:
+    """Map a department's native exports to standard records and report every refused row.
+
+    Exit 0 when every row mapped, 1 when some rows were refused (the good rows are still mapped).
+
+    \b
+    Example:
+      jgx adapter import --department amr --exports /data/amr-export
+    """
+    result = _desk(department, exports).imported()
+    counts = Counter(r.standard for r in result.records)
+    if as_json:
+        report = {
+            "records": dict(sorted(counts.items())),
+            "problems": [
+                {"file": p.source, "line": p.line, "column": p.column, "zh": p.reason_zh, "en": p.reason_en}
+                for p in result.problems
+            ],
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for standard, count in sorted(counts.items()):
+            click.echo(f"{standard}: {count} 条记录 / records")
+        for problem in result.problems:
+            click.echo(f"拒收 / refused  {problem.describe()}")
+    sys.exit(EXIT_VERDICT if result.problems else EXIT_OK)
+
+
+@adapter.command("run")
+@click.option(
+    "--department", type=click.Choice(_DEPARTMENTS), required=True, help="Which reference department."
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The node's directory as `jgx init` writes it (trust.json, keys/node.key, tls/…).",
+)
+@click.option("--hub", required=True, help="The hub's gRPC address, HOST:PORT.")
+@click.option("--listen", default="127.0.0.1:7601", show_default=True, help="Where the adapter listens.")
+@click.option("--exports", type=click.Path(file_okay=False, path_type=Path), help="Native exports folder.")
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="State file (default DIR/adapter.sqlite).",
+)
+@click.option("--insecure", is_flag=True, help="No TLS (loopback development only).")
+@click.option("--no-auto-claim", is_flag=True, help="Do not claim delivered tasks automatically.")
+@click.option(
+    "--submit/--no-submit", default=True, show_default=True, help="Submit the mapped records at start."
+)
+def run(
+    department: str,
+    directory: Path,
+    hub: str,
+    listen: str,
+    exports: Path | None,
+    store: Path | None,
+    insecure: bool,
+    no_auto_claim: bool,
+    submit: bool,
+) -> None:
+    """Serve a department's Adapter service and hand its records and replies to the hub.
+
+    \b
+    Example:
+      jgx init nodes/amr --node-id sc.amr --ca-cert nodes/hub/tls/ca.crt --ca-key nodes/hub/tls/ca.key
+      jgx adapter run --department amr --dir nodes/amr --hub 127.0.0.1:7443 --listen 127.0.0.1:7601
+    """
+    from adapters.departments import NODES
+
+    paths = Paths.under(directory)
+    asyncio.run(
+        _run(
+            NODES[department],
+            department,
+            paths,
+            hub,
+            listen,
+            exports,
+            store or directory / "adapter.sqlite",
+            insecure=insecure,
+            auto_claim=not no_auto_claim,
+            submit=submit,
+        )
+    )
+
+
+async def _run(
+    node_id: str,
+    department: str,
+    paths: Paths,
+    hub_address: str,
+    listen: str,
+    exports: Path | None,
+    store_path: Path,
+    *,
+    insecure: bool,
+    auto_claim: bool,
+    submit: bool,
+) -> None:
+    from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, HubClient, serve_adapter
+    from adapters.sdk.messages import record_message
+    from gateway.envelope import seal_message
+    from gateway.tls import channel_credentials, server_credentials
+    from gateway.trust_update import load_trust
+    from gateway.validation import standards_validator
+
+    now = when(None)
+    try:
+        trust = load_trust(read_bytes(paths.trust), now=now)
+    except JgxError as exc:
+        io_error(f"信任配置不可用：{exc.detail}", f"the trust configuration is not usable: {exc.detail}")
+    key = private_key_from(paths.node_key)
+    desk = _desk(department, exports)
+    desk.auto_claim = auto_claim
+    for problem in desk.imported().problems:
+        click.echo(f"拒收 / refused  {problem.describe()}", err=True)
+    servicer = AdapterServicer(
+        identity=AdapterIdentity(node_id, key, f"jgx-adapter-{department}", "0.1.0"),
+        trust=trust, department=desk, store=AdapterStore(store_path), validate=standards_validator,
+    )  # fmt: skip
+    tls = [read_bytes(p) for p in (paths.tls_cert, paths.tls_key, paths.tls_ca)] if not insecure else None
+    client = HubClient(
+        hub_address, trust=trust, hub=servicer.hub, credentials=channel_credentials(*tls) if tls else None
+    )
+    host, _, port = listen.rpartition(":")
+    if submit:
+        for standard in sorted({r.standard for r in desk.imported().records}):
+            for record in desk.export(standard):
+                message = record_message(record, sender=node_id, default_recipient=servicer.hub, now=now)
+                servicer.store.enqueue(
+                    message_id=message.message_id,
+                    envelope=seal_message(message, key).SerializeToString(),
+                    now=now,
+                )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    credentials = server_credentials(*tls) if tls else None
+    async with serve_adapter(
+        servicer, host=host, port=int(port), credentials=credentials, hub=client
+    ) as running:
+        click.echo(f"{node_id} 适配器已启动 / adapter listening on {host}:{running.port}")
+        await stop.wait()
+    await client.close()
+
+
+@click.group()
+def lifecycle() -> None:
+    """Tasks and clues an adapter works on: 分发 → 认领 → 反馈 → 结束, and what is overdue.
+
+    \b
+    Example:
+      jgx lifecycle overdue --store nodes/amr/adapter.sqlite
+    """
+
+
+@lifecycle.command("overdue")
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The adapter's state file (adapter.sqlite).",
+)
+@click.option("--at", help="Judge as of this time (RFC 3339, UTC with Z); default now.")
+@click.option("--mark", is_flag=True, help="Record the overdue state (超期) in the store, log and count it.")
+def overdue_(store: Path, at: str | None, mark: bool) -> None:
+    """List tasks and clues whose deadline (working days) has passed.
+
+    Exit 0 when nothing is overdue, 1 when something is.
+
+    \b
+    Example:
+      jgx lifecycle overdue --store nodes/amr/adapter.sqlite --at 2026-12-10T02:00:00Z
+    """
+    from adapters.lifecycle import Item, days_overdue, overdue
+    from adapters.sdk.store import AdapterStore
+    from adapters.sdk.worklist import Worklist
+
+    now: datetime = when(at)
+    state = AdapterStore(store)
+    try:
+        if mark:
+            late = Worklist(state, node="cli").mark_overdue(now)
+        else:
+            late = overdue((Item.from_json(text) for text in state.items()), now)
+    finally:
+        state.close()
+    for item in late:
+        click.echo(
+            f"{item.correlation_id}\t{item.standard}\t{item.state.value}\t截止 / due {item.due}\t"
+            f"超期 {days_overdue(item, now)} 个工作日 / working days overdue"
+        )
+    if not late:
+        click.echo("没有超期事项 / nothing is overdue")
+    sys.exit(EXIT_VERDICT if late else EXIT_OK)
