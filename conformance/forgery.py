@@ -26,6 +26,7 @@ __all__ = ["LIFECYCLE_STANDARDS", "Forge", "SignedAs"]
 
 LIFECYCLE_STANDARDS: Final = ("SC-14", "SC-12", "SC-13")
 LIFETIME: Final = timedelta(hours=1)
+ELSEWHERE: Final = "cf.elsewhere"  # a well-formed node id that no trust configuration names
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +140,12 @@ class Forge:
         message = self.message(message_id=original.message_id, business_key=original.business_key + "-R")
         return self.seal(message), message
 
-    def misaddressed(self) -> tuple[bytes, exchange_pb2.Message] | None:
-        """Addressed to a node the department does not receive for (None if the federation has none)."""
+    def misaddressed(self) -> tuple[bytes, exchange_pb2.Message]:
+        """Addressed to another department (or, in a federation of two, to a node id nobody has)."""
         audience = self.trust.audience_of(self.department)
         others = [n for n in self.trust.nodes if n not in audience and n != self.hub.node_id]
         departments = [n for n in others if self.trust.nodes[n].role == "department"]
-        candidates = departments or others
-        if not candidates:
-            return None
+        candidates = departments or others or [ELSEWHERE]
         message = self.message(recipient=candidates[0])
         return self.seal(message), message
 

@@ -105,15 +105,27 @@ def _fixture_dir(standard: str) -> Path:
 class FaultyAdapter(AdapterServicer):
     """An SDK adapter whose behaviour is broken by the faults switched on."""
 
-    def __init__(self, *, faults: Iterable[str], trust: TrustConfig, key: Any, store: AdapterStore,
-                 clock: Any, slow_seconds: float = 3.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        faults: Iterable[str],
+        trust: TrustConfig,
+        key: Any,
+        store: AdapterStore,
+        clock: Any,
+        slow_seconds: float = 3.0,
+    ) -> None:
         unknown = set(faults) - FAULTS - SERVING_FAULTS
         if unknown:
             raise ValueError(f"unknown faults {sorted(unknown)}")
         super().__init__(
             identity=AdapterIdentity("sc.amr", key, "faulty-amr-adapter", "0.0.1", BUILD_DIGEST, "测试组"),
-            trust=trust, department=ClueDesk(), store=store, validate=standards_validator, clock=clock,
-        )  # fmt: skip
+            trust=trust,
+            department=ClueDesk(),
+            store=store,
+            validate=standards_validator,
+            clock=clock,
+        )
         self.faults = frozenset(faults)
         self.slow_seconds = slow_seconds
         self._in_flight = 0
@@ -193,15 +205,22 @@ class FaultyAdapter(AdapterServicer):
 
     def _reissue(self, receipt: exchange_pb2.Receipt, changes: Mapping[str, Any]) -> exchange_pb2.Envelope:
         fields = {
-            "outcome": receipt.outcome, "reason_codes": list(receipt.reason_codes),
+            "outcome": receipt.outcome,
+            "reason_codes": list(receipt.reason_codes),
             "log_index": receipt.log_index,
-            "envelope_sha256": receipt.envelope_sha256, **changes,
-        }  # fmt: skip
+            "envelope_sha256": receipt.envelope_sha256,
+            **changes,
+        }
         return issue_receipt(
-            issuer=receipt.issuer, key=self.identity.key, message_id=receipt.message_id,
+            issuer=receipt.issuer,
+            key=self.identity.key,
+            message_id=receipt.message_id,
             sender=receipt.sender,
-            recipient=receipt.recipient, findings=(), now=self.clock(), **fields,
-        )  # fmt: skip
+            recipient=receipt.recipient,
+            findings=(),
+            now=self.clock(),
+            **fields,
+        )
 
     # -- Export ------------------------------------------------------------------------------------
 

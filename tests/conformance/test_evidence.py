@@ -17,8 +17,12 @@ def test_private_keys_and_secret_fields_are_redacted() -> None:
     """A PEM private key anywhere, and fields named like secrets, never reach the bundle."""
     pem = generate_key().to_pem().decode().strip()
     doc = {"detail": f"oops {pem}", "password": "hunter2", "certificatePem": pem, "n": 1}
-    assert {"detail": "oops [REDACTED PRIVATE KEY]", "password": "[REDACTED]",
-            "certificatePem": "[REDACTED PRIVATE KEY]", "n": 1} == redact(doc)  # fmt: skip
+    assert {
+        "detail": "oops [REDACTED PRIVATE KEY]",
+        "password": "[REDACTED]",
+        "certificatePem": "[REDACTED PRIVATE KEY]",
+        "n": 1,
+    } == redact(doc)
 
 
 def test_identity_and_mobile_numbers_in_free_text_are_masked_but_base64_is_kept() -> None:
@@ -47,7 +51,10 @@ def test_an_edited_bundle_file_is_detected(tmp_path: Path) -> None:
 def test_the_tar_and_the_directory_hold_the_same_bundle(tmp_path: Path) -> None:
     """The bundle digest is the same whether read from the directory or from the tar beside it."""
     digest = write_bundle(Bundle({"mode": "live"}, b"{}", [], []), tmp_path / "evidence")
-    assert (digest, digest) == (load_bundle(tmp_path / "evidence").digest, load_bundle(tmp_path / "evidence.tar").digest)
+    assert (digest, digest) == (
+        load_bundle(tmp_path / "evidence").digest,
+        load_bundle(tmp_path / "evidence.tar").digest,
+    )
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,12 @@ from tests.conformance.faulty_adapter import EXPECTED, FaultyAdapter, serving_cr
 async def certify(cert: Certification, tmp_path: Path, faults: frozenset[str]) -> Run:
     """Serve the faulty adapter with `faults` over mTLS and run the whole live suite against it."""
     servicer = FaultyAdapter(
-        faults=faults, trust=cert.fed.trust, key=cert.fed.keys["sc.amr"],
-        store=AdapterStore(tmp_path / "adapter.sqlite"), clock=lambda: NOW,
-    )  # fmt: skip
+        faults=faults,
+        trust=cert.fed.trust,
+        key=cert.fed.keys["sc.amr"],
+        store=AdapterStore(tmp_path / "adapter.sqlite"),
+        clock=lambda: NOW,
+    )
     credentials = serving_credentials(faults, cert.ca_cert, cert.ca_key, cert.amr_tls, now=NOW)
     async with serving(servicer, cert, credentials=credentials) as port:
         return await run_live(cert.options(port), cert.fed.signed_trust)

@@ -16,16 +16,23 @@ from tests.conformance.conftest import NOW, Certification, serving
 
 
 @pytest.mark.parametrize("name", sorted(DEPARTMENTS))
-async def test_a_reference_adapter_passes_every_check(cert_fed: Certification, tmp_path: Path, name: str) -> None:
+async def test_a_reference_adapter_passes_every_check(
+    cert_fed: Certification, tmp_path: Path, name: str
+) -> None:
     """The market-regulation, 12315 and spot-check reference adapters pass every check of the suite."""
     node = NODES[name]
     servicer = AdapterServicer(
         identity=AdapterIdentity(node, cert_fed.fed.keys[node], f"{name}-adapter", "1.0.0", "0f" * 32),
-        trust=cert_fed.fed.trust, department=DEPARTMENTS[name](SAMPLES), store=AdapterStore(tmp_path / "a.sqlite"),
-        validate=standards_validator, clock=lambda: NOW,
-    )  # fmt: skip
+        trust=cert_fed.fed.trust,
+        department=DEPARTMENTS[name](SAMPLES),
+        store=AdapterStore(tmp_path / "a.sqlite"),
+        validate=standards_validator,
+        clock=lambda: NOW,
+    )
     cert, key = issue_node_certificate(cert_fed.ca_cert, cert_fed.ca_key, node, now=NOW)
-    async with serving(servicer, cert_fed, credentials=server_credentials(cert, key, cert_fed.ca_cert)) as port:
+    async with serving(
+        servicer, cert_fed, credentials=server_credentials(cert, key, cert_fed.ca_cert)
+    ) as port:
         run = await run_live(cert_fed.options(port, department=node), cert_fed.fed.signed_trust)
     failed = [(r.check, r.subject, r.status, r.details[:2]) for r in run.results if r.status != "pass"]
     assert [] == failed
