@@ -161,10 +161,11 @@ async def audit_store(store: Store, origin: str, verifiers: list[NoteVerifier]) 
     size = await store.size()
     for start in range(0, size, _CHUNK):
         leaves = await store.leaves(start, min(start + _CHUNK, size))
+        rows = {row.log_index: row for row in await store.messages(start, min(start + _CHUNK, size))}
         auditor.created = []
         for record in leaves:
             auditor.add(record.log_index, record.leaf, record.leaf_hash)
-            auditor.check_side_row(record.leaf, await store.message(record.log_index))
+            auditor.check_side_row(record.leaf, rows.get(record.log_index))
         stored = await store.get_nodes([key for key, _ in auditor.created])
         auditor.report.nodes_checked += len(auditor.created)
         for key, value in auditor.created:

@@ -1,9 +1,11 @@
 """Per-sender rate limit: one token bucket per transport identity. Pure: time is passed in.
 
 A bucket holds up to ``burst`` tokens and refills at ``rate`` tokens a second; each envelope takes one.
-A sender with an empty bucket is answered RESOURCE_EXHAUSTED (``RATE_LIMITED``) before anything is
-parsed or verified, so a flood costs the node little and other senders keep their share. The key is
-the TLS node id when the connection is mutually authenticated, otherwise the peer address.
+A unary Submit from a sender with an empty bucket is answered RESOURCE_EXHAUSTED (``RATE_LIMITED``)
+before anything is parsed or verified, so a flood costs the node little and other senders keep their
+share. A SubmitStream over its rate is paced instead: the node stops reading until the next token, and
+gRPC flow control slows the sender down without failing a legitimate bulk upload. The key is the TLS
+node id when the connection is mutually authenticated, otherwise the peer address.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ class TokenBucket:
             return True
         return False
 
+    def wait(self, now: float, *, rate: float) -> float:
+        """Seconds from ``now`` until a token is available (0 when one is)."""
+        tokens = self.tokens + max(0.0, now - self.updated) * rate
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
+
 
 class RateLimiter:
     """Token buckets by key, ``rate`` envelopes a second sustained and ``burst`` at once."""
@@ -51,6 +58,11 @@ class RateLimiter:
                 self._forget_idle(now)
             bucket = self._buckets[key] = TokenBucket(self.burst, now)
         return bucket.take(now, rate=self.rate, burst=self.burst)
+
+    def wait(self, key: str, now: float) -> float:
+        """Seconds until ``key`` may send again (0 when it may now)."""
+        bucket = self._buckets.get(key)
+        return 0.0 if bucket is None else bucket.wait(now, rate=self.rate)
 
     def _forget_idle(self, now: float) -> None:
         # A bucket that has refilled completely behaves exactly like a new one: drop it.

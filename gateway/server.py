@@ -8,6 +8,9 @@ carrying a ``google.rpc.ErrorInfo`` whose ``reason`` is the reason code, never a
 SubmitStream keeps at most ``max_in_flight`` envelopes between reading and answering: when the client
 reads its receipts slowly, the service stops reading envelopes and gRPC flow control pushes back on
 the client, so a slow reader never makes the node buffer without bound.
+
+Rate limit (`gateway.ratelimit`): a unary Submit over its sender's rate is refused with
+RESOURCE_EXHAUSTED / RATE_LIMITED; a SubmitStream over its rate is paced by the same flow control.
 """
 
 from __future__ import annotations
@@ -112,12 +115,14 @@ class ExchangeService:
             raise  # abort raised already
 
     def _over_rate(self, context: grpc.aio.ServicerContext[bytes, bytes], peer: str | None) -> str | None:
-        """The sender's key when it is over its rate (the refusal is logged), else None."""
+        """The sender's key when it is over its rate, else None (a token is taken)."""
         if self.rate_limit is None:
             return None
         key = peer or context.peer()  # the TLS node id; without TLS, the peer address
-        if self.rate_limit.allow(key, time.monotonic()):
-            return None
+        return None if self.rate_limit.allow(key, time.monotonic()) else key
+
+    def _refused(self, key: str, peer: str | None) -> None:
+        """Log and count a RATE_LIMITED refusal like any envelope's event."""
         event: dict[str, object] = {
             "message_id": "", "sender": peer or "", "recipient": "", "standard": "", "outcome": "refused",
             "reasons": [ReasonCode.RATE_LIMITED.value], "log_index": None, "step": 1, "duplicate": False,
@@ -126,12 +131,22 @@ class ExchangeService:
         _log.warning("envelope", peer=key, **event)
         for observe in self.hub.observers:
             observe(event)
-        return key
+
+    async def _paced(self, context: grpc.aio.ServicerContext[bytes, bytes], peer: str | None) -> None:
+        """Wait until a stream's sender has a token again (flow control instead of a refusal)."""
+        key = self._over_rate(context, peer)
+        if key is None or self.rate_limit is None:
+            return
+        _log.warning("stream.rate_limited", peer=key, sender=peer or "", detail="reading paused")
+        while key is not None:
+            await asyncio.sleep(max(self.rate_limit.wait(key, time.monotonic()), 0.001))
+            key = self._over_rate(context, peer)
 
     async def submit(self, request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         """Submit: one envelope in, its signed receipt out."""
         peer = await self._peer(context)
         if (limited := self._over_rate(context, peer)) is not None:
+            self._refused(limited, peer)
             await abort_with_reason(context, ReasonCode.RATE_LIMITED, limited)
         handled = await self.hub.submit(request, transport_node=peer)
         if handled.receipt is None:
@@ -146,15 +161,10 @@ class ExchangeService:
         peer = await self._peer(context)
         pending: asyncio.Queue[asyncio.Task[Handled] | None] = asyncio.Queue(maxsize=self.max_in_flight)
 
-        async def refuse(key: str) -> Handled:
-            return Handled(None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.RATE_LIMITED.value,), detail=key)
-
         async def read() -> None:
             try:
                 async for data in requests:
-                    if (limited := self._over_rate(context, peer)) is not None:
-                        await pending.put(asyncio.create_task(refuse(limited)))
-                        break
+                    await self._paced(context, peer)  # over its rate: stop reading for a while
                     task = asyncio.create_task(self.hub.submit(data, transport_node=peer))
                     await pending.put(task)  # blocks while max_in_flight are unanswered: flow control
             finally:

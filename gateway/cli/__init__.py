@@ -23,6 +23,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "log": "gateway.cli.log:log",
     "trace": "gateway.cli.log:trace",
     "conformance": "conformance.cli:conformance",
+    "deliveries": "gateway.cli.deliveries:deliveries",
     "adapter": "adapters.cli:adapter",
     "lifecycle": "adapters.cli:lifecycle",
 }

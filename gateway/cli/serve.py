@@ -18,11 +18,14 @@ from gateway.cli._common import io_error
 from gateway.cli._node import load_node, node_key, node_store, node_trust
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
+from gateway.delivery import DeliveryPolicy, start_delivery
 from gateway.errors import JgxError
 from gateway.hub import Hub
+from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.pipeline import Validate
+from gateway.ratelimit import RateLimiter
 from gateway.server import PeerNode, Server, insecure_peer
-from gateway.storage import StorageError
+from gateway.storage import StorageError, Store
 
 _log = structlog.get_logger("jgx.serve")
 
@@ -94,7 +97,18 @@ async def _run(config: Config, options: _Options) -> None:
         checkpoint_interval=options.checkpoint_interval,
     )
     await hub.start()
-    server = Server(hub, peer_node=peer, max_in_flight=options.max_in_flight)
+    # (12) the delivery worker drains the outbox; metrics follow the hub and the worker.
+    worker = start_delivery(
+        hub,
+        policy=DeliveryPolicy.from_config(config.delivery),
+        peers=config.peers,
+        credentials=None if credentials is None else _client_credentials(config),
+    )
+    metrics = Metrics(config.node_id)
+    metrics.attach(hub, worker)
+    endpoint = await _serve_metrics(metrics, config, store)
+    limiter = RateLimiter(config.limits.rate_limit_per_sender, config.limits.rate_burst)
+    server = Server(hub, peer_node=peer, max_in_flight=options.max_in_flight, rate_limit=limiter)
     port = server.add_port(options.listen, credentials)
     await server.start()
     stop = asyncio.Event()
@@ -106,8 +120,28 @@ async def _run(config: Config, options: _Options) -> None:
     click.echo(f"jgx: {config.node_id} 正在监听 / listening on {host}:{port} ({mode})", err=True)
     await stop.wait()
     click.echo("jgx: 正在停止，处理中的报文将完成 / draining in-flight work and stopping", err=True)
+    await worker.close()
     await server.stop(options.grace)
+    if endpoint is not None:
+        await endpoint.close()
     await store.close()
+
+
+def _client_credentials(config: Config) -> grpc.ChannelCredentials:
+    """mTLS credentials the delivery worker presents to peer gateways and adapters."""
+    paths = config.paths
+    return tls.channel_credentials(
+        paths.tls_cert.read_bytes(), paths.tls_key.read_bytes(), paths.tls_ca.read_bytes()
+    )
+
+
+async def _serve_metrics(metrics: Metrics, config: Config, store: Store) -> MetricsEndpoint | None:
+    """The Prometheus endpoint on [listen] metrics_port; a busy port is logged, not fatal."""
+    try:
+        return await metrics.serve(host=config.listen.host, port=config.listen.metrics_port, store=store)
+    except OSError as exc:
+        _log.warning("metrics.unavailable", port=config.listen.metrics_port, error=str(exc))
+        return None
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,9 @@ class Store(Protocol):
     async def message(self, log_index: int) -> MessageRecord | None:
         """The side row of a leaf, or None."""
 
+    async def messages(self, start: int, end: int) -> list[MessageRecord]:
+        """The side rows of leaves ``start <= index < end``, in index order (for audits and exports)."""
+
     async def find_original(self, envelope_sha256: bytes) -> MessageRecord | None:
         """The earlier submission with these exact envelope bytes whose message id was consumed."""
 

@@ -255,6 +255,10 @@ class PostgresStore:
         rows = await self._messages("log_index = $1", log_index)
         return rows[0] if rows else None
 
+    async def messages(self, start: int, end: int) -> list[MessageRecord]:
+        """The side rows of leaves ``start <= index < end``, in index order."""
+        return await self._messages("log_index >= $1 AND log_index < $2", start, end)
+
     async def find_original(self, envelope_sha256: bytes) -> MessageRecord | None:
         """The earlier submission with these exact envelope bytes whose message id was consumed."""
         rows = await self._messages(

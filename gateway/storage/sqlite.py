@@ -235,6 +235,10 @@ class SqliteStore:
         rows = await self._messages("log_index = ?", (log_index,))
         return rows[0] if rows else None
 
+    async def messages(self, start: int, end: int) -> list[MessageRecord]:
+        """The side rows of leaves ``start <= index < end``, in index order."""
+        return await self._messages("log_index >= ? AND log_index < ?", (start, end))
+
     async def find_original(self, envelope_sha256: bytes) -> MessageRecord | None:
         """The earlier submission with these exact envelope bytes whose message id was consumed."""
         rows = await self._messages(

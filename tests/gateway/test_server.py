@@ -331,3 +331,57 @@ async def test_mangled_envelopes_never_crash_the_node(node: Node) -> None:
         exchange_pb2.OUTCOME_ACCEPTED
         == (await node.submit(node.fed.envelope(node.fed.message("sc.amr", "sc.hub")))).outcome
     )
+
+
+class GatedStore(SqliteStore):
+    """A SQLite store whose appends wait for a gate: calls stay in flight until the test opens it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def append(self, entries):  # type: ignore[no-untyped-def]
+        self.waiting.set()
+        await self.gate.wait()
+        return await super().append(entries)
+
+
+async def test_graceful_shutdown_drains_in_flight_calls(tmp_path: Path) -> None:
+    """Calls in flight when the node is told to stop still get their receipts, logged and checkpointed."""
+    fed = Federation.create(NOW)
+    store = GatedStore(tmp_path / "hub.db")
+    await store.open()
+    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
+    await hub.start()
+    server = Server(hub)
+    port = server.add_port("127.0.0.1:0")
+    await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    call = channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
+    envelopes = [fed.envelope(fed.message("sc.amr", "cn.national", message_id=f"g-{n}")) for n in range(20)]
+    calls = [asyncio.ensure_future(call(data)) for data in envelopes]
+    await store.waiting.wait()  # at least one call is inside the node, held before its leaf is written
+    stopping = asyncio.ensure_future(server.stop(grace=10))
+    await asyncio.sleep(0.1)
+    store.gate.set()
+    await stopping
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    receipted = [
+        verify_receipt(r.receipt, fed.trust, issuer="sc.hub", now=NOW)
+        for r in results
+        if isinstance(r, exchange_pb2.SubmitResponse)
+    ]
+    refused = [r.code() for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    logged = {(await store.message(r.log_index)).message_id for r in receipted}  # type: ignore[union-attr]
+    latest, size = await store.latest_checkpoint(), await store.size()
+    await channel.close()
+    await store.close()
+    assert receipted
+    assert {r.message_id for r in receipted} == logged
+    # Calls that reached the node before it stopped are answered; later ones are refused by gRPC.
+    assert set(refused) <= {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}
+    assert 20 == len(receipted) + len(refused)
+    assert len(receipted) == size  # every call the node took is answered: none was cut off mid-way
+    assert latest is not None
+    assert size == latest.size  # the last checkpoint covers everything logged

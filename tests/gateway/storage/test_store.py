@@ -240,3 +240,9 @@ async def test_a_channel_is_claimed_one_row_at_a_time_in_order(store: Store) -> 
     await store.dead_letter(first[0].id, error="UNAVAILABLE", now=later)
     [after_dead] = await store.claim_due(now=later, limit=10, lease_seconds=600, worker="w1")
     assert 1 == after_dead.log_index
+
+
+async def test_side_rows_are_read_by_index_range(store: Store) -> None:
+    """messages(start, end) returns the side rows of that leaf range in index order."""
+    await store.append([entry(n) for n in range(6)])
+    assert [2, 3, 4] == [row.log_index for row in await store.messages(2, 5)]

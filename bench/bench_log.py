@@ -1,0 +1,88 @@
+"""The SQLite exchange log at size: appends, proofs from stored hashes, and a full `jgx log verify` audit.
+
+Prints a table per log size: leaves appended per second (batches of 256 in one transaction, as the
+sequencer's group commit does), inclusion and consistency proofs per second read from the SQLite node
+table, and the time of a full audit (every leaf, stored node, side row and checkpoint).
+
+    .venv/bin/python bench/bench_log.py [N ...]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gateway.keys import Algorithm, generate_key
+from gateway.logaudit import audit_store
+from gateway.logbook import LogSigner, build_leaf, log_verifier
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.storage import Entry, StoredCheckpoint
+from gateway.storage.sqlite import SqliteStore
+
+
+def _entry(n: int, now: datetime) -> Entry:
+    envelope = f"envelope-{n}".encode()
+    digest = hashlib.sha256(envelope).digest()
+    message = exchange_pb2.Message(sender="sc.amr", recipient="sc.hub", message_id=f"m-{n}", standard="SC-06")
+    return Entry(
+        leaf=build_leaf(time=now, kind="submission", envelope_sha256=digest, outcome=1, message=message),
+        kind="submission",
+        time=now,
+        envelope_sha256=digest,
+        outcome=1,
+        sender="sc.amr",
+        recipient="sc.hub",
+        message_id=f"m-{n}",
+        standard="SC-06",
+        envelope=envelope,
+    )
+
+
+async def _case(n: int) -> tuple[int, float, float, float, float]:
+    now = datetime.now(UTC)
+    key = generate_key(Algorithm.ED25519)
+    signer = LogSigner.for_key("sc.hub", key)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(Path(tmp) / "jgx.db")
+        await store.open()
+        started = time.perf_counter()
+        for start in range(0, n, 256):
+            await store.append([_entry(k, now) for k in range(start, min(start + 256, n))])
+        append_rate = n / (time.perf_counter() - started)
+        root = await store.root(n)
+        await store.save_checkpoint(StoredCheckpoint(n, root, signer.sign(n, root), now))
+        rng = random.Random(1)
+        started = time.perf_counter()
+        for _ in range(500):
+            await store.inclusion_proof(rng.randrange(n), n)
+        inclusion_rate = 500 / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for _ in range(500):
+            await store.consistency_proof(rng.randrange(1, n), n)
+        consistency_rate = 500 / (time.perf_counter() - started)
+        started = time.perf_counter()
+        report = await audit_store(store, signer.origin, [log_verifier("sc.hub", key.public_key)])
+        audit_seconds = time.perf_counter() - started
+        assert report.ok, report.problems[:3]
+        await store.close()
+    return n, append_rate, inclusion_rate, consistency_rate, audit_seconds
+
+
+async def main(sizes: list[int]) -> None:
+    """Run each size and print the table."""
+    print("| leaves | append/s (batches of 256) | inclusion proof/s | consistency proof/s | full audit s |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        size, append_rate, inclusion_rate, consistency_rate, audit_seconds = await _case(n)
+        rates = f"{append_rate:,.0f} | {inclusion_rate:,.0f} | {consistency_rate:,.0f}"
+        print(f"| {size:,} | {rates} | {audit_seconds:.1f} |")
+
+
+if __name__ == "__main__":
+    asyncio.run(main([int(a) for a in sys.argv[1:]] or [1_000, 20_000, 100_000]))
