@@ -7,6 +7,7 @@ with a code list, an identifier type or a certificate-type field gets the matchi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import Any, Final
@@ -32,6 +33,16 @@ _ID_CHECKS: Final[dict[str, Callable[[str, date | None], list[IdProblem]]]] = {
     "org_code": lambda v, on: org_code_problems(v),
     "phone": lambda v, on: phone_problems(v),
 }
+
+
+#: The shapes SC-20 masking leaves (前3后4 phones, 前6后4 identity numbers, all-hidden short values):
+#: the hidden digits cannot be checked, so a masked value is not held against the identifier rules.
+_MASKED: Final = re.compile(r"^[0-9]{0,6}-?[0-9]{0,4}\*{3,}[0-9Xx]{0,4}$")
+
+
+def masked(value: str) -> bool:
+    """True when `value` has the shape an SC-20 mask gives (e.g. ``138****5678``, ``510104********1234``)."""
+    return bool(_MASKED.match(value))
 
 
 def record_date(record: Mapping[str, Any], field: str | list[str] | None, ctx: Context) -> date | None:
@@ -63,7 +74,7 @@ def _identifier(params: Mapping[str, Any], emit: Emit) -> Check:
         on: date | None = None
         for path, problems_of in fields:
             for pointer, value, _ in iter_values(record, path):
-                if isinstance(value, str) and value:
+                if isinstance(value, str) and value and not masked(value):
                     if on is None:
                         on = record_date(record, date_field, ctx)
                     yield from _problems(emit, pointer, problems_of(value, on))
@@ -84,7 +95,7 @@ def _certificate(params: Mapping[str, Any], emit: Emit) -> Check:
             for pointer, value, parent in iter_values(record, value_path):
                 code = parent.get(type_leaf)
                 problems_of = by_type.get(code) if isinstance(code, str) else None
-                if problems_of is not None and isinstance(value, str):
+                if problems_of is not None and isinstance(value, str) and not masked(value):
                     on = record_date(record, date_field, ctx)
                     yield from _problems(emit, pointer, problems_of(value, on))
 
