@@ -41,7 +41,11 @@ __all__ = [
 ]
 
 BUNDLE_FILES: Final = ("run.json", "trust.signed.json", "exchanges.jsonl", "results.json")
-_SECRET_KEYS: Final = re.compile(r"pass(word)?|secret|token|private|credential|authori[sz]ation", re.I)
+#: Field names that hold secrets (not domain fields such as ``credentialsValue``, a certificate number).
+_SECRET_KEYS: Final = re.compile(
+    r"(pass(word|wd)?|secret|client_?secret|(access_|refresh_)?token|api_?key|private_?key|authori[sz]ation)",
+    re.I,
+)
 _PEM_PRIVATE: Final = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S
 )
@@ -117,7 +121,7 @@ def redact(value: Any) -> Any:
 
 
 def _redact_item(key: str, value: Any) -> Any:
-    if _SECRET_KEYS.search(key):
+    if _SECRET_KEYS.fullmatch(key):
         return "[REDACTED]"
     if key.endswith(_BINARY_SUFFIXES) and isinstance(value, str):
         return _PEM_PRIVATE.sub("[REDACTED PRIVATE KEY]", value)

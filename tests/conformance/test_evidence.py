@@ -74,3 +74,13 @@ def test_an_override_without_a_reason_or_level_is_refused(text: str) -> None:
     """An override must name a rule, a lower level and a reason."""
     with pytest.raises(ValueError, match="must look like"):
         Override.parse(text)
+
+
+def test_domain_fields_that_merely_sound_secret_are_kept() -> None:
+    """A certificate number field (credentialsValue) is data, not a secret, and is not redacted."""
+    doc = {"credentialsType": "001", "credentialsValue": "91510100MA61234567", "privateKey": "x"}
+    assert {
+        "credentialsType": "001",
+        "credentialsValue": "91510100MA61234567",
+        "privateKey": "[REDACTED]",
+    } == redact(doc)
