@@ -112,8 +112,10 @@ def _attestations(path: str | None) -> tuple[dict[str, str], ...]:
 )
 @click.option(
     "--evidence-profile",
-    type=click.Choice(["internal", "national", "partner", "public"]),
-    help="Mask evidence for this SC-20 destination (default: each exchange's recipient).",
+    type=click.Choice(["partner", "public", "national", "internal", "recipient"]),
+    default="partner",
+    show_default=True,
+    help="SC-20 destination class the evidence is masked for ('recipient': each exchange's own).",
 )
 @click.option(
     "--deliver-standard",
@@ -187,7 +189,7 @@ def run_command(
                 department=department,
                 now=now,
                 overrides=parsed,
-                evidence_profile=evidence_profile,
+                evidence_profile=None if evidence_profile == "recipient" else evidence_profile,
                 attestations=_attestations(attest_file),
             )
         else:
@@ -212,7 +214,7 @@ def run_command(
                 concurrency=concurrency,
                 timeout=timeout,
                 overrides=parsed,
-                evidence_profile=evidence_profile,
+                evidence_profile=None if evidence_profile == "recipient" else evidence_profile,
                 deliver_standard=deliver_standard,
                 attestations=_attestations(attest_file),
             )

@@ -147,7 +147,7 @@ def _pointers(before: Any, after: Any, at: str = "") -> list[str]:
     return [] if before == after else [at or "/"]
 
 
-def mask_payload(payload: bytes, destination: str) -> tuple[Any, list[str]]:
+def mask_payload(payload: bytes, destination: str, standard: str | None = None) -> tuple[Any, list[str]]:
     """(the payload as JSON masked per SC-20 for `destination`, pointers that masking changed).
 
     A payload that is not a JSON object is not kept (None, ["/"]); without the standards package the
@@ -162,7 +162,7 @@ def mask_payload(payload: bytes, destination: str) -> tuple[Any, list[str]]:
     try:
         import standards
 
-        masked = standards.mask(record, destination)
+        masked = standards.mask(record, destination, standard=standard)
     except (ImportError, AttributeError):
         return None, ["/"]
     except VerificationError:

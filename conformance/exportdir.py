@@ -47,7 +47,7 @@ def run_export(
     department: str,
     now: datetime,
     overrides: tuple[Override, ...] = (),
-    evidence_profile: str | None = None,
+    evidence_profile: str | None = "partner",
     attestations: tuple[Mapping[str, str], ...] = (),
 ) -> Run:
     """Check the export files in `directory` (structure, rules, signatures, masking)."""
@@ -89,7 +89,9 @@ def run_export(
         item: dict[str, Any] = {"envelopeB64": b64(data), "file": str(path.relative_to(directory))}
         if message is not None:
             masked, pointers = mask_payload(
-                message.payload, evidence_profile or destination_of(trust, message.recipient)
+                message.payload,
+                evidence_profile or destination_of(trust, message.recipient),
+                message.standard,
             )
             if pointers:
                 item = {

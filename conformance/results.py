@@ -94,7 +94,7 @@ class RunInfo:
     tls: bool = False  # whether the TLS checks ran
     target: str = ""
     hub: str = ""
-    evidence_profile: str = "internal"
+    evidence_profile: str = "partner"
     attestations: tuple[Mapping[str, str], ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -143,7 +143,7 @@ class RunInfo:
             tls=bool(doc.get("tls", False)),
             target=str(doc.get("target", "")),
             hub=str(doc.get("hub", "")),
-            evidence_profile=str(doc.get("evidenceProfile", "internal")),
+            evidence_profile=str(doc.get("evidenceProfile", "partner")),
             attestations=tuple(dict(a) for a in doc.get("attestations", [])),
             extra={k: v for k, v in doc.items() if k not in known},
         )

@@ -58,7 +58,7 @@ class LiveOptions:
     timeout: float = 10.0
     export_limit: int = 50
     overrides: tuple[Override, ...] = ()
-    evidence_profile: str | None = None  # None: the destination class of each exchange's recipient
+    evidence_profile: str | None = "partner"  # None: the destination class of each exchange's recipient
     deliver_standard: str | None = None
     sample: Mapping[str, Any] | None = None
     attestations: tuple[Mapping[str, str], ...] = ()
@@ -138,7 +138,9 @@ class Recorder:
             "forgery": forgery,
         }
         if len(message.payload) <= _PAYLOAD_KEPT:
-            masked, pointers = mask_payload(message.payload, self.destination(message.recipient))
+            masked, pointers = mask_payload(
+                message.payload, self.destination(message.recipient), message.standard
+            )
             request["payload"], request["maskedPointers"] = masked, pointers
         else:
             request["payload"], request["maskedPointers"] = None, [f"omitted: {len(message.payload)} bytes"]
@@ -219,7 +221,7 @@ class _Session:
         facts, message = assess_envelope(data, self.trust, now=self.opts.now, destination=destination)
         if message is None:
             return {"envelopeB64": b64(data)}
-        masked, pointers = mask_payload(message.payload, self.rec.destination(recipient))
+        masked, pointers = mask_payload(message.payload, self.rec.destination(recipient), message.standard)
         if not pointers:
             return {"envelopeB64": b64(data)}
         return {"redacted": True, "payload": masked, "maskedPointers": pointers, "atRun": facts.to_json()}

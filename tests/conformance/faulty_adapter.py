@@ -233,7 +233,7 @@ class FaultyAdapter(AdapterServicer):
             message = exchange_pb2.Message.FromString(envelope.body)
             record = json.loads(message.payload)
             if "export-unmasked-personal-data" not in self.faults:
-                record = standards.mask(record, destination)
+                record = standards.mask(record, destination, standard=request.standard)
             if "export-invalid-record" in self.faults:
                 record["undefinedFieldForConformance"] = "x"
             if "export-wrong-header" in self.faults:
