@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import signal
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import structlog
 
 from gateway import tls
 from gateway.cli._common import io_error
+from gateway.cli._logging import configure_logging
 from gateway.cli._node import load_node, node_key, node_store, node_trust
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
@@ -172,8 +174,13 @@ class _Options:
 )
 @click.option("--checkpoint-every", default=1000, show_default=True, help="Sign a checkpoint every N leaves…")
 @click.option("--checkpoint-interval", default=5.0, show_default=True, help="…or every T seconds.")
+@click.option(
+    "--log-format", type=click.Choice(["json", "console"]), default=None,
+    help="Per-envelope events on stdout: json (default when not a terminal) or console.",
+)  # fmt: skip
 def serve(
     *,
+    log_format: str | None,
     directory: Path,
     listen: str | None,
     node_id: str,
@@ -195,6 +202,7 @@ def serve(
       jgx serve --dir nodes/hub
       jgx serve --dir nodes/hub --listen 127.0.0.1:0 --insecure-dev
     """
+    configure_logging(log_format or ("console" if sys.stdout.isatty() else "json"))
     if not (directory / CONFIG_FILE).exists():
         try:
             initialise(directory, node_id, now=datetime.now(UTC))
