@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conformance.certificate import certificate_document, sign_certificate
 from conformance.coverage import coverage_matrix, summary
-from conformance.evidence import load_bundle, write_bundle
+from conformance.evidence import load_bundle, redact, write_bundle
 from conformance.forgery import SignedAs
 from conformance.judging import judge_run
 from conformance.report import report_json, report_junit, severities
@@ -42,14 +42,15 @@ def finish(
     digest = write_bundle(run.bundle, evidence)
     coverage = coverage_matrix()
     verdict = overall(run.results, severities())
+    manifest = redact(dict(run.manifest)) if run.manifest is not None else None
     certificate: Path | None = None
-    if verdict == "pass" and certifier is not None and run.manifest is not None:
+    if verdict == "pass" and certifier is not None and manifest is not None:
         trust = load_trust(run.bundle.trust_signed, now=run.info.now)
         attested = [str(a.get("clause", "")) for a in run.info.attestations]
         document = certificate_document(
             info=run.info,
             results=run.results,
-            manifest=run.manifest,
+            manifest=manifest,
             evidence_sha256=digest,
             trust=trust,
             trust_signed=run.bundle.trust_signed,
@@ -62,7 +63,7 @@ def finish(
         certificate.write_bytes(sign_certificate(document, certifier.key))
     shown = certificate.name if certificate else None
     kwargs = {
-        "manifest": run.manifest,
+        "manifest": manifest,
         "coverage": coverage,
         "evidence_sha256": digest,
         "exchanges": run.bundle.exchanges,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,22 @@ async def test_recheck_rederives_the_verdicts_of_a_failing_run_offline(
         done.differences,
         done.verdict,
     )
+
+
+async def test_recheck_does_not_trust_the_recorded_verdicts(cert_fed: Certification, tmp_path: Path) -> None:
+    """Rewriting results.json to "pass" (and the digests to match) is caught: recheck derives "fail" again."""
+    run = await certify(cert_fed, tmp_path, frozenset({"accepts-tampered"}))
+    finish(run, tmp_path / "out", certifier=cert_fed.options(0).hub)
+    evidence = tmp_path / "out" / "evidence"
+    results = json.loads((evidence / "results.json").read_text("utf-8"))
+    for result in results:
+        result["status"] = "pass"
+    (evidence / "results.json").write_text(json.dumps(results), "utf-8")
+    files = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in evidence.iterdir()
+        if p.name != "MANIFEST.json"
+    }
+    (evidence / "MANIFEST.json").write_text(json.dumps({"files": files, "algorithm": "sha256"}), "utf-8")
+    done = recheck(evidence)
+    assert ([("CF-DELIVER-NEG-TAMPERED", "", "pass", "fail")], "fail") == (done.differences, done.verdict)
