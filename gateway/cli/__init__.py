@@ -20,12 +20,14 @@ _SUBCOMMANDS: dict[str, str] = {
     "init": "gateway.cli.init:init",
     "db": "gateway.cli.db:db",
     "serve": "gateway.cli.serve:serve",
-    "log": "gateway.cli.log:log",
+    "log": "gateway.cli.log_search:log",  # jgx log verify|export|proof|checkpoint + search|show|tail
     "trace": "gateway.cli.log:trace",
     "conformance": "conformance.cli:conformance",
     "deliveries": "gateway.cli.deliveries:deliveries",
     "adapter": "adapters.cli:adapter",
     "lifecycle": "adapters.cli:lifecycle",
+    "users": "gateway.cli.users:users",
+    "console": "gateway.cli.console:console",
 }
 
 

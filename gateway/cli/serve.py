@@ -18,6 +18,7 @@ from gateway import tls
 from gateway.cli._common import io_error
 from gateway.cli._logging import configure_logging
 from gateway.cli._node import load_node, node_key, node_store, node_trust
+from gateway.cli.console import start_console
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
 from gateway.delivery import DeliveryPolicy, start_delivery
@@ -113,6 +114,10 @@ async def _run(config: Config, options: _Options) -> None:
     server = Server(hub, peer_node=peer, max_in_flight=options.max_in_flight, rate_limit=limiter)
     port = server.add_port(options.listen, credentials)
     await server.start()
+    console_address = options.console or f"{config.listen.host}:{config.listen.console_port}"
+    console = None
+    if console_address != "off":
+        console = await start_console(store, trust, node_id=config.node_id, address=console_address)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -126,6 +131,8 @@ async def _run(config: Config, options: _Options) -> None:
     await server.stop(options.grace)
     if endpoint is not None:
         await endpoint.close()
+    if console is not None:
+        await console.cleanup()
     await store.close()
 
 
@@ -154,6 +161,7 @@ class _Options:
     max_in_flight: int
     checkpoint_every: int
     checkpoint_interval: float
+    console: str | None = None
 
 
 @click.command()
@@ -175,6 +183,9 @@ class _Options:
 @click.option("--checkpoint-every", default=1000, show_default=True, help="Sign a checkpoint every N leaves…")
 @click.option("--checkpoint-interval", default=5.0, show_default=True, help="…or every T seconds.")
 @click.option(
+    "--console", default=None, help="host:port of the operator console (default: jgx.toml's; 'off': none)."
+)
+@click.option(
     "--log-format", type=click.Choice(["json", "console"]), default=None,
     help="Per-envelope events on stdout: json (default when not a terminal) or console.",
 )  # fmt: skip
@@ -189,6 +200,7 @@ def serve(
     max_in_flight: int,
     checkpoint_every: int,
     checkpoint_interval: float,
+    console: str | None,
 ) -> None:
     """Run the node's Exchange service (gRPC with mTLS, health, reflection) on the node's log store.
 
@@ -219,5 +231,6 @@ def serve(
         max_in_flight=max_in_flight,
         checkpoint_every=checkpoint_every,
         checkpoint_interval=checkpoint_interval,
+        console=console,
     )
     asyncio.run(_run(config, options))

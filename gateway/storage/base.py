@@ -19,16 +19,22 @@ from typing import Protocol
 __all__ = [
     "Appended",
     "AuditEntry",
+    "Cursor",
     "Entry",
     "LeafRecord",
+    "MessageQuery",
     "MessageRecord",
+    "MessageSummary",
     "OutboxItem",
     "OutboxState",
     "ReplayConflict",
     "Seen",
+    "Session",
     "StorageError",
     "Store",
     "StoredCheckpoint",
+    "TrafficBucket",
+    "User",
 ]
 
 NodeKey = tuple[int, int]  # (level, index) of a complete subtree; level 0 are the leaf hashes
@@ -179,6 +185,101 @@ class AuditEntry:
     detail: str
 
 
+# -- the console's records (search, dashboard, accounts) -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A keyset position in a search: results continue strictly after (time, log_index), newest first."""
+
+    time: datetime
+    log_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """Filters of an exchange-log search; empty strings and None mean "any".
+
+    ``party`` restricts to rows the node sent or received (a department user's view). ``outcome`` is
+    the wire's ``Outcome`` number. ``reason`` is one reason code. ``since`` is inclusive and ``until``
+    exclusive. Results are ordered newest first by (time, log_index) and continue after ``after``.
+    """
+
+    message_id: str = ""
+    correlation_id: str = ""
+    sender: str = ""
+    recipient: str = ""
+    standard: str = ""
+    outcome: int | None = None
+    reason: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    party: str = ""
+    after: Cursor | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSummary:
+    """A search result row: the side row of a leaf without envelope, payload and receipt."""
+
+    log_index: int
+    kind: str
+    time: datetime
+    sender: str
+    recipient: str
+    message_id: str
+    standard: str
+    standard_version: str
+    correlation_id: str
+    action: str
+    outcome: int
+    reason_codes: tuple[str, ...]
+    envelope_sha256: bytes
+    duplicate_of: int | None
+
+    @property
+    def cursor(self) -> Cursor:
+        """The keyset position right after this row."""
+        return Cursor(self.time, self.log_index)
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficBucket:
+    """How many rows of one (sender, standard, outcome) fell into the bucket starting at ``start``."""
+
+    start: datetime
+    sender: str
+    standard: str
+    outcome: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A console account. ``role`` is operator | auditor | department; ``node`` names a department's node.
+
+    ``password_hash`` is the self-describing scrypt string of `gateway.console.auth`, never a password.
+    """
+
+    username: str
+    role: str
+    node: str
+    password_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A console login: stored by the SHA-256 of its random token, with its CSRF token and expiry."""
+
+    token_sha256: bytes
+    username: str
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+
+
 class Store(Protocol):
     """The async storage interface of one gateway node (DESIGN §9)."""
 
@@ -276,3 +377,50 @@ class Store(Protocol):
 
     async def audit_entries(self, *, limit: int = 100) -> list[AuditEntry]:
         """The latest operator actions, newest first."""
+
+    # -- console: search and dashboard -----------------------------------------------------------
+    async def search_messages(self, query: MessageQuery) -> list[MessageSummary]:
+        """Up to ``query.limit`` rows matching every filter, newest first, after ``query.after``."""
+
+    async def traffic(self, *, since: datetime, until: datetime, bucket_seconds: int) -> list[TrafficBucket]:
+        """Submission counts in ``[since, until)`` per time bucket, sender, standard and outcome."""
+
+    async def outbox_counts(self) -> dict[str, int]:
+        """The number of outbox rows in each state."""
+
+    async def outbox_of(self, log_index: int) -> list[OutboxItem]:
+        """The outbox rows (delivery attempts) of one log entry, by id."""
+
+    async def outbox_item(self, item_id: int) -> OutboxItem | None:
+        """One outbox row, or None."""
+
+    async def lifecycle_messages(self, *, since: datetime) -> list[MessageSummary]:
+        """Accepted rows with a lifecycle action (dispatch, claim…) at or after ``since``, oldest first."""
+
+    # -- console: accounts and sessions (user changes are audited in the same transaction) -------
+    async def add_user(self, user: User, *, now: datetime, actor: str) -> None:
+        """Create an account; StorageError when the username is taken."""
+
+    async def set_password(self, username: str, password_hash: str, *, now: datetime, actor: str) -> None:
+        """Replace an account's password hash and end its sessions; StorageError when it does not exist."""
+
+    async def remove_user(self, username: str, *, now: datetime, actor: str) -> None:
+        """Delete an account and its sessions; StorageError when it does not exist."""
+
+    async def user(self, username: str) -> User | None:
+        """One account, or None."""
+
+    async def users(self) -> list[User]:
+        """Every account, by username."""
+
+    async def create_session(self, session: Session) -> None:
+        """Store a new login session."""
+
+    async def session(self, token_sha256: bytes, *, now: datetime) -> Session | None:
+        """The session with this token digest if it has not expired at ``now``, else None."""
+
+    async def delete_session(self, token_sha256: bytes) -> None:
+        """End a session (logout); nothing happens when it is unknown."""
+
+    async def purge_sessions(self, *, now: datetime) -> int:
+        """Delete sessions expired at ``now``; return how many."""

@@ -42,6 +42,7 @@ from gateway.storage.base import (
     StoredCheckpoint,
 )
 from gateway.storage.guard import check_new_checkpoint
+from gateway.storage.postgres_console import PostgresConsole
 from gateway.storage.postgres_schema import migrate, split_url
 from gateway.storage.postgres_tree import Conn, fetch_nodes, with_nodes
 from gateway.storage.sqlite_rows import MSG_COLUMNS, OUTBOX_COLUMNS, dt, message_record, outbox_item, us
@@ -74,7 +75,7 @@ def _replay_conflict(exc: asyncpg.UniqueViolationError, seen: list[tuple[Any, ..
     return ReplayConflict(str(seen[0][0]), str(seen[0][1]))
 
 
-class PostgresStore:
+class PostgresStore(PostgresConsole):
     """`Store` on PostgreSQL: a connection pool per replica, one writer at a time across replicas."""
 
     def __init__(self, url: str, *, min_connections: int = 1, max_connections: int = 8) -> None:
@@ -180,6 +181,12 @@ class PostgresStore:
                 for n, e in enumerate(entries)
             ],
         )  # fmt: skip
+        reasons = {(code, us(e.time), size + n) for n, e in enumerate(entries) for code in e.reason_codes}
+        if reasons:  # the console's "outcome + reason" search index (schema version 3)
+            await conn.executemany(
+                "INSERT INTO message_reasons (reason, time_us, log_index) VALUES ($1, $2, $3)",
+                sorted(reasons),
+            )
         outbox = [(size + n, to, us(e.time)) for n, e in enumerate(entries) for to in e.outbox]
         if outbox:
             await conn.executemany(

@@ -115,8 +115,46 @@ _V2: Final = """
 CREATE INDEX outbox_by_channel ON outbox(recipient, state, id)
 """
 
+# The operator console: search indexes ending in (time_us, log_index) for keyset pages newest first,
+# one row per reason code, accounts and sessions (the same shape as SQLite's version 3).
+_V3: Final = """
+CREATE INDEX messages_by_time ON messages(time_us, log_index);
+CREATE INDEX messages_by_sender_time ON messages(sender, time_us, log_index);
+CREATE INDEX messages_by_recipient_time ON messages(recipient, time_us, log_index);
+CREATE INDEX messages_by_standard_time ON messages(standard, time_us, log_index);
+CREATE INDEX messages_by_outcome_time ON messages(outcome, time_us, log_index);
+CREATE INDEX messages_with_action ON messages(time_us, log_index) WHERE action <> '';
+CREATE TABLE message_reasons (
+    reason    TEXT   NOT NULL,
+    time_us   BIGINT NOT NULL,
+    log_index BIGINT NOT NULL REFERENCES leaves(idx),
+    PRIMARY KEY (reason, time_us, log_index)
+);
+INSERT INTO message_reasons (reason, time_us, log_index)
+    SELECT DISTINCT code, time_us, log_index
+    FROM messages, unnest(string_to_array(reason_codes, ' ')) AS code
+    WHERE reason_codes <> '' AND code <> '';
+CREATE INDEX outbox_by_log_index ON outbox(log_index);
+CREATE TABLE users (
+    username      TEXT   PRIMARY KEY,
+    role          TEXT   NOT NULL,
+    node          TEXT   NOT NULL,
+    password_hash TEXT   NOT NULL,
+    created_us    BIGINT NOT NULL
+);
+CREATE TABLE sessions (
+    token_sha256 BYTEA  PRIMARY KEY,
+    username     TEXT   NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+    csrf_token   TEXT   NOT NULL,
+    created_us   BIGINT NOT NULL,
+    expires_us   BIGINT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(username);
+CREATE INDEX sessions_by_expiry ON sessions(expires_us)
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 LATEST: Final = max(MIGRATIONS)
 
 

@@ -38,6 +38,7 @@ from gateway.storage.base import (
     StoredCheckpoint,
 )
 from gateway.storage.guard import check_new_checkpoint
+from gateway.storage.sqlite_console import SqliteConsole
 from gateway.storage.sqlite_rows import (
     MSG_COLUMNS,
     OUTBOX_COLUMNS,
@@ -54,7 +55,7 @@ __all__ = ["SqliteNodeReader", "SqliteStore"]
 T = TypeVar("T")
 
 
-class SqliteStore:
+class SqliteStore(SqliteConsole):
     """`Store` on one SQLite file: a writer thread that sequences the log and a reader thread."""
 
     def __init__(self, path: str | Path, *, durable: bool = True) -> None:
@@ -159,6 +160,10 @@ class SqliteStore:
              entry.outcome, " ".join(entry.reason_codes), entry.envelope_sha256, entry.envelope,
              entry.payload, receipt, entry.duplicate_of),
         )  # fmt: skip
+        conn.executemany(  # the console's "outcome + reason" search index (schema version 2)
+            "INSERT OR IGNORE INTO message_reasons (reason, time_us, log_index) VALUES (?, ?, ?)",
+            [(code, time_us, index) for code in entry.reason_codes],
+        )
         conn.executemany(
             "INSERT INTO outbox (log_index, recipient, next_attempt_us) VALUES (?, ?, ?)",
             [(index, recipient, time_us) for recipient in entry.outbox],

@@ -87,8 +87,51 @@ _V2 = """
 CREATE INDEX outbox_by_channel ON outbox(recipient, state, id);
 """
 
+# Version 3: the operator console. Search indexes end in (time_us, log_index) so that every filter
+# walks its index newest first and continues from a keyset cursor; reason codes get a table of their
+# own (one row per code) so "outcome + reason" is an index range, not a scan of the text column.
+_V3 = """
+CREATE INDEX messages_by_time ON messages(time_us, log_index);
+CREATE INDEX messages_by_sender_time ON messages(sender, time_us, log_index);
+CREATE INDEX messages_by_recipient_time ON messages(recipient, time_us, log_index);
+CREATE INDEX messages_by_standard_time ON messages(standard, time_us, log_index);
+CREATE INDEX messages_by_outcome_time ON messages(outcome, time_us, log_index);
+CREATE INDEX messages_with_action ON messages(time_us, log_index) WHERE action <> '';
+CREATE TABLE message_reasons (
+    reason    TEXT    NOT NULL,
+    time_us   INTEGER NOT NULL,
+    log_index INTEGER NOT NULL REFERENCES leaves(idx),
+    PRIMARY KEY (reason, time_us, log_index)
+) WITHOUT ROWID;
+WITH RECURSIVE split(log_index, time_us, rest, code) AS (
+    SELECT log_index, time_us, reason_codes || ' ', '' FROM messages WHERE reason_codes <> ''
+    UNION ALL
+    SELECT log_index, time_us, substr(rest, instr(rest, ' ') + 1), substr(rest, 1, instr(rest, ' ') - 1)
+    FROM split WHERE rest <> ''
+)
+INSERT OR IGNORE INTO message_reasons (reason, time_us, log_index)
+    SELECT code, time_us, log_index FROM split WHERE code <> '';
+CREATE INDEX outbox_by_log_index ON outbox(log_index);
+CREATE TABLE users (
+    username      TEXT    PRIMARY KEY,
+    role          TEXT    NOT NULL,           -- operator | auditor | department
+    node          TEXT    NOT NULL,           -- the department's node id ('' for other roles)
+    password_hash TEXT    NOT NULL,           -- scrypt$N$r$p$salt$hash
+    created_us    INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    token_sha256 BLOB    PRIMARY KEY,         -- the cookie holds the token; only its digest is stored
+    username     TEXT    NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+    csrf_token   TEXT    NOT NULL,
+    created_us   INTEGER NOT NULL,
+    expires_us   INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(username);
+CREATE INDEX sessions_by_expiry ON sessions(expires_us);
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 
 def migrate(conn: sqlite3.Connection) -> int:

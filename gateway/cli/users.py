@@ -1,0 +1,133 @@
+"""``jgx users``: console accounts (operator, auditor, department) with scrypt-hashed passwords."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from gateway.cli._common import EXIT_VERDICT, io_error
+from gateway.cli._store import database, db_options, with_store
+from gateway.console.auth import MIN_PASSWORD_LENGTH, Role, hash_password
+from gateway.storage import StorageError, User
+
+_ACTOR = f"cli:{getpass.getuser()}"
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        io_error(
+            f"密码至少 {MIN_PASSWORD_LENGTH} 个字符",
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+        )
+    return password
+
+
+def _refused(exc: StorageError) -> None:
+    click.echo(f"拒绝 / refused: {exc}", err=True)
+    sys.exit(EXIT_VERDICT)
+
+
+@click.group()
+def users() -> None:
+    """Console accounts (控制台账户): add, change a password, remove, list.
+
+    \b
+    Roles: operator (运维: replays dead letters, payloads masked), auditor (审计: reads
+    everything unmasked, changes nothing), department (部门: only its node's messages).
+    Every change is written to the audit log.
+
+    \b
+    Examples:
+      jgx users add li.wei --role operator --dir node/
+      echo 'a long passphrase' | jgx users add amr.zhang --role department --node sc.amr --password-stdin
+      jgx users list --dir node/
+    """
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True, help="The account's role.")
+@click.option("--node", default="", help="The department's node id (required for --role department).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@db_options
+def add(username: str, role: str, node: str, password_stdin: bool, db: Path | None, directory: Path) -> None:
+    """Create an account; the password is asked for twice (or read from stdin).
+
+    \b
+    Example:
+      jgx users add li.wei --role auditor --db node/jgx.db
+    """
+    if role == Role.DEPARTMENT and not node:
+        io_error("部门账户需要 --node", "a department account needs --node")
+    if not username or len(username) > 64 or not username.isprintable():
+        io_error("用户名无效", "the username must be 1–64 printable characters")
+    store = database(db, directory)
+    password_hash = hash_password(_password(password_stdin))
+    now = datetime.now(UTC)
+    user = User(username, role, node if role == Role.DEPARTMENT else "", password_hash, now)
+    try:
+        with_store(store, lambda store: store.add_user(user, now=now, actor=_ACTOR))
+    except StorageError as exc:
+        _refused(exc)
+    click.echo(f"已添加 / added {username} ({role}{' ' + node if node else ''})")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@db_options
+def passwd(username: str, password_stdin: bool, db: Path | None, directory: Path) -> None:
+    """Set a new password; the account's open sessions end.
+
+    \b
+    Example:
+      jgx users passwd li.wei --dir node/
+    """
+    store = database(db, directory)
+    password_hash = hash_password(_password(password_stdin))
+    try:
+        with_store(
+            store, lambda s: s.set_password(username, password_hash, now=datetime.now(UTC), actor=_ACTOR)
+        )
+    except StorageError as exc:
+        _refused(exc)
+    click.echo(f"已更新密码 / password changed for {username}")
+
+
+@users.command("remove")
+@click.argument("username")
+@db_options
+def remove(username: str, db: Path | None, directory: Path) -> None:
+    """Delete an account and end its sessions.
+
+    \b
+    Example:
+      jgx users remove li.wei --dir node/
+    """
+    store = database(db, directory)
+    try:
+        with_store(store, lambda s: s.remove_user(username, now=datetime.now(UTC), actor=_ACTOR))
+    except StorageError as exc:
+        _refused(exc)
+    click.echo(f"已删除 / removed {username}")
+
+
+@users.command("list")
+@db_options
+def list_users(db: Path | None, directory: Path) -> None:
+    """List accounts: username, role, node, created.
+
+    \b
+    Example:
+      jgx users list --dir node/
+    """
+    for user in with_store(database(db, directory), lambda s: s.users()):
+        click.echo(f"{user.username}\t{user.role}\t{user.node or '-'}\t{user.created_at:%Y-%m-%dT%H:%M:%SZ}")
