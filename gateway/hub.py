@@ -142,7 +142,27 @@ class Hub:
 
     # -- steps 1–11 ------------------------------------------------------------------------------
     async def submit(self, data: bytes, *, transport_node: str | None = None) -> Handled:
-        """Judge, log and receipt one envelope received as ``data`` (exact bytes)."""
+        """Judge, log and receipt one envelope received as ``data`` (exact bytes).
+
+        Never raises for what a peer sends: a fault of this node (a bug, a broken store) becomes an
+        INTERNAL or UNAVAILABLE answer with no receipt, and an error event with the traceback.
+        """
+        try:
+            return await self._judged_again_on_conflict(data, transport_node)
+        except asyncio.CancelledError:
+            raise
+        except StorageError as exc:
+            _log.exception("envelope.store_failed", detail=str(exc))
+            return Handled(
+                None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=str(exc)
+            )
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: answer, log, keep serving
+            _log.exception("envelope.internal_error", error=type(exc).__name__)
+            return Handled(
+                None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.INTERNAL.value,), detail="internal error"
+            )
+
+    async def _judged_again_on_conflict(self, data: bytes, transport_node: str | None) -> Handled:
         try:
             return await self._submit(data, transport_node)
         except ReplayConflict:
@@ -258,7 +278,10 @@ class Hub:
         inflight = self._inflight.get(digest)
         if inflight is not None:
             header, future = inflight
-            appended = await asyncio.shield(future)
+            try:
+                appended = await asyncio.shield(future)
+            except StorageError:
+                return None  # the original was not logged (its id was given back): judge this copy anew
             return _Original(appended.log_index, appended.receipt or b"", header)
         record = await self.store.find_original(digest)
         if record is None or record.receipt is None:

@@ -145,3 +145,32 @@ async def test_checkpoints_are_signed_and_prove_inclusion(fed: Federation, hub: 
     proof = await hub.store.inclusion_proof(4, checkpoint.size)
     merkle.verify_inclusion(merkle.leaf_hash(leaf.leaf), 4, checkpoint.size, proof, checkpoint.root_hash)
     assert 6 == checkpoint.size
+
+
+async def test_a_fault_of_the_node_is_answered_not_raised(fed: Federation, tmp_path: Path) -> None:
+    """A bug inside the node (here a validator that crashes) gives INTERNAL, no leaf, and the hub goes on."""
+
+    def broken(payload: bytes, standard: str, version: str, on: object) -> list[object]:
+        raise ValueError("a bug")
+
+    store = SqliteStore(tmp_path / "hub.db")
+    await store.open()
+    hub = Hub(
+        node_id="sc.hub",
+        key=fed.keys["sc.hub"],
+        trust=fed.trust,
+        store=store,
+        clock=lambda: NOW,
+        validate=broken,
+    )
+    await hub.start()
+    try:
+        handled = await hub.submit(fed.envelope(fed.message("sc.amr", "sc.hub")))
+        hub.validate = None
+        after = await hub.submit(fed.envelope(fed.message("sc.amr", "sc.hub")))
+        size = await store.size()
+    finally:
+        await hub.close()
+        await store.close()
+    assert (None, ("INTERNAL",)) == (handled.receipt, handled.reasons)
+    assert (exchange_pb2.OUTCOME_ACCEPTED, 1) == (after.outcome, size)

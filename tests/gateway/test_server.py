@@ -48,11 +48,18 @@ class Node:
         return verify_receipt(response.receipt, self.fed.trust, issuer="sc.hub", now=NOW)
 
 
-async def start_node(fed: Federation, path: Path, **server_options: int) -> Node:
+async def start_node(fed: Federation, path: Path, max_size: int | None = None, **server_options: int) -> Node:
     """A hub on the SQLite file ``path`` served on an ephemeral loopback port."""
     store = SqliteStore(path)
     await store.open()
-    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
+    hub = Hub(
+        node_id="sc.hub",
+        key=fed.keys["sc.hub"],
+        trust=fed.trust,
+        store=store,
+        clock=lambda: NOW,
+        max_size=max_size,
+    )
     await hub.start()
     server = Server(hub, **server_options)
     port = server.add_port("127.0.0.1:0")
@@ -174,6 +181,26 @@ async def test_oversized_envelopes_are_refused_and_the_node_keeps_serving(tmp_pa
         await node.server.hub.store.close()
     assert grpc.StatusCode.RESOURCE_EXHAUSTED == raised.value.code()
     assert (exchange_pb2.OUTCOME_ACCEPTED, 0) == (after.outcome, after.log_index)
+
+
+async def test_an_envelope_over_the_node_limit_gets_too_large_with_error_info(tmp_path: Path) -> None:
+    """An envelope above the node's limit but within gRPC's frame limit is refused with TOO_LARGE."""
+    fed = Federation.create(NOW)
+    node = await start_node(fed, tmp_path / "hub.db", max_size=20_000, max_receive=200_000)
+    try:
+        big = fed.envelope(fed.message("sc.amr", "sc.hub", payload=b'{"x":"' + b"a" * 50_000 + b'"}'))
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await node.channel.unary_unary(SUBMIT)(big)
+        size = await node.server.hub.store.size()
+    finally:
+        await node.channel.close()
+        await node.server.stop(grace=1)
+        await node.server.hub.store.close()
+    assert (grpc.StatusCode.RESOURCE_EXHAUSTED, "TOO_LARGE") == (
+        raised.value.code(),
+        _error_info(raised.value).reason,
+    )
+    assert 0 == size
 
 
 async def test_a_duplicate_over_the_wire_returns_the_original_receipt(node: Node) -> None:
