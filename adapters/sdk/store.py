@@ -48,6 +48,17 @@ CREATE TABLE IF NOT EXISTS outbox (
     outcome INTEGER,
     receipt BLOB
 );
+CREATE TABLE IF NOT EXISTS published (
+    standard TEXT NOT NULL,
+    business_key TEXT NOT NULL,
+    payload_sha256 BLOB NOT NULL,
+    batch_id TEXT NOT NULL,
+    PRIMARY KEY (standard, business_key)
+);
+CREATE TABLE IF NOT EXISTS dispatches (
+    correlation_id TEXT PRIMARY KEY,
+    message BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS work_items (
     correlation_id TEXT PRIMARY KEY,
     item TEXT NOT NULL,
@@ -253,6 +264,47 @@ class AdapterStore:
             " WHERE message_id = ?",
             (format_time(now), error, message_id),
         )
+
+    # -- published records (what was last sent per business key, for cd_operation i/u) --------------
+
+    def published(self, standard: str, business_key: str) -> bytes | None:
+        """The payload digest last published for the record, if it was."""
+        row = self._db.execute(
+            "SELECT payload_sha256 FROM published WHERE standard = ? AND business_key = ?",
+            (standard, business_key),
+        ).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def batches(self, prefix: str) -> list[str]:
+        """The batch ids already used that start with `prefix` (a day, ``YYYYMMDD``)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT batch_id FROM published WHERE batch_id LIKE ?", (f"{prefix}%",)
+        )
+        return [str(r[0]) for r in rows]
+
+    def mark_published(self, standard: str, business_key: str, payload_sha256: bytes, batch_id: str) -> None:
+        """Remember what was published for the record and in which batch."""
+        self._db.execute(
+            "INSERT INTO published (standard, business_key, payload_sha256, batch_id) VALUES (?,?,?,?)"
+            " ON CONFLICT (standard, business_key) DO UPDATE"
+            " SET payload_sha256 = excluded.payload_sha256, batch_id = excluded.batch_id",
+            (standard, business_key, payload_sha256, batch_id),
+        )
+
+    # -- dispatched tasks and clues (so a restarted department can still answer them) ------------------
+
+    def save_dispatch(self, correlation_id: str, message: bytes) -> None:
+        """Keep the serialized dispatch message of a task or clue (the latest dispatch wins)."""
+        self._db.execute(
+            "INSERT INTO dispatches (correlation_id, message) VALUES (?, ?)"
+            " ON CONFLICT (correlation_id) DO UPDATE SET message = excluded.message",
+            (correlation_id, message),
+        )
+
+    def dispatches(self) -> Iterator[bytes]:
+        """Every kept dispatch message, serialized."""
+        for (message,) in self._db.execute("SELECT message FROM dispatches ORDER BY correlation_id"):
+            yield bytes(message)
 
     # -- work items (the lifecycle's values, serialized by adapters.lifecycle) -------------------------
 
