@@ -15,7 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from adapters.demo.network import LoopbackNetwork, default_validator
 from adapters.demo.report import (
@@ -28,6 +28,9 @@ from adapters.demo.report import (
 )
 from adapters.demo.scenario import TASK, Scenario
 from adapters.sdk import Department
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["demo_departments", "run_demo"]
 
@@ -62,6 +65,25 @@ def _introduce(network: LoopbackNetwork, out: TextIO) -> None:
     )
 
 
+async def _start_console(network: LoopbackNetwork, out: TextIO) -> web.AppRunner | None:
+    """The operator console over the hub's log, on a free port (accounts: ``jgx users add``)."""
+    from gateway.cli.console import console_url, start_console
+
+    hub = network.gateways["sc.hub"]
+    if hub.store is None:
+        return None
+    runner = await start_console(hub.store, network.trust, node_id="sc.hub", address="127.0.0.1:0")
+    if runner is not None:
+        _heading("运维控制台 / the operator console (sc.hub)", out)
+        print(f"  {console_url(runner)}", file=out)
+        print(
+            f"  jgx users add NAME --role operator --dir {hub.directory}   # then log in",
+            file=out,
+            flush=True,
+        )
+    return runner
+
+
 async def _wait_for_interrupt(out: TextIO) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -82,6 +104,7 @@ async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: b
     )
     _introduce(network, out)
     scenario: Scenario | None = None
+    console: web.AppRunner | None = None
     try:
         await network.start()
         scenario = Scenario(network, out)
@@ -113,11 +136,13 @@ async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: b
         print(
             f"\n  jgx log verify --dir {hub_dir}    jgx trace {TASK} --correlation --dir {hub_dir}", file=out
         )
-        print("  控制台尚未提供 / the console is not part of this build yet", file=out)
+        console = await _start_console(network, out) if keep_running else None
 
         if keep_running:
             await _wait_for_interrupt(out)
     finally:
+        if console is not None:
+            await console.cleanup()
         if scenario is not None:
             await scenario.close()
         with contextlib.suppress(Exception):

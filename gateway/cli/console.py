@@ -16,7 +16,7 @@ from gateway.cli._node import load_node, node_store, node_trust
 from gateway.storage import StorageError, Store
 from gateway.trust import TrustConfig
 
-__all__ = ["console", "start_console"]
+__all__ = ["console", "console_url", "start_console"]
 
 _log = structlog.get_logger("jgx.console")
 
@@ -44,6 +44,12 @@ async def start_console(
     bound = runner.addresses[0][1] if runner.addresses else port
     click.echo(f"jgx: 控制台 / console on http://{host}:{bound}/", err=True)
     return runner
+
+
+def console_url(runner: web.AppRunner) -> str:
+    """The http:// address a started console listens on."""
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}/"
 
 
 async def _run(store: Store, trust: TrustConfig, node_id: str, address: str) -> None:

@@ -105,6 +105,8 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "feedback": ("反馈", "feedback"),
     "close": ("结束", "close"),
     "return": ("退回", "return"),
+    "delivery_event": ("投递回执", "delivery receipt"),
+    "submission": ("提交", "submission"),
     "switch_language": ("English", "中文"),
 }
 

@@ -45,12 +45,16 @@ from gateway.storage.guard import check_new_checkpoint
 from gateway.storage.postgres_console import PostgresConsole
 from gateway.storage.postgres_schema import migrate, split_url
 from gateway.storage.postgres_tree import Conn, fetch_nodes, with_nodes
-from gateway.storage.sqlite_rows import MSG_COLUMNS, OUTBOX_COLUMNS, dt, message_record, outbox_item, us
+from gateway.storage.sqlite_rows import MSG_COLUMNS, dt, message_record, outbox_item, us
 
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# The columns `outbox_item` reads, qualified: claims join the outbox with other tables.
+OUTBOX_COLUMNS = (
+    "o.id, o.log_index, o.recipient, o.state, o.attempts, o.next_attempt_us, o.last_error, o.delivery_index"
+)
 # Rows another claimer holds locked are skipped, not waited for; the lease keeps them away afterwards.
 # Only the oldest pending row of each (sender, recipient) channel is claimable, so a channel is
 # delivered in order. Rows another claimer holds locked are skipped, not waited for; afterwards the

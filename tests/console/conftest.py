@@ -9,7 +9,7 @@ through the store, as `jgx users add` does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from playwright.sync_api import Browser, sync_playwright
 
 from gateway.console import make_console_app
 from gateway.console.auth import hash_password
@@ -187,3 +188,18 @@ async def login(client: TestClient[Any, Any], username: str) -> str:
     assert 200 == response.status
     token: str = (await response.json())["csrf_token"]
     return token
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, launched through Playwright's bundled driver (never its own build).
+
+    Module-scoped: Playwright's synchronous API keeps an event loop running on this thread, which the
+    asynchronous tests of the other modules must not find.
+    """
+    from tests.console.browsing import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()

@@ -15,21 +15,15 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from click.testing import CliRunner
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from gateway.cli import main
 from gateway.console import make_console_app
 from gateway.storage.sqlite import SqliteStore
-from tests.console.conftest import PASSWORD, TASK, Exchange, build_exchange
+from tests.console.browsing import log_in, shot
+from tests.console.conftest import TASK, Exchange, build_exchange
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 
 
 class LiveConsole:
@@ -81,15 +75,6 @@ class LiveConsole:
         self._thread.join(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless, launched through Playwright's bundled driver."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveConsole]:
     """A running console over the scenario."""
@@ -106,12 +91,6 @@ def page(browser: Browser, live: LiveConsole) -> Iterator[Page]:
     context.close()
 
 
-def shot(page: Page, name: str) -> None:
-    """Save a full-page screenshot as a test artifact."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def jgx_in_thread(args: list[str], stdin: str) -> int:
     """Run ``jgx`` on a thread of its own (Playwright's loop occupies this one); its exit code."""
     codes: list[int] = []
@@ -121,14 +100,6 @@ def jgx_in_thread(args: list[str], stdin: str) -> int:
     worker.start()
     worker.join(timeout=60)
     return codes[0] if codes else -1
-
-
-def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Fill and submit the login form."""
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
 
 
 def test_new_user_finds_the_national_task_proves_it_and_replays_its_dead_letter(
