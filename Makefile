@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all demo test lint browser proto proto-check clean bench help
+.PHONY: all demo test lint browser proto proto-check clean bench help docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -30,6 +30,10 @@ lint: $(STAMP) ## ruff and mypy --strict on the packages
 
 proto: $(STAMP) ## regenerate gateway/pb from proto/
 	$(BIN)/python tools/genproto.py
+
+docs: $(STAMP) ## regenerate docs/standards.md and standards/data from their sources
+	$(BIN)/python tools/author_standards.py
+	$(BIN)/python -m standards.docs > docs/standards.md
 
 bench: $(STAMP) ## run the benchmarks (tables; numbers go into bench/README.md)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

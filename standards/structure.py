@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, Final, Literal
 
 import jsonschema
@@ -19,6 +18,8 @@ import jsonschema_rs
 
 from standards.findings import Finding, escape_pointer
 from standards.model import Field, RuleSpec, Standard
+from standards.rules.base import moment
+from standards.schemagen import DATE_PATTERN, DATETIME_PATTERN
 
 __all__ = ["STRUCTURE_RULES", "Structure", "compile_structure", "field_path"]
 
@@ -51,6 +52,8 @@ STRUCTURE_RULES: Final[dict[str, tuple[str, str]]] = {
     "S007": ("数值超出允许范围", "a number is outside the allowed range"),
 }
 _INDEX: Final = re.compile(r"/[0-9]+(?=/|$)")
+_DATE_SHAPE: Final = re.compile(DATE_PATTERN)
+_DATETIME_SHAPE: Final = re.compile(DATETIME_PATTERN)
 
 Engine = Literal["fast", "reference"]
 
@@ -149,14 +152,10 @@ class Structure:
         """Dates that have the right shape but do not exist (2024-02-30) fail S004 too."""
         for name, kind in self._dates:
             value = record.get(name)
-            if not isinstance(value, str) or len(value) < 10:
+            if type(value) is not str or moment(value) is not None:
                 continue
-            try:
-                if kind == "date":
-                    date.fromisoformat(value)
-                else:
-                    datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
+            shape = _DATE_SHAPE if kind == "date" else _DATETIME_SHAPE
+            if shape.fullmatch(value):  # the right shape (else the schema said so) but no such day
                 yield self._finding(_Hit("S004", f"/{escape_pointer(name)}"))
 
     def _finding(self, hit: _Hit) -> Finding:

@@ -203,8 +203,13 @@ def _receipt_json(data: bytes | None, keys: LogKeys, issuer: str, now: datetime)
     }  # fmt: skip
 
 
-def _payload(data: bytes | None, standard: str, unmasked: bool) -> tuple[str, bool]:
-    """The payload as pretty JSON text, masked per SC-20 ``public`` unless the viewer may see it all."""
+def _payload(data: bytes | None, unmasked: bool) -> tuple[str, bool]:
+    """The payload as pretty JSON text, masked per SC-20 unless the viewer may see it all.
+
+    The masking is SC-20's ``partner`` profile without any standard's exceptions: identity numbers
+    前6后4, phones 前3后4, other persons' names 留姓, home addresses to the district, bank accounts
+    dropped; the record keeps its shape, so an operator can still diagnose it.
+    """
     if data is None:
         return "", False
     try:
@@ -219,7 +224,7 @@ def _payload(data: bytes | None, standard: str, unmasked: bool) -> tuple[str, bo
     if masker is None or not isinstance(record, dict):
         return "", True  # no masking profile available: show nothing rather than too much
     try:
-        masked = masker(record, "public", standard=standard)
+        masked = masker(record, "partner")
     except Exception:  # noqa: BLE001 - an unknown profile must hide the payload, not fail the page
         return "", True
     return json.dumps(masked, ensure_ascii=False, indent=2), True
@@ -233,7 +238,7 @@ async def message_detail(
     if record is None or not principal.may_see(record.sender, record.recipient):
         return None
     row = summary_of(record)
-    payload, masked = _payload(record.payload, record.standard, principal.sees_personal_data(
+    payload, masked = _payload(record.payload, principal.sees_personal_data(
         record.sender, record.recipient))  # fmt: skip
     deliveries = []
     for item in await store.outbox_of(index):

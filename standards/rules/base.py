@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 from standards.findings import Finding, Severity, escape_pointer
+from standards.identifiers import parse_date, parse_datetime
 from standards.model import RuleSpec
 
 __all__ = [
@@ -16,11 +18,12 @@ __all__ = [
     "Context",
     "Emit",
     "Path",
+    "Values",
     "compile_rule",
     "condition",
     "is_blank",
-    "iter_values",
     "kind",
+    "moment",
     "scoped",
 ]
 
@@ -31,9 +34,10 @@ class Context:
 
     on: date | None = None
     destination: str | None = None
+    act_day: date | None = None  # the day the record speaks of (its act date), else ``on``
 
 
-Check = Callable[[Mapping[str, Any], Context], Iterable[Finding]]
+Check = Callable[[Mapping[str, Any], Context], list[Finding]]
 
 
 class Emit:
@@ -85,21 +89,48 @@ def is_blank(value: object) -> bool:
 class Path:
     """A field path relative to a scope: ``checkDate`` or ``taskInfo.taskNo``."""
 
-    __slots__ = ("name", "parts", "pointer")
+    __slots__ = ("get", "name", "parts", "pointer")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.parts = tuple(name.split("."))
         self.pointer = "".join(f"/{escape_pointer(p)}" for p in self.parts)
+        self.get: Callable[[Mapping[str, Any]], Any]
+        if len(self.parts) == 1:
+            self.get = _top_level(name)  # records are dicts: one probe
+        else:
+            self.get = self._get_nested
 
-    def get(self, obj: Mapping[str, Any]) -> Any:
+    def _get_nested(self, obj: Mapping[str, Any]) -> Any:
         """The value at this path, or None."""
         value: Any = obj
         for part in self.parts:
-            if not isinstance(value, Mapping):
+            if type(value) is not dict:
                 return None
             value = value.get(part)
         return value
+
+
+def moment(value: object) -> datetime | date | None:
+    """A ``YYYY-MM-DD`` date or a ``YYYY-MM-DD HH:MM:SS`` date-time; None for anything else."""
+    if type(value) is not str:
+        return None
+    return _parsed(value)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parsed(value: str) -> datetime | date | None:
+    # Records repeat the same days over and over; parsing each once keeps the rules cheap.
+    if len(value) == 10:
+        return parse_date(value)
+    return parse_datetime(value)
+
+
+def _top_level(key: str) -> Callable[[Mapping[str, Any]], Any]:
+    def get(obj: Mapping[str, Any]) -> Any:
+        return obj.get(key)
+
+    return get
 
 
 def scoped(scope: str | None) -> Callable[[Mapping[str, Any]], Iterator[tuple[str, Mapping[str, Any]]]]:
@@ -116,9 +147,9 @@ def scoped(scope: str | None) -> Callable[[Mapping[str, Any]], Iterator[tuple[st
         items = path.get(record)
         if isinstance(items, list):
             for index, item in enumerate(items):
-                if isinstance(item, Mapping):
+                if type(item) is dict:
                     yield f"{path.pointer}/{index}", item
-        elif isinstance(items, Mapping):
+        elif type(items) is dict:
             yield path.pointer, items
 
     return each
@@ -135,9 +166,12 @@ def condition(spec: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], b
 
         def within(obj: Mapping[str, Any]) -> bool:
             value = path.get(obj)
-            if isinstance(value, list):
-                return any(v in allowed for v in value if isinstance(v, str | int | bool))
-            return isinstance(value, str | int | bool) and value in allowed
+            if type(value) is list:
+                for v in value:  # noqa: SIM110 (a plain loop: no generator on the hot path)
+                    if type(v) is str and v in allowed:
+                        return True
+                return False
+            return type(value) is str and value in allowed
 
         return within
     if "equals" in spec:
@@ -147,22 +181,36 @@ def condition(spec: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], b
     return lambda obj: (not is_blank(path.get(obj))) is present
 
 
-def iter_values(record: Mapping[str, Any], name: str) -> Iterator[tuple[str, Any, Mapping[str, Any]]]:
+class Values:
     """Every (pointer, value, containing object) of a field-table path, through arrays (``a[].b``)."""
-    head, sep, rest = name.partition("[].")
-    if not sep:
-        path = Path(name)
-        parent_parts, last = path.parts[:-1], path.parts[-1]
-        obj: Any = record
-        for part in parent_parts:
-            obj = obj.get(part) if isinstance(obj, Mapping) else None
-        if isinstance(obj, Mapping) and last in obj:
-            yield path.pointer, obj[last], obj
-        return
-    items = Path(head).get(record)
-    if isinstance(items, list):
-        prefix = Path(head).pointer
-        for index, item in enumerate(items):
-            if isinstance(item, Mapping):
-                for pointer, value, parent in iter_values(item, rest):
-                    yield f"{prefix}/{index}{pointer}", value, parent
+
+    __slots__ = ("head", "leaf", "rest")
+
+    def __init__(self, name: str) -> None:
+        head, sep, rest = name.partition("[].")
+        self.head = Path(head)
+        self.rest = Values(rest) if sep else None
+        self.leaf = self.head.parts[-1]
+
+    def __call__(self, record: Mapping[str, Any]) -> Sequence[tuple[str, Any, Mapping[str, Any]]]:
+        """The values present in ``record``."""
+        if self.rest is None:
+            parts = self.head.parts
+            if len(parts) == 1:
+                return [(self.head.pointer, record[self.leaf], record)] if self.leaf in record else ()
+            obj: Any = record
+            for part in parts[:-1]:
+                obj = obj.get(part) if type(obj) is dict else None
+            if type(obj) is dict and self.leaf in obj:
+                return [(self.head.pointer, obj[self.leaf], obj)]
+            return ()
+        items = self.head.get(record)
+        if type(items) is not list:
+            return ()
+        prefix = self.head.pointer
+        return [
+            (f"{prefix}/{index}{pointer}", value, parent)
+            for index, item in enumerate(items)
+            if type(item) is dict
+            for pointer, value, parent in self.rest(item)
+        ]

@@ -7,9 +7,10 @@ with a code list, an identifier type or a certificate-type field gets the matchi
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 from standards import codelists
@@ -18,20 +19,45 @@ from standards.identifiers import (
     IdProblem,
     citizen_id_problems,
     org_code_problems,
-    parse_date,
-    parse_datetime,
     phone_problems,
     uscc_problems,
 )
-from standards.rules.base import Check, Context, Emit, Path, iter_values, kind
+from standards.rules.base import Check, Context, Emit, Values, kind, moment
 
 __all__ = ["record_date"]
 
-_ID_CHECKS: Final[dict[str, Callable[[str, date | None], list[IdProblem]]]] = {
-    "uscc": lambda v, on: uscc_problems(v),
-    "citizen_id": lambda v, on: citizen_id_problems(v, on=on),
-    "org_code": lambda v, on: org_code_problems(v),
-    "phone": lambda v, on: phone_problems(v),
+# The checks are pure, and real exports repeat the same codes on every row (the agency's USCC, the
+# party's number): each distinct value is checked once.
+_memo = functools.lru_cache(maxsize=16384)
+
+
+@_memo
+def _uscc(value: str, on: date | None) -> tuple[IdProblem, ...]:
+    return tuple(uscc_problems(value))
+
+
+@_memo
+def _citizen_id(value: str, on: date | None) -> tuple[IdProblem, ...]:
+    return tuple(citizen_id_problems(value, on=on))
+
+
+@_memo
+def _org_code(value: str, on: date | None) -> tuple[IdProblem, ...]:
+    return tuple(org_code_problems(value))
+
+
+@_memo
+def _phone(value: str, on: date | None) -> tuple[IdProblem, ...]:
+    return tuple(phone_problems(value))
+
+
+_region_status = _memo(codelists.region_status)
+
+_ID_CHECKS: Final[dict[str, Callable[[str, date | None], tuple[IdProblem, ...]]]] = {
+    "uscc": _uscc,
+    "citizen_id": _citizen_id,
+    "org_code": _org_code,
+    "phone": _phone,
 }
 
 
@@ -42,24 +68,21 @@ _MASKED: Final = re.compile(r"^[0-9]{0,6}-?[0-9]{0,4}\*{3,}[0-9Xx]{0,4}$")
 
 def masked(value: str) -> bool:
     """True when `value` has the shape an SC-20 mask gives (e.g. ``138****5678``, ``510104********1234``)."""
-    return bool(_MASKED.match(value))
+    return "*" in value and bool(_MASKED.match(value))
 
 
-def record_date(record: Mapping[str, Any], field: str | list[str] | None, ctx: Context) -> date | None:
-    """The day a record speaks of (its first given act date field), else the validation day."""
+def record_date(record: Mapping[str, Any], field: str | list[str] | None, on: date | None) -> date | None:
+    """The day a record speaks of (its first given act date field), else the validation day ``on``."""
     for name in [field] if isinstance(field, str) else field or []:
-        value = Path(name).get(record)
-        if isinstance(value, str):
-            day = parse_date(value[:10])
-            if day is not None:
-                return day
-            moment = parse_datetime(value)
-            if moment is not None:
-                return moment.date()
-    return ctx.on
+        found = moment(record.get(name))
+        if isinstance(found, datetime):
+            return found.date()
+        if found is not None:
+            return found
+    return on
 
 
-def _problems(emit: Emit, pointer: str, problems: list[IdProblem]) -> Iterator[Finding]:
+def _problems(emit: Emit, pointer: str, problems: tuple[IdProblem, ...]) -> Iterator[Finding]:
     for p in problems:
         yield emit(pointer, p.message_zh, p.message_en, p.severity)
 
@@ -67,17 +90,15 @@ def _problems(emit: Emit, pointer: str, problems: list[IdProblem]) -> Iterator[F
 @kind("identifier")
 def _identifier(params: Mapping[str, Any], emit: Emit) -> Check:
     """Fields always holding one identifier type (``[[path, "uscc"], …]``)."""
-    fields = [(str(path), _ID_CHECKS[idtype]) for path, idtype in params["fields"]]
-    date_field = params.get("dateField")
+    fields = [(Values(path), _ID_CHECKS[idtype]) for path, idtype in params["fields"]]
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
-        on: date | None = None
-        for path, problems_of in fields:
-            for pointer, value, _ in iter_values(record, path):
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
+        for values, problems_of in fields:
+            for pointer, value, _ in values(record):
                 if isinstance(value, str) and value and not masked(value):
-                    if on is None:
-                        on = record_date(record, date_field, ctx)
-                    yield from _problems(emit, pointer, problems_of(value, on))
+                    out.extend(_problems(emit, pointer, problems_of(value, ctx.act_day)))
+        return out
 
     return check
 
@@ -85,19 +106,20 @@ def _identifier(params: Mapping[str, Any], emit: Emit) -> Check:
 @kind("certificate")
 def _certificate(params: Mapping[str, Any], emit: Emit) -> Check:
     """Union fields: the number is checked by the algorithm its certificate type names (001 USCC, 111 ID)."""
-    fields = [(str(value_path), str(type_path)) for value_path, type_path in params["fields"]]
+    fields = [
+        (Values(value_path), str(type_path).rsplit(".", 1)[-1]) for value_path, type_path in params["fields"]
+    ]
     by_type = {code: _ID_CHECKS[idtype] for code, idtype in params["checks"].items()}
-    date_field = params.get("dateField")
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
-        for value_path, type_path in fields:
-            type_leaf = type_path.rsplit(".", 1)[-1]
-            for pointer, value, parent in iter_values(record, value_path):
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
+        for values, type_leaf in fields:
+            for pointer, value, parent in values(record):
                 code = parent.get(type_leaf)
                 problems_of = by_type.get(code) if isinstance(code, str) else None
                 if problems_of is not None and isinstance(value, str) and not masked(value):
-                    on = record_date(record, date_field, ctx)
-                    yield from _problems(emit, pointer, problems_of(value, on))
+                    out.extend(_problems(emit, pointer, problems_of(value, ctx.act_day)))
+        return out
 
     return check
 
@@ -105,47 +127,75 @@ def _certificate(params: Mapping[str, Any], emit: Emit) -> Check:
 @kind("code_list")
 def _code_list(params: Mapping[str, Any], emit: Emit) -> Check:
     """Fields whose values (or each value of a list) come from a named code list."""
-    fields = [(str(path), codelists.code_list(name)) for path, name in params["fields"]]
+    top = [
+        (name, codelists.code_list(lst))
+        for name, lst in params["fields"]
+        if "." not in name and "[]" not in name
+    ]
+    nested = [
+        (Values(name), codelists.code_list(lst))
+        for name, lst in params["fields"]
+        if "." in name or "[]" in name
+    ]
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
-        for path, codes in fields:
-            for pointer, value, _ in iter_values(record, path):
-                values = value if isinstance(value, list) else [value]
-                for index, item in enumerate(values):
-                    if isinstance(item, str) and not codes.contains(item):
-                        where = f"{pointer}/{index}" if isinstance(value, list) else pointer
-                        yield emit(
-                            where,
-                            f"{item!r} 不在代码表“{codes.title_zh}”中",
-                            f"{item!r} is not in the code list {codes.name}",
-                        )
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
+        for name, codes in top:  # the common case, one probe per field
+            value = record.get(name)
+            if value is None or (type(value) is str and value in codes.labels):
+                continue
+            out.extend(_not_listed(emit, f"/{name}", value, codes))
+        for values, codes in nested:
+            for pointer, value, _ in values(record):
+                out.extend(_not_listed(emit, pointer, value, codes))
+        return out
 
     return check
+
+
+def _not_listed(emit: Emit, pointer: str, value: Any, codes: codelists.CodeList) -> list[Finding]:
+    items = value if isinstance(value, list) else [value]
+    return [
+        emit(
+            f"{pointer}/{index}" if isinstance(value, list) else pointer,
+            f"{item!r} 不在代码表“{codes.title_zh}”中",
+            f"{item!r} is not in the code list {codes.name}",
+        )
+        for index, item in enumerate(items)
+        if isinstance(item, str) and not codes.contains(item)
+    ]
 
 
 @kind("region")
 def _region(params: Mapping[str, Any], emit: Emit) -> Check:
     """GB/T 2260 region codes that exist and are in force on the record's date (history-aware)."""
-    fields = [str(path) for path in params["fields"]]
-    date_field = params.get("dateField")
+    fields = [Values(path) for path in params["fields"]]
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
-        for path in fields:
-            for pointer, value, _ in iter_values(record, path):
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
+        for values in fields:
+            for pointer, value, _ in values(record):
                 if not isinstance(value, str):
                     continue
-                on = record_date(record, date_field, ctx)
-                status = codelists.region_status(value, on)
+                on = ctx.act_day
+                status = _region_status(value, on)
                 if status is codelists.RegionStatus.UNKNOWN:
-                    yield emit(
-                        pointer, f"{value} 不是 GB/T 2260 行政区划代码", f"{value} is not a GB/T 2260 code"
+                    out.append(
+                        emit(
+                            pointer,
+                            f"{value} 不是 GB/T 2260 行政区划代码",
+                            f"{value} is not a GB/T 2260 code",
+                        )
                     )
                 elif status is codelists.RegionStatus.NOT_IN_FORCE and on is not None:
-                    yield emit(
-                        pointer,
-                        f"{value} 在 {on.isoformat()} 不是有效的行政区划代码",
-                        f"{value} is not in force on {on.isoformat()}",
+                    out.append(
+                        emit(
+                            pointer,
+                            f"{value} 在 {on.isoformat()} 不是有效的行政区划代码",
+                            f"{value} is not in force on {on.isoformat()}",
+                        )
                     )
+        return out
 
     return check
 
@@ -153,18 +203,20 @@ def _region(params: Mapping[str, Any], emit: Emit) -> Check:
 @kind("industry")
 def _industry(params: Mapping[str, Any], emit: Emit) -> Check:
     """GB/T 4754-2017 industry codes (with or without the section letter)."""
-    fields = [str(path) for path in params["fields"]]
+    fields = [Values(path) for path in params["fields"]]
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
-        for path in fields:
-            for pointer, value, _ in iter_values(record, path):
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
+        for values in fields:
+            for pointer, value, _ in values(record):
                 if (
                     isinstance(value, str)
                     and codelists.industry(value) is None
                     and codelists.industry_division(value) is None
                 ):
-                    yield emit(
-                        pointer, f"{value} 不在 GB/T 4754-2017 中", f"{value} is not in GB/T 4754-2017"
+                    out.append(
+                        emit(pointer, f"{value} 不在 GB/T 4754-2017 中", f"{value} is not in GB/T 4754-2017")
                     )
+        return out
 
     return check

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Final
 
 from standards.findings import Finding
@@ -13,21 +13,23 @@ from standards.rules.base import Check, Context, Emit, Path, condition, is_blank
 _USCC_SHAPE: Final = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
-def _number(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        return None
+def _places(value: int | float) -> int:
+    """Decimal places of a JSON number as written by a serializer (``5.10`` → 1, ``1e-7`` → 7)."""
+    if type(value) is int:
+        return 0
+    text = repr(value)
+    if "e" in text or "E" in text:
+        exponent = Decimal(text).normalize().as_tuple().exponent
+        return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return len(text.partition(".")[2].rstrip("0"))
 
 
 def _elsewhere(params: Mapping[str, Any], emit: Emit) -> Check:
     """Rules checked outside the record rules: structure by the schema engine (``schema``), decoding by
     standards.payload (``decode``), file shape by standards.files (``file``)."""
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
-        return iter(())
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        return []
 
     return check
 
@@ -41,10 +43,12 @@ def _required_if(params: Mapping[str, Any], emit: Emit) -> Check:
     """``field`` must be given when the ``when`` condition holds."""
     target, when, objects = Path(params["field"]), condition(params.get("when")), scoped(params.get("scope"))
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         for base, obj in objects(record):
             if when(obj) and is_blank(target.get(obj)):
-                yield emit(base + target.pointer, target.name, target.name)
+                out.append(emit(base + target.pointer, target.name, target.name))
+        return out
 
     return check
 
@@ -54,10 +58,12 @@ def _absent_if(params: Mapping[str, Any], emit: Emit) -> Check:
     """``field`` must not be given when the ``when`` condition holds."""
     target, when, objects = Path(params["field"]), condition(params.get("when")), scoped(params.get("scope"))
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         for base, obj in objects(record):
             if when(obj) and not is_blank(target.get(obj)):
-                yield emit(base + target.pointer, target.name, target.name)
+                out.append(emit(base + target.pointer, target.name, target.name))
+        return out
 
     return check
 
@@ -68,14 +74,16 @@ def _allowed_if(params: Mapping[str, Any], emit: Emit) -> Check:
     target, when = Path(params["field"]), condition(params.get("when"))
     values = list(params["values"])
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         value = target.get(record)
         if (
             when(record)
             and value is not None
             and not any(value == v and type(value) is type(v) for v in values)
         ):
-            yield emit(target.pointer, f"{value!r}", f"{value!r}")
+            out.append(emit(target.pointer, f"{value!r}", f"{value!r}"))
+        return out
 
     return check
 
@@ -86,15 +94,19 @@ def _range(params: Mapping[str, Any], emit: Emit) -> Check:
     target, objects = Path(params["field"]), scoped(params.get("scope"))
     low, high = params.get("min"), params.get("max")
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         for base, obj in objects(record):
             value = target.get(obj)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
             if (low is not None and value < low) or (high is not None and value > high):
-                yield emit(
-                    base + target.pointer, f"{value} ∉ [{low}, {high}]", f"{value} not in [{low}, {high}]"
+                out.append(
+                    emit(
+                        base + target.pointer, f"{value} ∉ [{low}, {high}]", f"{value} not in [{low}, {high}]"
+                    )
                 )
+        return out
 
     return check
 
@@ -104,10 +116,13 @@ def _number_order(params: Mapping[str, Any], emit: Emit) -> Check:
     """``smaller`` must not exceed ``larger`` when both are numbers."""
     smaller, larger = Path(params["smaller"]), Path(params["larger"])
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
-        a, b = _number(smaller.get(record)), _number(larger.get(record))
-        if a is not None and b is not None and a > b:
-            yield emit(smaller.pointer, f"{a} > {b}", f"{a} > {b}")
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
+        a, b = smaller.get(record), larger.get(record)
+        numbers = (int, float)
+        if type(a) in numbers and type(b) in numbers and a > b:
+            out.append(emit(smaller.pointer, f"{a} > {b}", f"{a} > {b}"))
+        return out
 
     return check
 
@@ -125,25 +140,30 @@ def _money_unit(params: Mapping[str, Any], emit: Emit) -> Check:
     plausible = params.get("plausibleMax")
     unit_zh = "元" if unit == "yuan" else "万元"
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         for base, obj in objects(record):
-            amount = _number(target.get(obj))
-            if amount is None:
+            amount = target.get(obj)
+            if type(amount) is not float and type(amount) is not int:
                 continue
-            exponent = amount.normalize().as_tuple().exponent
-            places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+            places = _places(amount)
             if places > decimals:
-                yield emit(
-                    base + target.pointer,
-                    f"单位为{unit_zh}，最多 {decimals} 位小数：{amount}",
-                    f"unit {unit}, at most {decimals} decimals: {amount}",
+                out.append(
+                    emit(
+                        base + target.pointer,
+                        f"单位为{unit_zh}，最多 {decimals} 位小数：{amount}",
+                        f"unit {unit}, at most {decimals} decimals: {amount}",
+                    )
                 )
             elif plausible is not None and amount > plausible:
-                yield emit(
-                    base + target.pointer,
-                    f"单位为{unit_zh}，{amount} 大于 {plausible}，疑为按元填报",
-                    f"unit {unit}, {amount} exceeds {plausible}: probably entered in yuan",
+                out.append(
+                    emit(
+                        base + target.pointer,
+                        f"单位为{unit_zh}，{amount} 大于 {plausible}，疑为按元填报",
+                        f"unit {unit}, {amount} exceeds {plausible}: probably entered in yuan",
+                    )
                 )
+        return out
 
     return check
 
@@ -153,7 +173,8 @@ def _item_code(params: Mapping[str, Any], emit: Emit) -> Check:
     """监管事项目录编码: exactly 14 ASCII digits, not all zeros."""
     target, objects = Path(params["field"]), scoped(params.get("scope"))
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         for base, obj in objects(record):
             value = target.get(obj)
             values = value if isinstance(value, list) else [value]
@@ -162,7 +183,8 @@ def _item_code(params: Mapping[str, Any], emit: Emit) -> Check:
                     len(item) == 14 and item.isascii() and item.isdigit() and item != "0" * 14
                 ):
                     where = f"{base}{target.pointer}" + (f"/{index}" if isinstance(value, list) else "")
-                    yield emit(where, item, item)
+                    out.append(emit(where, item, item))
+        return out
 
     return check
 
@@ -172,12 +194,14 @@ def _implement_code(params: Mapping[str, Any], emit: Emit) -> Check:
     """检查实施清单编码: characters 1–18 shaped like a USCC, character 19 a level digit 1–5."""
     target = Path(params["field"])
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         value = target.get(record)
         if not isinstance(value, str):
-            return
+            return out
         if len(value) < 19 or _USCC_SHAPE.fullmatch(value[:18]) is None or value[18] not in "12345":
-            yield emit(target.pointer, value[:24], value[:24])
+            out.append(emit(target.pointer, value[:24], value[:24]))
+        return out
 
     return check
 
@@ -188,7 +212,8 @@ def _prefix_from_field(params: Mapping[str, Any], emit: Emit) -> Check:
     target, source = Path(params["field"]), Path(params["prefixField"])
     length = int(params.get("length", 18))
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         value, prefix = target.get(record), source.get(record)
         if (
             isinstance(value, str)
@@ -196,7 +221,8 @@ def _prefix_from_field(params: Mapping[str, Any], emit: Emit) -> Check:
             and len(prefix) == length
             and not value.startswith(prefix)
         ):
-            yield emit(target.pointer, f"{value[:length]} ≠ {prefix}", f"{value[:length]} != {prefix}")
+            out.append(emit(target.pointer, f"{value[:length]} ≠ {prefix}", f"{value[:length]} != {prefix}"))
+        return out
 
     return check
 
@@ -206,14 +232,18 @@ def _min_items(params: Mapping[str, Any], emit: Emit) -> Check:
     """A list field, when given, has at least ``min`` distinct non-blank entries."""
     target, least, objects = Path(params["field"]), int(params["min"]), scoped(params.get("scope"))
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         for base, obj in objects(record):
             value = target.get(obj)
             if isinstance(value, list):
                 distinct = {v for v in value if isinstance(v, str) and v.strip()}
                 if len(distinct) < least:
-                    yield emit(
-                        base + target.pointer, f"{len(distinct)} < {least}", f"{len(distinct)} < {least}"
+                    out.append(
+                        emit(
+                            base + target.pointer, f"{len(distinct)} < {least}", f"{len(distinct)} < {least}"
+                        )
                     )
+        return out
 
     return check

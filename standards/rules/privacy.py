@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from standards.findings import Finding
@@ -25,16 +25,20 @@ def _masked(params: Mapping[str, Any], emit: Emit) -> Check:
     actions = frozenset(params["actions"])
     standard = params.get("standard")
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         if ctx.destination is None:
-            return
+            return out
         for v in policy.violations(record, ctx.destination, standard):
             if v.action in actions:
                 zh, en = _ACTION_TEXT[v.action]
-                yield emit(
-                    v.pointer,
-                    f"发往 {ctx.destination}：{v.field}（{v.cls}）{zh}",
-                    f"bound for {ctx.destination}: {v.field} ({v.cls}) {en}",
+                out.append(
+                    emit(
+                        v.pointer,
+                        f"发往 {ctx.destination}：{v.field}（{v.cls}）{zh}",
+                        f"bound for {ctx.destination}: {v.field} ({v.cls}) {en}",
+                    )
                 )
+        return out
 
     return check

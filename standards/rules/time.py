@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from standards.calendar import CalendarNotCovered, add_working_days
 from standards.findings import Finding
-from standards.identifiers import parse_date, parse_datetime
-from standards.rules.base import Check, Context, Emit, Path, condition, kind, scoped
+from standards.rules.base import Check, Context, Emit, Path, condition, kind, moment, scoped
 
-
-def _moment(value: object) -> datetime | date | None:
-    """A ``YYYY-MM-DD`` date or a ``YYYY-MM-DD HH:MM:SS`` date-time; None for anything else."""
-    if not isinstance(value, str):
-        return None
-    if len(value) == 10:
-        return parse_date(value)
-    return parse_datetime(value)
+_moment = moment
+_deadline = functools.lru_cache(maxsize=16384)(add_working_days)
 
 
 def _day(value: object) -> date | None:
@@ -34,7 +28,8 @@ def _date_order(params: Mapping[str, Any], emit: Emit) -> Check:
     strict = bool(params.get("strict", False))
     objects, when = scoped(params.get("scope")), condition(params.get("when"))
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         for base, obj in objects(record):
             a, b = _moment(earlier.get(obj)), _moment(later.get(obj))
             if a is None or b is None or not when(obj):
@@ -43,11 +38,14 @@ def _date_order(params: Mapping[str, Any], emit: Emit) -> Check:
                 a = a.date() if isinstance(a, datetime) else a
                 b = b.date() if isinstance(b, datetime) else b
             if b < a or (strict and b == a):
-                yield emit(
-                    base + later.pointer,
-                    f"{later.get(obj)} 早于 {earlier.get(obj)}",
-                    f"{later.get(obj)} is before {earlier.get(obj)}",
+                out.append(
+                    emit(
+                        base + later.pointer,
+                        f"{later.get(obj)} 早于 {earlier.get(obj)}",
+                        f"{later.get(obj)} is before {earlier.get(obj)}",
+                    )
                 )
+        return out
 
     return check
 
@@ -60,27 +58,31 @@ def _timeliness(params: Mapping[str, Any], emit: Emit) -> Check:
     report = Path(params["report"])
     days, when = int(params["workingDays"]), condition(params.get("when"))
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         if not when(record):
-            return
+            return out
         act = next((a for a in acts if a.get(record) is not None), acts[0])
         acted = _day(act.get(record))
         reported = _day(report.get(record)) if report.get(record) is not None else ctx.on
         if acted is None or reported is None or reported <= acted:
-            return
+            return out
         try:
-            deadline = add_working_days(acted, days)
+            deadline = _deadline(acted, days)
         except CalendarNotCovered as exc:
-            yield emit(report.pointer, exc.message_zh, exc.message_en, "info")
-            return
+            out.append(emit(report.pointer, exc.message_zh, exc.message_en, "info"))
+            return out
         if reported > deadline:
-            yield emit(
-                report.pointer,
-                f"{act.name} {acted.isoformat()} 起 {days} 个工作日内应报送"
-                f"（截止 {deadline.isoformat()}），实际 {reported.isoformat()}",
-                f"due within {days} working days of {act.name} {acted.isoformat()} "
-                f"(by {deadline.isoformat()}), reported {reported.isoformat()}",
+            out.append(
+                emit(
+                    report.pointer,
+                    f"{act.name} {acted.isoformat()} 起 {days} 个工作日内应报送"
+                    f"（截止 {deadline.isoformat()}），实际 {reported.isoformat()}",
+                    f"due within {days} working days of {act.name} {acted.isoformat()} "
+                    f"(by {deadline.isoformat()}), reported {reported.isoformat()}",
+                )
             )
+        return out
 
     return check
 
@@ -90,17 +92,21 @@ def _not_after(params: Mapping[str, Any], emit: Emit) -> Check:
     """A date that cannot lie after the day the record is validated (报送时间 in the future)."""
     targets = [Path(name) for name in params["fields"]]
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         if ctx.on is None:
-            return
+            return out
         for target in targets:
             day = _day(target.get(record))
             if day is not None and day > ctx.on:
-                yield emit(
-                    target.pointer,
-                    f"{day.isoformat()} 晚于 {ctx.on.isoformat()}",
-                    f"{day.isoformat()} is after {ctx.on.isoformat()}",
+                out.append(
+                    emit(
+                        target.pointer,
+                        f"{day.isoformat()} 晚于 {ctx.on.isoformat()}",
+                        f"{day.isoformat()} is after {ctx.on.isoformat()}",
+                    )
                 )
+        return out
 
     return check
 
@@ -110,14 +116,18 @@ def _not_before(params: Mapping[str, Any], emit: Emit) -> Check:
     """A date that must not have passed on the day of validation (an expired certificate)."""
     target = Path(params["field"])
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         day = _day(target.get(record))
         if ctx.on is not None and day is not None and day < ctx.on:
-            yield emit(
-                target.pointer,
-                f"{day.isoformat()} 早于 {ctx.on.isoformat()}",
-                f"{day.isoformat()} is before {ctx.on.isoformat()}",
+            out.append(
+                emit(
+                    target.pointer,
+                    f"{day.isoformat()} 早于 {ctx.on.isoformat()}",
+                    f"{day.isoformat()} is before {ctx.on.isoformat()}",
+                )
             )
+        return out
 
     return check
 
@@ -128,12 +138,16 @@ def _max_span(params: Mapping[str, Any], emit: Emit) -> Check:
     start, end = Path(params["start"]), Path(params["end"])
     days, unless = int(params["days"]), Path(params["unless"]) if "unless" in params else None
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         a, b = _day(start.get(record)), _day(end.get(record))
         if a is None or b is None or (unless is not None and unless.get(record) not in (None, "")):
-            return
+            return out
         if (b - a).days > days:
-            yield emit(end.pointer, f"{(b - a).days} 日 > {days} 日", f"{(b - a).days} days > {days} days")
+            out.append(
+                emit(end.pointer, f"{(b - a).days} 日 > {days} 日", f"{(b - a).days} days > {days} days")
+            )
+        return out
 
     return check
 
@@ -144,12 +158,14 @@ def _year_window(params: Mapping[str, Any], emit: Emit) -> Check:
     target = Path(params["field"])
     past, future = int(params.get("past", 5)), int(params.get("future", 1))
 
-    def check(record: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
         value = target.get(record)
         if ctx.on is None or isinstance(value, bool) or not isinstance(value, int):
-            return
+            return out
         low, high = ctx.on.year - past, ctx.on.year + future
         if not low <= value <= high:
-            yield emit(target.pointer, f"{value} ∉ [{low}, {high}]", f"{value} not in [{low}, {high}]")
+            out.append(emit(target.pointer, f"{value} ∉ [{low}, {high}]", f"{value} not in [{low}, {high}]"))
+        return out
 
     return check

@@ -86,8 +86,9 @@ async def build_exchange(store: Store, *, users: bool = True) -> Exchange:
     task = {
         "taskName": "食品安全专项检查",
         "contactPhone": "13812345678",
-        "contactName": "张三丰",
-        "legalRepresentativeId": "510104199001011234",
+        "partyName": "张三丰",
+        "partyIdType": "111",
+        "partyIdCode": "510104199001011234",
     }
     await send(
         "old_task",

@@ -72,7 +72,8 @@ async def test_detail_shows_receipt_deliveries_and_masked_payload(console: Pair)
     detail = await get_json(client, f"/api/v1/messages/{exchange.index['task']}")
     assert (True, "accepted") == (detail["receipt"]["signature_valid"], detail["receipt"]["outcome"])
     assert [("sc.amr", "dead")] == [(d["recipient"], d["state"]) for d in detail["deliveries"]]
-    assert "13812345678" not in detail["payload"]
+    shown = json.loads(detail["payload"])
+    assert ("138****5678", "510104********1234") == (shown["contactPhone"], shown["partyIdCode"])
     assert True is detail["payload_masked"]
 
 

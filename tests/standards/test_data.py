@@ -59,3 +59,10 @@ def test_unknown_standard_and_version_raise_typed_errors() -> None:
     with pytest.raises(VersionNotInForce):
         cat.resolve("SC-06", "1.0.0", date(2020, 1, 1))
     assert "1.0.0" == cat.resolve("SC-06", None, date(2025, 6, 30)).version
+
+
+def test_docs_catalogue_is_generated_from_the_data() -> None:
+    """docs/standards.md is exactly what ``python -m standards.docs`` prints (``make docs`` refreshes it)."""
+    from standards.docs import render
+
+    assert render() == (ROOT / "docs" / "standards.md").read_text(encoding="utf-8")
