@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["demo_departments", "run_demo"]
 
+_DEMO_OPERATOR = "demo.operator"
+
 
 def demo_departments() -> dict[str, Department]:
     """The reference departments with their shipped native exports; tasks are claimed by hand (认领)."""
@@ -66,21 +68,26 @@ def _introduce(network: LoopbackNetwork, out: TextIO) -> None:
 
 
 async def _start_console(network: LoopbackNetwork, out: TextIO) -> web.AppRunner | None:
-    """The operator console over the hub's log, on a free port (accounts: ``jgx users add``)."""
+    """The operator console over the hub's log, on a free port, with a demo operator account."""
+    import secrets
+
     from gateway.cli.console import console_url, start_console
+    from gateway.console.auth import Role, hash_password
+    from gateway.storage import User
 
     hub = network.gateways["sc.hub"]
     if hub.store is None:
         return None
     runner = await start_console(hub.store, network.trust, node_id="sc.hub", address="127.0.0.1:0")
     if runner is not None:
+        password = secrets.token_urlsafe(12)
+        now = datetime.now(UTC)
+        account = User(_DEMO_OPERATOR, Role.OPERATOR, "", hash_password(password), now)
+        await hub.store.add_user(account, now=now, actor="jgx demo")
         _heading("运维控制台 / the operator console (sc.hub)", out)
         print(f"  {console_url(runner)}", file=out)
-        print(
-            f"  jgx users add NAME --role operator --dir {hub.directory}   # then log in",
-            file=out,
-            flush=True,
-        )
+        print(f"  登录 / log in: {_DEMO_OPERATOR} / {password}   (operator, this run only)", file=out)
+        print(f"  jgx users add NAME --role auditor --dir {hub.directory}", file=out, flush=True)
     return runner
 
 
@@ -139,6 +146,10 @@ async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: b
         console = await _start_console(network, out) if keep_running else None
 
         if keep_running:
+            _heading("运行中 / running", out)
+            for node, gateway in network.gateways.items():
+                url = gateway.metrics_endpoint.url if gateway.metrics_endpoint else "-"
+                print(f"  {node:<12} gRPC {gateway.address}  metrics {url}", file=out)
             await _wait_for_interrupt(out)
     finally:
         if console is not None:

@@ -42,6 +42,7 @@ from gateway.config import Listen, default_config, render_config
 from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 from gateway.hub import Hub
 from gateway.keys import PrivateKey
+from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.pipeline import Validate
 from gateway.pki import create_ca, issue_node_certificate
 from gateway.server import Server
@@ -131,6 +132,8 @@ class GatewayNode:
     hub: Hub | None = None
     server: Server | None = None
     delivery: DeliveryWorker | None = None
+    metrics: Metrics | None = None
+    metrics_endpoint: MetricsEndpoint | None = None
 
     @property
     def address(self) -> str:
@@ -169,10 +172,17 @@ class GatewayNode:
             policy=self.delivery_policy,
             credentials=self.tls.channel(),
         )
+        # One registry for the node's lifetime, so the counters survive a restart; served on a free port.
+        self.metrics = self.metrics or Metrics(self.node_id)
+        self.metrics.attach(self.hub, self.delivery)
+        self.metrics_endpoint = await self.metrics.serve(host="127.0.0.1", port=0, store=self.store)
         _log.info("demo.gateway.started", node=self.node_id, address=self.address)
 
     async def stop(self, grace: float = 1.0) -> None:
         """Stop the delivery worker, drain and stop the server and hub, close the store."""
+        if self.metrics_endpoint is not None:
+            await self.metrics_endpoint.close()
+            self.metrics_endpoint = None
         if self.delivery is not None:
             await self.delivery.close()
         if self.server is not None:

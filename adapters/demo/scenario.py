@@ -179,10 +179,10 @@ class Scenario:
             self.expect("线索已到达重庆 / the clue reached cq.hub", False)
             return
         payload = json.loads(arrival.message.payload)
-        self.say(
-            f"重庆收到 / Chongqing received: contactPhone {payload['contactPhone']}, "
-            f"partyIdCode {payload['partyIdCode']} (SC-13 协查需要 / kept for the investigation)"
-        )
+        view = ChongqingPlatform.partner_view(arrival)
+        shown = ", ".join(f"{k}={view[k]}" for k in ("xsbh", "czlx", "jsdwqh", "dsrzjhm", "lxr", "lxdh"))
+        self.say(f"重庆平台格式 / in Chongqing's layout: {shown}")
+        self.say("（电话前3后4脱敏，当事人证件号因协查需要保留 / phone 前3后4, the party's number kept)")
         self.expect(
             "按 SC-20 川渝协作方规则脱敏 / masked per SC-20 for the partner",
             ChongqingPlatform.masked_as_required(arrival) and "*" in payload["contactPhone"],
@@ -348,6 +348,8 @@ class Scenario:
             found.append(("cn.national", item.correlation_id, item.due.isoformat() if item.due else "-"))
         for node, correlation_id, due in found:
             self.say(f"超期 / overdue: {node:<12} {correlation_id}  due {due}")
+        store = self.net.departments["sc.sjs"].directory / "adapter.db"
+        self.say(f"jgx lifecycle overdue --store {store} --at {later:%Y-%m-%dT%H:%M:%SZ}")
         self.expect(
             "未认领任务被报告超期 / the unclaimed task is reported overdue",
             any(c == OVERDUE_TASK for _, c, _ in found),

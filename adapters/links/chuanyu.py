@@ -1,14 +1,16 @@
 """The 川渝 link, running: illegal-clue transfer and assistance requests (SC-13) to and from Chongqing.
 
-    Sichuan department (sc.amr) ─ transfer(): SC-20 partner masking, region codes checked, signed ─►
+    Sichuan department (sc.amr) ─ transfer(): region codes checked, SC-20 partner masking, signed ─►
         its outbox ─► sc.hub ─► Chongqing gateway cq.hub (Exchange.Submit)
-    Chongqing platform ─ Inbox ─ claim() / feedback(): signed as cq.hub ─► sc.hub ─► sc.amr (Adapter.Deliver)
+    Chongqing platform ─ Inbox ─ partner layout (to_chongqing) ─ claim() / feedback() written in the
+        partner layout (from_chongqing) ─ signed as cq.hub ─► sc.hub ─► sc.amr (Adapter.Deliver)
 
 Personal information leaves the province masked for the partner destination (SC-20 profile
-``partner``: citizen ID 前6后4, phone 前3后4, …). Masking happens before signing, because the hub
-forwards the exact envelope bytes; the Chongqing side checks that what arrived is masked (masking it
-again changes nothing). Region codes of both provinces are accepted, as in force on the transfer day:
-after 2025-11-06 Chongqing's 江北区 (500105) and 渝北区 (500112) are gone and 两江新区 (500157) exists.
+``partner`` with SC-13's exception: phones 前3后4, the party's number kept for the investigation).
+Masking happens before signing, because the hub forwards the exact envelope bytes; the Chongqing side
+checks that what arrived is masked (masking it again changes nothing). Region codes of both provinces
+are accepted as in force on the day: after 2025-11-06 Chongqing's 江北区 (500105) and 渝北区 (500112)
+are gone and 两江新区 (500157) exists. The mappings are the pure ones of `adapters.chuanyu`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import structlog
 
+from adapters.chuanyu import ACTION_WORDS, CQ_FIELDS, from_chongqing, region_problem, to_chongqing
 from adapters.lifecycle import CHINA, china_day
 from adapters.links.inbox import Arrival, Inbox
 from adapters.sdk import AdapterServicer, Handling, HubClient, Record, Submitted, record_message, seal_record
@@ -33,8 +36,8 @@ __all__ = [
     "PARTNER",
     "ChongqingPlatform",
     "ClueRegionError",
+    "Unit",
     "mask_for_partner",
-    "region_problem",
     "transfer",
 ]
 
@@ -62,25 +65,6 @@ def mask_for_partner(payload: Mapping[str, Any]) -> dict[str, Any]:
     return standards.mask(dict(payload), PARTNER, standard="SC-13")
 
 
-def region_problem(code: str, on: date) -> str | None:
-    """Why `code` cannot name a Sichuan or Chongqing unit on `on` (中文 / English); None when it can."""
-    from standards.codelists import RegionStatus, region, region_status
-
-    if code[:2] not in ("50", "51"):
-        return f"{code} 不属于四川或重庆 / {code} is in neither Sichuan nor Chongqing"
-    status = region_status(code, on)
-    if status == RegionStatus.NOT_IN_FORCE:
-        known = region(code)
-        name = known.name_zh if known is not None else ""
-        return (
-            f"{code} {name} 在 {on.isoformat()} 已不是有效区划代码"
-            f" / {code} ({name}) is not in force on {on.isoformat()}"
-        )
-    if status == RegionStatus.UNKNOWN:
-        return f"{code} 不是行政区划代码 / {code} is not a region code"
-    return None
-
-
 def transfer(servicer: AdapterServicer, clue: Mapping[str, Any], *, recipient: str = "cq.hub") -> str:
     """移送: sign a Sichuan department's SC-13 clue (masked for the partner) into its outbox; the message id.
 
@@ -93,14 +77,9 @@ def transfer(servicer: AdapterServicer, clue: Mapping[str, Any], *, recipient: s
         if (problem := region_problem(str(clue.get(name, "")), china_day(now))) is not None:
             raise ClueRegionError(f"{name}: {problem}")
     payload = mask_for_partner(clue)
+    clue_no = str(clue["clueNo"])
     record = Record(
-        "SC-13",
-        "1.0.0",
-        str(clue["clueNo"]),
-        payload,
-        recipient=recipient,
-        correlation_id=str(clue["clueNo"]),
-        action="dispatch",
+        "SC-13", "1.0.0", clue_no, payload, recipient=recipient, correlation_id=clue_no, action="dispatch"
     )
     message = record_message(record, sender=servicer.identity.node_id, default_recipient=recipient, now=now)
     servicer.worklist.record(message, Handling(), now)
@@ -109,12 +88,10 @@ def transfer(servicer: AdapterServicer, clue: Mapping[str, Any], *, recipient: s
         message_id=message.message_id,
         envelope=envelope,
         now=now,
-        correlation_id=message.correlation_id,
+        correlation_id=clue_no,
         action="dispatch",
     )
-    _log.info(
-        "chuanyu.transfer", clue=record.correlation_id, recipient=recipient, masked=payload != dict(clue)
-    )
+    _log.info("chuanyu.transfer", clue=clue_no, recipient=recipient, masked=payload != dict(clue))
     return message.message_id
 
 
@@ -160,19 +137,26 @@ class ChongqingPlatform:
         payload = json.loads(arrival.message.payload)
         return bool(mask_for_partner(payload) == payload)
 
+    @staticmethod
+    def partner_view(arrival: Arrival) -> dict[str, Any]:
+        """The arrived clue in the Chongqing platform's own layout (``xsbh``, ``lxdh`` …)."""
+        return to_chongqing(json.loads(arrival.message.payload), on=china_day(arrival.time))
+
     async def _reply(
         self, dispatch: exchange_pb2.Message, action: str, unit: Unit, extra: Mapping[str, Any]
     ) -> Submitted:
+        """Write the reply in the partner layout, map it to SC-13, sign it as cq.hub and submit it."""
         now = self.clock()
-        payload: dict[str, Any] = {
-            "action": action,
-            "actionTime": now.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
-            "operatorUnitNo": unit.uscc,
-            "operatorUnitName": unit.name,
-            "clueNo": dispatch.correlation_id,
-            "operatorRegionCode": unit.region,
-            **extra,
+        document: dict[str, Any] = {
+            CQ_FIELDS["action"]: ACTION_WORDS[action],
+            CQ_FIELDS["actionTime"]: now.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+            CQ_FIELDS["operatorUnitNo"]: unit.uscc,
+            CQ_FIELDS["operatorUnitName"]: unit.name,
+            CQ_FIELDS["clueNo"]: dispatch.correlation_id,
+            CQ_FIELDS["operatorRegionCode"]: unit.region,
+            **{CQ_FIELDS[name]: value for name, value in extra.items()},
         }
+        payload = from_chongqing(document, on=china_day(now))
         record = Record(
             "SC-13",
             dispatch.standard_version,

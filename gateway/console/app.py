@@ -166,6 +166,7 @@ async def _start_session(request: web.Request, username: str) -> tuple[Session, 
     now = console.clock()
     token = new_session_token()
     session = Session(token_digest(token), username, new_csrf_token(), now, now + console.session_ttl)
+    await console.store.purge_sessions(now=now)  # expired sessions go as new ones come
     await console.store.create_session(session)
     await console.store.audit(now=now, actor=f"console:{username}", action="console.login", detail="")
     return session, token

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.gateway.nodes import ServeProcess
+from gateway.storage.sqlite import SqliteStore
+from gateway.testing import Federation
+from tests.gateway.nodes import ServeProcess, write_node
 
 
 def test_serve_starts_the_console_on_its_own_port(tmp_path: Path) -> None:
@@ -26,3 +32,31 @@ def test_serve_without_a_console(tmp_path: Path) -> None:
     serve = ServeProcess(tmp_path, "--listen", "127.0.0.1:0", "--console", "off")
     code = serve.terminate()
     assert (0, []) == (code, [line for line in serve.banner if "console on" in line])
+
+
+def test_jgx_console_serves_a_nodes_log_alone(tmp_path: Path) -> None:
+    """``jgx console --dir`` serves the login page over an existing node's database and stops on SIGTERM."""
+    fed = Federation.create(datetime.now(UTC))
+    write_node(tmp_path, fed)
+
+    async def create_database() -> None:
+        store = SqliteStore(tmp_path / "jgx.db")
+        await store.open()
+        await store.close()
+
+    asyncio.run(create_database())
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from gateway.cli import main; main()", "console", "--dir", str(tmp_path),
+         "--listen", "127.0.0.1:0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        url = line.split("console on ", 1)[1].strip()
+        with urllib.request.urlopen(url + "login", timeout=10) as response:
+            status = response.status
+    finally:
+        process.terminate()
+        code = process.wait(timeout=30)
+    assert (200, 0) == (status, code)
