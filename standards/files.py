@@ -104,8 +104,17 @@ def _bounded_lines(
 
 
 def _too_large(limits: Limits) -> list[Finding]:
-    _, findings = decode_record(b" " * (limits.max_bytes + 1), limits)
-    return findings
+    rule_zh, rule_en = "记录字节数超过上限", "the record is larger than the limit"
+    return [
+        Finding(
+            "SC-17.R006",
+            "SC-17 4.4",
+            "error",
+            "",
+            f"{rule_zh}：超过 {limits.max_bytes} 字节",
+            f"{rule_en}: over {limits.max_bytes} bytes",
+        )
+    ]
 
 
 def _judge_json(

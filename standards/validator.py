@@ -102,7 +102,7 @@ def _quality_rules(standard: Standard, quality: Standard) -> list[RuleSpec]:
                 )
             )
         elif rule.kind == "not_after_validation_day" and report:
-            joined.append(_with(rule, {"fields": [report]}))
+            joined.append(_with(rule, {**rule.params, "fields": [report]}))
     return joined
 
 

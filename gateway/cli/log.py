@@ -22,6 +22,7 @@ from gateway.errors import JgxError
 from gateway.logaudit import audit_export, audit_store, export_lines
 from gateway.logbook import log_origin
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.published import check_published
 from gateway.storage import StorageError, Store
 
 T = TypeVar("T")
@@ -65,16 +66,23 @@ def log() -> None:
 @_DIR
 @click.option("--export", "export_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Audit an export file instead of the database.")  # fmt: skip
-def verify(directory: Path, export_file: Path | None) -> None:
+@click.option("--published", "published", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A signed checkpoint published before, which the log must extend.")  # fmt: skip
+def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...]) -> None:
     """Recompute every leaf hash and root and check every signed checkpoint; exit 1 on any problem.
 
     \b
     The log key comes from the node's trust configuration. From the database the stored
-    Merkle nodes, message rows and envelopes are checked too.
-    Example:
+    Merkle nodes, message rows and envelopes are checked too. After a restore, pass the
+    checkpoints published before it (as printed by `jgx log checkpoint`): each must verify,
+    lie within the restored log, and have the same root there.
+    Examples:
       jgx log verify --dir node/
+      jgx log verify --dir node/ --published published/0001234.note
     """
     config = load_node(directory)
+    if published and export_file is not None:
+        io_error("--published 只用于数据库，不用于导出文件", "--published checks the database, not an export")
     note_verifier, origin = verifier(config, datetime.now(UTC)), log_origin(config.node_id)
     if export_file is not None:
         try:
@@ -84,6 +92,11 @@ def verify(directory: Path, export_file: Path | None) -> None:
             io_error(f"{export_file} 不是日志导出文件: {exc}", f"{export_file} is not a log export: {exc}")
     else:
         report = _with_store(config, lambda store: audit_store(store, origin, [note_verifier]))
+    if published and export_file is None:
+        notes = [(str(path), read_bytes(path).decode("utf-8", errors="replace")) for path in published]
+        report.problems.extend(
+            _with_store(config, lambda store: check_published(store, notes, origin, [note_verifier]))
+        )
     if not report.ok:
         click.echo(f"日志校验失败 / log verification FAILED ({len(report.problems)} problems):", err=True)
         for problem in report.problems[:50]:

@@ -106,6 +106,10 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "close": ("结束", "close"),
     "return": ("退回", "return"),
     "delivery_event": ("投递回执", "delivery receipt"),
+    "delivery": ("投递回执", "delivery receipt"),
+    "operator_action": ("运维操作", "operator action"),
+    "kind": ("条目类型", "Entry kind"),
+    "standard_version": ("标准版本", "Standard version"),
     "submission": ("提交", "submission"),
     "switch_language": ("English", "中文"),
 }

@@ -1,10 +1,11 @@
 """The PostgreSQL store: several gateway replicas on one database (DESIGN §9), on asyncpg.
 
-One writer at a time. Every append locks the single ``log_head`` row (``SELECT size … FOR UPDATE``)
-inside its transaction, reads the tree's right border, writes leaves, nodes and every side row, and
-moves ``log_head.size`` on. A replica that dies mid-transaction holds nothing: PostgreSQL aborts the
-transaction and releases the row with the connection. So leaf indexes stay contiguous across replicas,
-with no gaps and no forks, and a batch lands whole or not at all.
+One writer at a time. Every append moves the single ``log_head`` row on (``UPDATE … RETURNING``), which
+row-locks it until the transaction ends, then reads the tree's right border (kept in memory while no
+other replica appended) and writes leaves, nodes and every side row. A replica that dies
+mid-transaction holds nothing: PostgreSQL aborts the transaction and releases the row with the
+connection. So leaf indexes stay contiguous across replicas, with no gaps and no forks, and a batch
+lands whole or not at all.
 
 Replay protection is shared: ``seen`` has a unique (sender, message_id) key, and a conflict raises
 `ReplayConflict` (the hub then answers DUPLICATE or REPLAYED). Checkpoints are saved under the same
@@ -29,12 +30,10 @@ import asyncpg
 from gateway import merkle
 from gateway.storage.base import (
     Appended,
-    AuditEntry,
     Entry,
     LeafRecord,
     MessageRecord,
     NodeKey,
-    OutboxItem,
     OutboxState,
     ReplayConflict,
     Seen,
@@ -43,32 +42,15 @@ from gateway.storage.base import (
 )
 from gateway.storage.guard import check_new_checkpoint
 from gateway.storage.postgres_console import PostgresConsole
+from gateway.storage.postgres_outbox import PostgresOutbox
 from gateway.storage.postgres_schema import migrate, split_url
-from gateway.storage.postgres_tree import Conn, fetch_nodes, with_nodes
-from gateway.storage.sqlite_rows import MSG_COLUMNS, dt, message_record, outbox_item, us
+from gateway.storage.postgres_tree import Conn, border, fetch_nodes, with_nodes
+from gateway.storage.sqlite_rows import MSG_COLUMNS, dt, message_record, us
 
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
-# The columns `outbox_item` reads, qualified: claims join the outbox with other tables.
-OUTBOX_COLUMNS = (
-    "o.id, o.log_index, o.recipient, o.state, o.attempts, o.next_attempt_us, o.last_error, o.delivery_index"
-)
-# Rows another claimer holds locked are skipped, not waited for; the lease keeps them away afterwards.
-# Only the oldest pending row of each (sender, recipient) channel is claimable, so a channel is
-# delivered in order. Rows another claimer holds locked are skipped, not waited for; afterwards the
-# lease keeps them away.
-_CLAIM = (
-    "WITH due AS (SELECT o.id FROM outbox o JOIN messages m ON m.log_index = o.log_index "  # noqa: S608
-    "WHERE o.state = $1 AND o.next_attempt_us <= $2 AND o.claimed_until_us <= $2 "
-    "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
-    "WHERE p.recipient = o.recipient AND p.state = $1 AND p.id < o.id AND pm.sender = m.sender) "
-    "ORDER BY o.next_attempt_us, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) "
-    "UPDATE outbox o SET claimed_until_us = $4, claimed_by = $5, attempts = o.attempts + 1 "
-    f"FROM due WHERE o.id = due.id RETURNING {OUTBOX_COLUMNS}, "  # a constant column list
-    "(SELECT envelope FROM messages m WHERE m.log_index = o.log_index)"
-)
 
 
 def _replay_conflict(exc: asyncpg.UniqueViolationError, seen: list[tuple[Any, ...]]) -> ReplayConflict:
@@ -79,7 +61,7 @@ def _replay_conflict(exc: asyncpg.UniqueViolationError, seen: list[tuple[Any, ..
     return ReplayConflict(str(seen[0][0]), str(seen[0][1]))
 
 
-class PostgresStore(PostgresConsole):
+class PostgresStore(PostgresOutbox, PostgresConsole):
     """`Store` on PostgreSQL: a connection pool per replica, one writer at a time across replicas."""
 
     def __init__(self, url: str, *, min_connections: int = 1, max_connections: int = 8) -> None:
@@ -89,7 +71,12 @@ class PostgresStore(PostgresConsole):
         except ValueError as exc:
             raise StorageError(str(exc)) from exc
         self._sizes = (min_connections, max_connections)
-        self._pool: asyncpg.Pool | None = None
+        self._pool: asyncpg.Pool | None = None  # reads, outbox claims, operator writes
+        self._writer: asyncpg.Pool | None = (
+            None  # one connection: appends and checkpoints never queue behind reads
+        )
+        # The tree's right border after this replica's last append: reused while no other replica appended.
+        self._border: tuple[int, dict[NodeKey, bytes]] = (-1, {})
 
     # -- plumbing --------------------------------------------------------------------------------
     def _settings(self) -> dict[str, str]:
@@ -107,26 +94,28 @@ class PostgresStore(PostgresConsole):
             finally:
                 await conn.close()
             self._pool = await asyncpg.create_pool(
-                self.dsn,
-                min_size=self._sizes[0],
-                max_size=self._sizes[1],
-                server_settings=self._settings(),
+                self.dsn, min_size=self._sizes[0], max_size=self._sizes[1], server_settings=self._settings()
+            )
+            self._writer = await asyncpg.create_pool(
+                self.dsn, min_size=1, max_size=1, server_settings=self._settings()
             )
         except _ERRORS as exc:
             raise StorageError(f"PostgreSQL store cannot be opened: {exc}") from exc
 
     async def close(self) -> None:
-        """Wait for connections in use to be released, then close the pool."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        """Wait for connections in use to be released, then close the pools."""
+        pools = [pool for pool in (self._pool, self._writer) if pool is not None]
+        self._pool = self._writer = None
+        for pool in pools:
             await pool.close()
 
     @contextlib.asynccontextmanager
-    async def _conn(self, *, transaction: bool = False) -> AsyncIterator[Conn]:
-        if self._pool is None:
+    async def _conn(self, *, transaction: bool = False, writer: bool = False) -> AsyncIterator[Conn]:
+        pool = self._writer if writer else self._pool
+        if pool is None:
             raise StorageError("the store is not open")
         try:
-            async with self._pool.acquire() as conn:
+            async with pool.acquire() as conn:
                 if transaction:
                     async with conn.transaction():
                         yield conn
@@ -155,10 +144,16 @@ class PostgresStore(PostgresConsole):
         """Append entries in order in one transaction under the writer's lock; all land or none does."""
         if not entries:
             return []
-        async with self._conn(transaction=True) as conn:
-            size = await self._lock_head(conn)
+        async with self._conn(transaction=True, writer=True) as conn:
+            # Lock the head row and move it on in one statement; a failed batch rolls it back.
+            size = int(
+                await conn.fetchval(
+                    "UPDATE log_head SET size = size + $1 WHERE id = 1 RETURNING size - $1", len(entries)
+                )
+            )
             hashes = [merkle.leaf_hash(entry.leaf) for entry in entries]
-            nodes = await with_nodes(conn, lambda r: merkle.nodes_to_store_on_extend(size, hashes, r))
+            known = dict(self._border[1]) if self._border[0] == size else {}
+            nodes = await with_nodes(conn, lambda r: merkle.nodes_to_store_on_extend(size, hashes, r), known)
             await conn.executemany(
                 "INSERT INTO leaves (idx, leaf, leaf_hash) VALUES ($1, $2, $3)",
                 [(size + n, entry.leaf, hashes[n]) for n, entry in enumerate(entries)],
@@ -168,8 +163,8 @@ class PostgresStore(PostgresConsole):
                 [(level, idx, value) for (level, idx), value in nodes],
             )
             appended = await self._side_rows(conn, size, hashes, entries)
-            await conn.execute("UPDATE log_head SET size = $1 WHERE id = 1", size + len(entries))
-            return appended
+        self._border = border(size + len(entries), known | dict(nodes))  # committed: the next starts here
+        return appended
 
     async def _side_rows(
         self, conn: Conn, size: int, hashes: list[bytes], entries: Sequence[Entry]
@@ -304,7 +299,7 @@ class PostgresStore(PostgresConsole):
     # -- checkpoints -----------------------------------------------------------------------------
     async def save_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         """Store a checkpoint, under the writer's lock, if it is the log's root and extends the latest."""
-        async with self._conn(transaction=True) as conn:
+        async with self._conn(transaction=True, writer=True) as conn:
             size = await self._lock_head(conn)
             row = await conn.fetchrow(
                 "SELECT size, root_hash, note, time_us FROM checkpoints ORDER BY size DESC LIMIT 1"
@@ -338,76 +333,3 @@ class PostgresStore(PostgresConsole):
     async def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, by size."""
         return await self._checkpoints("ORDER BY size")
-
-    # -- outbox ----------------------------------------------------------------------------------
-    async def claim_due(
-        self, *, now: datetime, limit: int, lease_seconds: float, worker: str
-    ) -> list[OutboxItem]:
-        """Claim up to ``limit`` due rows, each the oldest pending of its channel (with envelopes)."""
-        now_us = us(now)
-        rows = await self._fetch(
-            _CLAIM,
-            OutboxState.PENDING, now_us, limit, now_us + int(lease_seconds * 1_000_000), worker,
-        )  # fmt: skip
-        rows.sort(key=lambda row: (int(row[5]), int(row[0])))
-        return [outbox_item(tuple(row)[:8], None if row[8] is None else bytes(row[8])) for row in rows]
-
-    async def _update_outbox(self, item_id: int, sql: str, *params: Any) -> None:
-        if await self._write(sql, *params, item_id) != "UPDATE 1":
-            raise StorageError(f"outbox row {item_id} does not exist")
-
-    async def mark_failed(self, item_id: int, *, error: str, next_attempt_at: datetime) -> None:
-        """Record a failed attempt and when to try again."""
-        await self._update_outbox(
-            item_id,
-            "UPDATE outbox SET last_error = $1, next_attempt_us = $2, claimed_until_us = 0 WHERE id = $3",
-            error,
-            us(next_attempt_at),
-        )
-
-    async def dead_letter(self, item_id: int, *, error: str, now: datetime) -> None:
-        """Give up on a row: it stays listed as dead until an operator replays it."""
-        await self._update_outbox(
-            item_id,
-            "UPDATE outbox SET state = $1, last_error = $2, next_attempt_us = $3, claimed_until_us = 0 "
-            "WHERE id = $4",
-            OutboxState.DEAD,
-            error,
-            us(now),
-        )
-
-    async def outbox(self, *, state: str | None = None, limit: int = 100) -> list[OutboxItem]:
-        """Outbox rows, optionally of one state, oldest first."""
-        where, params = ("WHERE state = $1", (state, limit)) if state else ("WHERE $1", (True, limit))
-        sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox o {where} ORDER BY id LIMIT $2"  # noqa: S608
-        return [outbox_item(tuple(row)) for row in await self._fetch(sql, *params)]
-
-    async def replay(self, item_id: int, *, now: datetime, actor: str) -> None:
-        """Put a dead or delivered row back to pending (due now) and audit who did it."""
-        async with self._conn(transaction=True) as conn:
-            status = await conn.execute(
-                "UPDATE outbox SET state = $1, next_attempt_us = $2, attempts = 0, claimed_until_us = 0, "
-                "delivery_index = NULL WHERE id = $3",
-                OutboxState.PENDING, us(now), item_id,
-            )  # fmt: skip
-            if status != "UPDATE 1":
-                raise StorageError(f"outbox row {item_id} does not exist")
-            await conn.execute(
-                "INSERT INTO audit (time_us, actor, action, detail) VALUES ($1, $2, 'outbox.replay', $3)",
-                us(now), actor, f"outbox row {item_id}",
-            )  # fmt: skip
-
-    # -- audit -----------------------------------------------------------------------------------
-    async def audit(self, *, now: datetime, actor: str, action: str, detail: str) -> None:
-        """Record an operator action."""
-        await self._write(
-            "INSERT INTO audit (time_us, actor, action, detail) VALUES ($1, $2, $3, $4)",
-            us(now), actor, action, detail,
-        )  # fmt: skip
-
-    async def audit_entries(self, *, limit: int = 100) -> list[AuditEntry]:
-        """The latest operator actions, newest first."""
-        rows = await self._fetch(
-            "SELECT id, time_us, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1", limit
-        )
-        return [AuditEntry(int(i), dt(int(t)), str(a), str(act), str(d)) for i, t, a, act, d in rows]

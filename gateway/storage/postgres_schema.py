@@ -3,7 +3,7 @@
 The tables mirror the SQLite store's (`gateway.storage.sqlite_schema`) so that both backends keep the
 same rows: times are BIGINT microseconds since the Unix epoch (UTC), hashes and envelopes BYTEA exactly
 as received. One more table, ``log_head``, holds the log's size in a single row; every append and every
-checkpoint locks that row (``SELECT … FOR UPDATE``), which makes one writer at a time across every
+checkpoint locks that row (``UPDATE``/``SELECT … FOR UPDATE``), which makes one writer at a time across every
 replica sharing the schema. The SQL is plain: no extensions, no PL/pgSQL, nothing newer than what the
 PostgreSQL-protocol databases of the production family (KingbaseES, openGauss) accept.
 

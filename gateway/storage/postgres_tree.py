@@ -17,7 +17,7 @@ from asyncpg.pool import PoolConnectionProxy
 from gateway import merkle
 from gateway.storage.base import NodeKey, StorageError
 
-__all__ = ["Conn", "fetch_nodes", "with_nodes"]
+__all__ = ["Conn", "border", "fetch_nodes", "with_nodes"]
 
 T = TypeVar("T")
 Conn = asyncpg.Connection | PoolConnectionProxy  # a connection of its own, or one lent by the pool
@@ -47,9 +47,14 @@ async def fetch_nodes(conn: Conn, keys: Sequence[NodeKey]) -> dict[NodeKey, byte
     return found
 
 
-async def with_nodes(conn: Conn, work: Callable[[merkle.NodeReader], T]) -> T:
-    """Run a synchronous Merkle computation, fetching the nodes it asks for (one query per ask)."""
-    nodes: dict[NodeKey, bytes] = {}
+async def with_nodes(
+    conn: Conn, work: Callable[[merkle.NodeReader], T], nodes: dict[NodeKey, bytes] | None = None
+) -> T:
+    """Run a synchronous Merkle computation, fetching the nodes it asks for (one query per ask).
+
+    ``nodes`` are known already (and receive what is fetched); when they suffice, nothing is read.
+    """
+    nodes = {} if nodes is None else nodes
     while True:
         try:
             return work(_Prefetched(nodes))
@@ -58,3 +63,15 @@ async def with_nodes(conn: Conn, work: Callable[[merkle.NodeReader], T]) -> T:
             if not found:
                 raise StorageError(str(missing)) from missing
             nodes.update(found)
+
+
+def border(size: int, nodes: dict[NodeKey, bytes]) -> tuple[int, dict[NodeKey, bytes]]:
+    """The complete subtrees covering leaves [0, size) (one per set bit of size), from ``nodes``."""
+    keys, start = [], 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            keys.append((level, start >> level))
+            start += 1 << level
+    if any(key not in nodes for key in keys):
+        return -1, {}
+    return size, {key: nodes[key] for key in keys}

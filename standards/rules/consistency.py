@@ -102,7 +102,7 @@ def _not_only(params: Mapping[str, Any], emit: Emit) -> Check:
     def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
         out: list[Finding] = []
         value = target.get(record)
-        if isinstance(value, list) and value and all(v in values for v in value):
+        if isinstance(value, list) and value and all(type(v) is str and v in values for v in value):
             out.append(emit(target.pointer, "/".join(map(str, value)), "/".join(map(str, value))))
         return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from standards.calendar import CalendarNotCovered, add_working_days
@@ -89,8 +89,10 @@ def _timeliness(params: Mapping[str, Any], emit: Emit) -> Check:
 
 @kind("not_after_validation_day")
 def _not_after(params: Mapping[str, Any], emit: Emit) -> Check:
-    """A date that cannot lie after the day the record is validated (报送时间 in the future)."""
+    """A date that cannot lie after the day the record is validated (报送时间 in the future), give or take
+    ``graceDays`` (Beijing report times against a validating node that may count days in UTC)."""
     targets = [Path(name) for name in params["fields"]]
+    grace = timedelta(days=int(params.get("graceDays", 0)))
 
     def check(record: Mapping[str, Any], ctx: Context) -> list[Finding]:
         out: list[Finding] = []
@@ -98,7 +100,7 @@ def _not_after(params: Mapping[str, Any], emit: Emit) -> Check:
             return out
         for target in targets:
             day = _day(target.get(record))
-            if day is not None and day > ctx.on:
+            if day is not None and day > ctx.on + grace:
                 out.append(
                     emit(
                         target.pointer,

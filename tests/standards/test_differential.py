@@ -4,18 +4,21 @@ verdicts, and the same structural findings, on every fixture and on generated mu
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import standards
 from standards import catalogue
 from standards.payload import decode_record
 from standards.structure import Structure
 from standards.validator import compiled
 from tests.standards.fixtures import Fixture, fixtures
 
+DAY = date(2025, 6, 30)
 JSON_FIXTURES = [f for f in fixtures() if f.path.suffix == ".json"]
 RECORD_STANDARDS = [s for s in catalogue() if s.kind == "record"]
 GOOD = {
@@ -100,3 +103,21 @@ def test_engines_agree_on_mutations(case: tuple[str, Any]) -> None:
     fast, reference = both(compiled(standard_id, version).structure, record)
     assert (reference == []) == (fast == [])
     assert reference == fast
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(), st.sampled_from([None, "internal", "national", "partner", "public"]))
+def test_validator_never_raises_on_mutated_records(case: tuple[str, Any], destination: str | None) -> None:
+    """Whatever a mutation does to a good record, every rule of every standard answers with findings."""
+    key, record = case
+    standard_id, version = key.split("@")
+    payload = json.dumps(record, ensure_ascii=False).encode()
+    findings = standards.validate(payload, standard_id, version, on=DAY, destination=destination)
+    assert all(f.rule_id and f.message_zh and f.message_en for f in findings)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_validator_never_raises_on_arbitrary_bytes(payload: bytes) -> None:
+    """Arbitrary bytes are judged, never a crash."""
+    standards.validate(payload, "SC-06", "1.0.0", on=DAY)

@@ -486,11 +486,14 @@ def sc18() -> Std:
         "timeliness",
         {"workingDays": {"default": 10, "SC-06": 7, "SC-10": 7}},
         ("记录未在规定的工作日内报送", "the record was not reported within the working days allowed"),
+        severity="warning",
         title=("报送及时性", "timeliness"),
         text=(
-            "记录应当自业务发生（检查、决定、办结等）之日起规定的工作日内报送：行政处罚与双公示 7 个工作日，其他 10 个工作日；未写报送时间的，以校验之日计。",
+            "记录应当自业务发生（检查、决定、办结等）之日起规定的工作日内报送：行政处罚与双公示 7 个工作日，其他 10 个工作日；未写报送时间的，以校验之日计。"
+            "迟报的记录照常接收（数据不因迟报而丢失），但给出警告。",
             "Records are reported within the working days allowed after the act (inspection, decision, closing): 7 "
-            "for penalties and publicity records, 10 otherwise; without a report time the day of validation counts.",
+            "for penalties and publicity records, 10 otherwise; without a report time the day of validation counts. "
+            "Late records are still accepted (no data is lost for being late), with a warning.",
         ),
         bad=[
             Bad(
@@ -503,12 +506,13 @@ def sc18() -> Std:
     )
     s.rule(
         "not_after_validation_day",
-        {},
+        {"graceDays": 1},
         ("报送时间晚于校验之日", "the report time is after the day of validation"),
         title=("报送时间", "time of reporting"),
         text=(
-            "报送时间不得晚于接收方校验记录之日。",
-            "The report time is not after the day the record is validated.",
+            "报送时间不得晚于接收方校验记录之日；报送时间为北京时间，校验之日可能按协调世界时计，故允许 1 日偏差。",
+            "The report time is not after the day the record is validated; report times are Beijing time while "
+            "the validating node may count days in UTC, so one day of slack is allowed.",
         ),
         bad=Bad("future", options={"standard": "SC-05"}, set={"/reportTime": "2025-07-05 10:00:00"}),
     )
