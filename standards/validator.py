@@ -124,9 +124,15 @@ def _compile(cat: Catalogue, standard: Standard, on: date | None) -> CompiledSta
         if r.kind == "masked"
     ]
     checks = tuple((r, compile_rule(r)) for r in specs)
-    return CompiledStandard(
-        standard, Structure(standard), checks, policy, tuple(c for _, c in checks), fuse(checks, standard.key)
+    structure = Structure(standard)
+    fused = fuse(
+        checks,
+        label=standard.key,
+        act=standard.extra.get("actDateField"),
+        dates=structure.date_fields,
+        calendar=structure.calendar_findings,
     )
+    return CompiledStandard(standard, structure, checks, policy, tuple(c for _, c in checks), fused)
 
 
 @functools.lru_cache(maxsize=64)
@@ -159,12 +165,13 @@ def validate_record(
     """
     if destination is not None and target.policy is not None:
         target.policy.profile(destination)  # UnknownDestination before any work
+    if not interpreted and type(record) is dict:
+        findings = target.structure.findings(record, engine, calendar=False)
+        target.fused(record, on, destination, findings)  # the calendar findings first, then the rules
+        return findings
     findings = target.structure.findings(record, engine)
     if type(record) is dict:
         ctx = Context(on, destination, record_date(record, target.standard.extra.get("actDateField"), on))
-        if not interpreted:
-            target.fused(record, ctx, findings)
-            return findings
         for check in target.run:
             found = check(record, ctx)
             if found:

@@ -27,7 +27,8 @@ from standards.rules.base import Check, Context, _parsed
 
 __all__ = ["Fused", "fuse"]
 
-Fused = Callable[[Mapping[str, Any], Context, list[Finding]], None]
+#: ``run(record, on, destination, findings)``: appends what the rules find to ``findings``.
+Fused = Callable[[Mapping[str, Any], "date | None", "str | None", list[Finding]], None]
 _NUMBERS: Final = (int, float)
 _SCALARS: Final = (str, bool, int, float)
 
@@ -58,10 +59,20 @@ def _listed(value: object, labels: Mapping[str, Any]) -> bool:
     """True when ``value`` is a list whose every item is a listed code."""
     if type(value) is not list:
         return False
-    for item in value:
+    for item in value:  # noqa: SIM110 (a plain loop: no generator on the hot path)
         if type(item) is not str or item not in labels:
             return False
     return True
+
+
+def _within(value: object, allowed: tuple[str, ...]) -> bool:
+    """The ``in`` condition of `standards.rules.base.condition`: a listed string, or a list holding one."""
+    if type(value) is list:
+        for v in value:  # noqa: SIM110 (a plain loop: no generator on the hot path)
+            if type(v) is str and v in allowed:
+                return True
+        return False
+    return type(value) is str and value in allowed
 
 
 class _Writer:
@@ -79,6 +90,9 @@ class _Writer:
             "_listed": _listed,
             "_VALID": codelists.RegionStatus.VALID,
             "_region_status": codes._region_status,
+            "_within": _within,
+            "_Context": Context,
+            "_record_date": codes.record_date,
         }
 
     def value(self, name: str) -> str:
@@ -97,8 +111,35 @@ class _Writer:
         return name
 
 
+def _condition(spec: Mapping[str, Any] | None, w: _Writer) -> str | None:
+    """The expression of a rule's ``when`` condition (as `standards.rules.base.condition` reads it)."""
+    if not spec:
+        return "True"
+    if not _plain(spec.get("field")):
+        return None
+    v = w.value(spec["field"])
+    if "in" in spec:
+        return f"_within({v}, {w.const(tuple(spec['in']))})"
+    if "equals" in spec:
+        expected = w.const(spec["equals"])
+        return f"({v} == {expected} and type({v}) is type({expected}))"
+    present = bool(spec.get("present", True))
+    return f'(({v} is not None and {v} != "" and {v} != []) is {present})'
+
+
 def _clean_test(rule: RuleSpec, w: _Writer) -> str | None:
     """An expression that is true only where ``rule`` finds nothing; None when there is no such test."""
+    test = _unconditional(rule, w)
+    if test is None or rule.kind not in {"required_if", "absent_if", "allowed_if", "date_order"}:
+        return test
+    when = _condition(rule.params.get("when"), w)
+    if when == "True":
+        return test
+    return None if when is None else f"({test}) or not ({when})"
+
+
+def _unconditional(rule: RuleSpec, w: _Writer) -> str | None:
+    """A clean test that holds whatever the rule's ``when`` condition says."""
     p = rule.params
     if p.get("scope"):
         return None
@@ -106,7 +147,7 @@ def _clean_test(rule: RuleSpec, w: _Writer) -> str | None:
     if kind in {"schema", "decode", "file"}:
         return "True"
     if kind == "masked":
-        return "ctx.destination is None"
+        return "destination is None"
     if kind in {"required_if", "absent_if", "item_code", "allowed_if", "money_unit", "range"}:
         if not _plain(p.get("field")):
             return None
@@ -140,7 +181,10 @@ def _clean_test(rule: RuleSpec, w: _Writer) -> str | None:
             return None
         a, b = w.moment(p["earlier"]), w.moment(p["later"])
         order = ">" if p.get("strict") else ">="
-        return f"({a} is None or {b} is None or (type({a}) is type({b}) and {b} {order} {a}))"
+        return (
+            f"({a} is None or {b} is None or (type({a}) is type({b}) and {b} {order} {a})"
+            f" or (type({a}) is not type({b}) and _day({b}) {order} _day({a})))"
+        )
     if kind == "number_order":
         if not (_plain(p.get("smaller")) and _plain(p.get("larger"))):
             return None
@@ -152,15 +196,15 @@ def _clean_test(rule: RuleSpec, w: _Writer) -> str | None:
             return None
         report = p["report"]
         return (
-            f"_in_time({w.moment(act)}, {w.value(report)}, {w.moment(report)}, ctx.on,"
+            f"_in_time({w.moment(act)}, {w.value(report)}, {w.moment(report)}, on,"
             f" {int(p['workingDays'])})"
         )
     if kind == "not_after_validation_day":
         if not all(_plain(f) for f in p["fields"]):
             return None
         grace = w.const(int(p.get("graceDays", 0)))
-        tests = [f"({m} is None or (_day({m}) - ctx.on).days <= {grace})" for m in map(w.moment, p["fields"])]
-        return "(ctx.on is None or (" + " and ".join(tests or ["True"]) + "))"
+        tests = [f"({m} is None or (_day({m}) - on).days <= {grace})" for m in map(w.moment, p["fields"])]
+        return "(on is None or (" + " and ".join(tests or ["True"]) + "))"
     return _code_test(rule, w)
 
 
@@ -171,7 +215,7 @@ def _code_test(rule: RuleSpec, w: _Writer) -> str | None:
         if not all(_plain(path) for path, _ in p["fields"]):
             return None
         tests = [
-            f"({v} is None or (type({v}) is str and not {w.const(codes._ID_CHECKS[t])}({v}, ctx.act_day)))"
+            f"({v} is None or (type({v}) is str and not {w.const(codes._ID_CHECKS[t])}({v}, act_day)))"
             for v, t in ((w.value(path), t) for path, t in p["fields"])
         ]
         return " and ".join(tests)
@@ -184,7 +228,7 @@ def _code_test(rule: RuleSpec, w: _Writer) -> str | None:
             v, c = w.value(value), w.value(kind_of)
             tests.append(
                 f"(type({c}) is not str or {by_type}.get({c}) is None or {v} is None"
-                f" or (type({v}) is str and not {by_type}[{c}]({v}, ctx.act_day)))"
+                f" or (type({v}) is str and not {by_type}[{c}]({v}, act_day)))"
             )
         return " and ".join(tests)
     if kind == "code_list":
@@ -199,33 +243,60 @@ def _code_test(rule: RuleSpec, w: _Writer) -> str | None:
         if not all(_plain(name) for name in p["fields"]):
             return None
         tests = [
-            f"({v} is None or (type({v}) is str and _region_status({v}, ctx.act_day) is _VALID))"
+            f"({v} is None or (type({v}) is str and _region_status({v}, act_day) is _VALID))"
             for v in map(w.value, p["fields"])
         ]
         return " and ".join(tests)
     return None
 
 
-def fuse(checks: Sequence[tuple[RuleSpec, Check]], label: str = "standard") -> Fused:
-    """One function ``run(record, ctx, findings)`` that appends what ``checks`` find, in their order."""
+def fuse(
+    checks: Sequence[tuple[RuleSpec, Check]],
+    *,
+    label: str = "standard",
+    act: str | list[str] | None = None,
+    dates: Sequence[str] = (),
+    calendar: Callable[[Mapping[str, Any]], list[Finding]] | None = None,
+) -> Fused:
+    """One function ``run(record, on, destination, findings)`` that appends what ``checks`` find, in their
+    order, after the calendar findings of the structure check (``calendar`` over the ``dates`` fields).
+
+    ``act`` is the standard's act-date field: the day the identifier and region rules judge by.
+    """
     w = _Writer()
     body: list[str] = []
+    if calendar is not None:
+        tests = [f"(type({w.value(n)}) is not str or {w.moment(n)} is not None)" for n in dates if _plain(n)]
+        if len(tests) != len(dates):
+            tests = ["False"]
+        body += [f"if not ({' and '.join(tests or ['True'])}):", f"    extend({w.const(calendar)}(record))"]
     for rule, check in checks:
-        name = w.const(check)
         test = _clean_test(rule, w)
-        call = [f"    found = {name}(record, ctx)", "    if found:", "        extend(found)"]
+        call = [
+            "    if ctx is None:",
+            "        ctx = _Context(on, destination, act_day)",
+            f"    found = {w.const(check)}(record, ctx)",
+            "    if found:",
+            "        extend(found)",
+        ]
         body.append(f"# {rule.id} {rule.kind}")
         if test is None:
             body += [line[4:] for line in call]
         elif test != "True":
             body += [f"if not ({test}):", *call]
-    head = ["extend = findings.extend", "get = record.get"]
+    if isinstance(act, str) and _plain(act):
+        m = w.moment(act)
+        day = f"act_day = _day({m}) if {m} is not None else on"
+    else:
+        day = f"act_day = _record_date(record, {w.const(act)}, on)"
+    head = ["extend = findings.extend", "get = record.get", "ctx = None"]
     head += [f"{var} = get({name!r})" for name, var in w.values.items()]
     head += [
         f"{var} = _parsed({w.values[name]}) if type({w.values[name]}) is str else None"
         for name, var in w.moments.items()
     ]
-    source = "def run(record, ctx, findings):\n" + "".join(f"    {line}\n" for line in head + body)
+    source = "def run(record, on, destination, findings):\n"
+    source += "".join(f"    {line}\n" for line in [*head, day, *body])
     namespace: dict[str, Any] = dict(w.names)
     exec(compile(source, f"<rules of {label}>", "exec"), namespace)  # noqa: S102 (our own generated text)
     run: Fused = namespace["run"]
