@@ -31,6 +31,7 @@ __all__ = ["Fused", "fuse"]
 Fused = Callable[[Mapping[str, Any], "date | None", "str | None", list[Finding]], None]
 _NUMBERS: Final = (int, float)
 _SCALARS: Final = (str, bool, int, float)
+_CONDITIONAL: Final = frozenset({"required_if", "absent_if", "allowed_if", "date_order", "timeliness"})
 
 
 def _plain(name: object) -> bool:
@@ -130,7 +131,7 @@ def _condition(spec: Mapping[str, Any] | None, w: _Writer) -> str | None:
 def _clean_test(rule: RuleSpec, w: _Writer) -> str | None:
     """An expression that is true only where ``rule`` finds nothing; None when there is no such test."""
     test = _unconditional(rule, w)
-    if test is None or rule.kind not in {"required_if", "absent_if", "allowed_if", "date_order"}:
+    if test is None or rule.kind not in _CONDITIONAL:
         return test
     when = _condition(rule.params.get("when"), w)
     if when == "True":
@@ -244,6 +245,16 @@ def _code_test(rule: RuleSpec, w: _Writer) -> str | None:
             return None
         tests = [
             f"({v} is None or (type({v}) is str and _region_status({v}, act_day) is _VALID))"
+            for v in map(w.value, p["fields"])
+        ]
+        return " and ".join(tests)
+    if kind == "industry":
+        if not all(_plain(name) for name in p["fields"]):
+            return None
+        section, division = w.const(codelists.industry), w.const(codelists.industry_division)
+        tests = [
+            f"({v} is None or (type({v}) is str"
+            f" and ({section}({v}) is not None or {division}({v}) is not None)))"
             for v in map(w.value, p["fields"])
         ]
         return " and ".join(tests)
