@@ -117,12 +117,13 @@ async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: b
         scenario = Scenario(network, out)
         overdue = await scenario.run()
 
-        _heading(f"跨节点追踪 / trace of {TASK} across every hop (Trace RPC)", out)
-        events = await trace_across(network, TASK)
-        print_trace(events, out)
+        _heading(f"跨节点追踪 / {TASK} across every hop (jgx trace --across)", out)
+        trace = await trace_across(network, TASK)
+        print_trace(trace, out)
         scenario.expect(
-            "任务在三个网关均有记录 / the task is logged on the hub and the national gateway",
-            {"sc.hub", "cn.national"} <= {e.node for e in events},
+            "任务在枢纽与国家网关均有记录，回执已验证 / logged at sc.hub and cn.national, receipts verified",
+            {"sc.hub", "cn.national"} <= {hop.node for hop in trace.hops}
+            and all(hop.receipt.endswith("✔") for hop in trace.hops if hop.node == "sc.hub"),
         )
 
         _heading("汇总 / summary per node", out)
@@ -140,9 +141,8 @@ async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: b
         _heading("枢纽最新签名检查点 / the hub's latest signed checkpoint", out)
         print(await hub_checkpoint(network), file=out, end="")
         hub_dir = network.gateways["sc.hub"].directory
-        print(
-            f"\n  jgx log verify --dir {hub_dir}    jgx trace {TASK} --correlation --dir {hub_dir}", file=out
-        )
+        print(f"\n  jgx log verify --dir {hub_dir}", file=out)
+        print(f"  jgx trace {TASK} --correlation --across --dir {hub_dir}", file=out)
         console = await _start_console(network, out) if keep_running else None
 
         if keep_running:

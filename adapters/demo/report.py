@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TextIO
 
-import grpc
-
 from adapters.demo.network import LoopbackNetwork
+from gateway.hops import Trace, local_hops, trace_hops
 from gateway.logaudit import audit_store
 from gateway.logbook import log_origin, log_verifier
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -26,7 +26,6 @@ from gateway.storage import OutboxState
 __all__ = ["NodeSummary", "audit_logs", "hub_checkpoint", "print_summary", "summarise", "trace_across"]
 
 _ACCEPTED, _REJECTED = exchange_pb2.OUTCOME_ACCEPTED, exchange_pb2.OUTCOME_REJECTED
-_OUTCOMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
 
 
 @dataclass
@@ -134,30 +133,21 @@ async def hub_checkpoint(network: LoopbackNetwork) -> str:
     return stored.note if stored is not None else ""
 
 
-async def trace_across(network: LoopbackNetwork, correlation_id: str) -> list[exchange_pb2.TraceEvent]:
-    """Every gateway's log events of one task or clue, asked over the Trace RPC (mTLS), in time order."""
-    events: list[exchange_pb2.TraceEvent] = []
-    credentials = network.tls["sc.hub"].channel()
-    for gateway in network.gateways.values():
-        async with grpc.aio.secure_channel(gateway.address, credentials) as channel:
-            trace = channel.unary_unary(
-                "/jgx.exchange.v1.Exchange/Trace",
-                request_serializer=exchange_pb2.TraceRequest.SerializeToString,
-                response_deserializer=exchange_pb2.TraceResponse.FromString,
-            )
-            response = await trace(exchange_pb2.TraceRequest(correlation_id=correlation_id), timeout=5.0)
-            events.extend(response.events)
-    return sorted(events, key=lambda e: (e.time.ToDatetime(), e.node, e.log_index))
+async def trace_across(network: LoopbackNetwork, correlation_id: str) -> Trace:
+    """One task across every hop, as ``jgx trace --across`` shows it from the hub: the hub's rows with
+    their verified receipts, and the other gateways' answers to the Trace RPC (mTLS)."""
+    hub = network.gateways["sc.hub"]
+    assert hub.store is not None
+    rows = await hub.store.find_messages(correlation_id=correlation_id)
+    local = local_hops("sc.hub", rows, network.trust, now=datetime.now(UTC))
+    others = {node: gateway.address for node, gateway in network.gateways.items() if node != "sc.hub"}
+    request = exchange_pb2.TraceRequest(correlation_id=correlation_id)
+    return await trace_hops(local, request, others, credentials=network.tls["sc.hub"].channel())
 
 
-def print_trace(events: list[exchange_pb2.TraceEvent], out: TextIO) -> None:
-    """One line per hop: time, node, log index, kind, sender → recipient, action, outcome."""
-    for event in events:
-        outcome = _OUTCOMES.get(event.outcome, str(event.outcome))
-        print(
-            f"  {event.time.ToDatetime():%H:%M:%S.%f}"[:-3]
-            + f"  {event.node:<12} #{event.log_index:<4} {event.kind:<10} "
-            f"{event.sender} → {event.recipient}  {event.action or '-':<9} {outcome} "
-            f"{event.envelope_sha256.hex()[:12]}",
-            file=out,
-        )
+def print_trace(trace: Trace, out: TextIO) -> None:
+    """One line per hop: time, node, log index, kind, sender → recipient, outcome, digest, receipt."""
+    for hop in trace.hops:
+        print(f"  {hop.line()}", file=out)
+    for node, why in trace.unreachable.items():
+        print(f"  未能询问 {node} / could not ask {node}: {why}", file=out)

@@ -73,4 +73,8 @@ def demo(directory: Path | None, keep_running: bool) -> None:
         raise SystemExit(_run(directory, keep_running))
     with tempfile.TemporaryDirectory(prefix="jgx-demo-") as tmp:
         code = _run(Path(tmp), keep_running)
+    click.echo(
+        "临时目录已删除；用 --dir 保留各节点的文件 / the temporary directory was removed; "
+        "use --dir to keep the nodes' files"
+    )
     raise SystemExit(code)

@@ -23,7 +23,7 @@ from gateway.logaudit import audit_export, audit_store, export_lines
 from gateway.logbook import log_origin
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.published import check_published
-from gateway.storage import StorageError, Store
+from gateway.storage import MessageRecord, StorageError, Store
 
 T = TypeVar("T")
 _DIR = click.option(
@@ -204,16 +204,26 @@ _OUTCOMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outc
 @_DIR
 @click.argument("identifier")
 @click.option("--correlation", is_flag=True, help="IDENTIFIER is a correlation (task or clue) id.")
-def trace(directory: Path, identifier: str, correlation: bool) -> None:
+@click.option(
+    "--across", is_flag=True,
+    help="Also ask every other gateway of the trust configuration (Trace over mTLS); show receipts.",
+)  # fmt: skip
+def trace(directory: Path, identifier: str, correlation: bool, across: bool) -> None:
     """List the log events of a message id (or, with --correlation, of a task or clue id).
 
     \b
+    With --across, the hops on every gateway in time order: this node's rows with their receipts
+    verified (the next hop's receipt for a delivery) and the other gateways' Trace answers.
     Example:
       jgx trace TASK-2026-0001 --correlation --dir node/
+      jgx trace TASK-2026-0001 --correlation --across --dir node/
     """
     config = load_node(directory)
     key = {"correlation_id": identifier} if correlation else {"message_id": identifier}
     rows = _with_store(config, lambda store: store.find_messages(**key))
+    if across:
+        _trace_across(config, identifier, correlation, rows)
+        return
     if not rows:
         io_error(f"日志中没有 {identifier}", f"nothing logged for {identifier}")
     for row in rows:
@@ -224,3 +234,31 @@ def trace(directory: Path, identifier: str, correlation: bool) -> None:
             f"{row.sender} -> {row.recipient} {row.message_id} {row.standard} {row.action or '-'} "
             f"{outcome} {reasons}"
         )
+
+
+def _trace_across(config: Config, identifier: str, correlation: bool, rows: list[MessageRecord]) -> None:
+    from gateway import hops
+    from gateway.cli._node import node_trust
+    from gateway.tls import channel_credentials
+
+    now = datetime.now(UTC)
+    trust = node_trust(config, now)
+    paths = config.paths
+    try:
+        credentials = channel_credentials(
+            paths.tls_cert.read_bytes(), paths.tls_key.read_bytes(), paths.tls_ca.read_bytes()
+        )
+    except OSError as exc:
+        io_error(f"无法读取 TLS 证书: {exc}", f"cannot read the node's TLS files: {exc}")
+    request = exchange_pb2.TraceRequest(
+        **({"correlation_id": identifier} if correlation else {"message_id": identifier})
+    )
+    local = hops.local_hops(config.node_id, rows, trust, now=now)
+    gateways = hops.gateways_of(trust, config.peers, local=config.node_id)
+    found = asyncio.run(hops.trace_hops(local, request, gateways, credentials=credentials))
+    for node, why in found.unreachable.items():
+        click.echo(f"未能询问 {node} / could not ask {node}: {why}", err=True)
+    if not found.hops:
+        io_error(f"各网关日志中均没有 {identifier}", f"no gateway logged {identifier}")
+    for hop in found.hops:
+        click.echo(hop.line())

@@ -215,3 +215,35 @@ async def test_a_task_nobody_claims_turns_overdue(network: LoopbackNetwork, nati
     at_sjs = [i.correlation_id for i in network.departments["sc.sjs"].servicer.worklist.mark_overdue(later)]
     at_national = [i.correlation_id for i in national.overdue(later)]
     assert ([task], [task], "overdue") == (at_sjs, at_national, state(network, "sc.sjs", task))
+
+
+async def test_trace_across_shows_every_hop_with_verified_receipts(
+    network: LoopbackNetwork, national: NationalSystem
+) -> None:
+    """`jgx trace --across` from the hub lists its hops with verified receipts, and national's own row."""
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    await national.push_task(samples.national_task(national.clock(), TASK), recipient="sc.amr")
+    amr = network.departments["sc.amr"]
+
+    async def delivered() -> bool:
+        return state(network, "sc.amr", TASK) == "dispatched"
+
+    assert await until(delivered)
+    amr.servicer.send([amr.department.claim(TASK, amr.servicer.clock())])  # type: ignore[attr-defined]
+
+    async def claimed() -> bool:
+        await national.collect()
+        return bool(national.collected.replies)
+
+    assert await until(claimed)
+    hub_dir = str(network.gateways["sc.hub"].directory)
+    args = ["trace", TASK, "--correlation", "--across", "--dir", hub_dir]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args)
+    lines = result.output.splitlines()
+    receipts = [line.rsplit("receipt ", 1)[-1] for line in lines if " sc.hub " in line]
+    assert 0 == result.exit_code, result.output
+    assert ["sc.hub#0 ✔", "sc.amr#1 ✔", "sc.hub#2 ✔", "cn.national#0 ✔"] == receipts
+    assert 1 == sum(" cn.national  #0" in line for line in lines)
