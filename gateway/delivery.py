@@ -247,17 +247,43 @@ class DeliveryWorker:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
-            try:
-                busy = await self.run_once()
-            except Exception as exc:  # noqa: BLE001 - the worker outlives a failing store call
-                _log.error("delivery.pass_failed", error=str(exc))
-                busy = 0
-            if busy:
-                continue  # more may be due at once (the next row of each channel)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_interval)
-            self._wake.clear()
+        # Rows are delivered concurrently, up to `batch` in flight; a slow or silent recipient holds
+        # only its own channel's row, never a pass: whenever a delivery ends the loop claims again.
+        inflight: set[asyncio.Task[Attempt | None]] = set()
+        try:
+            while True:
+                self._wake.clear()
+                room = self.policy.batch - len(inflight)
+                items: list[OutboxItem] = []
+                if room > 0:
+                    try:
+                        items = await self.store.claim_due(
+                            now=self.clock(), limit=room, lease_seconds=self.policy.lease,
+                            worker=self.worker_id,
+                        )  # fmt: skip
+                    except Exception as exc:  # noqa: BLE001 - the worker outlives a failing store call
+                        _log.error("delivery.claim_failed", error=str(exc))
+                for item in items:
+                    task = asyncio.create_task(self._settle(item))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
+                if items and len(items) == room:
+                    continue  # more may be due at once
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_interval)
+        finally:
+            for task in inflight:
+                task.cancel()
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    async def _settle(self, item: OutboxItem) -> Attempt | None:
+        try:
+            return await self.deliver(item)
+        except Exception as exc:  # noqa: BLE001 - a failing store call: the row comes back after its lease
+            _log.error("delivery.failed", outbox_id=item.id, error=str(exc))
+            return None
+        finally:
+            self._wake.set()  # the channel's next row may be claimable now
 
     async def run_once(self) -> int:
         """One pass: claim the due channel heads and deliver them concurrently; the number claimed."""

@@ -164,23 +164,26 @@ class Hub:
 
     async def _judged_again_on_conflict(self, data: bytes, transport_node: str | None) -> Handled:
         try:
-            return await self._submit(data, transport_node)
+            return await self._submit(data, transport_node, stored_first=False)
         except ReplayConflict:
             # Another replica on the same database (or a racing copy) consumed the id first: the
             # store's unique key is the final word. Judged again, the envelope is now a DUPLICATE
             # (same bytes: the original receipt) or REPLAYED (other bytes), with its own leaf.
             try:
-                return await self._submit(data, transport_node)
+                return await self._submit(data, transport_node, stored_first=True)
             except ReplayConflict as exc:  # cannot happen twice unless the store misbehaves
                 return Handled(
                     None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=str(exc)
                 )
 
-    async def _submit(self, data: bytes, transport_node: str | None) -> Handled:
+    async def _submit(self, data: bytes, transport_node: str | None, *, stored_first: bool) -> Handled:
         started = time.perf_counter()
         now = self.clock()
         digest = envelope_digest(data)
-        original = await self._original(digest)
+        # An exact copy of a logged envelope is a DUPLICATE. Its message id is still in the replay
+        # window while the copy is fresh, so a copy that judge() would accept cannot be one: the
+        # store is asked only for verdicts other than ACCEPTED (or after another replica's conflict).
+        original = await self._original(digest, stored=stored_first)
         if original is not None:
             return await self._duplicate(original, digest, now, started)
         # (1)–(8) the pure pipeline.
@@ -194,6 +197,10 @@ class Hub:
             max_size=self.max_size,
             validate=self.validate,
         )
+        if not verdict.accepted and not stored_first:
+            original = await self._original(digest, stored=True)  # e.g. REPLAYED, or since EXPIRED
+            if original is not None:
+                return await self._duplicate(original, digest, now, started)
         if verdict.envelope is None:  # refused at step 1 or 2: there is nothing to receipt
             handled = Handled(
                 None, verdict.outcome, tuple(r.value for r in verdict.reasons), detail=verdict.detail
@@ -201,7 +208,7 @@ class Hub:
             self._event(handled, verdict.message, started, step=verdict.step)
             return handled
         if verdict.reasons == (ReasonCode.REPLAYED,):
-            original = await self._original(digest)  # a copy that raced its original through step 6
+            original = await self._original(digest, stored=True)  # a copy that raced its original
             if original is not None:
                 return await self._duplicate(original, digest, now, started)
         return await self._record(verdict, digest, now, started)
@@ -274,7 +281,7 @@ class Hub:
         self._event(handled, message, started, step=verdict.step)
         return handled
 
-    async def _original(self, digest: bytes) -> _Original | None:
+    async def _original(self, digest: bytes, *, stored: bool) -> _Original | None:
         inflight = self._inflight.get(digest)
         if inflight is not None:
             header, future = inflight
@@ -283,6 +290,8 @@ class Hub:
             except StorageError:
                 return None  # the original was not logged (its id was given back): judge this copy anew
             return _Original(appended.log_index, appended.receipt or b"", header)
+        if not stored:
+            return None
         record = await self.store.find_original(digest)
         if record is None or record.receipt is None:
             return None

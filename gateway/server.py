@@ -78,8 +78,14 @@ async def abort_with_reason(
 
 
 def _response(receipt: bytes) -> bytes:
-    # SubmitResponse { Envelope receipt = 1; }: the receipt bytes are framed, never re-serialized.
-    return exchange_pb2.SubmitResponse(receipt=exchange_pb2.Envelope.FromString(receipt)).SerializeToString()
+    # SubmitResponse { Envelope receipt = 1; }: the stored receipt bytes, framed as field 1
+    # (tag 0x0a, varint length), never parsed and re-serialized.
+    size, length = len(receipt), bytearray()
+    while size > 0x7F:
+        length.append((size & 0x7F) | 0x80)
+        size >>= 7
+    length.append(size)
+    return b"\x0a" + bytes(length) + receipt
 
 
 def _refusal(handled: Handled) -> ReasonCode:

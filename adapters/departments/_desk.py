@@ -145,6 +145,11 @@ class Desk:
             return Handling((item,))
         return Handling((item,), (self.claim(message.correlation_id, now),))
 
+    def restore(self, dispatches: Iterable[exchange_pb2.Message]) -> None:
+        """Take back the dispatches the adapter kept (after a restart) so they can still be answered."""
+        for message in dispatches:
+            self.tasks.setdefault(message.correlation_id, message)
+
     def claim(self, correlation_id: str, now: datetime) -> Record:
         """认领 (claim) a delivered task or clue."""
         self.claimed_at[correlation_id] = now

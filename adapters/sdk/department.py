@@ -113,5 +113,9 @@ class Department(Protocol):
         ...
 
     def handle_delivered(self, message: exchange_pb2.Message, *, now: datetime) -> Handling:
-        """Turn a delivered, verified message into work items and replies (claim, feedback)."""
+        """Turn a delivered, verified message into work items and replies (claim, feedback).
+
+        Optionally a department also has ``restore(dispatches)``: the SDK calls it at start with the
+        dispatch messages of the tasks and clues it kept, so an answer can follow a restart.
+        """
         ...

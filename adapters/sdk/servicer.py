@@ -109,6 +109,10 @@ class AdapterServicer:
         self.peer_identity = peer_identity
         self.on_handled = on_handled
         self.worklist = Worklist(store, node=identity.node_id, overrides=_deadline_overrides(trust))
+        # A department that keeps delivered dispatches in memory gets them back after a restart.
+        restore = getattr(department, "restore", None)
+        if callable(restore):
+            restore([exchange_pb2.Message.FromString(m) for m in store.dispatches()])
 
     @property
     def hub(self) -> str:
@@ -248,6 +252,8 @@ class AdapterServicer:
             outcome=exchange_pb2.Outcome.Name(verdict.outcome), reasons=[r.value for r in verdict.reasons],
         )  # fmt: skip
         if verdict.accepted:
+            if message.action == "dispatch" and self.worklist.tracks(message):
+                self.store.save_dispatch(message.correlation_id, message.SerializeToString())
             self._queue(handling.replies, now)
             self.worklist.record(message, handling, now)
             if self.on_handled is not None:

@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     outcome INTEGER,
     receipt BLOB
 );
+CREATE TABLE IF NOT EXISTS dispatches (
+    correlation_id TEXT PRIMARY KEY,
+    message BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS work_items (
     correlation_id TEXT PRIMARY KEY,
     item TEXT NOT NULL,
@@ -253,6 +257,21 @@ class AdapterStore:
             " WHERE message_id = ?",
             (format_time(now), error, message_id),
         )
+
+    # -- dispatched tasks and clues (so a restarted department can still answer them) ------------------
+
+    def save_dispatch(self, correlation_id: str, message: bytes) -> None:
+        """Keep the serialized dispatch message of a task or clue (the latest dispatch wins)."""
+        self._db.execute(
+            "INSERT INTO dispatches (correlation_id, message) VALUES (?, ?)"
+            " ON CONFLICT (correlation_id) DO UPDATE SET message = excluded.message",
+            (correlation_id, message),
+        )
+
+    def dispatches(self) -> Iterator[bytes]:
+        """Every kept dispatch message, serialized."""
+        for (message,) in self._db.execute("SELECT message FROM dispatches ORDER BY correlation_id"):
+            yield bytes(message)
 
     # -- work items (the lifecycle's values, serialized by adapters.lifecycle) -------------------------
 

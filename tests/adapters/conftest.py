@@ -14,6 +14,7 @@ from adapters.sdk import (
     AdapterIdentity,
     AdapterServicer,
     AdapterStore,
+    Department,
     Handling,
     Record,
     StandardClaim,
@@ -64,7 +65,7 @@ def fed() -> Federation:
     return Federation.create(NOW)
 
 
-def make_servicer(fed: Federation, path: Path, department: TaskDesk | None = None) -> AdapterServicer:
+def make_servicer(fed: Federation, path: Path, department: Department | None = None) -> AdapterServicer:
     return AdapterServicer(
         identity=AdapterIdentity("sc.amr", fed.keys["sc.amr"], "amr-adapter", "1.2.3", "ab" * 32),
         trust=fed.trust,

@@ -69,3 +69,18 @@ def test_an_unclaimed_task_turns_overdue_and_is_reported(fed: Federation, tmp_pa
         len(events),
         first[0].state,
     )
+
+
+def test_a_restarted_department_can_still_feed_back(fed: Federation, tmp_path: Path) -> None:
+    """After a restart on the same store, the department answers a task delivered before it."""
+    from adapters.departments import SAMPLES, MarketRegulation
+
+    path = tmp_path / "a.sqlite"
+    before = make_servicer(fed, path, MarketRegulation(SAMPLES))
+    before.deliver(task(fed, correlation_id="LHJG-9", message_id="disp-9"))
+    desk = MarketRegulation(SAMPLES)
+    after = make_servicer(fed, path, desk)
+    (message_id,) = after.send([desk.task_feedback("LHJG-9", NOW)])
+    item = after.worklist.get("LHJG-9")
+    assert ("disp-9", State.FED_BACK) == (desk.tasks["LHJG-9"].message_id, item.state if item else None)
+    assert message_id

@@ -103,9 +103,9 @@ class Peer:
         await self.hub.close()
 
 
-async def start_peer(store: SqliteStore, clock: Clock, port: int = 0) -> Peer:
-    """cn.national's gateway on ``store``, listening on ``port`` (0: any free port)."""
-    hub = Hub(node_id="cn.national", key=FED.keys["cn.national"], trust=FED.trust, store=store, clock=clock)
+async def start_peer(store: SqliteStore, clock: Clock, port: int = 0, node: str = "cn.national") -> Peer:
+    """``node``'s gateway on ``store``, listening on ``port`` (0: any free port)."""
+    hub = Hub(node_id=node, key=FED.keys[node], trust=FED.trust, store=store, clock=clock)
     await hub.start()
     service = PeerExchange(hub)
     server = grpc.aio.server()
@@ -127,10 +127,14 @@ class Pair:
     stores: list[SqliteStore] = field(default_factory=list)
 
     async def relay(
-        self, sender: str = "sc.amr", message_id: str = "m-1", recipient: str = "cn.national"
+        self,
+        sender: str = "sc.amr",
+        message_id: str = "m-1",
+        recipient: str = "cn.national",
+        standard: str = "SC-03",
     ) -> None:
         """Submit a record of ``sender`` for ``recipient`` at the hub; it must be accepted."""
-        message = FED.message(sender, recipient, message_id=message_id, standard="SC-03")
+        message = FED.message(sender, recipient, message_id=message_id, standard=standard)
         handled = await self.hub.submit(FED.envelope(message))
         assert exchange_pb2.OUTCOME_ACCEPTED == handled.outcome, handled.reasons
 
@@ -364,3 +368,30 @@ async def test_the_running_worker_delivers_what_the_hub_accepts(pair: Pair) -> N
     finally:
         await worker.close()
     assert ["m-1"] == await pair.peer.message_ids()
+
+
+async def test_a_silent_recipient_does_not_hold_up_another(pair: Pair, tmp_path: Path) -> None:
+    """While a call to the silent national gateway hangs, the running worker delivers to Chongqing."""
+    pair.peer.service.mode = "silent"
+    store = SqliteStore(tmp_path / "chongqing.db")
+    await store.open()
+    chongqing = await start_peer(store, pair.clock, node="cq.hub")
+    peers = {"cn.national": pair.peer.address, "cq.hub": chongqing.address}
+    worker = start_delivery(pair.hub, policy=DeliveryPolicy(timeout=30.0), peers=peers)
+    try:
+        await pair.relay(message_id="to-national")
+        for _ in range(500):  # the call to the national gateway is in flight (claimed, unanswered)
+            if [1] == [row.attempts for row in await pair.hub.store.outbox()]:
+                break
+            await asyncio.sleep(0.01)
+        await pair.relay(message_id="to-chongqing", recipient="cq.hub", standard="SC-13")
+        for _ in range(500):
+            states = {row.recipient: row.state for row in await pair.hub.store.outbox()}
+            if states.get("cq.hub") == OutboxState.DELIVERED:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await worker.close()
+        await chongqing.stop()
+        await store.close()
+    assert {"cn.national": OutboxState.PENDING, "cq.hub": OutboxState.DELIVERED} == states

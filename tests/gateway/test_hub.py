@@ -147,6 +147,32 @@ async def test_checkpoints_are_signed_and_prove_inclusion(fed: Federation, hub: 
     assert 6 == checkpoint.size
 
 
+async def test_a_copy_resent_after_expiry_still_gets_the_original_receipt(
+    fed: Federation, tmp_path: Path
+) -> None:
+    """Past its expiry (and a restart) the exact bytes are a duplicate, not an EXPIRED rejection."""
+    from datetime import timedelta
+
+    data = fed.envelope(fed.message("sc.amr", "sc.hub"))
+    first = await open_hub(fed, tmp_path / "hub.db")
+    original = await first.submit(data)
+    await first.close()
+    later = NOW + timedelta(days=2)
+    store = first.store
+    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: later)
+    await hub.start()
+    try:
+        again = await hub.submit(data)
+    finally:
+        await hub.close()
+        await store.close()
+    assert (original.receipt, True, exchange_pb2.OUTCOME_DUPLICATE) == (
+        again.receipt,
+        again.duplicate,
+        again.outcome,
+    )
+
+
 async def test_a_fault_of_the_node_is_answered_not_raised(fed: Federation, tmp_path: Path) -> None:
     """A bug inside the node (here a validator that crashes) gives INTERNAL, no leaf, and the hub goes on."""
 
