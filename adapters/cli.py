@@ -158,8 +158,6 @@ async def _run(
     submit: bool,
 ) -> None:
     from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, HubClient, serve_adapter
-    from adapters.sdk.messages import record_message
-    from gateway.envelope import seal_message
     from gateway.tls import channel_credentials, server_credentials
     from gateway.trust_update import load_trust
     from gateway.validation import standards_validator
@@ -184,14 +182,11 @@ async def _run(
     )
     host, _, port = listen.rpartition(":")
     if submit:
-        for standard in sorted({r.standard for r in desk.imported().records}):
-            for record in desk.export(standard):
-                message = record_message(record, sender=node_id, default_recipient=servicer.hub, now=now)
-                servicer.store.enqueue(
-                    message_id=message.message_id,
-                    envelope=seal_message(message, key).SerializeToString(),
-                    now=now,
-                )
+        report = servicer.publish(desk.imported().records)
+        click.echo(
+            f"批次 / batch {report.batch_id or '-'}: 新增 / inserted {report.inserted}, "
+            f"更新 / updated {report.updated}, 未变 / unchanged {report.unchanged}"
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import os
 import secrets
 import statistics
@@ -31,7 +32,7 @@ import asyncpg
 import grpc
 
 from gateway.config import CONFIG_FILE, Limits, default_config, render_config
-from gateway.storage import Store, store_for
+from gateway.storage import Entry, Seen, Store, store_for
 from gateway.testing import Federation
 
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
@@ -79,6 +80,16 @@ class Replica:
         self.process.wait(timeout=60)
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of the whole machine so far, from /proc/stat (0, 0 where there is none)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
 async def load(ports: list[int], envelopes: list[bytes]) -> tuple[float, list[float]]:
     """Send the envelopes, CONCURRENCY calls in flight, round-robin over ``ports``: (seconds, latencies)."""
     channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports]
@@ -123,21 +134,59 @@ async def case(
     try:
         ports = [replica.port for replica in started]
         await load(ports, warm)
+        busy, total = cpu_ticks()
         elapsed, latencies = await load(ports, timed)
+        busy_after, total_after = cpu_ticks()
     finally:
         for replica in started:
             await asyncio.to_thread(replica.stop)
     latencies.sort()
     size = await logged(url, node)
+    cpu = 100 * (busy_after - busy) / max(1, total_after - total)
     return (label, replicas, n / elapsed, statistics.median(latencies) * 1000,
-            latencies[int(len(latencies) * 0.99) - 1] * 1000, size - len(warm))  # fmt: skip
+            latencies[int(len(latencies) * 0.99) - 1] * 1000, size - len(warm), cpu)  # fmt: skip
+
+
+def _entry(n: int) -> Entry:
+    """A submission entry with a seen id, as the hub writes one (no receipt signing: the store's cost)."""
+    envelope = f"envelope-{n}".encode()
+    return Entry(
+        leaf=f"leaf-{n}".encode(), kind="submission", time=datetime.now(UTC),
+        envelope_sha256=hashlib.sha256(envelope).digest(), outcome=1, sender="sc.amr", recipient="sc.hub",
+        message_id=f"m-{n}", standard="SC-06", standard_version="1.0.0", envelope=envelope, payload=b"{}",
+        receipt=lambda _index: b"receipt", seen=Seen("sc.amr", f"m-{n}", datetime(2100, 1, 1, tzinfo=UTC)),
+    )  # fmt: skip
+
+
+async def appends(url: str, base: Path, batch: int, n: int) -> float:
+    """Entries appended per second straight to the store at ``url``, ``batch`` entries a transaction."""
+    store = store_for(url, base=base)
+    await store.open()
+    try:
+        started = time.perf_counter()
+        for first in range(0, n, batch):
+            await store.append([_entry(k) for k in range(first, first + batch)])
+        return n / (time.perf_counter() - started)
+    finally:
+        await store.close()
+
+
+async def store_table(directory: Path, schemas: list[str]) -> None:
+    """The store alone, no gRPC or signatures: one entry per transaction, and 64 (what group commit does)."""
+    print("| store | entries per transaction | appends/s |")
+    print("|---|---:|---:|")
+    for label in ("SQLite", "PostgreSQL"):
+        for batch, n in ((1, 300), (64, 3200)):
+            schemas.append(f"bench_{secrets.token_hex(5)}")
+            url = f"sqlite:///store-{batch}.db" if label == "SQLite" else f"{SERVER}?schema={schemas[-1]}"
+            print(f"| {label} | {batch} | {await appends(url, directory, batch, n):,.0f} |")
 
 
 async def main(n: int, rounds: int) -> None:
     """Run the three cases ``rounds`` times, interleaved, and print the median of each (a shared machine)."""
     cases = [("SQLite", "sqlite:///jgx.db", 1), ("PostgreSQL", "", 1), ("PostgreSQL", "", 2)]
     schemas: list[str] = []
-    results: dict[int, list[tuple[float, float, float, int]]] = {k: [] for k in range(len(cases))}
+    results: dict[int, list[tuple[float, float, float, int, float]]] = {k: [] for k in range(len(cases))}
     admin = await asyncpg.connect(SERVER)
     try:
         with tempfile.TemporaryDirectory() as directory:
@@ -148,20 +197,21 @@ async def main(n: int, rounds: int) -> None:
                         schemas.append(f"bench_{secrets.token_hex(5)}")
                         url = f"{SERVER}?schema={schemas[-1]}"
                     tmp = Path(directory) / f"round-{round_}"
-                    _, _, rate, p50, p99, size = await case(f"{label} {replicas}", url, replicas, n, tmp)
-                    results[k].append((rate, p50, p99, size))
+                    _, _, rate, p50, p99, size, cpu = await case(f"{label} {replicas}", url, replicas, n, tmp)
+                    results[k].append((rate, p50, p99, size, cpu))
+            await store_table(Path(directory), schemas)
+            print()
     finally:
         for schema in schemas:
             await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await admin.close()
-    print(
-        f"| store | replicas | envelopes/s | p50 ms | p99 ms | logged |  (N = {n}, median of {rounds} rounds)"
-    )
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"N = {n} envelopes a case, median of {rounds} interleaved rounds")
+    print("| store | replicas | envelopes/s | p50 ms | p99 ms | machine CPU busy | logged |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for k, (label, _, replicas) in enumerate(cases):
-        rate, p50, p99 = (statistics.median(r[i] for r in results[k]) for i in range(3))
+        rate, p50, p99, cpu = (statistics.median(r[i] for r in results[k]) for i in (0, 1, 2, 4))
         logged = "all" if all(r[3] == n for r in results[k]) else f"{[r[3] for r in results[k]]} of {n}"
-        print(f"| {label} | {replicas} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {logged} |")
+        print(f"| {label} | {replicas} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {cpu:.0f} % | {logged} |")
 
 
 if __name__ == "__main__":

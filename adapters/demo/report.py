@@ -50,10 +50,7 @@ async def summarise(
     for node, gateway in network.gateways.items():
         assert gateway.store is not None
         row = NodeSummary(node, sent=sent.get(node), delivered=0, overdue=overdue.get(node))
-        for index in range(await gateway.store.size()):
-            record = await gateway.store.message(index)
-            if record is None:
-                continue
+        for record in await gateway.store.messages(0, await gateway.store.size()):
             if record.kind == "delivery":
                 row.delivered = (row.delivered or 0) + 1
             elif record.outcome == _ACCEPTED:

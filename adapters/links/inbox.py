@@ -45,11 +45,9 @@ class Inbox:
             return []
         size = await store.size()
         new: list[Arrival] = []
-        for index in range(self._next, size):
-            record = await store.message(index)
+        for record in await store.messages(self._next, size):
             if (
-                record is None
-                or record.kind != "submission"
+                record.kind != "submission"
                 or record.outcome != exchange_pb2.OUTCOME_ACCEPTED
                 or record.recipient != self.node_id
                 or record.duplicate_of is not None
@@ -57,7 +55,7 @@ class Inbox:
             ):
                 continue
             body = exchange_pb2.Envelope.FromString(record.envelope).body
-            new.append(Arrival(exchange_pb2.Message.FromString(body), index, record.time))
+            new.append(Arrival(exchange_pb2.Message.FromString(body), record.log_index, record.time))
         self._next = size
         self.arrivals.extend(new)
         return new

@@ -12,14 +12,17 @@ the digest of what the hub sent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import grpc
 import structlog
 
-from adapters.lifecycle import IllegalTransition
+from adapters.lifecycle import IllegalTransition, china_day
+from adapters.national import next_batch
 from adapters.sdk._status import abort
 from adapters.sdk.department import Department, Handling, Record
 from adapters.sdk.messages import record_message
@@ -36,7 +39,15 @@ from gateway.receipts import issue_receipt
 from gateway.tls import peer_identity
 from gateway.trust import TrustConfig
 
-__all__ = ["SERVICE", "AdapterIdentity", "AdapterServicer", "PeerIdentity", "peer_node", "rpc_handler"]
+__all__ = [
+    "SERVICE",
+    "AdapterIdentity",
+    "AdapterServicer",
+    "PeerIdentity",
+    "Published",
+    "peer_node",
+    "rpc_handler",
+]
 
 SERVICE = "jgx.adapter.v1.Adapter"
 log = structlog.get_logger("jgx.adapter")
@@ -68,6 +79,16 @@ class AdapterIdentity:
     software_version: str = "0.1.0"
     build_digest: str = ""
     contact: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What `AdapterServicer.publish` queued: the batch id and how many records went as what."""
+
+    batch_id: str
+    inserted: int
+    updated: int
+    unchanged: int
 
 
 def _utc_now() -> datetime:
@@ -259,6 +280,35 @@ class AdapterServicer:
             if self.on_handled is not None:
                 self.on_handled(message, handling, now)
         return receipt
+
+    def publish(self, records: Iterable[Record]) -> Published:
+        """Queue the department's records for the hub as one batch (cd_batch), skipping unchanged ones.
+
+        A record seen for the first time goes as an insert (cd_operation ``i``), a changed one as an
+        update (``u``); one whose payload is unchanged since it was last published is not sent again,
+        so running the same export twice sends nothing twice.
+        """
+        now = self.clock()
+        day = china_day(now)
+        batch = next_batch(day, self.store.batches(day.strftime("%Y%m%d")))
+        inserted = updated = unchanged = 0
+        queued: list[tuple[Record, bytes]] = []
+        for record in records:
+            digest = hashlib.sha256(
+                json.dumps(record.payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+            ).digest()
+            before = self.store.published(record.standard, record.business_key)
+            if before == digest and record.operation != "delete":
+                unchanged += 1
+                continue
+            operation = record.operation if before is None or record.operation == "delete" else "update"
+            inserted += before is None
+            updated += before is not None
+            queued.append((replace(record, operation=operation, batch_id=batch), digest))
+        self._queue([r for r, _ in queued], now)
+        for record, digest in queued:
+            self.store.mark_published(record.standard, record.business_key, digest, batch)
+        return Published(batch if queued else "", inserted, updated, unchanged)
 
     def send(self, records: Sequence[Record]) -> list[str]:
         """Sign the department's own records (e.g. a later 反馈) into the outbox; their message ids.

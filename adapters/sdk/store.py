@@ -48,6 +48,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     outcome INTEGER,
     receipt BLOB
 );
+CREATE TABLE IF NOT EXISTS published (
+    standard TEXT NOT NULL,
+    business_key TEXT NOT NULL,
+    payload_sha256 BLOB NOT NULL,
+    batch_id TEXT NOT NULL,
+    PRIMARY KEY (standard, business_key)
+);
 CREATE TABLE IF NOT EXISTS dispatches (
     correlation_id TEXT PRIMARY KEY,
     message BLOB NOT NULL
@@ -256,6 +263,32 @@ class AdapterStore:
             "UPDATE outbox SET attempts = attempts + 1, sent_at = ?, outcome = 2, last_error = ?"
             " WHERE message_id = ?",
             (format_time(now), error, message_id),
+        )
+
+    # -- published records (what was last sent per business key, for cd_operation i/u) --------------
+
+    def published(self, standard: str, business_key: str) -> bytes | None:
+        """The payload digest last published for the record, if it was."""
+        row = self._db.execute(
+            "SELECT payload_sha256 FROM published WHERE standard = ? AND business_key = ?",
+            (standard, business_key),
+        ).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def batches(self, prefix: str) -> list[str]:
+        """The batch ids already used that start with `prefix` (a day, ``YYYYMMDD``)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT batch_id FROM published WHERE batch_id LIKE ?", (f"{prefix}%",)
+        )
+        return [str(r[0]) for r in rows]
+
+    def mark_published(self, standard: str, business_key: str, payload_sha256: bytes, batch_id: str) -> None:
+        """Remember what was published for the record and in which batch."""
+        self._db.execute(
+            "INSERT INTO published (standard, business_key, payload_sha256, batch_id) VALUES (?,?,?,?)"
+            " ON CONFLICT (standard, business_key) DO UPDATE"
+            " SET payload_sha256 = excluded.payload_sha256, batch_id = excluded.batch_id",
+            (standard, business_key, payload_sha256, batch_id),
         )
 
     # -- dispatched tasks and clues (so a restarted department can still answer them) ------------------

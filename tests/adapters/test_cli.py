@@ -91,7 +91,10 @@ async def test_run_serves_and_submits_the_records(tmp_path: Path) -> None:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert process.stdout is not None
-        await asyncio.wait_for(process.stdout.readline(), timeout=30)
+        banner = b""
+        while b"listening" not in banner:
+            banner = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+            assert banner, "the adapter exited before listening"
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             describe = channel.unary_unary(
                 "/jgx.adapter.v1.Adapter/Describe",
