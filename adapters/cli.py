@@ -158,6 +158,7 @@ async def _run(
     submit: bool,
 ) -> None:
     from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, HubClient, serve_adapter
+    from adapters.sdk.build import build_digest
     from gateway.tls import channel_credentials, server_credentials
     from gateway.trust_update import load_trust
     from gateway.validation import standards_validator
@@ -173,7 +174,7 @@ async def _run(
     for problem in desk.imported().problems:
         click.echo(f"拒收 / refused  {problem.describe()}", err=True)
     servicer = AdapterServicer(
-        identity=AdapterIdentity(node_id, key, f"jgx-adapter-{department}", "0.1.0"),
+        identity=AdapterIdentity(node_id, key, f"jgx-adapter-{department}", "0.1.0", build_digest()),
         trust=trust, department=desk, store=AdapterStore(store_path), validate=standards_validator,
     )  # fmt: skip
     tls = [read_bytes(p) for p in (paths.tls_cert, paths.tls_key, paths.tls_ca)] if not insecure else None

@@ -11,9 +11,9 @@ Order is kept per (sender, recipient) channel: the store only lets the oldest pe
 be claimed (`Store.claim_due`), so a later row never overtakes an earlier one that is still retrying.
 Resending is safe: a recipient answers the exact bytes it already receipted with the original receipt.
 
-`backoff` and `route` are pure; the worker is the I/O shell around them. Transport security sits
-behind one seam, ``credentials`` (mTLS channel credentials from `gateway.tls`); without them the
-worker dials plaintext, which the server side only allows on loopback.
+`backoff`, `route` and `DeliveryPolicy` are pure (`gateway.delivery_plan`); the worker is the I/O
+shell around them. Transport security sits behind one seam, ``credentials`` (mTLS channel credentials
+from `gateway.tls`); without them the worker dials plaintext, which servers allow on loopback only.
 """
 
 from __future__ import annotations
@@ -24,14 +24,15 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grpc
 import structlog
 from google.protobuf.message import DecodeError
 
+from gateway.delivery_plan import DELIVER, SUBMIT, DeliveryPolicy, Route, backoff, route
 from gateway.envelope import envelope_digest
 from gateway.errors import JgxError, ReasonCode, TransportError, VerificationError
 from gateway.logbook import build_leaf
@@ -56,93 +57,10 @@ __all__ = [
     "start_delivery",
 ]
 
-SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
-DELIVER = "/jgx.adapter.v1.Adapter/Deliver"
 _log = structlog.get_logger("jgx.delivery")
 
 # Refusals that no resend of the same bytes can change: dead-letter at once instead of retrying.
 _PERMANENT = frozenset({ReasonCode.MALFORMED, ReasonCode.TOO_LARGE, ReasonCode.PAYLOAD_TYPE_UNKNOWN})
-
-
-def backoff(attempt: int, base: float, cap: float, rand: float) -> float:
-    """Seconds to wait after failed attempt ``attempt`` (1-based): full jitter, ``rand`` in [0, 1).
-
-    The ceiling doubles per attempt from ``base`` up to ``cap``; the wait is uniform below it, so
-    many rows failing together do not retry in lockstep.
-    """
-    ceiling = min(cap, base * 2.0 ** min(max(attempt - 1, 0), 62))
-    return min(max(rand, 0.0), 1.0) * ceiling
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryPolicy:
-    """How the worker retries; the defaults match ``[delivery]`` of jgx.toml."""
-
-    max_attempts: int = 12
-    max_age: timedelta = timedelta(hours=72)
-    backoff_base: float = 1.0  # seconds
-    backoff_cap: float = 600.0  # seconds
-    timeout: float = 10.0  # seconds per call
-    batch: int = 32  # rows claimed per pass
-    poll_interval: float = 0.5  # seconds between passes when idle
-
-    @classmethod
-    def from_config(cls, delivery: object, **overrides: Any) -> DeliveryPolicy:
-        """The policy from a `gateway.config.Delivery` (max_attempts, max_age, backoff_base/cap)."""
-        default = cls()
-        base: timedelta = getattr(delivery, "backoff_base", timedelta(seconds=default.backoff_base))
-        cap: timedelta = getattr(delivery, "backoff_cap", timedelta(seconds=default.backoff_cap))
-        policy = cls(
-            max_attempts=int(getattr(delivery, "max_attempts", default.max_attempts)),
-            max_age=getattr(delivery, "max_age", default.max_age),
-            backoff_base=base.total_seconds(),
-            backoff_cap=cap.total_seconds(),
-        )
-        return replace(policy, **overrides)
-
-    @property
-    def lease(self) -> float:
-        """Seconds a claimed row stays reserved: longer than one call may take."""
-        return self.timeout + 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Where a row goes: the RPC, the address, and the node whose receipt must come back."""
-
-    method: str
-    address: str
-    issuer: str
-
-
-def _address(endpoint: str) -> str:
-    for scheme in ("grpcs://", "grpc://", "https://", "http://"):
-        endpoint = endpoint.removeprefix(scheme)
-    return endpoint.rstrip("/")
-
-
-def route(trust: TrustConfig, local_node: str, recipient: str, peers: Mapping[str, str]) -> Route:
-    """The route of an envelope for ``recipient`` from ``local_node``; UNAVAILABLE without an endpoint.
-
-    A department behind this gateway gets ``Adapter.Deliver`` at its endpoint; any other node is
-    reached through ``Exchange.Submit`` of its own gateway (or itself when it is a gateway). An
-    address in ``peers`` (jgx.toml ``[peers]``) overrides the trust configuration's endpoint.
-    """
-    node = trust.nodes.get(recipient)
-    if node is None:
-        raise TransportError(
-            ReasonCode.UNAVAILABLE, f"recipient {recipient!r} is not in the trust configuration"
-        )
-    if node.gateway == local_node:
-        method, target = DELIVER, recipient
-    else:
-        method, target = SUBMIT, node.gateway or recipient
-    endpoint = peers.get(target) or (trust.nodes[target].endpoint if target in trust.nodes else "")
-    if not endpoint:
-        raise TransportError(
-            ReasonCode.UNAVAILABLE, f"no endpoint for {target!r} (trust configuration or [peers])"
-        )
-    return Route(method, _address(endpoint), target)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "serve": "gateway.cli.serve:serve",
     "log": "gateway.cli.log_search:log",  # jgx log verify|export|proof|checkpoint + search|show|tail
     "trace": "gateway.cli.log:trace",
+    "conformance": "conformance.cli:conformance",
     "standards": "standards.cli:standards",
     "validate": "standards.cli:validate",
     "deliveries": "gateway.cli.deliveries:deliveries",

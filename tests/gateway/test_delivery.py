@@ -395,3 +395,28 @@ async def test_a_silent_recipient_does_not_hold_up_another(pair: Pair, tmp_path:
         await chongqing.stop()
         await store.close()
     assert {"cn.national": OutboxState.PENDING, "cq.hub": OutboxState.DELIVERED} == states
+
+
+async def test_a_row_older_than_max_age_is_dead_at_its_next_failure(pair: Pair) -> None:
+    """Past max_age a failed attempt dead-letters the row even with attempts to spare."""
+    await pair.peer.stop()
+    await pair.relay()
+    pair.worker.policy = DeliveryPolicy(max_attempts=100, max_age=timedelta(minutes=1), timeout=0.5)
+    pair.clock.advance(120)
+    await pair.worker.run_once()
+    [row] = await pair.hub.store.outbox()
+    assert (OutboxState.DEAD, 1) == (row.state, row.attempts)
+
+
+def test_the_policy_comes_from_the_delivery_table_of_jgx_toml(tmp_path: Path) -> None:
+    """[delivery] max_attempts, max_age and the backoff bounds become the worker's policy."""
+    from gateway.config import parse_config
+
+    text = (
+        'node_id = "sc.hub"\n[delivery]\nmax_attempts = 5\nmax_age_seconds = 3600\n'
+        "backoff_base_seconds = 2\nbackoff_cap_seconds = 60\n"
+    )
+    policy = DeliveryPolicy.from_config(parse_config(text, directory=tmp_path).delivery, timeout=3.0)
+    assert (5, timedelta(hours=1), 2.0, 60.0, 3.0) == (
+        policy.max_attempts, policy.max_age, policy.backoff_base, policy.backoff_cap, policy.timeout
+    )  # fmt: skip
