@@ -230,7 +230,7 @@ async def test_a_slow_reader_does_not_make_the_node_buffer_without_bound(tmp_pat
     """A client that stops reading receipts stalls only its own stream; the node keeps serving others."""
     fed = Federation.create(NOW)
     node = await start_node(fed, tmp_path / "hub.db", max_in_flight=4)
-    total = 3000
+    total = 1500
     envelopes = [fed.envelope(fed.message("sc.amr", "sc.hub", message_id=f"f-{n}")) for n in range(total)]
     # No BDP probing: the HTTP/2 windows stay at their defaults instead of growing to swallow the stream.
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{node.port}", options=[("grpc.http2.bdp_probe", 0)])
@@ -296,10 +296,17 @@ async def test_trace_follows_a_correlation_id(node: Node) -> None:
 
 
 async def test_health_and_reflection_are_served(node: Node) -> None:
-    """The standard health service reports SERVING for the Exchange service."""
+    """Health reports SERVING for the Exchange service, and reflection lists the services."""
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
     health = health_pb2_grpc.HealthStub(node.channel)
     response = await health.Check(health_pb2.HealthCheckRequest(service="jgx.exchange.v1.Exchange"))
+    reflection = reflection_pb2_grpc.ServerReflectionStub(node.channel)
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    [listed] = [r async for r in reflection.ServerReflectionInfo(iter([request]))]
+    services = {s.name for s in listed.list_services_response.service}
     assert health_pb2.HealthCheckResponse.SERVING == response.status
+    assert {"jgx.exchange.v1.Exchange", "grpc.health.v1.Health"} <= services
 
 
 async def test_over_mtls_the_certificate_must_match_the_sender(tmp_path: Path) -> None:
