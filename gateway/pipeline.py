@@ -25,9 +25,11 @@ from gateway.trust import TrustConfig
 
 __all__ = ["Validate", "Verdict", "audience", "judge", "relays_for"]
 
-#: validate(payload, standard, version, on) -> findings; raises VerificationError with
-#: STANDARD_UNKNOWN or VERSION_NOT_IN_FORCE. `gateway.validation.standards_validator` is the real one.
-Validate: TypeAlias = Callable[[bytes, str, str, date], Sequence[FindingLike]]
+#: validate(payload, standard, version, on, destination) -> findings; raises VerificationError with
+#: STANDARD_UNKNOWN or VERSION_NOT_IN_FORCE. `destination` is the SC-20 class of the recipient
+#: (internal, national, partner), so masking is enforced for what leaves the province.
+#: `gateway.validation.standards_validator` is the real one.
+Validate: TypeAlias = Callable[[bytes, str, str, date, str], Sequence[FindingLike]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +132,16 @@ def judge(
     # (7) ACL, deny by default.
     if not trust.allows(message.sender, message.standard, message.recipient):
         return refuse(ReasonCode.ACL_DENIED, 7, f"{message.sender} -> {message.recipient} {message.standard}")
-    # (8) The payload against standard@version, as in force on the day it was issued.
+    # (8) The payload against standard@version, as in force on the day it was issued, and masked
+    #     as the recipient's destination class requires (SC-20).
     findings: tuple[FindingLike, ...] = ()
     if validate is not None:
         issued_on = message.issued_at.ToDatetime().date()
+        destination = trust.destination_of(message.recipient)
         try:
-            findings = tuple(validate(message.payload, message.standard, message.standard_version, issued_on))
+            findings = tuple(
+                validate(message.payload, message.standard, message.standard_version, issued_on, destination)
+            )
         except VerificationError as exc:
             return refuse(exc.reason, 8, exc.detail)
         reason = _error_reason(findings)

@@ -37,6 +37,13 @@ __all__ = [
 ]
 
 ROLES: Final = ("department", "hub", "national", "partner")
+#: SC-20 destination class by the recipient's role: the province's own nodes are "internal".
+_DESTINATIONS: Final[Mapping[str, str]] = {
+    "department": "internal",
+    "hub": "internal",
+    "national": "national",
+    "partner": "partner",
+}
 DEFAULT_POLICIES: Final[Mapping[str, Any]] = {
     "max_envelope_bytes": 1 << 20,
     "clock_skew_seconds": 300,
@@ -166,6 +173,11 @@ class TrustConfig:
     def audience_of(self, local_node: str) -> frozenset[str]:
         """Node ids a gateway accepts envelopes for: itself and the nodes it receives on behalf of."""
         return frozenset({local_node, *(n.node_id for n in self.nodes.values() if n.gateway == local_node)})
+
+    def destination_of(self, node_id: str) -> str:
+        """The SC-20 destination class of records bound for `node_id`: internal, national or partner."""
+        node = self.nodes.get(node_id)
+        return _DESTINATIONS.get(node.role, "internal") if node is not None else "internal"
 
     def policy(self, name: str) -> Any:
         """A policy value, falling back to `DEFAULT_POLICIES`."""

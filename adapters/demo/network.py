@@ -74,12 +74,8 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def default_validator() -> Validate | None:
-    """Step 8 bound to the standards catalogue when the installed `standards` package validates."""
-    import standards
-
-    if not hasattr(standards, "validate"):
-        return None
+def default_validator() -> Validate:
+    """Step 8 bound to the standards catalogue."""
     from gateway.validation import standards_validator
 
     return standards_validator

@@ -43,13 +43,8 @@ def _loopback(listen: str) -> bool:
         return False
 
 
-def _validator() -> Validate | None:
-    """Step 8 bound to the standards catalogue, when the installed standards package validates."""
-    import standards
-
-    if not hasattr(standards, "validate"):
-        _log.warning("serve.no_validator", detail="standards.validate is not available; step 8 is skipped")
-        return None
+def _validator() -> Validate:
+    """Step 8 bound to the standards catalogue."""
     from gateway.validation import standards_validator
 
     return standards_validator

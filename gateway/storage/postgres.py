@@ -72,9 +72,8 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
             raise StorageError(str(exc)) from exc
         self._sizes = (min_connections, max_connections)
         self._pool: asyncpg.Pool | None = None  # reads, outbox claims, operator writes
-        self._writer: asyncpg.Pool | None = (
-            None  # one connection: appends and checkpoints never queue behind reads
-        )
+        # One connection of its own for appends and checkpoints: the writer never queues behind reads.
+        self._writer: asyncpg.Pool | None = None
         # The tree's right border after this replica's last append: reused while no other replica appended.
         self._border: tuple[int, dict[NodeKey, bytes]] = (-1, {})
 

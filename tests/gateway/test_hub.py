@@ -176,7 +176,7 @@ async def test_a_copy_resent_after_expiry_still_gets_the_original_receipt(
 async def test_a_fault_of_the_node_is_answered_not_raised(fed: Federation, tmp_path: Path) -> None:
     """A bug inside the node (here a validator that crashes) gives INTERNAL, no leaf, and the hub goes on."""
 
-    def broken(payload: bytes, standard: str, version: str, on: object) -> list[object]:
+    def broken(payload: bytes, standard: str, version: str, on: object, destination: str) -> list[object]:
         raise ValueError("a bug")
 
     store = SqliteStore(tmp_path / "hub.db")

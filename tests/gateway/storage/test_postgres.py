@@ -17,7 +17,7 @@ from gateway.storage.postgres import PostgresStore
 from gateway.storage.postgres_schema import LATEST
 from gateway.storage.sqlite import SqliteStore
 from tests.gateway.storage.conftest import NOW, entry, mth
-from tests.gateway.storage.pgschema import fresh_schema
+from tests.gateway.storage.pgschema import drop_schema, fresh_schema, new_schema_url
 
 pytestmark = pytest.mark.postgres
 
@@ -124,23 +124,20 @@ async def test_checkpoints_from_two_replicas_are_never_inconsistent(
 
 
 async def test_replicas_starting_together_migrate_once() -> None:
-    """Opening two stores at once on a new schema applies each migration exactly once."""
-    async with fresh_schema() as existing:
-        url = existing.replace("?schema=", "?schema=x")  # a schema the store itself creates
-        stores = [PostgresStore(url), PostgresStore(url)]
+    """Opening two stores at once on a schema that does not exist yet applies each migration once."""
+    url, schema = new_schema_url("x")  # the stores create it
+    stores = [PostgresStore(url), PostgresStore(url)]
+    try:
         await asyncio.gather(*(store.open() for store in stores))
+        conn = await asyncpg.connect(stores[0].dsn, server_settings={"search_path": schema})
         try:
-            conn = await asyncpg.connect(
-                stores[0].dsn, server_settings={"search_path": str(stores[0].schema)}
-            )
-            try:
-                versions = [row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")]
-            finally:
-                await conn.execute(f"DROP SCHEMA {stores[0].schema} CASCADE")
-                await conn.close()
+            versions = [row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")]
         finally:
-            for store in stores:
-                await store.close()
+            await conn.close()
+    finally:
+        for store in stores:
+            await store.close()
+        await drop_schema(schema)
     assert list(range(1, LATEST + 1)) == versions
 
 
