@@ -200,7 +200,7 @@ def decode_record(payload: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Any,
             _finding("SC-17.R001", "", f"第 {exc.start} 字节{hint_zh}", f"byte {exc.start}{hint_en}")
         )
         return None, findings
-    if text.count("[") + text.count("{") > limits.max_depth:
+    if payload.count(b"[") + payload.count(b"{") > limits.max_depth:  # ASCII: as many bytes as characters
         deepest = _depth(text)
         if deepest > limits.max_depth:
             findings.append(

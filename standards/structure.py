@@ -123,6 +123,7 @@ class Structure:
         self._dates = tuple(
             (f.name, f.type) for f in standard.fields if f.type in {"date", "datetime"} and "[]" not in f.name
         )
+        self.date_fields = tuple(name for name, _ in self._dates)  # read by the calendar check
 
     def hits(self, record: object, engine: Engine = "fast") -> list[_Hit]:
         """Schema violations as (rule suffix, pointer) pairs, deduplicated, in a stable order."""
@@ -141,15 +142,26 @@ class Structure:
             found.setdefault((h.suffix, h.pointer), h)
         return sorted(found.values(), key=lambda h: (h.pointer, h.suffix))
 
-    def findings(self, record: object, engine: Engine = "fast") -> list[Finding]:
-        """Structure findings for a decoded record."""
+    def findings(self, record: object, engine: Engine = "fast", *, calendar: bool = True) -> list[Finding]:
+        """Structure findings for a decoded record (``calendar=False``: without `calendar_findings`, which
+        the caller then runs itself)."""
+        if engine == "fast" and type(record) is dict:  # the common case: one call into the fast engine
+            try:
+                valid = self._fast.is_valid(record)
+            except Exception:  # noqa: BLE001 (values the Rust side cannot take: the reference decides)
+                valid = False
+            if valid:
+                return self.calendar_findings(record) if calendar else []
         out = [self._finding(h) for h in self.hits(record, engine)]
-        if isinstance(record, dict):
-            out.extend(self._calendar(record))
+        if calendar and isinstance(record, dict):
+            out.extend(self.calendar_findings(record))
         return out
 
-    def _calendar(self, record: Mapping[str, Any]) -> Iterator[Finding]:
+    def calendar_findings(self, record: Mapping[str, Any]) -> list[Finding]:
         """Dates that have the right shape but do not exist (2024-02-30) fail S004 too."""
+        return list(self._calendar(record))
+
+    def _calendar(self, record: Mapping[str, Any]) -> Iterator[Finding]:
         for name, kind in self._dates:
             value = record.get(name)
             if type(value) is not str or moment(value) is not None:
