@@ -353,7 +353,7 @@ def breakdown(sample: list[bytes], fed: object, whole: float) -> None:
         return judge(sample[n], trust=fed.trust, local_node="sc.hub", now=now, seen=SeenCache())
 
     def step_8(_n: int) -> object:
-        return standards_validator(payload, "SC-06", "1.0.0", today)
+        return standards_validator(payload, "SC-06", "1.0.0", today, "internal")
 
     def step_11(n: int) -> object:
         receipt = issue_receipt(
