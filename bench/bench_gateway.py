@@ -1,6 +1,6 @@
 """The gateway end to end against raw gRPC echo, in one run (issue 4 item 10).
 
-    .venv/bin/python bench/gateway.py            # about a minute on 2 cores
+    .venv/bin/python bench/bench_gateway.py            # about a minute on 2 cores
 
 This process serves two things on 127.0.0.1: a raw grpc.aio echo service (unary and duplex stream,
 bytes in, the same bytes out) and a jgx hub (`gateway.server.Server`: signature verification, SC-06
