@@ -23,6 +23,7 @@ from gateway.storage.base import (
     TrafficBucket,
     User,
 )
+from gateway.storage.postgres_host import PostgresHost
 from gateway.storage.postgres_tree import Conn
 from gateway.storage.search_sql import ACCEPTED, SUMMARY_COLUMNS, numbered, search_sql, summary_row
 from gateway.storage.sqlite_rows import OUTBOX_COLUMNS, dt, outbox_item, us
@@ -30,14 +31,8 @@ from gateway.storage.sqlite_rows import OUTBOX_COLUMNS, dt, outbox_item, us
 __all__ = ["PostgresConsole"]
 
 
-class PostgresConsole:
+class PostgresConsole(PostgresHost):
     """Console queries over the store's connection pool (mixed into `PostgresStore`)."""
-
-    def _conn(self, *, transaction: bool = False) -> contextlib.AbstractAsyncContextManager[Conn]:
-        raise NotImplementedError  # provided by PostgresStore
-
-    async def _fetch(self, sql: str, *params: Any) -> list[asyncpg.Record]:
-        raise NotImplementedError  # provided by PostgresStore
 
     # -- search and dashboard --------------------------------------------------------------------
     async def search_messages(self, query: MessageQuery) -> list[MessageSummary]:

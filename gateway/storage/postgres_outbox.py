@@ -8,14 +8,11 @@ lease keeps them away from every other claimer until it ends.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from gateway.storage.base import AuditEntry, OutboxItem, OutboxState, StorageError
-from gateway.storage.postgres_tree import Conn
+from gateway.storage.postgres_host import PostgresHost
 from gateway.storage.sqlite_rows import dt, outbox_item, us
 
 __all__ = ["OUTBOX_COLUMNS", "PostgresOutbox"]
@@ -39,17 +36,8 @@ _CLAIM = (
 )
 
 
-class PostgresOutbox:
+class PostgresOutbox(PostgresHost):
     """Outbox and audit queries over the store's pool (mixed into `PostgresStore`)."""
-
-    def _conn(self, *, transaction: bool = False) -> contextlib.AbstractAsyncContextManager[Conn]:
-        raise NotImplementedError  # provided by PostgresStore
-
-    async def _fetch(self, sql: str, *params: Any) -> list[asyncpg.Record]:
-        raise NotImplementedError  # provided by PostgresStore
-
-    async def _write(self, sql: str, *params: Any) -> str:
-        raise NotImplementedError  # provided by PostgresStore
 
     # -- outbox ----------------------------------------------------------------------------------
     async def claim_due(

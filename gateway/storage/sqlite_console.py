@@ -8,6 +8,7 @@ in those two columns (schema version 2), so page 1000 costs what page 1 costs.
 from __future__ import annotations
 
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -29,17 +30,20 @@ __all__ = ["SqliteConsole"]
 T = TypeVar("T")
 
 
-class SqliteConsole:
+class SqliteConsole(ABC):
     """Console queries over the store's reader and writer threads (mixed into `SqliteStore`)."""
 
+    @abstractmethod
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError  # provided by SqliteStore
+        """Run `fn` on the reader thread (provided by `SqliteStore`)."""
 
+    @abstractmethod
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError  # provided by SqliteStore
+        """Run `fn` on the writer thread (provided by `SqliteStore`)."""
 
+    @abstractmethod
     def _transaction(self, conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError  # provided by SqliteStore
+        """Run `body` in one transaction on `conn` (provided by `SqliteStore`)."""
 
     # -- search and dashboard --------------------------------------------------------------------
     async def search_messages(self, query: MessageQuery) -> list[MessageSummary]:
