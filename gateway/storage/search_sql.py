@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.storage.base import MessageQuery, MessageSummary
-from gateway.storage.sqlite_rows import dt, us
+from gateway.storage.sqlite_rows import header_fields, us
 
 __all__ = ["ACCEPTED", "SUMMARY_COLUMNS", "numbered", "search_sql", "summary_row"]
 
@@ -23,23 +23,10 @@ _EXACT = ("message_id", "correlation_id", "sender", "recipient", "standard")
 
 
 def summary_row(row: tuple[Any, ...]) -> MessageSummary:
-    (index, kind, time_us, sender, recipient, message_id, standard, version, correlation, action,
-     outcome, reasons, digest, duplicate_of) = tuple(row)  # fmt: skip
+    """A `MessageSummary` from a row selected with `SUMMARY_COLUMNS`."""
+    duplicate_of = row[13]
     return MessageSummary(
-        log_index=int(index),
-        kind=str(kind),
-        time=dt(int(time_us)),
-        sender=str(sender),
-        recipient=str(recipient),
-        message_id=str(message_id),
-        standard=str(standard),
-        standard_version=str(version),
-        correlation_id=str(correlation),
-        action=str(action),
-        outcome=int(outcome),
-        reason_codes=tuple(str(reasons).split()),
-        envelope_sha256=bytes(digest),
-        duplicate_of=None if duplicate_of is None else int(duplicate_of),
+        **header_fields(row), duplicate_of=None if duplicate_of is None else int(duplicate_of)
     )
 
 

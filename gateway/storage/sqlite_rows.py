@@ -9,7 +9,16 @@ from typing import Any
 
 from gateway.storage.base import MessageRecord, NodeKey, OutboxItem
 
-__all__ = ["MSG_COLUMNS", "OUTBOX_COLUMNS", "SqliteNodeReader", "dt", "message_record", "outbox_item", "us"]
+__all__ = [
+    "MSG_COLUMNS",
+    "OUTBOX_COLUMNS",
+    "SqliteNodeReader",
+    "dt",
+    "header_fields",
+    "message_record",
+    "outbox_item",
+    "us",
+]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MSG_COLUMNS = (
@@ -31,27 +40,39 @@ def dt(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+def header_fields(row: Sequence[Any]) -> dict[str, Any]:
+    """The first 13 columns of `MSG_COLUMNS` (a message's header, outcome and digest) as fields."""
+    (index, kind, time_us, sender, recipient, message_id, standard, version, correlation, action,
+     outcome, reasons, digest) = row[:13]  # fmt: skip
+    return {
+        "log_index": int(index),
+        "kind": str(kind),
+        "time": dt(int(time_us)),
+        "sender": str(sender),
+        "recipient": str(recipient),
+        "message_id": str(message_id),
+        "standard": str(standard),
+        "standard_version": str(version),
+        "correlation_id": str(correlation),
+        "action": str(action),
+        "outcome": int(outcome),
+        "reason_codes": tuple(str(reasons).split()),
+        "envelope_sha256": bytes(digest),
+    }
+
+
+def _blob(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
 def message_record(row: tuple[Any, ...]) -> MessageRecord:
     """A `MessageRecord` from a row selected with `MSG_COLUMNS`."""
-    (index, kind, time_us, sender, recipient, message_id, standard, version, correlation, action,
-     outcome, reasons, digest, envelope, payload, receipt, duplicate_of) = tuple(row)  # fmt: skip
+    envelope, payload, receipt, duplicate_of = tuple(row)[13:]
     return MessageRecord(
-        log_index=int(index),
-        kind=str(kind),
-        time=dt(int(time_us)),
-        sender=str(sender),
-        recipient=str(recipient),
-        message_id=str(message_id),
-        standard=str(standard),
-        standard_version=str(version),
-        correlation_id=str(correlation),
-        action=str(action),
-        outcome=int(outcome),
-        reason_codes=tuple(str(reasons).split()),
-        envelope_sha256=bytes(digest),
-        envelope=None if envelope is None else bytes(envelope),
-        payload=None if payload is None else bytes(payload),
-        receipt=None if receipt is None else bytes(receipt),
+        **header_fields(row),
+        envelope=_blob(envelope),
+        payload=_blob(payload),
+        receipt=_blob(receipt),
         duplicate_of=None if duplicate_of is None else int(duplicate_of),
     )
 
