@@ -74,7 +74,7 @@ async def test_detail_shows_receipt_deliveries_and_masked_payload(console: Pair)
     assert [("sc.amr", "dead")] == [(d["recipient"], d["state"]) for d in detail["deliveries"]]
     shown = json.loads(detail["payload"])
     assert ("138****5678", "510104********1234") == (shown["contactPhone"], shown["partyIdCode"])
-    assert True is detail["payload_masked"]
+    assert detail["payload_masked"] is True
 
 
 async def test_auditor_sees_the_payload_unmasked(console: Pair) -> None:
