@@ -34,6 +34,7 @@ __all__ = [
     "Step",
     "apply",
     "china_day",
+    "deadline_overrides",
     "dispatch",
     "overdue",
 ]
@@ -197,6 +198,17 @@ class Item:
 def china_day(moment: datetime) -> date:
     """The calendar day in China Standard Time of an aware datetime (working days are counted in it)."""
     return moment.astimezone(CHINA).date()
+
+
+def deadline_overrides(policies: Mapping[str, Any]) -> dict[str, int]:
+    """Deadlines from the trust policies: {"SC-14": {"claimed": 10}} -> {"SC-14/claimed": 10}."""
+    overrides: dict[str, int] = {}
+    for standard, spec in dict(policies.get("deadlines", {})).items():
+        if isinstance(spec, dict):
+            for stage, days in spec.items():
+                if isinstance(days, int) and stage != "working_days":
+                    overrides[f"{standard}/{stage}"] = days
+    return overrides
 
 
 def deadline_for(

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from gateway.console_settings import CONSOLE_KEYS, ConsoleSettings, console_table, parse_console_table
 from gateway.errors import JgxError, ReasonCode
 from gateway.pki import NODE_ID
 
@@ -117,6 +118,7 @@ class Config:
     clock_skew: timedelta = timedelta(minutes=5)
     require_tls13: bool = True
     peers: Mapping[str, str] = field(default_factory=dict)  # node id -> "host:port"
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @property
     def grpc_address(self) -> str:
@@ -155,7 +157,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("file", "不是有效的 TOML", f"not valid TOML: {exc}") from exc
     directory = directory.resolve()
-    known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "clock", "tls", "peers"}
+    known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "clock", "tls", "peers", "console"}
     _refuse_unknown("", doc, known)
     node_id = _get(doc, "node_id", str, None)
     _check_node_id("node_id", node_id)
@@ -208,6 +210,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
             raise ConfigError(f"peers.{peer}", "地址须为字符串", "the address must be a string")
         _check_peer(peer, address)
         peers[peer] = address
+    console = parse_console_table(_table(doc, "console", set(CONSOLE_KEYS)), directory)
 
     return Config(
         node_id=node_id,
@@ -220,6 +223,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         clock_skew=timedelta(seconds=skew),
         require_tls13=require_tls13,
         peers=peers,
+        console=console,
     )
 
 
@@ -335,6 +339,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
 
@@ -364,6 +370,7 @@ def render_config(config: Config) -> str:
         ),
         ("clock", {"skew_seconds": config.clock_skew.total_seconds()}),
         ("tls", {"require_tls13": config.require_tls13}),
+        ("console", console_table(config.console, config.directory)),
         ("peers", {f'"{peer}"': address for peer, address in sorted(config.peers.items())}),
     ]
     lines = [

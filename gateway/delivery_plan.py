@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from gateway.errors import ReasonCode, TransportError
+from gateway.receipts import receipt_issuer
 from gateway.trust import TrustConfig
 
 __all__ = ["DELIVER", "SUBMIT", "DeliveryPolicy", "Route", "backoff", "route"]
@@ -90,10 +91,8 @@ def route(trust: TrustConfig, local_node: str, recipient: str, peers: Mapping[st
         raise TransportError(
             ReasonCode.UNAVAILABLE, f"recipient {recipient!r} is not in the trust configuration"
         )
-    if node.gateway == local_node:
-        method, target = DELIVER, recipient
-    else:
-        method, target = SUBMIT, node.gateway or recipient
+    target = receipt_issuer(trust, local_node, kind="delivery", recipient=recipient)
+    method = DELIVER if node.gateway == local_node else SUBMIT
     endpoint = peers.get(target) or (trust.nodes[target].endpoint if target in trust.nodes else "")
     if not endpoint:
         raise TransportError(

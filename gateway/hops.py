@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError
 
 from gateway.errors import VerificationError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from gateway.receipts import verify_receipt
+from gateway.receipts import receipt_issuer, verify_receipt
 from gateway.storage import MessageRecord
 from gateway.trust import TrustConfig
 
@@ -70,15 +70,14 @@ class Trace:
     unreachable: Mapping[str, str]
 
 
-def _receipt(record: MessageRecord, trust: TrustConfig, now: datetime) -> str:
+def _receipt(node: str, record: MessageRecord, trust: TrustConfig, now: datetime) -> str:
     if record.receipt is None:
         return ""
+    # The issuer follows from the entry and the trust configuration, never from the receipt's claim.
+    issuer = receipt_issuer(trust, node, kind=record.kind, recipient=record.recipient)
     try:
         envelope = exchange_pb2.Envelope.FromString(record.receipt)
-        claimed = exchange_pb2.Receipt.FromString(envelope.body)
-        receipt = verify_receipt(
-            envelope, trust, issuer=claimed.issuer, now=now, envelope_sha256=record.envelope_sha256
-        )
+        receipt = verify_receipt(envelope, trust, issuer=issuer, now=now, envelope_sha256=record.envelope_sha256)
     except (DecodeError, ValueError):
         return "receipt ✘ unreadable"
     except VerificationError as exc:
@@ -104,7 +103,7 @@ def local_hops(
             _OUTCOMES.get(r.outcome, str(r.outcome)),
             tuple(r.reason_codes),
             r.envelope_sha256,
-            _receipt(r, trust, now),
+            _receipt(node, r, trust, now),
         )
         for r in records
     ]

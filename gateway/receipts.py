@@ -23,7 +23,7 @@ from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import TrustConfig
 
-__all__ = ["FindingLike", "finding_to_proto", "issue_receipt", "verify_receipt"]
+__all__ = ["FindingLike", "finding_to_proto", "issue_receipt", "receipt_issuer", "verify_receipt"]
 
 
 class FindingLike(Protocol):
@@ -112,3 +112,19 @@ def verify_receipt(
     if envelope_sha256 is not None and receipt.envelope_sha256 != envelope_sha256:
         raise VerificationError(ReasonCode.RECEIPT_INVALID, "the receipt is for another envelope")
     return receipt
+
+
+def receipt_issuer(trust: TrustConfig, local_node: str, *, kind: str, recipient: str) -> str:
+    """The node whose signed receipt ``local_node`` keeps with a log entry of ``kind`` for ``recipient``.
+
+    A submission's receipt is the node's own. A delivery's receipt comes from the node that took the
+    envelope: the recipient itself when it is a department behind this gateway or a gateway of its
+    own, otherwise the gateway the recipient sits behind (the same node `gateway.delivery_plan.route`
+    calls and expects the receipt from).
+    """
+    if kind != "delivery":
+        return local_node
+    node = trust.nodes.get(recipient)
+    if node is None or not node.gateway or node.gateway == local_node:
+        return recipient
+    return node.gateway

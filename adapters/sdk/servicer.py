@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import grpc
 import structlog
 
-from adapters.lifecycle import IllegalTransition, china_day
+from adapters.lifecycle import IllegalTransition, china_day, deadline_overrides
 from adapters.national import next_batch
 from adapters.sdk._status import abort
 from adapters.sdk.department import Department, Handling, Record
@@ -95,17 +95,6 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _deadline_overrides(trust: TrustConfig) -> dict[str, int]:
-    """Deadlines from the trust policies: {"SC-14": {"claimed": 10}} -> {"SC-14/claimed": 10}."""
-    overrides: dict[str, int] = {}
-    for standard, spec in dict(trust.policies.get("deadlines", {})).items():
-        if isinstance(spec, dict):
-            for stage, days in spec.items():
-                if isinstance(days, int) and stage != "working_days":
-                    overrides[f"{standard}/{stage}"] = days
-    return overrides
-
-
 class AdapterServicer:
     """Serves `jgx.adapter.v1.Adapter` for one department; the department supplies only its mapping."""
 
@@ -129,7 +118,7 @@ class AdapterServicer:
         self.clock = clock
         self.peer_identity = peer_identity
         self.on_handled = on_handled
-        self.worklist = Worklist(store, node=identity.node_id, overrides=_deadline_overrides(trust))
+        self.worklist = Worklist(store, node=identity.node_id, overrides=deadline_overrides(trust.policies))
         # A department that keeps delivered dispatches in memory gets them back after a restart.
         restore = getattr(department, "restore", None)
         if callable(restore):

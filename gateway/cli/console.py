@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import ssl
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from gateway.cli._common import io_error
 from gateway.cli._node import load_node, node_store, node_trust
+from gateway.console_settings import ConsoleSettings
 from gateway.storage import StorageError, Store
 from gateway.trust import TrustConfig
 
@@ -21,43 +23,62 @@ __all__ = ["console", "console_url", "start_console"]
 _log = structlog.get_logger("jgx.console")
 
 
-async def start_console(
-    store: Store, trust: TrustConfig, *, node_id: str, address: str
-) -> web.AppRunner | None:
-    """Serve the console of ``node_id`` at ``host:port`` over the open ``store``; None when it cannot bind.
+def console_tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
+    """The console's TLS server context from ``[console] tls_cert`` and ``tls_key`` (None: plain HTTP)."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    return context
 
-    The console is a side door of the node: when its port is taken the exchange keeps running and
-    the failure is reported, rather than the node refusing to start.
+
+async def start_console(
+    store: Store,
+    trust: TrustConfig,
+    *,
+    node_id: str,
+    address: str,
+    settings: ConsoleSettings | None = None,
+) -> web.AppRunner | None:
+    """Serve the console of ``node_id`` at ``host:port`` over the open ``store``; None when it cannot start.
+
+    The console is a side door of the node: when its port is taken (or its TLS files cannot be read)
+    the exchange keeps running and the failure is reported, rather than the node refusing to start.
     """
     from gateway.console import make_console_app
+    from gateway.console.app import ConsoleRunner
 
+    settings = settings or ConsoleSettings()
     host, _, port = address.rpartition(":")
-    runner = web.AppRunner(make_console_app(store, trust, node_id=node_id), access_log=None)
+    runner = ConsoleRunner(make_console_app(store, trust, node_id=node_id, settings=settings), access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()
-    except (OSError, ValueError) as exc:
+        context = console_tls(settings)
+        await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port), ssl_context=context).start()
+    except (OSError, ValueError, ssl.SSLError) as exc:
         await runner.cleanup()
         _log.warning("console.unavailable", address=address, error=str(exc))
-        click.echo(f"jgx: 控制台无法监听 / console cannot listen on {address}: {exc}", err=True)
+        click.echo(f"jgx: 控制台无法启动 / console cannot start on {address}: {exc}", err=True)
         return None
-    bound = runner.addresses[0][1] if runner.addresses else port
-    click.echo(f"jgx: 控制台 / console on http://{host}:{bound}/", err=True)
+    click.echo(f"jgx: 控制台 / console on {console_url(runner)}", err=True)
     return runner
 
 
 def console_url(runner: web.AppRunner) -> str:
-    """The http:// address a started console listens on."""
+    """The http:// or https:// address a started console listens on."""
     host, port = runner.addresses[0][:2]
-    return f"http://{host}:{port}/"
+    secure = bool(runner.sites) and runner.sites[0].name.startswith("https:")
+    scheme = "https" if secure else "http"
+    return f"{scheme}://{host}:{port}/"
 
 
-async def _run(store: Store, trust: TrustConfig, node_id: str, address: str) -> None:
+async def _run(store: Store, trust: TrustConfig, node_id: str, address: str, settings: ConsoleSettings) -> None:
     try:
         await store.open()
     except StorageError as exc:
         io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
-    runner = await start_console(store, trust, node_id=node_id, address=address)
+    runner = await start_console(store, trust, node_id=node_id, address=address, settings=settings)
     if runner is None:
         await store.close()
         io_error(f"控制台无法监听 {address}", f"the console cannot listen on {address}")
@@ -96,4 +117,4 @@ def console(directory: Path, listen: str | None) -> None:
     config = load_node(directory)
     trust = node_trust(config, datetime.now(UTC))
     address = listen or f"{config.listen.host}:{config.listen.console_port}"
-    asyncio.run(_run(node_store(config, must_exist=True), trust, config.node_id, address))
+    asyncio.run(_run(node_store(config, must_exist=True), trust, config.node_id, address, config.console))

@@ -112,7 +112,9 @@ async def _run(config: Config, options: _Options) -> None:
     console_address = options.console or f"{config.listen.host}:{config.listen.console_port}"
     console = None
     if console_address != "off":
-        console = await start_console(store, trust, node_id=config.node_id, address=console_address)
+        console = await start_console(
+            store, trust, node_id=config.node_id, address=console_address, settings=config.console
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

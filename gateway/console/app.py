@@ -1,52 +1,68 @@
-"""The console's aiohttp application: sessions, CSRF, security headers, login and logout.
+"""The console's aiohttp application: security headers, error pages, sessions, CSRF, time zone.
 
-Requests pass three middlewares in order: security headers on every answer; the session (a random
-token in an HttpOnly, SameSite=Strict cookie, looked up by its SHA-256, expiring after ``session_ttl``);
-and CSRF (every state-changing request carries the session's token in the form field ``csrf_token`` or
-the ``X-CSRF-Token`` header; the login form uses a double-submit cookie because there is no session yet).
-Pages and their JSON twins live in `gateway.console.routes`.
+Requests pass three middlewares in order: error pages (every error, aiohttp's own 404/405/413 and an
+unexpected exception alike, answers the console's bilingual page or JSON); the session (a random token
+in an HttpOnly, SameSite=Strict cookie, looked up by its SHA-256, expiring after ``session_ttl``); and
+CSRF (every state-changing request carries the session's token in the form field ``csrf_token`` or
+the ``X-CSRF-Token`` header). Security headers are set where every answer passes, including the ones
+aiohttp writes itself before any middleware runs (a URL too long, a malformed request line): the
+request's prepare hook, installed by `ConsoleRunner`. Login and logout live in
+`gateway.console.login`, pages and their JSON twins in `gateway.console.routes`.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import jinja2
+import structlog
 from aiohttp import web
 from markupsafe import Markup
 
-from gateway.console.auth import (
-    Principal,
-    Role,
-    check_password,
-    hash_password,
-    new_csrf_token,
-    new_session_token,
-    token_digest,
-)
+from gateway.console.auth import Principal, Role, token_digest
 from gateway.console.i18n import LANGUAGES, translator
 from gateway.console.records import LogKeys
+from gateway.console.throttle import LoginThrottle
+from gateway.console.timezone import local_time, zone_label
+from gateway.console_settings import ConsoleSettings
 from gateway.storage import Session, Store
 from gateway.trust import TrustConfig
 
-__all__ = ["CONSOLE", "PRINCIPAL", "SESSION", "Console", "make_console_app", "render"]
+__all__ = [
+    "CONSOLE",
+    "PRINCIPAL",
+    "SECURITY_HEADERS",
+    "SESSION",
+    "Console",
+    "ConsoleRunner",
+    "make_console_app",
+    "render",
+]
 
 SESSION_COOKIE = "jgx_session"
 LOGIN_CSRF_COOKIE = "jgx_login_csrf"
 LANG_COOKIE = "jgx_lang"
 _PUBLIC = frozenset({"/login", "/api/v1/login", "/api/v1/openapi.json", "/favicon.ico"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_DUMMY_HASH = hash_password("not a password", salt=b"\x00" * 16)  # equal work for unknown users
-_CSP = (
-    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
+SECURITY_HEADERS: Final[Mapping[str, str]] = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_log = structlog.get_logger("jgx.console")
 
 
 def _utcnow() -> datetime:
@@ -55,14 +71,20 @@ def _utcnow() -> datetime:
 
 @dataclass
 class Console:
-    """What every handler needs: the store, the node's log keys, the clock and the templates."""
+    """What every handler needs: the store, the node's log keys, the clock, settings and templates."""
 
     store: Store
     keys: LogKeys
     clock: Callable[[], datetime]
     session_ttl: timedelta
-    secure_cookies: bool
+    settings: ConsoleSettings
     templates: jinja2.Environment
+    throttle: LoginThrottle
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone pages show and read times in."""
+        return self.settings.zone
 
 
 CONSOLE: web.AppKey[Console] = web.AppKey("console", Console)
@@ -70,6 +92,69 @@ SESSION: web.RequestKey[Session] = web.RequestKey("session", Session)
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 
+# -- headers on every answer ---------------------------------------------------------------------
+def harden(response: web.StreamResponse) -> None:
+    """No framing, no sniffing, no caching of personal data, a strict content security policy."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
+async def _harden_signal(_request: web.Request, response: web.StreamResponse) -> None:
+    harden(response)
+
+
+class ConsoleRequest(web.Request):
+    """A request whose answers always carry the security headers, whoever wrote them.
+
+    aiohttp answers a malformed request line or an over-long URL itself, before the application,
+    its middlewares or its signals see the request; the prepare hook is the one place every
+    answer passes, so the headers are set there.
+    """
+
+    async def _prepare_hook(self, response: web.StreamResponse) -> None:
+        harden(response)
+        await super()._prepare_hook(response)
+
+
+class ConsoleRunner(web.AppRunner):
+    """An `aiohttp.web.AppRunner` whose requests are `ConsoleRequest`s (see there)."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.request_factory = functools.partial(self.app._make_request, _cls=ConsoleRequest)
+        return server
+
+
+# -- where the client is and how it reached us ---------------------------------------------------
+def client_address(request: web.Request) -> str:
+    """The client's address: the TCP peer, or what a trusted proxy says in ``X-Forwarded-For``."""
+    peer = request.remote or ""
+    settings = request.app[CONSOLE].settings
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if not forwarded or not settings.trusts_proxy(peer):
+        return peer
+    # The rightmost address a trusted proxy did not add is the client (the rest can be forged).
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    while hops and settings.trusts_proxy(hops[-1]):
+        hops.pop()
+    return hops[-1][:64] if hops else peer
+
+
+def over_tls(request: web.Request) -> bool:
+    """Whether the browser reached the console over TLS: directly, or through a trusted TLS proxy."""
+    if request.transport is not None and request.transport.get_extra_info("sslcontext") is not None:
+        return True
+    settings = request.app[CONSOLE].settings
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return settings.secure_cookies or (proto == "https" and settings.trusts_proxy(request.remote or ""))
+
+
+def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str, **kw: Any) -> None:
+    """A cookie that scripts cannot read, never sent cross-site, and ``Secure`` whenever TLS is in use."""
+    response.set_cookie(name, value, httponly=True, samesite="Strict", secure=over_tls(request), **kw)
+
+
+# -- rendering -----------------------------------------------------------------------------------
 def is_api(request: web.Request) -> bool:
     """Whether the request is for the JSON API (errors answer in JSON, not HTML)."""
     return request.path.startswith("/api/")
@@ -81,8 +166,15 @@ def lang_of(request: web.Request) -> str:
     return asked if asked in LANGUAGES else "zh"
 
 
+def _switch_url(request: web.Request, lang: str) -> str:
+    """This page in the other language, with every filter of the current query kept."""
+    params = [(k, v) for k, v in request.query.items() if k != "lang"]
+    params.append(("lang", "zh" if lang == "en" else "en"))
+    return f"{request.path}?{urlencode(params)}"
+
+
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
-    """Render a template with the label language, the user and the session's CSRF token."""
+    """Render a template with the label language, the user, the time zone and the CSRF token."""
     console = request.app[CONSOLE]
     lang = lang_of(request)
     session = request.get(SESSION)
@@ -93,11 +185,14 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         csrf_token=session.csrf_token if session else "",
         path=request.path,
         query=request.query_string,
+        switch_url=_switch_url(request, lang),
+        local=functools.partial(local_time, zone=console.zone),
+        zone=zone_label(console.zone, console.clock()),
         **context,
     )
     response = web.Response(text=html, content_type="text/html", status=status)
     if "lang" in request.query and request.query["lang"] in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="Strict", path="/")
+        set_cookie(request, response, LANG_COOKIE, lang, path="/")
     return response
 
 
@@ -110,21 +205,25 @@ def fail(request: web.Request, status: int, key: str, detail: str = "") -> web.R
     return render(request, "error.html", status=status, key=key, detail=detail)
 
 
+_ERROR_KEYS: Final = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 403: "forbidden"}
+
+
+# -- middlewares ---------------------------------------------------------------------------------
 @web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """No framing, no sniffing, no caching of personal data, a strict content security policy."""
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own errors (404, 405, 413…) and unexpected failures as the console's error answers."""
     try:
-        response = await handler(request)
+        return await handler(request)
     except web.HTTPException as exc:
-        response = exc
-    response.headers.setdefault("Content-Security-Policy", _CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Cache-Control", "no-store")
-    if isinstance(response, web.HTTPException):
-        raise response
-    return response
+        if exc.status < 400:
+            raise
+        answer = fail(request, exc.status, _ERROR_KEYS.get(exc.status, "bad_request"))
+        if "Allow" in exc.headers:
+            answer.headers["Allow"] = exc.headers["Allow"]
+        return answer
+    except Exception as exc:  # noqa: BLE001 - a failure of ours must not show a traceback to the browser
+        _log.error("console.error", path=request.path[:200], error=repr(exc)[:500])
+        return fail(request, 500, "server_error")
 
 
 @web.middleware
@@ -161,105 +260,6 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
-async def _start_session(request: web.Request, username: str) -> tuple[Session, str]:
-    console = request.app[CONSOLE]
-    now = console.clock()
-    token = new_session_token()
-    session = Session(token_digest(token), username, new_csrf_token(), now, now + console.session_ttl)
-    await console.store.purge_sessions(now=now)  # expired sessions go as new ones come
-    await console.store.create_session(session)
-    await console.store.audit(now=now, actor=f"console:{username}", action="console.login", detail="")
-    return session, token
-
-
-def _session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    console = request.app[CONSOLE]
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=console.secure_cookies, path="/",
-        max_age=int(console.session_ttl.total_seconds()),
-    )  # fmt: skip
-
-
-async def _authenticate(request: web.Request, username: str, password: str) -> bool:
-    console = request.app[CONSOLE]
-    user = await console.store.user(username) if username else None
-    ok = check_password(password, user.password_hash if user else _DUMMY_HASH)
-    if not ok:
-        await console.store.audit(
-            now=console.clock(), actor=f"console:{username[:64]}", action="console.login_failed", detail=""
-        )
-    return ok and user is not None
-
-
-async def login_page(request: web.Request) -> web.Response:
-    """GET /login: the login form with the browser's double-submit CSRF token (made once, then reused).
-
-    Reusing the token keeps two login tabs (or a browser's background request) from invalidating
-    each other's forms; the token guards only the login form and carries no authority of its own.
-    """
-    existing = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    token = existing if 24 <= len(existing) <= 64 and existing.isascii() else new_csrf_token()
-    response = render(request, "login.html", login_csrf=token, failed=False)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login")
-    return response
-
-
-async def favicon(_request: web.Request) -> web.Response:
-    """GET /favicon.ico: nothing (browsers ask for it before anyone logs in)."""
-    return web.Response(status=204)
-
-
-async def login_submit(request: web.Request) -> web.StreamResponse:
-    """POST /login: check the double-submit token and the password, start a session."""
-    form = await request.post()
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    sent = str(form.get("csrf_token", ""))
-    if not cookie or not hmac.compare_digest(cookie, sent):
-        return fail(request, 403, "forbidden", "CSRF token missing or wrong")
-    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-    if not await _authenticate(request, username, password):
-        token = new_csrf_token()
-        response = render(request, "login.html", status=401, login_csrf=token, failed=True, username=username)
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login")
-        return response
-    _, token = await _start_session(request, username)
-    response = web.HTTPSeeOther("/")
-    _session_cookie(request, response, token)
-    response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
-
-
-async def api_login(request: web.Request) -> web.StreamResponse:
-    """POST /api/v1/login (JSON only): start a session; the answer carries its CSRF token."""
-    if request.content_type != "application/json":
-        return fail(request, 415, "bad_request", "send application/json")
-    try:
-        body = await request.json()
-        username, password = str(body["username"]).strip(), str(body["password"])
-    except (ValueError, KeyError, TypeError):
-        return fail(request, 400, "bad_request", "expected {username, password}")
-    if not await _authenticate(request, username, password):
-        return fail(request, 401, "login_failed")
-    session, token = await _start_session(request, username)
-    response = web.json_response(
-        {"username": username, "csrf_token": session.csrf_token, "expires_at": session.expires_at.isoformat()}
-    )
-    _session_cookie(request, response, token)
-    return response
-
-
-async def logout(request: web.Request) -> web.StreamResponse:
-    """POST /logout (HTML) or /api/v1/logout: end the session."""
-    console = request.app[CONSOLE]
-    session = request[SESSION]
-    await console.store.delete_session(session.token_sha256)
-    await console.store.audit(now=console.clock(), actor=f"console:{session.username}",
-                              action="console.logout", detail="")  # fmt: skip
-    response: web.StreamResponse = web.json_response({}) if is_api(request) else web.HTTPSeeOther("/login")
-    response.del_cookie(SESSION_COOKIE, path="/")
-    return response
-
-
 def make_console_app(
     store: Store,
     trust: TrustConfig,
@@ -267,10 +267,13 @@ def make_console_app(
     node_id: str,
     clock: Callable[[], datetime] = _utcnow,
     session_ttl: timedelta = timedelta(hours=8),
-    secure_cookies: bool = False,
+    settings: ConsoleSettings | None = None,
 ) -> web.Application:
-    """The console of ``node_id``'s log in ``store``; the store must be open (the caller owns it)."""
-    from gateway.console import routes
+    """The console of ``node_id``'s log in ``store``; the store must be open (the caller owns it).
+
+    Serve it with `ConsoleRunner` so that even aiohttp's own error answers carry the security headers.
+    """
+    from gateway.console import login, routes
 
     templates = jinja2.Environment(
         loader=jinja2.PackageLoader("gateway.console", "templates"),
@@ -279,13 +282,12 @@ def make_console_app(
     )
     templates.globals["urlencode"] = urlencode
     templates.globals["safe_svg"] = Markup  # only for SVG built by gateway.console.charts (escaped there)
-    app = web.Application(middlewares=[security_headers, sessions, csrf], client_max_size=64 * 1024)
-    app[CONSOLE] = Console(store, LogKeys(node_id, trust), clock, session_ttl, secure_cookies, templates)
-    app.router.add_get("/login", login_page)
-    app.router.add_get("/favicon.ico", favicon)
-    app.router.add_post("/login", login_submit)
-    app.router.add_post("/logout", logout)
-    app.router.add_post("/api/v1/login", api_login)
-    app.router.add_post("/api/v1/logout", logout)
+    app = web.Application(middlewares=[error_pages, sessions, csrf], client_max_size=64 * 1024)
+    app.on_response_prepare.append(_harden_signal)
+    app[CONSOLE] = Console(
+        store, LogKeys(node_id, trust), clock, session_ttl, settings or ConsoleSettings(), templates,
+        LoginThrottle(),
+    )  # fmt: skip
+    login.add_routes(app)
     routes.add_routes(app)
     return app

@@ -1,53 +1,28 @@
 """The console's overviews: the dashboard, a task's or clue's lifecycle, the checkpoint history.
 
 Lifecycle states come from the one transition table in `adapters.lifecycle` (分发 → 认领 → 反馈 → 结束):
-the console replays the accepted lifecycle messages of a correlation id through it, so the timeline,
-the state and the overdue flag are the same ones the department adapters compute.
+the console replays the accepted lifecycle messages of a correlation id through it
+(`adapters.lifecycle_log`, with the trust configuration's deadlines), so the timeline, the state and
+the overdue flag are the ones ``jgx lifecycle overdue --dir`` prints for the same clock.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters import lifecycle
+from adapters.lifecycle_log import fold_lifecycle, overdue_in_log
 from gateway import merkle
 from gateway._time import format_time
 from gateway.checkpoint import check_consistent, verify_checkpoint
 from gateway.console.auth import Principal
 from gateway.console.records import OUTCOME_NAMES, LogKeys, outbox_json, summary, summary_of
 from gateway.errors import JgxError
-from gateway.storage import MessageSummary, Store
+from gateway.storage import Store
 
-__all__ = ["checkpoint_history", "dashboard", "fold_lifecycle", "lifecycle_view"]
-
-LIFECYCLE_WINDOW = timedelta(days=120)  # tasks older than this are not scanned for the dashboard
-
-
-def fold_lifecycle(rows: Iterable[MessageSummary]) -> dict[str, lifecycle.Item]:
-    """The lifecycle item of each correlation id after its accepted messages, in log order.
-
-    A message the table does not allow in the item's state is skipped (the hub logged it, but it moves
-    nothing); the timeline still shows it.
-    """
-    items: dict[str, lifecycle.Item] = {}
-    for row in rows:
-        if not row.correlation_id or row.action not in lifecycle.Event.__members__.values():
-            continue
-        event, day = lifecycle.Event(row.action), lifecycle.china_day(row.time)
-        current = items.get(row.correlation_id)
-        try:
-            if current is None and event == lifecycle.Event.DISPATCH:
-                items[row.correlation_id] = lifecycle.dispatch(
-                    row.correlation_id, row.standard, on=day, message_id=row.message_id
-                )
-            elif current is not None:
-                items[row.correlation_id] = lifecycle.apply(current, event, on=day, message_id=row.message_id)
-        except lifecycle.IllegalTransition:
-            continue
-    return items
+__all__ = ["checkpoint_history", "dashboard", "lifecycle_view"]
 
 
 def _item_json(item: lifecycle.Item, now: datetime) -> dict[str, Any]:
@@ -62,7 +37,9 @@ def _item_json(item: lifecycle.Item, now: datetime) -> dict[str, Any]:
     }
 
 
-async def dashboard(store: Store, principal: Principal, now: datetime, *, hours: int = 24) -> dict[str, Any]:
+async def dashboard(
+    store: Store, keys: LogKeys, principal: Principal, now: datetime, *, hours: int = 24
+) -> dict[str, Any]:
     """Traffic per hour, sender and standard; queue depth; overdue tasks and clues; the last checkpoint."""
     since = (now - timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
     buckets = await store.traffic(since=since, until=now + timedelta(seconds=1), bucket_seconds=3600)
@@ -81,11 +58,9 @@ async def dashboard(store: Store, principal: Principal, now: datetime, *, hours:
         per_sender[bucket.sender][outcome] += bucket.count
         per_standard[bucket.standard][outcome] += bucket.count
     hours_axis = [format_time(since + timedelta(hours=h)) for h in range(hours + 1)]
-    rows = await store.lifecycle_messages(since=now - LIFECYCLE_WINDOW)
-    if principal.party:
-        rows = [r for r in rows if principal.may_see(r.sender, r.recipient)]
-    items = fold_lifecycle(rows)
-    overdue = [_item_json(i, now) for i in lifecycle.overdue(items.values(), now)]
+    tasks = await overdue_in_log(store, keys.trust, now, party=principal.party)
+    items = tasks.items
+    overdue = [_item_json(i, now) for i in tasks.overdue]
     latest = await store.latest_checkpoint()
     return {
         "since": format_time(since),
@@ -104,7 +79,7 @@ async def dashboard(store: Store, principal: Principal, now: datetime, *, hours:
 
 
 async def lifecycle_view(
-    store: Store, correlation_id: str, principal: Principal, now: datetime
+    store: Store, keys: LogKeys, correlation_id: str, principal: Principal, now: datetime
 ) -> dict[str, Any] | None:
     """Every logged message of a task or clue across nodes, as a timeline; None if nothing is visible."""
     rows = await store.find_messages(correlation_id=correlation_id)
@@ -118,7 +93,8 @@ async def lifecycle_view(
         event["deliveries"] = [outbox_json(item) for item in await store.outbox_of(record.log_index)]
         events.append((row, event))
     accepted = [row for row, _ in events if row.outcome == 1 and row.kind == "submission"]
-    item = fold_lifecycle(accepted).get(correlation_id)
+    overrides = lifecycle.deadline_overrides(keys.trust.policies)
+    item = fold_lifecycle(accepted, overrides=overrides).get(correlation_id)
     return {
         "correlation_id": correlation_id,
         "item": None if item is None else _item_json(item, now),

@@ -11,8 +11,9 @@ import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from google.protobuf.message import DecodeError
 
@@ -23,7 +24,8 @@ from gateway.console.auth import Principal
 from gateway.errors import JgxError
 from gateway.logbook import log_origin, log_verifier
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from gateway.receipts import verify_receipt
+from gateway.console.timezone import read_local
+from gateway.receipts import receipt_issuer, verify_receipt
 from gateway.storage import (
     Cursor,
     MessageQuery,
@@ -43,13 +45,14 @@ __all__ = [
     "message_detail",
     "parse_query",
     "prove_inclusion",
+    "receipt_json",
     "summary",
     "summary_of",
 ]
 
 OUTCOMES: Mapping[str, int] = {"accepted": 1, "rejected": 2, "duplicate": 3}
 OUTCOME_NAMES: Mapping[int, str] = {v: k for k, v in OUTCOMES.items()}
-CHINA = timezone(timedelta(hours=8), "CST")
+CHINA = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 500
 _FILTERS = ("message_id", "correlation_id", "sender", "recipient", "standard", "reason")
 
@@ -64,13 +67,13 @@ class QueryError(ValueError):
         super().__init__(f"{field}: {en}")
 
 
-def _time(value: str, field: str) -> datetime:
-    """RFC 3339 with an offset, or a browser's local ``YYYY-MM-DDTHH:MM`` read as China time."""
+def _time(value: str, field: str, zone: ZoneInfo) -> datetime:
+    """RFC 3339 with an offset, or a browser's local ``YYYY-MM-DDTHH:MM`` read in the console's zone."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise QueryError(field, f"时间格式无效: {value}", f"not a time: {value}") from None
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)).astimezone(UTC)
+    return read_local(moment, zone)
 
 
 def encode_cursor(cursor: Cursor) -> str:
@@ -86,8 +89,13 @@ def _cursor(value: str) -> Cursor:
     return Cursor(moment, int(index))
 
 
-def parse_query(params: Mapping[str, str], principal: Principal, *, default_limit: int = 50) -> MessageQuery:
-    """The store query for search parameters, confined to the principal's node; QueryError if malformed."""
+def parse_query(
+    params: Mapping[str, str], principal: Principal, *, default_limit: int = 50, zone: ZoneInfo = CHINA
+) -> MessageQuery:
+    """The store query for search parameters, confined to the principal's node; QueryError if malformed.
+
+    Times without an offset are read in ``zone`` (the console's time zone, Asia/Shanghai by default).
+    """
     values = {name: params.get(name, "").strip()[:128] for name in _FILTERS}
     outcome_text = params.get("outcome", "").strip()
     if outcome_text and outcome_text not in OUTCOMES:
@@ -101,8 +109,8 @@ def parse_query(params: Mapping[str, str], principal: Principal, *, default_limi
     return MessageQuery(
         **values,
         outcome=OUTCOMES[outcome_text] if outcome_text else None,
-        since=_time(since, "since") if since else None,
-        until=_time(until, "until") if until else None,
+        since=_time(since, "since", zone) if since else None,
+        until=_time(until, "until", zone) if until else None,
         party=principal.party,
         after=_cursor(after) if after else None,
         limit=int(limit_text),
@@ -175,13 +183,21 @@ class LogKeys:
         return found
 
 
-def _receipt_json(data: bytes | None, keys: LogKeys, issuer: str, now: datetime) -> dict[str, Any] | None:
-    if data is None:
+def receipt_json(record: MessageRecord, keys: LogKeys, now: datetime) -> dict[str, Any] | None:
+    """The receipt kept with a log entry, verified with its issuer's key and bound to the entry's envelope.
+
+    The issuer is decided by the trust configuration and the entry (`gateway.receipts.receipt_issuer`:
+    this node for a submission, the receiving node for a delivery), never by what the receipt claims.
+    """
+    if record.receipt is None:
         return None
+    issuer = receipt_issuer(keys.trust, keys.node_id, kind=record.kind, recipient=record.recipient)
     envelope = exchange_pb2.Envelope()
     try:
-        envelope.ParseFromString(data)
-        receipt = verify_receipt(envelope, keys.trust, issuer=issuer, now=now)
+        envelope.ParseFromString(record.receipt)
+        receipt = verify_receipt(
+            envelope, keys.trust, issuer=issuer, now=now, envelope_sha256=record.envelope_sha256
+        )
         verified, problem = True, ""
     except (DecodeError, JgxError) as exc:
         receipt, verified, problem = exchange_pb2.Receipt(), False, str(exc)[:300]
@@ -189,6 +205,7 @@ def _receipt_json(data: bytes | None, keys: LogKeys, issuer: str, now: datetime)
             receipt.ParseFromString(envelope.body)
     return {
         "issuer": receipt.issuer or issuer,
+        "expected_issuer": issuer,
         "outcome": OUTCOME_NAMES.get(receipt.outcome, str(receipt.outcome)),
         "reason_codes": list(receipt.reason_codes),
         "log_index": receipt.log_index,
@@ -243,15 +260,12 @@ async def message_detail(
     deliveries = []
     for item in await store.outbox_of(index):
         delivery = outbox_json(item)
-        if item.delivery_index is not None:
-            settled = await store.message(item.delivery_index)
-            delivery["receipt"] = _receipt_json(
-                settled.receipt if settled else None, keys, item.recipient, now
-            )
+        settled = await store.message(item.delivery_index) if item.delivery_index is not None else None
+        delivery["receipt"] = receipt_json(settled, keys, now) if settled is not None else None
         deliveries.append(delivery)
     return {
         "message": summary(row),
-        "receipt": _receipt_json(record.receipt, keys, keys.node_id, now),
+        "receipt": receipt_json(record, keys, now),
         "deliveries": deliveries,
         "payload": payload,
         "payload_masked": masked,

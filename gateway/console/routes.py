@@ -22,6 +22,7 @@ from gateway.console import charts, overview, records
 from gateway.console.app import CONSOLE, PRINCIPAL, SESSION, fail, is_api, lang_of, render
 from gateway.console.auth import Principal
 from gateway.console.i18n import translator
+from gateway.console.timezone import local_time
 from gateway.storage import OutboxState
 
 __all__ = ["add_routes"]
@@ -43,12 +44,12 @@ def _index(request: web.Request) -> int:
 # -- data functions (one per page) ---------------------------------------------------------------
 async def _dashboard(request: web.Request) -> dict[str, Any]:
     console = request.app[CONSOLE]
-    return await overview.dashboard(console.store, _principal(request), console.clock())
+    return await overview.dashboard(console.store, console.keys, _principal(request), console.clock())
 
 
 async def _search(request: web.Request) -> dict[str, Any]:
     console = request.app[CONSOLE]
-    query = records.parse_query(request.query, _principal(request))
+    query = records.parse_query(request.query, _principal(request), zone=console.zone)
     rows = await console.store.search_messages(dataclasses.replace(query, limit=query.limit + 1))
     page, more = rows[: query.limit], len(rows) > query.limit
     filters = {k: v for k, v in request.query.items() if k not in ("after", "lang") and v}
@@ -76,7 +77,9 @@ async def _lifecycle(request: web.Request) -> dict[str, Any] | None:
     if not correlation_id:
         raise records.QueryError("correlation_id", "请填写关联标识", "correlation_id is required")
     console = request.app[CONSOLE]
-    return await overview.lifecycle_view(console.store, correlation_id, _principal(request), console.clock())
+    return await overview.lifecycle_view(
+        console.store, console.keys, correlation_id, _principal(request), console.clock()
+    )
 
 
 async def _dead_letters(request: web.Request) -> dict[str, Any]:
@@ -138,12 +141,16 @@ def _page(template: str, data: Data, **extra: Any) -> Callable[[web.Request], Aw
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     """GET /: the dashboard with server-rendered SVG charts."""
     data = await _dashboard(request)
-    t = translator(lang_of(request))
+    t, zone = translator(lang_of(request)), request.app[CONSOLE].zone
+    legend = {outcome: t(outcome) for outcome in ("accepted", "rejected", "duplicate")}
     svgs = {
-        "throughput": charts.throughput_chart(data["throughput"], title=t("throughput")),
-        "by_sender": charts.bars_by_key(data["by_sender"], title=t("by_department")),
-        "by_standard": charts.bars_by_key(data["by_standard"], title=t("by_standard")),
-    }
+        "throughput": charts.throughput_chart(
+            data["throughput"], title=t("throughput"), legend=legend,
+            hour_label=lambda hour: local_time(hour, zone=zone, seconds=False)[11:],
+        ),
+        "by_sender": charts.bars_by_key(data["by_sender"], title=t("by_department"), legend=legend),
+        "by_standard": charts.bars_by_key(data["by_standard"], title=t("by_standard"), legend=legend),
+    }  # fmt: skip
     return render(request, "dashboard.html", data=data, charts=svgs)
 
 
@@ -167,7 +174,9 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     """GET /messages.csv and /api/v1/messages.csv: every matching row (up to 100 000) as CSV."""
     console = request.app[CONSOLE]
     try:
-        query = records.parse_query(request.query, _principal(request), default_limit=records.MAX_PAGE)
+        query = records.parse_query(
+            request.query, _principal(request), default_limit=records.MAX_PAGE, zone=console.zone
+        )
     except records.QueryError as exc:
         return fail(request, 400, "bad_request", f"{exc.field}: {exc.message_en}")
     response = web.StreamResponse(headers={

@@ -3,12 +3,15 @@
 `exchange` builds the log the console shows: the national system pushes a supervision task to market
 regulation, which claims it and feeds back; an old task was never claimed (overdue); the 12315
 platform sends what the ACL forbids (rejected); the spot-check system sends a record whose fields carry
-HTML; a delivery to market regulation is given up on (a dead letter). Users of each role are added
-through the store, as `jgx users add` does.
+HTML; a delivery to market regulation is given up on (a dead letter); the claim is delivered to the
+national system's own gateway (real gRPC on loopback), whose signed receipt the hub keeps with the
+delivery entry. Users of each role are added through the store, as `jgx users add` does.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,13 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import grpc
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.sync_api import Browser, sync_playwright
 
 from gateway.console import make_console_app
+from gateway.console.app import ConsoleRunner
 from gateway.console.auth import hash_password
+from gateway.delivery import DeliveryWorker
 from gateway.hub import Hub
+from gateway.server import ExchangeService
 from gateway.storage import OutboxState, Store, User
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import Federation
@@ -59,6 +66,7 @@ class Exchange:
     clock: Clock
     index: dict[str, int] = field(default_factory=dict)
     dead_letter: int = 0
+    delivery: int = 0  # the log index of the claim's delivery to cn.national
 
 
 async def build_exchange(store: Store, *, users: bool = True) -> Exchange:
@@ -148,6 +156,8 @@ async def build_exchange(store: Store, *, users: bool = True) -> Exchange:
     [dead] = [item for item in pending if item.log_index == exchange.index["task"]]
     await store.dead_letter(dead.id, error="UNAVAILABLE: 适配器无法连接 / adapter unreachable", now=clock.now)
     exchange.dead_letter = dead.id
+    clock.now = NOW - timedelta(minutes=10)
+    exchange.delivery = await deliver_to_national(store, fed, clock, exchange.index["claim"])
     await hub.close()
     clock.now = NOW
     if users:
@@ -155,6 +165,44 @@ async def build_exchange(store: Store, *, users: bool = True) -> Exchange:
             user = User(name, role, node, hash_password(PASSWORD, salt=_SALT), NOW)
             await store.add_user(user, now=NOW, actor="test")
     return exchange
+
+
+async def deliver_to_national(store: Store, fed: Federation, clock: Clock, log_index: int) -> int:
+    """Deliver the outbox row of ``log_index`` to cn.national's gateway; the delivery entry's log index."""
+    folder = tempfile.TemporaryDirectory(prefix="jgx-national-")
+    national = SqliteStore(Path(folder.name) / "national.db")
+    await national.open()
+    peer = Hub(node_id="cn.national", key=fed.keys["cn.national"], trust=fed.trust, store=national, clock=clock)
+    await peer.start()
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers([ExchangeService(peer).handler()])
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    worker = DeliveryWorker(
+        store=store, trust=fed.trust, node_id="sc.hub", peers={"cn.national": f"127.0.0.1:{port}"}, clock=clock
+    )
+    try:
+        [item] = [i for i in await store.outbox(state=OutboxState.PENDING) if i.log_index == log_index]
+        record = await store.message(log_index)
+        assert record is not None
+        attempt = await worker.deliver(dataclasses.replace(item, envelope=record.envelope))
+        assert "delivered" == attempt.result, attempt
+        [settled] = [i for i in await store.outbox_of(log_index)]
+        assert settled.delivery_index is not None
+        return settled.delivery_index
+    finally:
+        await worker.close()
+        await server.stop(0)
+        await peer.close()
+        await national.close()
+        folder.cleanup()
+
+
+class ConsoleTestServer(TestServer):
+    """aiohttp's test server, run by the console's own runner (security headers on every answer)."""
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        return ConsoleRunner(self.app, **kwargs)
 
 
 @pytest.fixture
@@ -175,7 +223,7 @@ async def console(
     """A test client of the console over the scenario (real HTTP on an ephemeral port)."""
     store, exchange = exchange_store
     app: web.Application = make_console_app(store, exchange.fed.trust, node_id="sc.hub", clock=exchange.clock)
-    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
+    client: TestClient[Any, Any] = TestClient(ConsoleTestServer(app, host="127.0.0.1"))
     await client.start_server()
     try:
         yield client, exchange

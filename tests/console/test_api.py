@@ -25,13 +25,13 @@ async def get_json(client: Client, path: str, status: int = 200, **params: str) 
 
 
 async def test_search_finds_the_task_national_pushed(console: Pair) -> None:
-    """A search by correlation id returns the task's dispatch, claim and feedback, newest first."""
+    """A search by correlation id returns the task's dispatch, claim, feedback and the claim's delivery."""
     client, exchange = console
     await login(client, "audit")
     found = await get_json(client, "/api/v1/messages", correlation_id=TASK)
-    expected = [exchange.index[n] for n in ("feedback", "claim", "task")]
+    expected = [exchange.delivery, *(exchange.index[n] for n in ("feedback", "claim", "task"))]
     assert expected == [row["log_index"] for row in found["results"]]
-    assert ["feedback", "claim", "dispatch"] == [row["action"] for row in found["results"]]
+    assert ["claim", "feedback", "claim", "dispatch"] == [row["action"] for row in found["results"]]
 
 
 async def test_search_pages_with_a_cursor(console: Pair) -> None:
@@ -45,7 +45,7 @@ async def test_search_pages_with_a_cursor(console: Pair) -> None:
         if page["next_after"] is None:
             break
         params = {"limit": "2", "after": page["next_after"]}
-    assert sorted(exchange.index.values(), reverse=True) == seen
+    assert sorted([*exchange.index.values(), exchange.delivery], reverse=True) == seen
 
 
 async def test_rejections_are_found_by_outcome_and_reason(console: Pair) -> None:
@@ -90,8 +90,9 @@ async def test_inclusion_proof_verifies_against_the_signed_checkpoint(console: P
     client, exchange = console
     await login(client, "amr")
     proof = await get_json(client, f"/api/v1/messages/{exchange.index['task']}/proof")
-    assert (True, "", len(exchange.index)) == (proof["verified"], proof["problem"], proof["tree_size"])
-    assert 3 == len(proof["proof"])  # a tree of 6 leaves: a path of ceil(log2 6) hashes for leaf 1
+    leaves = len(exchange.index) + 1  # the submissions and the claim's delivery
+    assert (True, "", leaves) == (proof["verified"], proof["problem"], proof["tree_size"])
+    assert 3 == len(proof["proof"])  # a tree of 7 leaves: a path of ceil(log2 7) hashes for leaf 1
 
 
 async def test_inclusion_proof_fails_for_an_edited_leaf(console: Pair, tmp_path: Any) -> None:
@@ -107,11 +108,13 @@ async def test_inclusion_proof_fails_for_an_edited_leaf(console: Pair, tmp_path:
 
 
 async def test_lifecycle_follows_the_task_across_nodes(console: Pair) -> None:
-    """The task's timeline shows dispatch, claim and feedback between national and market regulation."""
+    """The task's timeline shows dispatch, claim, feedback and the claim's delivery to national."""
     client, _ = console
     await login(client, "amr")
     view = await get_json(client, "/api/v1/lifecycle", correlation_id=TASK)
-    assert ["dispatch", "claim", "feedback"] == [e["action"] for e in view["events"]]
+    steps = [(e["kind"], e["action"]) for e in view["events"]]
+    assert [("submission", "dispatch"), ("submission", "claim"), ("submission", "feedback"),
+            ("delivery", "claim")] == steps  # fmt: skip
     assert (["cn.national", "sc.amr"], "fed_back") == (view["nodes"], view["item"]["state"])
 
 
@@ -123,7 +126,7 @@ async def test_dashboard_counts_traffic_queue_and_overdue(console: Pair) -> None
     total = sum(h["accepted"] + h["rejected"] for h in board["throughput"])
     assert (5, 1) == (total, board["queue"]["dead"])
     assert [OLD_TASK] == [item["correlation_id"] for item in board["overdue"]]
-    assert 6 == board["checkpoint"]["size"]
+    assert 7 == board["checkpoint"]["size"]
 
 
 async def test_replay_puts_the_dead_letter_back_and_is_audited(console: Pair) -> None:
@@ -144,9 +147,9 @@ async def test_checkpoint_history_verifies_signatures_and_consistency(console: P
     client, _ = console
     await login(client, "audit")
     history = (await get_json(client, "/api/v1/checkpoints"))["checkpoints"]
-    assert [6, 5] == [c["size"] for c in history]
+    assert [7, 6, 5] == [c["size"] for c in history]
     checks = [(c["signature_valid"], c["consistent_with_previous"]) for c in history]
-    assert [(True, True), (True, None)] == checks
+    assert [(True, True), (True, True), (True, None)] == checks
 
 
 async def test_sessions_expire(console: Pair) -> None:
@@ -174,7 +177,7 @@ async def test_csv_export_lists_rows_and_defuses_formulas(console: Pair) -> None
     response = await client.get("/messages.csv", params={"correlation_id": TASK})
     text = (await response.text()).lstrip("\ufeff")
     lines = text.strip().splitlines()
-    assert (200, 4) == (response.status, len(lines))
+    assert (200, 5) == (response.status, len(lines))
     assert lines[0].startswith("log_index,time,sender")
 
 

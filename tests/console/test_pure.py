@@ -92,7 +92,7 @@ def test_chart_labels_are_escaped() -> None:
 
 
 def test_throughput_chart_draws_a_column_per_nonzero_outcome() -> None:
-    """Two hours with accepted and rejected counts give three rectangles."""
+    """Two hours with accepted and rejected counts give three bar segments."""
     series = [{"hour": "2026-11-20T00:00:00Z", "accepted": 3, "rejected": 1},
               {"hour": "2026-11-20T01:00:00Z", "accepted": 2}]  # fmt: skip
-    assert 3 == charts.throughput_chart(series, title="t").count("<rect")
+    assert 3 == charts.throughput_chart(series, title="t").count('<rect class="bar"')
