@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,8 @@ from gateway.errors import JgxError
 
 if TYPE_CHECKING:
     from adapters.departments import Desk
+    from adapters.lifecycle import Item
+    from gateway.storage import Store
 
 __all__ = ["adapter", "lifecycle"]
 
@@ -201,6 +203,21 @@ async def _run(
     await client.close()
 
 
+def _overdue_in_node(directory: Path, now: datetime) -> list[Item]:
+    """The overdue tasks and clues of a gateway's log, with its trust configuration's deadlines."""
+    from adapters.lifecycle_log import overdue_in_log
+    from gateway.cli._node import load_node, node_store, node_trust
+    from gateway.cli._store import with_store
+
+    config = load_node(directory)
+    trust = node_trust(config, datetime.now(UTC))
+
+    async def work(store: Store) -> list[Item]:
+        return (await overdue_in_log(store, trust, now)).overdue
+
+    return with_store(node_store(config, must_exist=True), work)
+
+
 @click.group()
 def lifecycle() -> None:
     """Tasks and clues an adapter works on: 分发 → 认领 → 反馈 → 结束, and what is overdue.
@@ -208,6 +225,7 @@ def lifecycle() -> None:
     \b
     Example:
       jgx lifecycle overdue --store nodes/amr/adapter.sqlite
+      jgx lifecycle overdue --dir nodes/hub          # the gateway's log, as the console's dashboard
     """
 
 
@@ -215,33 +233,46 @@ def lifecycle() -> None:
 @click.option(
     "--store",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="The adapter's state file (adapter.sqlite).",
+    help="An adapter's state file (adapter.sqlite): the tasks and clues it works on.",
 )
+@click.option(
+    "--dir", "directory", type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A gateway's node directory: the tasks and clues of its exchange log (what the console shows).",
+)  # fmt: skip
 @click.option("--at", help="Judge as of this time (RFC 3339, UTC with Z); default now.")
 @click.option("--mark", is_flag=True, help="Record the overdue state (超期) in the store, log and count it.")
-def overdue_(store: Path, at: str | None, mark: bool) -> None:
+def overdue_(store: Path | None, directory: Path | None, at: str | None, mark: bool) -> None:
     """List tasks and clues whose deadline (working days) has passed.
 
-    Exit 0 when nothing is overdue, 1 when something is.
+    Exit 0 when nothing is overdue, 1 when something is. With --dir the list is the one the
+    console's dashboard shows for the same time: both fold the log with `overdue_in_log`.
 
     \b
     Example:
       jgx lifecycle overdue --store nodes/amr/adapter.sqlite --at 2026-12-10T02:00:00Z
+      jgx lifecycle overdue --dir nodes/hub --at 2026-12-10T02:00:00Z
     """
     from adapters.lifecycle import Item, days_overdue, overdue
     from adapters.sdk.store import AdapterStore
     from adapters.sdk.worklist import Worklist
 
+    if (store is None) == (directory is None):
+        io_error("请给出 --store 或 --dir 之一", "give exactly one of --store (adapter) or --dir (gateway)")
     now: datetime = when(at)
-    state = AdapterStore(store)
-    try:
+    if directory is not None:
         if mark:
-            late = Worklist(state, node="cli").mark_overdue(now)
-        else:
-            late = overdue((Item.from_json(text) for text in state.items()), now)
-    finally:
-        state.close()
+            io_error("--mark 只用于适配器的 --store", "--mark records into an adapter's --store only")
+        late = _overdue_in_node(directory, now)
+    else:
+        assert store is not None
+        state = AdapterStore(store)
+        try:
+            if mark:
+                late = Worklist(state, node="cli").mark_overdue(now)
+            else:
+                late = overdue((Item.from_json(text) for text in state.items()), now)
+        finally:
+            state.close()
     for item in late:
         click.echo(
             f"{item.correlation_id}\t{item.standard}\t{item.state.value}\t截止 / due {item.due}\t"

@@ -68,7 +68,7 @@ async def start_console(
 def console_url(runner: web.AppRunner) -> str:
     """The http:// or https:// address a started console listens on."""
     host, port = runner.addresses[0][:2]
-    secure = bool(runner.sites) and runner.sites[0].name.startswith("https:")
+    secure = any(site.name.startswith("https:") for site in runner.sites)
     scheme = "https" if secure else "http"
     return f"{scheme}://{host}:{port}/"
 

@@ -11,6 +11,7 @@ import dataclasses
 import importlib
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,13 @@ import click
 from gateway.cli._common import EXIT_VERDICT, io_error
 from gateway.cli._store import database, db_options, with_store
 from gateway.console.auth import Principal, Role
+from gateway.cli._node import load_node, node_trust
+from gateway.config import CONFIG_FILE
 from gateway.console.records import (
+    LogKeys,
     QueryError,
     encode_cursor,
+    message_detail,
     outbox_json,
     parse_query,
     summary,
@@ -98,25 +103,47 @@ def search(as_json: bool, db: Path | None, directory: Path, **filters: Any) -> N
         click.echo(f"next: --after {encode_cursor(rows[query.limit - 1].cursor)}", err=True)
 
 
+def _log_keys(db: Path | None, directory: Path) -> LogKeys | None:
+    """The node's id and trust configuration when the command runs on a node directory (not --db)."""
+    if db is not None or not (directory / CONFIG_FILE).is_file():
+        return None
+    config = load_node(directory)
+    return LogKeys(config.node_id, node_trust(config, datetime.now(UTC)))
+
+
+_UNVERIFIED = {
+    "signature_valid": None,
+    "problem": "未验证：需要节点目录 --dir（jgx.toml 与信任配置）"
+    " / not verified: run with --dir NODE (its jgx.toml and trust configuration)",
+}
+
+
 @log.command("show")
 @click.argument("index", type=click.IntRange(0))
 @db_options
 def show(index: int, db: Path | None, directory: Path) -> None:
-    """Show one entry as JSON: header, delivery attempts and the payload.
+    """Show one entry as JSON: header, its receipt verified, delivery attempts and the payload.
 
     \b
+    With --dir the receipts are verified as the console does: each with the key of the node that
+    issued it (this node for a submission, the receiving node for a delivery), from the trust
+    configuration. With --db alone there is no trust configuration, and they are marked unverified.
     Example:
       jgx log show 42 --dir node/
     """
+    keys = _log_keys(db, directory)
 
     async def work(store: Store) -> dict[str, Any] | None:
+        if keys is not None:
+            return await message_detail(store, index, _AUDITOR, keys, datetime.now(UTC))
         record = await store.message(index)
         if record is None:
             return None
         head = summary_of(record)
         payload = (record.payload or b"").decode("utf-8", "replace")
-        deliveries = [outbox_json(item) for item in await store.outbox_of(index)]
-        return {"message": summary(head), "deliveries": deliveries, "payload": payload}
+        deliveries = [outbox_json(item) | {"receipt": _UNVERIFIED} for item in await store.outbox_of(index)]
+        receipt = _UNVERIFIED if record.receipt is not None else None
+        return {"message": summary(head), "receipt": receipt, "deliveries": deliveries, "payload": payload}
 
     found = with_store(database(db, directory), work)
     if found is None:

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import click
 
-from gateway.cli._common import EXIT_VERDICT, io_error
+from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
+from gateway.cli._node import load_node, node_trust
 from gateway.cli._store import database, db_options, with_store
+from gateway.config import CONFIG_FILE
+from gateway.errors import JgxError
+from gateway.trust_update import load_trust
 from gateway.console.auth import MIN_PASSWORD_LENGTH, Role, hash_password
 from gateway.storage import StorageError, User
 
@@ -35,6 +39,28 @@ def _refused(exc: StorageError) -> None:
     sys.exit(EXIT_VERDICT)
 
 
+def _check_node(node: str, trust_file: Path | None, directory: Path) -> None:
+    """Exit 2 unless ``node`` is a node of the trust configuration (--trust, or --dir's jgx.toml)."""
+    now = datetime.now(UTC)
+    if trust_file is not None:
+        try:
+            trust = load_trust(read_bytes(trust_file), now=now)
+        except JgxError as exc:
+            io_error(f"信任配置被拒绝: {exc.diagnostics()}", f"the trust configuration is refused: {exc}")
+    elif (directory / CONFIG_FILE).is_file():
+        trust = node_trust(load_node(directory), now)
+    else:
+        io_error(
+            "检查 --node 需要信任配置：请给出 --dir 节点目录或 --trust 文件",
+            "checking --node needs the trust configuration: give --dir NODE or --trust FILE",
+        )
+    if node not in trust.nodes:
+        io_error(
+            f"信任配置中没有节点 {node!r}",
+            f"the trust configuration knows no node {node!r}; known: {', '.join(sorted(trust.nodes))}",
+        )
+
+
 @click.group()
 def users() -> None:
     """Console accounts (控制台账户): add, change a password, remove, list.
@@ -55,18 +81,33 @@ def users() -> None:
 @users.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True, help="The account's role.")
-@click.option("--node", default="", help="The department's node id (required for --role department).")
+@click.option(
+    "--node", default="",
+    help="The department's node id (required for --role department; must be in the trust configuration).",
+)  # fmt: skip
+@click.option(
+    "--trust", "trust_file", type=click.Path(dir_okay=False, path_type=Path),
+    help="The signed trust configuration to check --node against (default: the one of --dir's jgx.toml).",
+)  # fmt: skip
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @db_options
-def add(username: str, role: str, node: str, password_stdin: bool, db: Path | None, directory: Path) -> None:
+def add(
+    username: str, role: str, node: str, trust_file: Path | None, password_stdin: bool, db: Path | None,
+    directory: Path,
+) -> None:  # fmt: skip
     """Create an account; the password is asked for twice (or read from stdin).
 
     \b
+    A department account's --node must be a node of the trust configuration: the one of
+    --dir's jgx.toml, or --trust FILE (needed with --db outside a node directory).
     Example:
       jgx users add li.wei --role auditor --db node/jgx.db
+      jgx users add amr.zhang --role department --node sc.amr --dir node/
     """
     if role == Role.DEPARTMENT and not node:
         io_error("部门账户需要 --node", "a department account needs --node")
+    if role == Role.DEPARTMENT:
+        _check_node(node, trust_file, directory)
     if not username or len(username) > 64 or not username.isprintable():
         io_error("用户名无效", "the username must be 1–64 printable characters")
     store = database(db, directory)

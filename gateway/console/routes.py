@@ -183,6 +183,9 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": 'attachment; filename="jgx-exchange-log.csv"'})  # fmt: skip
     await response.prepare(request)
+    if request.method == "HEAD":  # headers only: a body here would be read as the next answer
+        await response.write_eof()
+        return response
     await response.write("\ufeff".encode())  # a BOM so that spreadsheet programs read UTF-8 Chinese
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -128,6 +128,7 @@ async def build_exchange(store: Store, *, users: bool = True) -> Exchange:
         correlation_id=TASK,
         action="claim",
         payload={"claimedBy": "四川省市场监督管理局"},
+        lifetime=timedelta(days=1),  # still fresh when national's gateway takes it
     )
     await send(
         "feedback",
