@@ -10,6 +10,7 @@ import asyncio
 import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,11 @@ from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, expect
 
 from gateway.cli import main
+from gateway.cli.console import console_tls
 from gateway.console import make_console_app
+from gateway.console.app import ConsoleRunner
+from gateway.console_settings import ConsoleSettings
+from gateway.pki import create_ca, issue_node_certificate
 from gateway.storage.sqlite import SqliteStore
 from tests.console.browsing import log_in, shot
 from tests.console.conftest import TASK, Exchange, build_exchange
@@ -29,8 +34,9 @@ pytestmark = pytest.mark.browser
 class LiveConsole:
     """The console over a fresh scenario database, served from a background thread's event loop."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, settings: ConsoleSettings | None = None) -> None:
         self.path = path
+        self.settings = settings
         self.url = ""
         self.exchange: Exchange | None = None
         self._ready = threading.Event()
@@ -51,12 +57,14 @@ class LiveConsole:
         store = SqliteStore(self.path)
         await store.open()
         self.exchange = await build_exchange(store)
-        app = make_console_app(store, self.exchange.fed.trust, node_id="sc.hub", clock=self.exchange.clock)
-        runner = web.AppRunner(app, access_log=None)
+        app = make_console_app(store, self.exchange.fed.trust, node_id="sc.hub", clock=self.exchange.clock,
+                               settings=self.settings)  # fmt: skip
+        runner = ConsoleRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        tls = console_tls(self.settings) if self.settings is not None else None
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
         await site.start()
-        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{runner.addresses[0][1]}"
         self._ready.set()
         await self._stop.wait()
         await runner.cleanup()
@@ -137,7 +145,7 @@ def test_new_user_finds_the_national_task_proves_it_and_replays_its_dead_letter(
     expect(page.locator("#no-dead-letters")).to_be_visible()
     shot(page, "06-replayed")
     page.click("a[href='/audit']")
-    expect(page.locator("tr.audit-entry").first).to_contain_text("outbox.replay")
+    expect(page.locator("tr.audit-entry").first).to_contain_text("重新投递死信")  # outbox.replay, translated
 
 
 def test_wrong_password_shows_an_error(page: Page) -> None:
@@ -177,3 +185,90 @@ def test_hostile_fields_render_as_text_and_english_switch(page: Page, live: Live
     page.goto(f"/lifecycle?correlation_id={TASK}")
     expect(page.locator("#lifecycle-state")).to_contain_text(re.compile("fed back"))
     assert [] == dialogs
+
+
+def test_delivery_receipts_show_valid_with_the_recipients_signature(page: Page, live: LiveConsole) -> None:
+    """The claim's delivery row and the delivery entry show national's receipt as signed and valid."""
+    assert live.exchange is not None
+    log_in(page, "audit")
+    page.goto(f"/messages/{live.exchange.index['claim']}")
+    cell = page.locator("tr.delivery .delivery-receipt")
+    expect(cell).to_contain_text("cn.national")
+    expect(cell.locator(".ok")).to_have_text("是")
+    shot(page, "10-delivery-receipt")
+    cell.locator("a").click()
+    expect(page.locator("#receipt")).to_contain_text("cn.national")
+    expect(page.locator("#receipt .ok")).to_have_text("是")
+    expect(page.locator("#receipt")).not_to_contain_text("not signed")
+
+
+def test_times_are_shown_and_read_in_china_time(page: Page) -> None:
+    """Rows show Asia/Shanghai times, labelled; a filter typed in that zone finds exactly the rows after it."""
+    log_in(page, "audit")
+    page.goto("/messages?correlation_id=" + TASK)
+    expect(page.locator("#time-zone")).to_contain_text("Asia/Shanghai (UTC+08:00)")
+    expect(page.locator("#results th").nth(1)).to_contain_text("Asia/Shanghai")
+    dispatch = page.locator("tr.result", has_text="分发")
+    expect(dispatch.locator("td.time")).to_have_text("2026-11-20 08:00:00")  # 00:00 UTC
+    page.goto("/messages")
+    page.fill("#f-since", "2026-11-20T08:00")
+    page.click("#search-submit")
+    times = page.locator("tr.result td.time").all_inner_texts()
+    shot(page, "11-china-time")
+    assert (6, "2026-11-20 08:00:00") == (len(times), min(times))
+
+
+def test_language_switch_keeps_filters_and_translates_tables_charts_and_errors(page: Page) -> None:
+    """English keeps the search, names every column and audit action; charts have legends and labels."""
+    log_in(page, "audit")
+    page.goto("/messages?sender=cn.national&outcome=accepted")
+    expect(page.locator("tr.result")).to_have_count(2)
+    page.click("#lang-switch")
+    expect(page.locator("#f-sender")).to_have_value("cn.national")
+    expect(page.locator("tr.result")).to_have_count(2)
+    expect(page.locator("#results th").first).to_have_text("Log index")
+    shot(page, "12-search-en")
+    page.goto("/audit")
+    expect(page.locator("td.audit-action").first).to_have_text("logged in")
+    page.goto("/")
+    for chart in ("#chart-throughput", "#chart-sender", "#chart-standard"):
+        expect(page.locator(f"{chart} g.legend")).to_contain_text("accepted")
+        expect(page.locator(f"{chart} g.legend")).to_contain_text("rejected")
+    columns = page.locator("#chart-throughput text.bar-label").all_inner_texts()
+    rows = page.locator("#chart-sender text.bar-label").all_inner_texts()
+    shot(page, "13-dashboard-en")
+    assert (3, 4) == (len(columns), len(rows))  # three busy hours (UTC 00, 01, 02); four senders
+    page.goto("/no/such/page")
+    expect(page.locator("#error")).to_have_text("Not found")
+    shot(page, "14-not-found-en")
+    page.click("#back")
+    expect(page.locator("h1")).to_have_text("Dashboard")
+
+
+def test_repeated_failures_are_throttled_on_the_login_page(page: Page) -> None:
+    """After the free failures the login page asks to wait, and the right password is not even tried."""
+    for _ in range(3):
+        log_in(page, "ops", "not the password")
+    log_in(page, "ops")
+    expect(page.locator("#login-throttled")).to_be_visible()
+    expect(page.locator("#retry-after")).to_have_text("2")
+    shot(page, "15-login-throttled")
+
+
+def test_over_its_own_tls_the_console_sets_secure_cookies(browser: Browser, tmp_path: Path) -> None:
+    """Served with [console] tls_cert/tls_key, the console's session cookie is Secure in chromium's jar."""
+    ca_cert, ca_key = create_ca("console test CA", datetime.now(UTC))
+    cert, key = issue_node_certificate(ca_cert, ca_key, "sc.hub", now=datetime.now(UTC))
+    (tmp_path / "c.crt").write_bytes(cert)
+    (tmp_path / "c.key").write_bytes(key)
+    settings = ConsoleSettings(tls_cert=tmp_path / "c.crt", tls_key=tmp_path / "c.key")
+    with LiveConsole(tmp_path / "jgx.db", settings) as live:
+        context = browser.new_context(base_url=live.url, locale="zh-CN", ignore_https_errors=True)
+        try:
+            page = context.new_page()
+            log_in(page, "ops")
+            expect(page.locator("#whoami")).to_contain_text("ops")
+            cookies = {c["name"]: c for c in context.cookies()}
+        finally:
+            context.close()
+    assert (True, True) == (live.url.startswith("https://"), cookies["jgx_session"]["secure"])
