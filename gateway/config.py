@@ -157,7 +157,8 @@ def parse_config(text: str, *, directory: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("file", "不是有效的 TOML", f"not valid TOML: {exc}") from exc
     directory = directory.resolve()
-    known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "clock", "tls", "peers", "console"}
+    known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "clock", "tls", "peers"}
+    known.add("console")
     _refuse_unknown("", doc, known)
     node_id = _get(doc, "node_id", str, None)
     _check_node_id("node_id", node_id)

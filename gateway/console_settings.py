@@ -26,9 +26,7 @@ __all__ = [
 ]
 
 DEFAULT_TIME_ZONE: Final = "Asia/Shanghai"
-CONSOLE_KEYS: Final = frozenset(
-    {"time_zone", "tls_cert", "tls_key", "trusted_proxies", "secure_cookies"}
-)
+CONSOLE_KEYS: Final = frozenset({"time_zone", "tls_cert", "tls_key", "trusted_proxies", "secure_cookies"})
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 

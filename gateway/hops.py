@@ -77,7 +77,9 @@ def _receipt(node: str, record: MessageRecord, trust: TrustConfig, now: datetime
     issuer = receipt_issuer(trust, node, kind=record.kind, recipient=record.recipient)
     try:
         envelope = exchange_pb2.Envelope.FromString(record.receipt)
-        receipt = verify_receipt(envelope, trust, issuer=issuer, now=now, envelope_sha256=record.envelope_sha256)
+        receipt = verify_receipt(
+            envelope, trust, issuer=issuer, now=now, envelope_sha256=record.envelope_sha256
+        )
     except (DecodeError, ValueError):
         return "receipt ✘ unreadable"
     except VerificationError as exc:

@@ -51,7 +51,9 @@ async def start_console(
 
     settings = settings or ConsoleSettings()
     host, _, port = address.rpartition(":")
-    runner = ConsoleRunner(make_console_app(store, trust, node_id=node_id, settings=settings), access_log=None)
+    runner = ConsoleRunner(
+        make_console_app(store, trust, node_id=node_id, settings=settings), access_log=None
+    )
     await runner.setup()
     try:
         context = console_tls(settings)
@@ -73,7 +75,9 @@ def console_url(runner: web.AppRunner) -> str:
     return f"{scheme}://{host}:{port}/"
 
 
-async def _run(store: Store, trust: TrustConfig, node_id: str, address: str, settings: ConsoleSettings) -> None:
+async def _run(
+    store: Store, trust: TrustConfig, node_id: str, address: str, settings: ConsoleSettings
+) -> None:
     try:
         await store.open()
     except StorageError as exc:

@@ -18,10 +18,10 @@ from typing import Any
 import click
 
 from gateway.cli._common import EXIT_VERDICT, io_error
-from gateway.cli._store import database, db_options, with_store
-from gateway.console.auth import Principal, Role
 from gateway.cli._node import load_node, node_trust
+from gateway.cli._store import database, db_options, with_store
 from gateway.config import CONFIG_FILE
+from gateway.console.auth import Principal, Role
 from gateway.console.records import (
     LogKeys,
     QueryError,

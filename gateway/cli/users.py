@@ -13,10 +13,10 @@ from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
 from gateway.cli._node import load_node, node_trust
 from gateway.cli._store import database, db_options, with_store
 from gateway.config import CONFIG_FILE
-from gateway.errors import JgxError
-from gateway.trust_update import load_trust
 from gateway.console.auth import MIN_PASSWORD_LENGTH, Role, hash_password
+from gateway.errors import JgxError
 from gateway.storage import StorageError, User
+from gateway.trust_update import load_trust
 
 _ACTOR = f"cli:{getpass.getuser()}"
 

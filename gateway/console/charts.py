@@ -76,7 +76,9 @@ def throughput_chart(
                 f'text-anchor="middle">{totals[n]}</text>'
             )
         if n % 3 == 0:
-            parts.append(f'<text x="{x:.1f}" y="{height - 4}" font-size="10">{escape(hour_label(hour))}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - 4}" font-size="10">{escape(hour_label(hour))}</text>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -108,7 +110,8 @@ def bars_by_key(
             if count:
                 w = count * scale
                 parts.append(
-                    f'<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 4}" fill="{colour}">'
+                    f'<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 4}" '
+                    f'fill="{colour}">'
                     f"<title>{escape(f'{key} {names.get(outcome, outcome)}: {count}')}</title></rect>"
                 )
                 x += w

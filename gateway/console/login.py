@@ -23,7 +23,13 @@ from gateway.console.app import (
     render,
     set_cookie,
 )
-from gateway.console.auth import check_password, hash_password, new_csrf_token, new_session_token, token_digest
+from gateway.console.auth import (
+    check_password,
+    hash_password,
+    new_csrf_token,
+    new_session_token,
+    token_digest,
+)
 from gateway.console.throttle import Decision
 from gateway.storage import Session
 
@@ -67,9 +73,13 @@ async def _authenticate(request: web.Request, username: str, password: str) -> D
         console.throttle.succeeded(account, address)
         return True
     actor = f"console:{account}"
-    await console.store.audit(now=now, actor=actor, action="console.login_failed", detail=f"address={address}")
+    await console.store.audit(
+        now=now, actor=actor, action="console.login_failed", detail=f"address={address}"
+    )
     for event in console.throttle.failed(account, address, now):
-        await console.store.audit(now=now, actor=actor, action=_AUDIT_EVENTS[event], detail=f"address={address}")
+        await console.store.audit(
+            now=now, actor=actor, action=_AUDIT_EVENTS[event], detail=f"address={address}"
+        )
     return False
 
 

@@ -21,10 +21,10 @@ from gateway import merkle
 from gateway._time import format_time
 from gateway.checkpoint import NoteVerifier, verify_checkpoint
 from gateway.console.auth import Principal
+from gateway.console.timezone import read_local
 from gateway.errors import JgxError
 from gateway.logbook import log_origin, log_verifier
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from gateway.console.timezone import read_local
 from gateway.receipts import receipt_issuer, verify_receipt
 from gateway.storage import (
     Cursor,

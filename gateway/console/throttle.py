@@ -83,21 +83,26 @@ class LoginThrottle:
     def failed(self, account: str, address: str, now: datetime) -> list[str]:
         """Count a failure; the events it caused: ``pair_locked``, ``address_locked``, ``under_attack``."""
         events = []
-        for table, key, lock_at, event in (
-            (self.pairs, (account, address), PAIR_LOCK, "pair_locked"),
-            (self.addresses, address, ADDRESS_LOCK, "address_locked"),
-            (self.accounts, account, ACCOUNT_ALERT, "under_attack"),
-        ):
-            count = self._current(table, key, now) or _Count()  # type: ignore[arg-type]  # a union of key types
-            count.failures += 1
-            count.last = now
-            if count.failures >= lock_at and not count.reported:
-                count.reported = True
-                events.append(event)
-                if event != "under_attack":  # an account as a whole is never locked
-                    count.locked_until = now + LOCK_FOR
-            self._store(table, key, count)  # type: ignore[arg-type]
+        if self._bump(self.pairs, (account, address), now, PAIR_LOCK, lock=True):
+            events.append("pair_locked")
+        if self._bump(self.addresses, address, now, ADDRESS_LOCK, lock=True):
+            events.append("address_locked")
+        if self._bump(self.accounts, account, now, ACCOUNT_ALERT, lock=False):  # never locked as a whole
+            events.append("under_attack")
         return events
+
+    def _bump(self, table: dict[K, _Count], key: K, now: datetime, limit: int, *, lock: bool) -> bool:
+        """One more failure for ``key``; True when it reached ``limit`` now (and locks, if ``lock``)."""
+        count = self._current(table, key, now) or _Count()
+        count.failures += 1
+        count.last = now
+        reached = count.failures >= limit and not count.reported
+        if reached:
+            count.reported = True
+            if lock:
+                count.locked_until = now + LOCK_FOR
+        self._store(table, key, count)
+        return reached
 
     def succeeded(self, account: str, address: str) -> None:
         """A correct password clears the pair (not the address, nor the account's alert)."""
@@ -126,5 +131,5 @@ def _wait(failures: int, free: int, *, first: timedelta, cap: timedelta | None) 
     """The pause after ``failures`` failures: none while free, then doubling from ``first``."""
     if failures <= free:
         return timedelta(0)
-    wait = first * (2 ** min(failures - free - 1, 20))
+    wait = first * (1 << min(failures - free - 1, 20))
     return min(wait, cap) if cap is not None else wait

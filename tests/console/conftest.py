@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import grpc
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.sync_api import Browser, sync_playwright
@@ -173,22 +173,24 @@ async def deliver_to_national(store: Store, fed: Federation, clock: Clock, log_i
     folder = tempfile.TemporaryDirectory(prefix="jgx-national-")
     national = SqliteStore(Path(folder.name) / "national.db")
     await national.open()
-    peer = Hub(node_id="cn.national", key=fed.keys["cn.national"], trust=fed.trust, store=national, clock=clock)
+    key = fed.keys["cn.national"]
+    peer = Hub(node_id="cn.national", key=key, trust=fed.trust, store=national, clock=clock)
     await peer.start()
     server = grpc.aio.server()
     server.add_generic_rpc_handlers([ExchangeService(peer).handler()])
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     worker = DeliveryWorker(
-        store=store, trust=fed.trust, node_id="sc.hub", peers={"cn.national": f"127.0.0.1:{port}"}, clock=clock
-    )
+        store=store, trust=fed.trust, node_id="sc.hub", clock=clock,
+        peers={"cn.national": f"127.0.0.1:{port}"},
+    )  # fmt: skip
     try:
         [item] = [i for i in await store.outbox(state=OutboxState.PENDING) if i.log_index == log_index]
         record = await store.message(log_index)
         assert record is not None
         attempt = await worker.deliver(dataclasses.replace(item, envelope=record.envelope))
         assert "delivered" == attempt.result, attempt
-        [settled] = [i for i in await store.outbox_of(log_index)]
+        [settled] = await store.outbox_of(log_index)
         assert settled.delivery_index is not None
         return settled.delivery_index
     finally:

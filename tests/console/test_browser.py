@@ -203,7 +203,7 @@ def test_delivery_receipts_show_valid_with_the_recipients_signature(page: Page, 
 
 
 def test_times_are_shown_and_read_in_china_time(page: Page) -> None:
-    """Rows show Asia/Shanghai times, labelled; a filter typed in that zone finds exactly the rows after it."""
+    """Rows show Asia/Shanghai times, labelled; a filter typed in that zone finds the rows from then on."""
     log_in(page, "audit")
     page.goto("/messages?correlation_id=" + TASK)
     expect(page.locator("#time-zone")).to_contain_text("Asia/Shanghai (UTC+08:00)")

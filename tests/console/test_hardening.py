@@ -12,7 +12,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gateway.cli.console import start_console
@@ -54,7 +53,8 @@ def forge_delivery_receipt(path: Path, exchange: Exchange) -> None:
             now=NOW,
         )  # fmt: skip
         conn.execute(
-            "UPDATE messages SET receipt = ? WHERE log_index = ?", (forged.SerializeToString(), exchange.delivery)
+            "UPDATE messages SET receipt = ? WHERE log_index = ?",
+            (forged.SerializeToString(), exchange.delivery),
         )
 
 
@@ -66,7 +66,9 @@ async def test_a_delivery_receipt_verifies_with_the_recipients_key(console: Pair
     claim = await (await client.get(f"/api/v1/messages/{exchange.index['claim']}")).json()
     entry = await (await client.get(f"/api/v1/messages/{exchange.delivery}")).json()
     [delivery] = claim["deliveries"]
-    shown = [(r["issuer"], r["signature_valid"], r["problem"]) for r in (delivery["receipt"], entry["receipt"])]
+    shown = [
+        (r["issuer"], r["signature_valid"], r["problem"]) for r in (delivery["receipt"], entry["receipt"])
+    ]
     assert [("cn.national", True, ""), ("cn.national", True, "")] == shown
 
 
@@ -116,8 +118,12 @@ async def test_every_route_and_error_carries_the_security_headers(console: Pair)
     missing: dict[str, dict[str, str]] = {}
     for token in ("", await login(client, "ops")):
         for method, path in [*(k for k in paths if k not in logouts), *logouts]:
-            response = await client.request(method, path, allow_redirects=False, headers={"X-CSRF-Token": token})
-            missing.update({f"{method} {path} {response.status}": m for m in [_missing_headers(response)] if m})
+            response = await client.request(
+                method, path, allow_redirects=False, headers={"X-CSRF-Token": token}
+            )
+            missing.update(
+                {f"{method} {path} {response.status}": m for m in [_missing_headers(response)] if m}
+            )
     token = await login(client, "ops")
     errors = {
         "404": await client.get("/no/such/page"),
@@ -151,7 +157,7 @@ async def test_unknown_pages_answer_the_bilingual_error_page_with_a_way_back(con
 async def test_cookies_are_secure_only_behind_a_trusted_tls_proxy(
     exchange_store: tuple[SqliteStore, Exchange],
 ) -> None:
-    """X-Forwarded-Proto: https from a configured proxy makes cookies Secure; from anyone else it is ignored."""
+    """X-Forwarded-Proto: https from a configured proxy makes cookies Secure; from others it is ignored."""
     seen = []
     for proxies in (("127.0.0.1",), ()):
         client = await client_for(exchange_store, ConsoleSettings(trusted_proxies=proxies))
@@ -188,7 +194,9 @@ async def tls_console(
         await runner.cleanup()
 
 
-async def test_the_console_serves_tls_itself_with_secure_cookies(tls_console: tuple[str, ssl.SSLContext]) -> None:
+async def test_the_console_serves_tls_itself_with_secure_cookies(
+    tls_console: tuple[str, ssl.SSLContext],
+) -> None:
     """Over the console's own TLS the login answers with a Secure session cookie."""
     url, context = tls_console
     async with aiohttp.ClientSession() as session:
@@ -200,7 +208,9 @@ async def test_the_console_serves_tls_itself_with_secure_cookies(tls_console: tu
 # -- 12. login throttling -----------------------------------------------------------------------------
 async def _try(client: Client, username: str, password: str, address: str = "") -> aiohttp.ClientResponse:
     headers = {"X-Forwarded-For": address} if address else {}
-    return await client.post("/api/v1/login", json={"username": username, "password": password}, headers=headers)
+    return await client.post(
+        "/api/v1/login", json={"username": username, "password": password}, headers=headers
+    )
 
 
 async def _audit_actions(client: Client) -> list[str]:
@@ -241,7 +251,9 @@ async def test_failures_slow_down_then_lock_the_pair_but_not_a_fresh_address(
     assert 1 == actions.count("console.login_locked")
 
 
-async def test_an_address_guessing_many_accounts_is_locked(exchange_store: tuple[SqliteStore, Exchange]) -> None:
+async def test_an_address_guessing_many_accounts_is_locked(
+    exchange_store: tuple[SqliteStore, Exchange],
+) -> None:
     """Thirty failures from one address, over any accounts, lock the address, even for a right password."""
     client = await client_for(exchange_store, ConsoleSettings())
     clock = exchange_store[1].clock
@@ -263,7 +275,9 @@ async def _audit_actions_after(client: Client, clock: Any) -> list[str]:
     return await _audit_actions(client)
 
 
-async def test_forwarded_for_is_ignored_from_an_untrusted_peer(exchange_store: tuple[SqliteStore, Exchange]) -> None:
+async def test_forwarded_for_is_ignored_from_an_untrusted_peer(
+    exchange_store: tuple[SqliteStore, Exchange],
+) -> None:
     """Without a configured proxy, a made-up X-Forwarded-For does not escape the pair's lock."""
     client = await client_for(exchange_store, ConsoleSettings())
     clock = exchange_store[1].clock
@@ -278,8 +292,10 @@ async def test_forwarded_for_is_ignored_from_an_untrusted_peer(exchange_store: t
 
 
 # -- 13. one time zone ------------------------------------------------------------------------------
-async def test_filters_are_read_in_the_configured_time_zone(exchange_store: tuple[SqliteStore, Exchange]) -> None:
-    """With time_zone America/New_York, a local 'since' of 19:30 the day before finds entries from 00:30 UTC."""
+async def test_filters_are_read_in_the_configured_time_zone(
+    exchange_store: tuple[SqliteStore, Exchange],
+) -> None:
+    """With time_zone America/New_York, rows show New York time and a local 'since' is read in it."""
     client = await client_for(exchange_store, ConsoleSettings(time_zone="America/New_York"))
     try:
         await login(client, "audit")

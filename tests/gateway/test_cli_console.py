@@ -146,7 +146,7 @@ def test_users_add_refuses_a_department_node_the_trust_configuration_does_not_kn
     node_dir: tuple[Path, Exchange],
 ) -> None:
     """``--node`` must name a node of the trust configuration; without one to check against it is refused."""
-    directory, exchange = node_dir
+    directory, _ = node_dir
     add = ("users", "add", "x.user", "--role", "department", "--password-stdin")
     unknown = jgx(*add, "--node", "sc.nope", "--dir", str(directory), stdin=PASSWORD + "\n")
     known = jgx(*add, "--node", "sc.sjs", "--dir", str(directory), stdin=PASSWORD + "\n")
@@ -157,7 +157,7 @@ def test_users_add_refuses_a_department_node_the_trust_configuration_does_not_kn
 
 
 def test_log_show_verifies_each_receipt_with_its_issuers_key(node_dir: tuple[Path, Exchange]) -> None:
-    """With --dir the hub's own receipt and national's delivery receipt verify; with --db they are unverified."""
+    """With --dir the hub's receipt and national's delivery receipt verify; with --db they are unverified."""
     directory, exchange = node_dir
     claim = json.loads(jgx("log", "show", str(exchange.index["claim"]), "--dir", str(directory))[1])
     entry = json.loads(jgx("log", "show", str(exchange.delivery), "--dir", str(directory))[1])
@@ -185,7 +185,7 @@ def test_policy_deadlines_move_the_dashboard_and_the_cli_alike(node_dir: tuple[P
     fed = exchange.fed
     fed.resign(fed.trust.with_policies(deadlines={"SC-14": {"dispatched": 200}}))
     write_node(directory, fed)
-    code, out, _ = jgx("lifecycle", "overdue", "--dir", str(directory), "--at", "2026-11-20T03:00:00Z")
+    code, _, _ = jgx("lifecycle", "overdue", "--dir", str(directory), "--at", "2026-11-20T03:00:00Z")
     board = asyncio.run(_dashboard_overdue(directory / "jgx.db", exchange))
     assert (0, []) == (code, board)
 
