@@ -15,9 +15,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.cli.console import start_console
+from gateway.config import parse_config, render_config
 from gateway.console import make_console_app
 from gateway.console.app import CONSOLE, SECURITY_HEADERS
+from gateway.console.throttle import LoginThrottle
 from gateway.console_settings import ConsoleSettings
+from gateway.errors import JgxError
 from gateway.hops import local_hops
 from gateway.pki import create_ca, issue_node_certificate
 from gateway.receipts import issue_receipt
@@ -143,6 +146,8 @@ async def test_every_route_and_error_carries_the_security_headers(console: Pair)
     assert {} == missing
     assert [404, 404, 405, 413, 400, 200] == [r.status for r in errors.values()]
     assert [500, 500] == [r.status for r in errors_500]
+    page = await errors_500[0].text()
+    assert ("服务器内部错误" in page, "Traceback" in page) == (True, False)
 
 
 async def test_unknown_pages_answer_the_bilingual_error_page_with_a_way_back(console: Pair) -> None:
@@ -306,3 +311,86 @@ async def test_filters_are_read_in_the_configured_time_zone(
     times = sorted(row["time"] for row in found["results"])
     assert "2026-11-20T02:30:00Z" <= times[0]  # 21:30 in New York is 02:30 UTC
     assert ("America/New_York (UTC-05:00)" in page, "2026-11-19 19:00:00" in page) == (True, True)
+
+
+async def test_the_client_behind_a_trusted_proxy_is_the_rightmost_untrusted_address(
+    exchange_store: tuple[SqliteStore, Exchange],
+) -> None:
+    """A made-up leftmost X-Forwarded-For entry is not believed; the audit log names the real client."""
+    client = await client_for(exchange_store, ConsoleSettings(trusted_proxies=("127.0.0.0/8",)))
+    try:
+        await _try(client, "ops", "guess", "192.0.2.1, 198.51.100.20, 127.0.0.5")
+        await login(client, "audit")
+        entries = (await (await client.get("/api/v1/audit")).json())["entries"]
+    finally:
+        await client.close()
+    [failed] = [e for e in entries if e["action"] == "console.login_failed"]
+    assert "address=198.51.100.20" == failed["detail"]
+
+
+# -- the throttle's policy as a table ----------------------------------------------------------------
+def test_the_throttle_waits_and_locks_as_documented() -> None:
+    """Pair waits 0, 0, 2, 4 s then locks; address waits double to 60 s; account failures only alert."""
+    throttle, now = LoginThrottle(), NOW
+    pair_waits = []
+    for _ in range(4):
+        throttle.failed("ops", "a1", now)
+        pair_waits.append(throttle.check("ops", "a1", now).retry_after.seconds)
+    events = throttle.failed("ops", "a1", now)
+    locked = throttle.check("ops", "a1", now)
+    other = LoginThrottle()
+    address_waits = []
+    for n in range(29):
+        other.failed(f"user{n}", "a2", now)
+        address_waits.append(other.check(f"new{n}", "a2", now).retry_after.seconds)
+    assert [0, 0, 2, 4] == pair_waits
+    assert (["pair_locked"], "pair_locked", 900) == (events, locked.reason, locked.retry_after.seconds)
+    assert [0] * 10 + [1, 2, 4, 8, 16, 32] + [60] * 13 == address_waits
+
+
+def test_many_addresses_alert_but_never_lock_an_account_and_success_clears_only_the_pair() -> None:
+    """Twenty failures from twenty addresses raise one alert; a fresh address may still try at once."""
+    throttle, now = LoginThrottle(), NOW
+    events = [e for n in range(20) for e in throttle.failed("ops", f"10.0.0.{n}", now)]
+    fresh = throttle.check("ops", "10.0.1.1", now)
+    for _ in range(3):
+        throttle.failed("li", "10.0.2.2", now)
+    throttle.succeeded("li", "10.0.2.2")
+    assert (["under_attack"], True, 3) == (events, fresh.allowed, throttle.addresses["10.0.2.2"].failures)
+    assert ("li", "10.0.2.2") not in throttle.pairs
+
+
+# -- [console] in jgx.toml ----------------------------------------------------------------------------
+def test_console_table_is_read_and_written_back(tmp_path: Path) -> None:
+    """Every [console] key is read (paths relative to the file) and render_config writes it back."""
+    table = (
+        'time_zone = "Europe/Berlin"\ntls_cert = "c.pem"\ntls_key = "k.pem"\n'
+        'trusted_proxies = ["10.0.0.0/24"]\nsecure_cookies = true'
+    )
+    config = parse_config(f'node_id = "sc.hub"\n[console]\n{table}\n', directory=tmp_path)
+    default = parse_config('node_id = "sc.hub"\n', directory=tmp_path)
+    expected = ConsoleSettings(
+        "Europe/Berlin", tmp_path / "c.pem", tmp_path / "k.pem", ("10.0.0.0/24",), True
+    )
+    assert (expected, ConsoleSettings()) == (config.console, default.console)
+    assert config == parse_config(render_config(config), directory=tmp_path)
+
+
+REFUSED_TABLES = [
+    # (name, table text, the key the error names)
+    ("unknown zone", 'time_zone = "Mars/Olympus"', "console.time_zone"),
+    ("cert without key", 'tls_cert = "c.pem"', "console.tls_cert"),
+    ("bad proxy", 'trusted_proxies = ["not-an-address"]', "console.trusted_proxies"),
+    ("flag as text", 'secure_cookies = "yes"', "console.secure_cookies"),
+    ("unknown key", "colour = 1", "console.colour"),
+]
+
+
+@pytest.mark.parametrize(("name", "table", "key"), REFUSED_TABLES)
+def test_a_bad_console_table_is_refused_naming_its_key(
+    name: str, table: str, key: str, tmp_path: Path
+) -> None:
+    """A bad [console] value is a typed error that names the key."""
+    with pytest.raises(JgxError) as refused:
+        parse_config(f'node_id = "sc.hub"\n[console]\n{table}\n', directory=tmp_path)
+    assert f"[{key}]" in str(refused.value)
