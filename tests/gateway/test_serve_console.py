@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import subprocess
 import sys
 import urllib.request
@@ -60,3 +61,36 @@ def test_jgx_console_serves_a_nodes_log_alone(tmp_path: Path) -> None:
         process.terminate()
         code = process.wait(timeout=30)
     assert (200, 0) == (status, code)
+
+
+def test_jgx_console_serves_tls_from_its_console_table(tmp_path: Path) -> None:
+    """With [console] tls_cert and tls_key in jgx.toml, ``jgx console`` answers over HTTPS."""
+    fed = Federation.create(datetime.now(UTC))
+    write_node(tmp_path, fed)
+    toml = tmp_path / "jgx.toml"
+    text = toml.read_text(encoding="utf-8")
+    for key, path in (("tls_cert", "tls/node.crt"), ("tls_key", "tls/node.key")):
+        text = text.replace(f'{key} = ""', f'{key} = "{path}"')  # the [console] table jgx init writes
+    toml.write_text(text, encoding="utf-8")
+
+    async def create_database() -> None:
+        store = SqliteStore(tmp_path / "jgx.db")
+        await store.open()
+        await store.close()
+
+    asyncio.run(create_database())
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from gateway.cli import main; main()", "console", "--dir", str(tmp_path),
+         "--listen", "127.0.0.1:0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        url = process.stderr.readline().split("console on ", 1)[1].strip()
+        context = ssl.create_default_context(cafile=str(tmp_path / "tls" / "ca.crt"))
+        with urllib.request.urlopen(url + "login", timeout=10, context=context) as response:
+            status = response.status
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert (True, 200) == (url.startswith("https://127.0.0.1:"), status)
