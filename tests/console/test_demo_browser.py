@@ -3,7 +3,8 @@
 The demo runs as a child process (the whole federation over mTLS on loopback, with the console on a
 free port). A new account is added with ``jgx users add``; the operator logs in, finds the task the
 national system pushed, follows its lifecycle, verifies its inclusion proof against the hub's signed
-checkpoint, and replays a dead letter. The demo delivers everything, so the test gives up one delivery
+checkpoint, sees market regulation's claim delivered with national's valid receipt, and replays a
+dead letter. The demo delivers everything, so the test gives up one delivery
 of that task first, through `Store.dead_letter` (what the delivery worker does when it gives up).
 """
 
@@ -148,6 +149,15 @@ def test_new_operator_after_the_demo(browser: Browser, demo: tuple[DemoProcess, 
         page.click("#verify-proof")
         expect(page.locator("#proof-status")).to_contain_text("验证通过")
         shot(page, "demo-04-proof")
+        page.goto(f"/messages?correlation_id={TASK}&sender=sc.amr")
+        page.locator("tr.result", has_text="认领").filter(has_not_text="投递回执").first.locator("a").click()
+        receipt = page.locator("tr.delivery .delivery-receipt")
+        expect(receipt).to_contain_text("cn.national")  # national's own gateway signed it
+        expect(receipt.locator(".ok")).to_have_text("是")
+        shot(page, "demo-045-claim-delivered")
+        receipt.locator("a").click()  # the delivery entry keeps the same receipt
+        expect(page.locator("#receipt")).to_contain_text("cn.national")
+        expect(page.locator("#receipt .ok")).to_have_text("是")
         page.goto("/dead-letters")
         page.click(f"#replay-{dead}")
         expect(page.locator("#replayed")).to_be_visible()
