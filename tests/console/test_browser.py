@@ -26,7 +26,8 @@ from gateway.console_settings import ConsoleSettings
 from gateway.pki import create_ca, issue_node_certificate
 from gateway.storage.sqlite import SqliteStore
 from tests.console.browsing import log_in, shot
-from tests.console.conftest import TASK, Exchange, build_exchange
+from tests.console.conftest import OLD_TASK, TASK, Exchange, build_exchange
+from tests.gateway.nodes import write_node
 
 pytestmark = pytest.mark.browser
 
@@ -101,13 +102,21 @@ def page(browser: Browser, live: LiveConsole) -> Iterator[Page]:
 
 def jgx_in_thread(args: list[str], stdin: str) -> int:
     """Run ``jgx`` on a thread of its own (Playwright's loop occupies this one); its exit code."""
-    codes: list[int] = []
-    worker = threading.Thread(
-        target=lambda: codes.append(CliRunner().invoke(main, args, input=stdin).exit_code)
-    )
+    return jgx_output(args, stdin)[0]
+
+
+def jgx_output(args: list[str], stdin: str = "") -> tuple[int, str]:
+    """Run ``jgx`` on a thread of its own; its exit code and standard output."""
+    results: list[tuple[int, str]] = []
+
+    def run() -> None:
+        result = CliRunner().invoke(main, args, input=stdin)
+        results.append((result.exit_code, result.stdout))
+
+    worker = threading.Thread(target=run)
     worker.start()
     worker.join(timeout=60)
-    return codes[0] if codes else -1
+    return results[0] if results else (-1, "")
 
 
 def test_new_user_finds_the_national_task_proves_it_and_replays_its_dead_letter(
@@ -277,3 +286,16 @@ def test_over_its_own_tls_the_console_sets_secure_cookies(browser: Browser, tmp_
     names = {c["name"] for c in cookies}
     assert ({"jgx_login_csrf", "jgx_session", "jgx_lang"}, True) == (names, all(c["secure"] for c in cookies))
     assert live.url.startswith("https://")
+
+
+def test_the_dashboards_overdue_list_is_what_the_cli_prints(page: Page, live: LiveConsole) -> None:
+    """The dashboard's overdue count and rows are what ``jgx lifecycle overdue --dir`` prints at its clock."""
+    assert live.exchange is not None
+    write_node(live.path.parent, live.exchange.fed)
+    at = "2026-11-20T03:00:00Z"  # the console's clock in the scenario
+    code, out = jgx_output(["lifecycle", "overdue", "--dir", str(live.path.parent), "--at", at])
+    listed = [line.split("\t")[0] for line in out.splitlines()]
+    log_in(page, "ops")
+    expect(page.locator("#overdue-count")).to_have_text(str(len(listed)))
+    shown = page.locator("#overdue tr td:first-child").all_inner_texts()
+    assert (1, [OLD_TASK], listed) == (code, listed, shown)
