@@ -10,6 +10,7 @@ from typing import Any
 
 from conformance.assess import Assessment, assess_envelope
 from conformance.evidence import Exchange, unb64
+from conformance.grouping import failing_result
 from conformance.results import Override, Result, RunInfo
 from gateway.errors import VerificationError
 from gateway.trust import TrustConfig
@@ -43,7 +44,7 @@ def _r(
 ) -> Result:
     if ok and not problems:
         return Result(check, "pass", subject, "通过", "passed", (), tuple(seqs))
-    return Result(check, "fail", subject, "未通过", "failed", tuple(problems), tuple(seqs))
+    return failing_result(check, problems, seqs, subject)
 
 
 def judge_describe(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:

@@ -12,7 +12,7 @@ from adapters.sdk import AdapterStore
 from conformance.outputs import finish, recheck
 from conformance.runner import Run, run_live
 from tests.conformance.conftest import NOW, Certification, serving
-from tests.conformance.faulty_adapter import EXPECTED, FaultyAdapter, serving_credentials
+from tests.conformance.faulty_adapter import EXPECTED, ClueDesk, FaultyAdapter, serving_credentials
 
 
 async def certify(cert: Certification, tmp_path: Path, faults: frozenset[str]) -> Run:
@@ -24,9 +24,13 @@ async def certify(cert: Certification, tmp_path: Path, faults: frozenset[str]) -
         store=AdapterStore(tmp_path / "adapter.sqlite"),
         clock=lambda: NOW,
     )
-    credentials = serving_credentials(faults, cert.ca_cert, cert.ca_key, cert.amr_tls, now=NOW)
+    credentials = serving_credentials(
+        faults, cert.ca_cert, cert.ca_key, cert.amr_tls, now=NOW, foreign_ca=cert.foreign_ca[0]
+    )
+    desk = ClueDesk()
+    counts = {c.standard: len(list(desk.export(c.standard))) for c in desk.claims()}
     async with serving(servicer, cert, credentials=credentials) as port:
-        return await run_live(cert.options(port), cert.fed.signed_trust)
+        return await run_live(cert.options(port, expected_counts=counts), cert.fed.signed_trust)
 
 
 def not_passed(run: Run) -> set[str]:
