@@ -84,7 +84,29 @@ def _attestations(path: str | None) -> tuple[dict[str, str], ...]:
     type=click.Path(dir_okay=False),
     help="A revoked key of the federation, for the revoked-key check.",
 )
+@click.option(
+    "--retired-key",
+    type=click.Path(dir_okay=False),
+    help="A key of the federation whose validity ended a moment before the run.",
+)
+@click.option(
+    "--peer-key",
+    "peer_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A key of another node, for the ACL-denied probes (repeatable).",
+)
+@click.option(
+    "--expect-counts",
+    type=click.Path(dir_okay=False),
+    help='Declared records per standard of the test export: {"SC-06": 3} or `jgx adapter import --json`.',
+)
 @click.option("--tls-ca", type=click.Path(dir_okay=False), help="Federation CA certificate (PEM).")
+@click.option(
+    "--tls-ca-key",
+    type=click.Path(dir_okay=False),
+    help="Federation CA key, to issue another node's certificate for the identity-mismatch probe.",
+)
 @click.option("--tls-cert", type=click.Path(dir_okay=False), help="The hub's TLS certificate (PEM).")
 @click.option("--tls-key", type=click.Path(dir_okay=False), help="The hub's TLS key (PEM).")
 @click.option(
@@ -132,7 +154,11 @@ def run_command(
     out_dir: str,
     hub_key: str | None,
     revoked_key: str | None,
+    retired_key: str | None,
+    peer_keys: tuple[str, ...],
+    expect_counts: str | None,
     tls_ca: str | None,
+    tls_ca_key: str | None,
     tls_cert: str | None,
     tls_key: str | None,
     insecure: bool,
@@ -161,6 +187,7 @@ def run_command(
       jgx conformance run --export amr-export/ --trust trust.signed.json --department sc.amr \\
           --hub-key keys/sc.hub.key --out conformance-out
     """
+    from conformance.certifier import declared_counts, other_identity
     from conformance.exportdir import run_export
     from conformance.outputs import finish
     from conformance.results import Override
@@ -203,12 +230,24 @@ def run_command(
                         "give --tls-ca/--tls-cert/--tls-key, or --insecure",
                     )
                 tls = TlsMaterial(read_bytes(tls_ca), read_bytes(tls_cert), read_bytes(tls_key))
+            try:
+                counts = declared_counts(read_bytes(expect_counts)) if expect_counts else None
+            except ValueError as exc:
+                io_error(f"申报条数文件无效: {exc}", str(exc))
             options = LiveOptions(
                 target=str(target),
                 department=department,
                 hub=hub,
                 now=now,
                 revoked=_signed_as(trust, revoked_key) if revoked_key else None,
+                retired=_signed_as(trust, retired_key) if retired_key else None,
+                peers=tuple(_signed_as(trust, p) for p in peer_keys),
+                expected_counts=counts,
+                other_tls=other_identity(
+                    trust, department, hub.node_id, tls.ca_cert, read_bytes(tls_ca_key), now=now
+                )
+                if tls is not None and tls_ca_key
+                else None,
                 tls=tls,
                 budget_ms=budget * 1000,
                 concurrency=concurrency,

@@ -37,7 +37,29 @@ def files(cert_fed: Certification, tmp_path: Path) -> dict[str, Path]:
     paths["ca"].write_bytes(cert_fed.ca_cert)
     paths["tls_cert"].write_bytes(cert_fed.hub_tls.client_cert)
     paths["tls_key"].write_bytes(cert_fed.hub_tls.client_key)
+    paths["ca_key"] = tmp_path / "ca.key"
+    paths["ca_key"].write_bytes(cert_fed.ca_key)
+    paths["retired"] = tmp_path / "retired.key"
+    paths["retired"].write_bytes(cert_fed.retired.to_pem())
+    paths["probe"] = tmp_path / "sc.probe.key"
+    paths["probe"].write_bytes(cert_fed.fed.keys["sc.probe"].to_pem())
+    paths["peer"] = tmp_path / "sc.12315.key"
+    paths["peer"].write_bytes(cert_fed.fed.keys["sc.12315"].to_pem())
+    department = MarketRegulation()
+    paths["counts"] = tmp_path / "counts.json"
+    paths["counts"].write_text(
+        json.dumps({"records": {c.standard: len(list(department.export(c.standard))) for c in department.claims()}})
+    )
     return paths
+
+
+def certifier_options(files: dict[str, Path]) -> list[str]:
+    """The options that hand the suite what the certifier holds beyond the hub's key."""
+    return [
+        "--retired-key", str(files["retired"]), "--peer-key", str(files["probe"]),
+        "--peer-key", str(files["peer"]), "--tls-ca-key", str(files["ca_key"]),
+        "--expect-counts", str(files["counts"]),
+    ]  # fmt: skip
 
 
 @pytest.fixture
@@ -96,6 +118,7 @@ def test_the_integrator_flow_certifies_the_market_regulation_adapter(
             str(files["tls_cert"]),
             "--tls-key",
             str(files["tls_key"]),
+            *certifier_options(files),
             "--out",
             str(out),
             "--at",
