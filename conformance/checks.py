@@ -5,7 +5,8 @@ changes meaning, names the clauses it verifies (``SC-17 §6.3``), a severity and
 and English. Negative checks also name the reason codes a conforming adapter answers with. The runner
 produces evidence for checks; `conformance.judging` turns evidence into results; nothing else decides.
 
-Severity: ``must`` — a failure blocks the certificate; ``should`` — reported, does not block.
+Severity: ``must`` — a failure blocks the certificate; ``should`` — reported, does not block
+(`SEVERITY_POLICY`: the CLI's exit code, the docs and every certificate state the same rule).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Final, Literal
 
 __all__ = [
+    "SEVERITY_POLICY",
     "CATALOGUE",
     "GROUPS",
     "SUITE_NAME",
@@ -32,6 +34,21 @@ SUITE_NAME: Final = "jgx-conformance"
 SUITE_VERSION: Final = "1.0.0"
 
 Severity = Literal["must", "should"]
+
+#: What a failed check of each severity does to the certificate and to the exit code of
+#: ``jgx conformance run``; recorded verbatim on every certificate.
+SEVERITY_POLICY: Final[dict[str, dict[str, str]]] = {
+    "must": {
+        "zh": "未通过、出错或跳过即不签发证书；未通过或出错时退出码为 1，仅有跳过时退出码为 0（结论“不完整”）。",
+        "en": "a failure, error or skip withholds the certificate; exit code 1 on a failure or error, 0 when "
+        "only skipped (verdict incomplete).",
+    },
+    "should": {
+        "zh": "未通过不影响签发证书和退出码 0，但在报告中作为警告列出，并逐项记入证书的 failedShould。",
+        "en": "a failure does not withhold the certificate and leaves exit code 0; it is listed as a warning "
+        "in the report and recorded check by check in the certificate's failedShould.",
+    },
+}
 Mode = Literal["live", "export"]
 
 #: group -> (中文, English), in the order reports show them.

@@ -177,7 +177,9 @@ def run_command(
     \b
     Writes OUT/report.html (bilingual), OUT/report.json, OUT/report.junit.xml, OUT/evidence/ (and
     OUT/evidence.tar) and, when every must-check passes, OUT/certificate.dsse.json signed with --hub-key.
-    Exit 0: no check failed; 1: a check failed or erred; 2: usage or I/O error (adapter unreachable).
+    Exit 0: every must-check passed (failed should-checks are warnings, recorded on the certificate) or
+    the run is incomplete (a must-check skipped: no certificate); 1: a must-check failed or erred;
+    2: usage or I/O error (adapter unreachable).
 
     \b
     Example:
@@ -190,6 +192,7 @@ def run_command(
     from conformance.certifier import declared_counts, other_identity
     from conformance.exportdir import run_export
     from conformance.outputs import finish
+    from conformance.report import severities
     from conformance.results import Override
     from conformance.runner import LiveOptions, run_live
     from conformance.transport import TlsMaterial
@@ -265,6 +268,10 @@ def run_command(
     for r in run.results:
         mark = {"pass": "✔", "fail": "✘", "skip": "–", "error": "!"}[r.status]
         click.echo(f"{mark} {r.status:<5} {r.check} {r.subject}")
+    should = [r for r in run.results if r.status in ("fail", "error") and severities()[r.check] == "should"]
+    if should:
+        click.echo(f"\n⚠ 建议项未通过（不影响证书）/ should-checks failed (no effect on the certificate): "
+                   f"{', '.join(f'{r.check} {r.subject}'.strip() for r in should)}")  # fmt: skip
     click.echo(f"\n结论 / verdict: {outputs.verdict}  ({elapsed:.1f} s)")
     click.echo(f"报告 / report: {outputs.report_html}")
     click.echo(f"证据包 / evidence: {outputs.evidence} sha256 {outputs.evidence_sha256}")
@@ -415,6 +422,9 @@ def verify_cert_command(certificate: str, trust_file: str, at: str | None) -> No
         f"证据包 / evidence sha256: {d['evidenceSha256']}",
         f"信任配置 / trust: v{d['trust']['version']} sha256 {d['trust']['sha256'][:16]}…",
         f"结果 / results: {d['results']}",
+        f"未通过的建议项 / failed should-checks: "
+        f"{', '.join(f['check'] for f in d.get('failedShould', [])) or 'none'}",
+        f"已测接收方类别 / destination classes tested: {', '.join(d.get('tested', {}).get('destinationClasses', []))}",
         f"规则调整 / overrides: {d['overrides'] or 'none'}",
         f"人工证明 / attestations: {len(d['attestations'])}",
         f"签发 / issued: {d['issuedAt']} by {certified.signer} (key {certified.key_id[:16]}…)",

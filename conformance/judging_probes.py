@@ -11,7 +11,10 @@ from conformance.results import Result, RunInfo
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import TrustConfig
 
-__all__ = ["judge_claimed", "judge_export_count", "tested_scope"]
+__all__ = ["DESTINATION_CLASSES", "judge_claimed", "judge_export_count", "tested_scope"]
+
+#: The SC-20 destination classes (standards/masking.py profiles).
+DESTINATION_CLASSES = ("internal", "national", "partner", "public")
 
 
 def _accepted(x: Exchange) -> bool:
@@ -99,9 +102,12 @@ def tested_scope(info: RunInfo, exchanges: Sequence[Exchange]) -> dict[str, obje
     delivered = sorted({x.subject for x in exchanges if x.rpc == "Deliver" and x.probe in ("valid", "claimed")
                         and _accepted(x)})  # fmt: skip
     probes = sorted({x.probe for x in exchanges if x.rpc == "Deliver"})
+    tested = {c for cs in classes.values() for c in cs}
     return {
         "exportedFor": {s: sorted(c) for s, c in sorted(classes.items())},
-        "destinationClasses": sorted({c for cs in classes.values() for c in cs}),
+        "destinationClasses": sorted(tested),
+        # SC-20 classes no export went to (the ACL lets the department send there nowhere): not certified.
+        "untestedDestinationClasses": [c for c in DESTINATION_CLASSES if c not in tested],
         "deliveredStandards": delivered,
         "probes": probes,
     }
