@@ -16,7 +16,7 @@ from conformance.results import Result
 
 __all__ = ["condense", "failing_result", "seqs_of"]
 
-_WHERE: Final = re.compile(r"^#(\d+)((?: →\S+)?(?: \[\d+\])?)(?: [a-z][a-z-]*:)? ?")
+_WHERE: Final = re.compile(r"^#(\d+)((?: →\S+)?(?: \[\d+\*?\])?) ?")
 _SHOWN: Final = 5
 
 
