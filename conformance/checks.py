@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass
 from typing import Final, Literal
 
 __all__ = [
-    "SEVERITY_POLICY",
     "CATALOGUE",
     "GROUPS",
+    "SEVERITY_POLICY",
     "SUITE_NAME",
     "SUITE_VERSION",
     "Check",
@@ -39,7 +39,8 @@ Severity = Literal["must", "should"]
 #: ``jgx conformance run``; recorded verbatim on every certificate.
 SEVERITY_POLICY: Final[dict[str, dict[str, str]]] = {
     "must": {
-        "zh": "未通过、出错或跳过即不签发证书；未通过或出错时退出码为 1，仅有跳过时退出码为 0（结论“不完整”）。",
+        "zh": "未通过、出错或跳过即不签发证书；未通过或出错时退出码为 1，"
+        "仅有跳过时退出码为 0（结论“不完整”）。",
         "en": "a failure, error or skip withholds the certificate; exit code 1 on a failure or error, 0 when "
         "only skipped (verdict incomplete).",
     },
@@ -154,7 +155,8 @@ CATALOGUE: Final[tuple[Check, ...]] = (
     Check(
         "CF-EXPORT-COUNT", "export", ("SC-17 §6.1", "SC-18 §5.3"), "must", _LIVE,
         "导出记录完整", "complete export",
-        "部门为每项标准申报测试导出的记录条数；不设上限的 Export 返回的记录条数与申报一致（少一条即不通过）。",
+        "部门为每项标准申报测试导出的记录条数；"
+        "不设上限的 Export 返回的记录条数与申报一致（少一条即不通过）。",
         "The department declares, per standard, how many records its test export holds; an Export "
         "without a limit returns exactly that many (one record missing fails).",
     ),

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from gateway.cli._common import AT_OPTION, EXIT_OK, EXIT_VERDICT, io_error, private_key_from, read_bytes, when
+from gateway.cli._common import AT_OPTION, EXIT_OK, EXIT_VERDICT, io_error, read_bytes, when
 from gateway.errors import JgxError
 
 __all__ = ["conformance"]
@@ -189,13 +189,12 @@ def run_command(
       jgx conformance run --export amr-export/ --trust trust.signed.json --department sc.amr \\
           --hub-key keys/sc.hub.key --out conformance-out
     """
-    from conformance.certifier import declared_counts, other_identity
+    from conformance.cli_material import certifier_material, signed_as
     from conformance.exportdir import run_export
     from conformance.outputs import finish
     from conformance.report import severities
     from conformance.results import Override
     from conformance.runner import LiveOptions, run_live
-    from conformance.transport import TlsMaterial
     from gateway.trust_update import load_trust
 
     if (target is None) == (export_dir is None):
@@ -209,7 +208,7 @@ def run_command(
         io_error(f"参数无效: {exc}", f"invalid input: {exc}")
     if department not in trust.nodes:
         io_error(f"信任配置中没有节点 {department}", f"the trust configuration has no node {department}")
-    hub = _signed_as(trust, hub_key) if hub_key else None
+    hub = signed_as(trust, hub_key) if hub_key else None
     started = time.perf_counter()
     try:
         if export_dir is not None:
@@ -225,33 +224,17 @@ def run_command(
         else:
             if hub is None:
                 io_error("在线认证需要 --hub-key", "a live run needs --hub-key (the suite signs as the hub)")
-            tls = None
-            if not insecure:
-                if not (tls_ca and tls_cert and tls_key):
-                    io_error(
-                        "需要 --tls-ca/--tls-cert/--tls-key，或 --insecure",
-                        "give --tls-ca/--tls-cert/--tls-key, or --insecure",
-                    )
-                tls = TlsMaterial(read_bytes(tls_ca), read_bytes(tls_cert), read_bytes(tls_key))
-            try:
-                counts = declared_counts(read_bytes(expect_counts)) if expect_counts else None
-            except ValueError as exc:
-                io_error(f"申报条数文件无效: {exc}", str(exc))
+            material = certifier_material(
+                trust, department, hub, now, insecure=insecure,
+                tls_files=(tls_ca, tls_cert, tls_key, tls_ca_key), revoked_key=revoked_key,
+                retired_key=retired_key, peer_keys=peer_keys, expect_counts=expect_counts,
+            )  # fmt: skip
             options = LiveOptions(
                 target=str(target),
                 department=department,
                 hub=hub,
                 now=now,
-                revoked=_signed_as(trust, revoked_key) if revoked_key else None,
-                retired=_signed_as(trust, retired_key) if retired_key else None,
-                peers=tuple(_signed_as(trust, p) for p in peer_keys),
-                expected_counts=counts,
-                other_tls=other_identity(
-                    trust, department, hub.node_id, tls.ca_cert, read_bytes(tls_ca_key), now=now
-                )
-                if tls is not None and tls_ca_key
-                else None,
-                tls=tls,
+                **material,
                 budget_ms=budget * 1000,
                 concurrency=concurrency,
                 timeout=timeout,
@@ -278,17 +261,6 @@ def run_command(
     if outputs.certificate is not None:
         click.echo(f"证书 / certificate: {outputs.certificate}")
     sys.exit(EXIT_VERDICT if outputs.verdict == "fail" else EXIT_OK)
-
-
-def _signed_as(trust: Any, path: str) -> Any:
-    from conformance.forgery import SignedAs
-
-    key = private_key_from(path)
-    try:
-        node, _ = trust.key(key.key_id)
-    except JgxError:
-        io_error(f"{path} 的密钥不在信任配置中", f"the key in {path} is not in the trust configuration")
-    return SignedAs(node.node_id, key)
 
 
 @conformance.command("checks")
@@ -424,7 +396,8 @@ def verify_cert_command(certificate: str, trust_file: str, at: str | None) -> No
         f"结果 / results: {d['results']}",
         f"未通过的建议项 / failed should-checks: "
         f"{', '.join(f['check'] for f in d.get('failedShould', [])) or 'none'}",
-        f"已测接收方类别 / destination classes tested: {', '.join(d.get('tested', {}).get('destinationClasses', []))}",
+        "已测接收方类别 / destination classes tested: "
+        + ", ".join(d.get("tested", {}).get("destinationClasses", [])),
         f"规则调整 / overrides: {d['overrides'] or 'none'}",
         f"人工证明 / attestations: {len(d['attestations'])}",
         f"签发 / issued: {d['issuedAt']} by {certified.signer} (key {certified.key_id[:16]}…)",

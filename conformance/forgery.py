@@ -133,7 +133,8 @@ class Forge:
         return None
 
     def retired(self, key: SignedAs | None) -> tuple[bytes, exchange_pb2.Message] | None:
-        """Signed with a key whose validity ended a moment before: the one given, else signature-shaped bytes."""
+        """Signed with a key whose validity ended a moment before: the one given, else its key id with
+        signature-shaped bytes."""
         if key is not None:
             message = self.message(sender=key.node_id)
             return self.seal(message, key.key), message
@@ -189,7 +190,9 @@ class Forge:
             body=body,
             payload_type=RECEIPT_TYPE,
             signatures=[
-                exchange_pb2.Signature(key_id=self.hub.key.key_id, sig=self.hub.key.sign(pae(RECEIPT_TYPE, body)))
+                exchange_pb2.Signature(
+                    key_id=self.hub.key.key_id, sig=self.hub.key.sign(pae(RECEIPT_TYPE, body))
+                )
             ],
         )
         return envelope.SerializeToString(), message
@@ -204,7 +207,9 @@ class Forge:
         message = self.message(payload=payload)
         return self.seal(message), message
 
-    def claimed(self, standard: str, version: str, sample: Mapping[str, Any]) -> tuple[bytes, exchange_pb2.Message]:
+    def claimed(
+        self, standard: str, version: str, sample: Mapping[str, Any]
+    ) -> tuple[bytes, exchange_pb2.Message]:
         """An honest delivery of another claimed standard (its good fixture)."""
         lifecycle = standard in LIFECYCLE_STANDARDS
         message = self.message(

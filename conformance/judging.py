@@ -227,7 +227,8 @@ def judge_negative(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchan
                 continue
         lenient = probe == "foreign-ca"  # a failed handshake or any refusal will do
         expected_zh = "握手失败或拒收" if lenient else f"以 {'/'.join(check.expects)} 拒收"
-        expected_en = "a failed handshake or a refusal" if lenient else f"refusal with {'/'.join(check.expects)}"
+        codes = "/".join(check.expects)
+        expected_en = "a failed handshake or a refusal" if lenient else f"refusal with {codes}"
         problems = [
             (
                 f"#{x.seq} {said_zh(x)}，应{expected_zh}",

@@ -41,10 +41,9 @@ def judge_claimed(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchang
         if not calls:
             skipped = next((x for x in exchanges if x.rpc == "Skip" and x.subject == subject), None)
             why = dict(skipped.response) if skipped is not None else {}
-            results.append(
-                Result("CF-DELIVER-CLAIMED", "error", subject, why.get("zh", "未投递该标准的报文"),
-                       why.get("en", "no envelope of this standard was delivered"))  # fmt: skip
-            )
+            zh = why.get("zh", "未投递该标准的报文")
+            en = why.get("en", "no envelope of this standard was delivered")
+            results.append(Result("CF-DELIVER-CLAIMED", "error", subject, zh, en))
             continue
         problems = [
             (f"#{x.seq} {said_zh(x)}，应为接收", f"#{x.seq} delivery of {subject} not accepted")
@@ -76,7 +75,8 @@ def judge_export_count(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Ex
         calls = [x for x in exchanges if x.rpc == "Export" and x.probe == "export-count"
                  and x.request.get("standard") == standard]  # fmt: skip
         if not calls:
-            results.append(Result("CF-EXPORT-COUNT", "error", subject, "未执行完整导出", "no full export was made"))
+            why = ("未执行完整导出", "no full export was made")
+            results.append(Result("CF-EXPORT-COUNT", "error", subject, *why))
             continue
         x = calls[0]
         got = len(x.response.get("envelopes", []))

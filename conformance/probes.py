@@ -11,8 +11,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
-from conformance.forgery import Forge, SignedAs
 from conformance.foreign import foreign_identity
+from conformance.forgery import Forge, SignedAs
 from conformance.samples import fixture_record
 from conformance.session import Recorder, Session, utc_now
 from conformance.transport import TlsMaterial, open_channel
@@ -194,8 +194,8 @@ async def transport_probes(opts: LiveOptions, trust: TrustConfig, rec: Recorder,
         await _deliver_over(opts, trust, rec, forge, "identity-mismatch", opts.other_tls,
                             "a valid envelope over another node's mTLS certificate")  # fmt: skip
     foreign = opts.foreign or foreign_identity(opts.hub.node_id, opts.tls.ca_cert, now=opts.now)
-    await _deliver_over(opts, trust, rec, forge, "foreign-ca", foreign,
-                        f"client certificate naming {opts.hub.node_id} from a CA outside the federation")  # fmt: skip
+    how = f"client certificate naming {opts.hub.node_id} from a CA outside the federation"
+    await _deliver_over(opts, trust, rec, forge, "foreign-ca", foreign, how)
 
 
 async def _deliver_over(

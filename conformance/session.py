@@ -148,7 +148,7 @@ class Session:
     async def export(
         self, standard: str, version: str, recipient: str, *, limit: int | None = None, probe: str = "export"
     ) -> list[bytes]:
-        """Export `standard` for `recipient` (at most `limit` records, 0 for all; the run's limit by default)."""
+        """Export `standard` for `recipient`: at most `limit` records (0: all; default: the run's limit)."""
         destination = destination_of(self.trust, recipient)
         request = adapter_pb2.ExportRequest(
             standard=standard,

@@ -18,7 +18,12 @@ _ACTION_TEXT = {
 }
 
 # Chinese names of destinations and classes, so that the Chinese message is wholly Chinese.
-_DESTINATION_ZH = {"internal": "省内部门", "national": "国家系统", "partner": "川渝协作方", "public": "社会公示"}
+_DESTINATION_ZH = {
+    "internal": "省内部门",
+    "national": "国家系统",
+    "partner": "川渝协作方",
+    "public": "社会公示",
+}
 _CLASS_ZH = {
     "idNumber": "身份证件号码",
     "phone": "电话号码",

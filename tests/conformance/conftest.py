@@ -82,7 +82,10 @@ def certification_federation() -> Certification:
     revoked, retired = generate_key(), generate_key()
     trust = trust.with_node_key("sc.hub", key_record(revoked.public_key)).with_key_revoked(revoked.key_id)
     trust = trust.with_node_key(
-        "sc.hub", key_record(retired.public_key, valid_from=NOW - timedelta(days=30), valid_to=NOW - timedelta(minutes=1))
+        "sc.hub",
+        key_record(
+            retired.public_key, valid_from=NOW - timedelta(days=30), valid_to=NOW - timedelta(minutes=1)
+        ),
     )
     fed.resign(trust)
     ca_cert, ca_key = create_ca("jgx test federation", NOW)

@@ -122,7 +122,7 @@ WHAT: Final[dict[str, str]] = {
     "accepts-unsigned": "accepts an envelope without any signature",
     "accepts-sender-key-mismatch": "accepts a sender signed for with another node's key",
     "accepts-payload-type": "accepts any payload type that is validly signed",
-    "accepts-rule-violation": "runs only the schema, not the semantic rules (a wrong USCC check character passes)",
+    "accepts-rule-violation": "checks the schema, not the semantic rules: a wrong USCC check character passes",
     "ignores-acl": "does not check the ACL",
     "ignores-transport-identity": "does not compare the TLS client with the sender",
     "expiry-grace-30min": "accepts messages up to 30 minutes after their expiry",
@@ -266,7 +266,8 @@ class FaultyAdapter(AdapterServicer):
         accepted = receipt.outcome == exchange_pb2.OUTCOME_ACCEPTED
         changes: dict[str, Any] = {}
         if not accepted and (
-            self._accepts(data, receipt.reason_codes) or self._edge_accepts(data, receipt.reason_codes, previous)
+            self._accepts(data, receipt.reason_codes)
+            or self._edge_accepts(data, receipt.reason_codes, previous)
         ):
             changes = {"outcome": exchange_pb2.OUTCOME_ACCEPTED, "reason_codes": []}
         if accepted and "rejects-valid" in self.faults:
@@ -371,7 +372,7 @@ def serving_credentials(
     now: Any,
     foreign_ca: bytes = b"",
 ) -> grpc.ServerCredentials:
-    """The adapter's server credentials, broken by the serving faults (`foreign_ca`: the CA it also trusts)."""
+    """The adapter's server credentials, broken by the serving faults (`foreign_ca`: a CA it also trusts)."""
     from gateway.pki import issue_node_certificate
 
     cert, key = amr_tls

@@ -35,6 +35,7 @@ async def test_a_reference_adapter_passes_every_check(
     async with serving(
         servicer, cert_fed, credentials=server_credentials(cert, key, cert_fed.ca_cert)
     ) as port:
-        run = await run_live(cert_fed.options(port, department=node, expected_counts=counts), cert_fed.fed.signed_trust)
+        options = cert_fed.options(port, department=node, expected_counts=counts)
+        run = await run_live(options, cert_fed.fed.signed_trust)
     failed = [(r.check, r.subject, r.status, r.details[:2]) for r in run.results if r.status != "pass"]
     assert [] == failed
