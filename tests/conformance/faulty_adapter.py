@@ -122,7 +122,7 @@ WHAT: Final[dict[str, str]] = {
     "accepts-unsigned": "accepts an envelope without any signature",
     "accepts-sender-key-mismatch": "accepts a sender signed for with another node's key",
     "accepts-payload-type": "accepts any payload type that is validly signed",
-    "accepts-rule-violation": "checks the schema, not the semantic rules: a wrong USCC check character passes",
+    "accepts-rule-violation": "checks the schema, not the semantic rules: a wrong USCC check digit passes",
     "ignores-acl": "does not check the ACL",
     "ignores-transport-identity": "does not compare the TLS client with the sender",
     "expiry-grace-30min": "accepts messages up to 30 minutes after their expiry",
