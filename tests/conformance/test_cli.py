@@ -312,3 +312,11 @@ def test_every_clause_of_the_twenty_standards_is_covered_or_routed_to_attestatio
         doc["summary"]["gaps"],
         len({c["standard"] for c in doc["clauses"]}),
     )
+
+
+def test_every_check_of_the_catalogue_appears_in_the_coverage_matrix() -> None:
+    """Each check (the issue-13 ones included) covers at least one clause in ``jgx conformance coverage``."""
+    result = CliRunner().invoke(main, ["conformance", "coverage", "--json"])
+    listed = {check for clause in json.loads(result.output)["clauses"] for check in clause["checks"]}
+    catalogue = json.loads(CliRunner().invoke(main, ["conformance", "checks", "--json"]).output)
+    assert [] == [c["id"] for c in catalogue if c["id"] not in listed]
