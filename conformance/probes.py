@@ -16,6 +16,7 @@ from conformance.forgery import Forge, SignedAs
 from conformance.samples import fixture_record
 from conformance.session import Recorder, Session, utc_now
 from conformance.transport import TlsMaterial, open_channel
+from gateway.errors import JgxError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import TrustConfig
 
@@ -54,13 +55,7 @@ def _forgeries(forge: Forge, opts: LiveOptions) -> list[tuple[str, _Make, str]]:
             lambda: forge.revoked(opts.revoked),
             "signed with a revoked key" if opts.revoked else "revoked key id, signature-shaped bytes",
         ),
-        (
-            "retired-key",
-            lambda: forge.retired(opts.retired),
-            "signed with a key whose validity ended a moment before"
-            if opts.retired
-            else "key id whose validity ended, signature-shaped bytes",
-        ),
+        ("retired-key", lambda: forge.retired(opts.retired), _lapsed(forge.trust, opts.retired, forge)),
         ("wrong-algorithm", forge.wrong_algorithm, "other algorithm under the hub's key id"),
         ("payload-type", forge.wrong_payload_type, "a signed message declared as a receipt"),
         ("sender-key-mismatch", forge.sender_key_mismatch, "signed by the hub, naming another sender"),
@@ -73,6 +68,20 @@ def _forgeries(forge: Forge, opts: LiveOptions) -> list[tuple[str, _Make, str]]:
         ("rule-violation", forge.rule_violation, "a USCC with a wrong check character"),
         ("oversized", forge.oversized, "4 KiB over the size limit"),
     ]
+
+
+def _lapsed(trust: TrustConfig, key: SignedAs | None, forge: Forge) -> str:
+    """How the lapsed-key probe is made, with how long before the run the key's validity ended."""
+    if key is None:
+        return "key id whose validity ended, signature-shaped bytes"
+    try:
+        _, record = trust.key(key.key.key_id)
+    except JgxError:
+        return "signed with a key the trust configuration does not hold"
+    if record.valid_to is None:
+        return "signed with a key whose validity has not ended"
+    ago = int((forge.now - record.valid_to).total_seconds())
+    return f"signed with a key whose validity ended {ago} s before the run"
 
 
 def acl_plan(

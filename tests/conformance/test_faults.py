@@ -86,6 +86,28 @@ async def test_one_wrong_key_makes_one_line_per_standard_and_evidence_only_of_fa
     )
 
 
+async def test_without_the_certifiers_material_its_checks_are_skipped_and_nothing_is_certified(
+    cert_fed: Certification, tmp_path: Path
+) -> None:
+    """No peer keys, CA key or declared counts: exactly those checks skip (the lapsed-key probe falls back to
+    the registered key id), the run is incomplete and no certificate is written."""
+    servicer = FaultyAdapter(
+        faults=(), trust=cert_fed.fed.trust, key=cert_fed.fed.keys["sc.amr"],
+        store=AdapterStore(tmp_path / "adapter.sqlite"), clock=lambda: NOW,
+    )  # fmt: skip
+    async with serving(servicer, cert_fed) as port:
+        options = cert_fed.options(port, peers=(), retired=None, other_tls=None, expected_counts=None)
+        run = await run_live(options, cert_fed.fed.signed_trust)
+    outputs = finish(run, tmp_path / "out", certifier=cert_fed.options(0).hub)
+    skipped = {r.check for r in run.results if r.status == "skip"}
+    assert (
+        {"CF-DELIVER-NEG-ACL-DENIED", "CF-DELIVER-NEG-IDENTITY", "CF-EXPORT-COUNT"},
+        skipped,
+        "incomplete",
+        None,
+    ) == (skipped, not_passed(run), outputs.verdict, outputs.certificate)
+
+
 async def test_recheck_rederives_the_verdicts_of_a_failing_run_offline(
     cert_fed: Certification, tmp_path: Path
 ) -> None:

@@ -194,7 +194,7 @@ def test_the_console_script_is_installed() -> None:
 def test_add_key_records_the_validity_window_it_is_given(
     jgx: Run, tmp_path: Path, window: tuple[str, str], expected: tuple[int, dict[str, str]]
 ) -> None:
-    """``trust add-key --valid-from/--valid-to`` writes the key's validity; a time without Z is a usage error."""
+    """``trust add-key --valid-from/--valid-to`` writes the validity; a time without Z is a usage error."""
     import json
 
     _setup(jgx)
