@@ -62,7 +62,8 @@ def foreign_identity(
     ca_cert_pem, ca_key_pem = ca or foreign_ca(now, like=federation_ca)
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
     ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TypeError("the foreign CA key must be an EC key (foreign_ca makes P-256 keys)")
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, node_id)])
     cert = (

@@ -124,7 +124,7 @@ async def run_live(opts: LiveOptions, trust_signed: bytes, progress: Progress = 
     trust = load_trust(trust_signed, now=opts.now)
     rec = Recorder(trust, opts.evidence_profile)
     if opts.tls is not None:
-        await _doors(opts, rec, progress)
+        await _doors(opts, opts.tls, rec, progress)
     forge: Forge | None = None
     async with open_channel(opts.target, opts.tls) as channel:
         session = Session(opts, trust, rec, channel)
@@ -183,18 +183,17 @@ async def run_live(opts: LiveOptions, trust_signed: bytes, progress: Progress = 
     return Run(info, bundle, results, manifest)
 
 
-async def _doors(opts: LiveOptions, rec: Recorder, progress: Progress) -> None:
+async def _doors(opts: LiveOptions, tls: TlsMaterial, rec: Recorder, progress: Progress) -> None:
     """The transport's doors: plaintext and TLS without a client certificate, then a full handshake."""
-    assert opts.tls is not None
     host, _, port = opts.target.rpartition(":")
     progress("TLS: 明文、无客户端证书、握手 / plaintext, no client certificate, handshake")
     for probe, credentials in (
         ("plaintext", None),
-        ("no-client-cert", no_client_cert_credentials(opts.tls.ca_cert)),
+        ("no-client-cert", no_client_cert_credentials(tls.ca_cert)),
     ):
         started, t0 = utc_now(), time.perf_counter()
         outcome = await probe_connect(opts.target, credentials, timeout=min(opts.timeout, 3.0))
         rec.add(probe, "Connect", {"kind": probe}, outcome, started=started, duration_ms=ms_since(t0))
     started, t0 = utc_now(), time.perf_counter()
-    outcome = await read_server_certificate(host.strip("[]"), int(port), opts.tls, timeout=opts.timeout)
+    outcome = await read_server_certificate(host.strip("[]"), int(port), tls, timeout=opts.timeout)
     rec.add("handshake", "Connect", {"kind": "handshake"}, outcome, started=started, duration_ms=ms_since(t0))
