@@ -26,6 +26,7 @@ from gateway.errors import JgxError
 from gateway.hub import Hub
 from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.pipeline import Validate
+from gateway.policy import loosening
 from gateway.ratelimit import RateLimiter
 from gateway.server import PeerNode, Server, insecure_peer
 from gateway.storage import StorageError, Store
@@ -90,10 +91,17 @@ async def _run(config: Config, options: _Options) -> None:
         trust=trust,
         store=store,
         validate=_validator(),
-        max_size=config.limits.max_envelope_bytes,
+        limits=config.local_limits,
         checkpoint_every=options.checkpoint_every,
         checkpoint_interval=options.checkpoint_interval,
     )
+    for name, (local, federation) in loosening(trust, config.local_limits).items():
+        click.echo(
+            f"jgx: jgx.toml 的 {name}={local:g} 宽于信任配置的 {federation:g}，按信任配置执行 / "
+            f"{name}={local:g} in jgx.toml is looser than the trust policy's {federation:g}: "
+            "the policy applies",
+            err=True,
+        )
     await hub.start()
     # (12) the delivery worker drains the outbox; metrics follow the hub and the worker.
     worker = start_delivery(
