@@ -63,7 +63,7 @@ def names_message(code: ReasonCode, step: int) -> bool:
 
 
 def carries_findings(code: ReasonCode, step: int) -> bool:
-    """True when a receipt refusing with `code` at `step` lists validation findings (the payload was judged)."""
+    """True when a receipt refusing with `code` at `step` lists validation findings (payload judged)."""
     return step == 8 and code in _JUDGED
 
 
@@ -82,7 +82,8 @@ def receipt_fields_table() -> str:
             if arising.answer is not Answer.RECEIPT or arising.step is None:
                 continue
             named = "from the body" if names_message(reason.code, arising.step) else "empty"
-            findings = "the error findings, and any others" if carries_findings(reason.code, arising.step) else "none"
+            judged = carries_findings(reason.code, arising.step)
+            findings = "the error findings, and any others" if judged else "none"
             lines.append(f"| REJECTED: `{reason.code.value}` ({arising.step}) | {named} | {findings} |")
     return "\n".join(lines) + "\n"
 

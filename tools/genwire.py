@@ -20,7 +20,10 @@ sys.path.insert(0, str(ROOT))
 from gateway.errors import catalogue_table  # noqa: E402 - after the path is set
 from gateway.receipts import receipt_fields_table  # noqa: E402
 
-TABLES: dict[str, Callable[[], str]] = {"reason-codes": catalogue_table, "receipt-fields": receipt_fields_table}
+TABLES: dict[str, Callable[[], str]] = {
+    "reason-codes": catalogue_table,
+    "receipt-fields": receipt_fields_table,
+}
 
 
 def render(text: str) -> str:
