@@ -12,7 +12,7 @@ from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-unty
 
 from adapters.sdk import AdapterServicer
 from gateway.envelope import envelope_digest, open_message
-from gateway.errors import ReasonCode
+from gateway.errors import ERROR_DOMAIN, ReasonCode
 from gateway.keys import generate_key
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -222,10 +222,12 @@ async def test_export_honours_the_limit(adapter_channel: grpc.aio.Channel) -> No
 
 
 async def test_export_of_an_unclaimed_standard_is_refused(adapter_channel: grpc.aio.Channel) -> None:
-    """Export of a standard the adapter does not claim fails with STANDARD_UNKNOWN in the error details."""
+    """Export of a standard the adapter does not claim fails with STANDARD_UNKNOWN in jgx's ErrorInfo."""
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await export(adapter_channel, adapter_pb2.ExportRequest(standard="SC-11"))
     details = dict(caught.value.trailing_metadata())["grpc-status-details-bin"]
     info = error_details_pb2.ErrorInfo()
     status_pb2.Status.FromString(details).details[0].Unpack(info)
-    assert (grpc.StatusCode.INVALID_ARGUMENT, "STANDARD_UNKNOWN") == (caught.value.code(), info.reason)
+    assert (grpc.StatusCode.INVALID_ARGUMENT, "STANDARD_UNKNOWN", ERROR_DOMAIN) == (
+        caught.value.code(), info.reason, info.domain
+    )
