@@ -96,10 +96,10 @@ async def _run(config: Config, options: _Options) -> None:
         checkpoint_interval=options.checkpoint_interval,
     )
     for name, (local, federation) in loosening(trust, config.local_limits).items():
+        mine, theirs = f"{local:.0f}", f"{federation:.0f}"
         click.echo(
-            f"jgx: jgx.toml 的 {name}={local:g} 宽于信任配置的 {federation:g}，按信任配置执行 / "
-            f"{name}={local:g} in jgx.toml is looser than the trust policy's {federation:g}: "
-            "the policy applies",
+            f"jgx: jgx.toml 的 {name}={mine} 宽于信任配置的 {theirs}，按信任配置执行 / "
+            f"{name}={mine} in jgx.toml is looser than the trust policy's {theirs}: the policy applies",
             err=True,
         )
     await hub.start()
