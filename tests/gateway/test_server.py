@@ -446,3 +446,50 @@ async def test_graceful_shutdown_drains_in_flight_calls(tmp_path: Path) -> None:
     assert len(receipted) == size  # every call the node took is answered: none was cut off mid-way
     assert latest is not None
     assert size == latest.size  # the last checkpoint covers everything logged
+
+
+async def test_an_empty_log_serves_a_signed_checkpoint_of_size_zero(node: Node) -> None:
+    """Before its first leaf a node answers GetCheckpoint with size 0 and the empty root, signed."""
+    fed = node.fed
+    verifier = log_verifier("sc.hub", fed.trust.nodes["sc.hub"].keys[0].public_key)
+    answer = await node.stub.GetCheckpoint(exchange_pb2.GetCheckpointRequest())
+    checkpoint = verify_checkpoint(answer.note, log_origin("sc.hub"), [verifier])
+    await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub")))
+    grown = await node.stub.GetCheckpoint(exchange_pb2.GetCheckpointRequest())
+    assert (0, merkle.EMPTY_ROOT, 0, merkle.EMPTY_ROOT) == (
+        checkpoint.size, checkpoint.root_hash, answer.size, answer.root_hash
+    )
+    assert 1 == verify_checkpoint(grown.note, log_origin("sc.hub"), [verifier]).size
+
+
+def test_the_checkpoint_vectors_use_the_origin_the_node_signs() -> None:
+    """tests/vectors/checkpoint's origin is the node's log origin, and a node signs the vector's notes."""
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from gateway.keys import Ed25519PrivateKey
+    from gateway.logbook import LogSigner
+
+    vectors = Path(__file__).resolve().parents[1] / "vectors" / "checkpoint" / "signed.json"
+    signed = json.loads(vectors.read_text(encoding="utf-8"))
+    seed = bytes.fromhex(signed["ed25519_seed"])
+    key = Ed25519PrivateKey(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
+    signer = LogSigner.for_key("sc.hub", key)
+    empty = signed["empty_log"]
+    assert (log_origin("sc.hub"), log_origin("sc.hub")) == (signed["origin"], signer.origin)
+    assert signed["note"] == signer.sign(signed["size"], bytes.fromhex(signed["root_hash"]))
+    assert empty["note"] == signer.sign(0, merkle.EMPTY_ROOT)
+
+
+async def test_a_hub_whose_key_is_not_ed25519_refuses_to_start(tmp_path: Path) -> None:
+    """Checkpoints are Ed25519 signed notes: a node with a P-256 key cannot keep a log."""
+    from gateway.errors import JgxError
+    from gateway.keys import Algorithm
+
+    fed = Federation.create(NOW, algorithm=Algorithm.ECDSA_P256_SHA256)
+    store = SqliteStore(tmp_path / "hub.db")
+    with pytest.raises(JgxError) as raised:
+        Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
+    assert ReasonCode.ALGORITHM_MISMATCH == raised.value.reason
+    assert "Ed25519" in raised.value.detail
