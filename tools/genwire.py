@@ -62,7 +62,7 @@ def worked_example() -> str:
     issued, expires = message.issued_at.ToDatetime(), message.expires_at.ToDatetime()
     lines = [
         f"The sender `{message.sender}` (Ed25519 key id `{key['key_id'][:8]}…{key['key_id'][-4:]}`, §3; its",
-        f"seed is in the file's `keys`) writes this Message:",
+        "seed is in the file's `keys`) writes this Message:",
         "",
         "```",
         f'message_id: "{message.message_id}"   sender: "{message.sender}"   recipient: "{message.recipient}"',
@@ -81,7 +81,8 @@ def worked_example() -> str:
         *header,
         "```",
         "",
-        f"then `{payload_tag}` (field 12, length-delimited, length {len(message.payload)} as a varint) and the "
+        f"then `{payload_tag}` (field 12, length-delimited, length {len(message.payload)} as a varint) "
+        "and the "
         "payload bytes. (`0a` = field 1, length-delimited, then the length and the characters of "
         "`message_id`; `3001` = field 6, varint 1; `52 06 08…` = field 10, a Timestamp whose `seconds` "
         "is a varint.)",
@@ -100,7 +101,8 @@ def worked_example() -> str:
         f"and the serialized Envelope ({len(data)} bytes, SHA-256",
         f"`{hashlib.sha256(data).hexdigest()}`) is `0a{_varint(len(envelope.body))}` + body + "
         f"`12{_varint(len(envelope.payload_type))}` + the {len(envelope.payload_type)}-byte payload type + "
-        f"`1a{_varint(envelope.signatures[0].ByteSize())}` + (`0a40` + the 64-character key id + `1240` + the "
+        f"`1a{_varint(envelope.signatures[0].ByteSize())}` + (`0a40` + the 64-character key id + "
+        "`1240` + the "
         f"64-byte signature). Judged by `{vectors['local_node']}` at `{vectors['now']}` against the vector "
         "trust configuration it is accepted, through all of §7 including step 8; the same file's other "
         "cases each show one refusal and its code.",

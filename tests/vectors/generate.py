@@ -112,7 +112,8 @@ def vector_trust() -> tuple[TrustConfig, dict[str, PrivateKey]]:
 
 def record(standard: str) -> bytes:
     """The standard's sample record as compact UTF-8 JSON: a payload that passes step 8."""
-    return json.dumps(json.loads(standards.sample(standard)), ensure_ascii=False, separators=(",", ":")).encode()
+    parsed = json.loads(standards.sample(standard))
+    return json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def key_table(keys: dict[str, PrivateKey]) -> list[dict[str, str]]:
