@@ -238,6 +238,26 @@ async def test_a_duplicate_over_the_wire_returns_the_original_receipt(node: Node
     assert first == second
 
 
+async def test_a_resend_gets_the_original_receipt_with_the_original_outcome(node: Node) -> None:
+    """An exact resend of a refused (ACL) envelope gets the same receipt bytes: REJECTED, not DUPLICATE."""
+    call = node.channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
+    data = node.fed.envelope(node.fed.message("sc.sjs", "sc.hub", standard="SC-06"))
+    first, second = await call(data), await call(data)
+    receipt = verify_receipt(second.receipt, node.fed.trust, issuer="sc.hub", now=NOW)
+    leaves = await node.server.hub.store.messages(0, 2)
+    assert first.receipt.SerializeToString() == second.receipt.SerializeToString()
+    assert (exchange_pb2.OUTCOME_REJECTED, ["ACL_DENIED"]) == (receipt.outcome, list(receipt.reason_codes))
+    assert [exchange_pb2.OUTCOME_REJECTED, exchange_pb2.OUTCOME_DUPLICATE] == [r.outcome for r in leaves]
+
+
+async def test_a_resend_of_bytes_refused_before_step_6_is_judged_again(node: Node) -> None:
+    """Bytes refused at step 5 consumed no id: a resend gets a receipt of its own, for its own leaf."""
+    data = node.fed.envelope(node.fed.message("sc.amr", "sc.hub"), key=node.fed.keys["sc.sjs"])
+    first, second = await node.submit(data), await node.submit(data)
+    assert ["SENDER_KEY_MISMATCH"] == list(first.reason_codes) == list(second.reason_codes)
+    assert (0, 1) == (first.log_index, second.log_index)
+
+
 async def test_a_stream_answers_in_order(node: Node) -> None:
     """SubmitStream returns one receipt per envelope, in the order sent, including rejections."""
     fed = node.fed
