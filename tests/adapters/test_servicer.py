@@ -157,6 +157,22 @@ def test_a_relay_other_than_the_hub_is_refused(servicer: AdapterServicer, fed: F
     assert [ReasonCode.IDENTITY_MISMATCH.value] == list(receipt.reason_codes)
 
 
+def test_a_body_signed_by_another_node_does_not_use_up_the_senders_id(
+    servicer: AdapterServicer, fed: Federation
+) -> None:
+    """sc.sjs signing a task claiming cn.national's id is refused; the national system's own gets in."""
+    body = fed.message("cn.national", "sc.amr", standard="SC-14", message_id="t-1",
+                       payload={"taskNo": "lhjg111", "taskName": "联合检查"}, correlation_id="lhjg111",
+                       action="dispatch")  # fmt: skip
+    forged = servicer.deliver(fed.envelope(body, key=fed.keys["sc.sjs"]))
+    own = servicer.deliver(task(fed, message_id="t-1"))
+    codes = [
+        list(exchange_pb2.Receipt.FromString(exchange_pb2.Envelope.FromString(r).body).reason_codes)
+        for r in (forged, own)
+    ]
+    assert [[ReasonCode.SENDER_KEY_MISMATCH.value], []] == codes
+
+
 def test_the_hub_as_relay_is_accepted(servicer: AdapterServicer, fed: Federation) -> None:
     """The hub relaying a national task over mTLS is the expected path and is accepted."""
     receipt = exchange_pb2.Receipt.FromString(
