@@ -58,3 +58,21 @@ def test_a_client_reads_a_status_as_one_reason_code(
     """A bare RESOURCE_EXHAUSTED is TOO_LARGE, never RATE_LIMITED (which always carries ErrorInfo)."""
     error = _failed_call(code, reason)
     assert (expected, expected) == (reason_of(error), error_from_rpc(error).reason)
+
+
+@pytest.mark.parametrize(
+    ("response", "refused"),
+    [
+        ({"status": "RESOURCE_EXHAUSTED", "reason": "TOO_LARGE"}, True),
+        ({"status": "RESOURCE_EXHAUSTED", "reason": ""}, True),  # the transport's own size limit
+        ({"status": "RESOURCE_EXHAUSTED", "reason": "RATE_LIMITED"}, False),
+    ],
+)
+def test_conformance_reads_resource_exhausted_as_the_wire_spec_does(
+    response: dict[str, str], refused: bool
+) -> None:
+    """The oversize check passes on TOO_LARGE or a bare RESOURCE_EXHAUSTED, not on RATE_LIMITED."""
+    from conformance.evidence import Exchange
+    from conformance.judging import _refused_with
+
+    assert refused == _refused_with(Exchange(1, "oversized", "Deliver", {}, response), ("TOO_LARGE",))
