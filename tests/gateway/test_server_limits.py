@@ -74,3 +74,32 @@ async def test_beyond_the_transport_limit_a_client_still_reads_too_large(tmp_pat
     assert (grpc.StatusCode.RESOURCE_EXHAUSTED, None) == (raised.value.code(), error_info(raised.value))
     assert ReasonCode.TOO_LARGE == reason_of(raised.value)
     assert ReasonCode.TOO_LARGE == error_from_rpc(raised.value).reason  # the adapter SDK's reading
+
+
+async def test_a_status_refusal_in_a_stream_ends_it_and_names_the_position(tmp_path: Path) -> None:
+    """SubmitStream answers the envelopes before an oversized one, then ends with TOO_LARGE at its index."""
+    fed = Federation.create(NOW)
+    fed.resign(fed.trust.with_policies(max_envelope_bytes=LIMIT))
+    node = await start_node(fed, tmp_path / "hub.db")
+    envelopes = [fed.envelope(fed.message("sc.amr", "sc.hub")) for _ in range(2)]
+    envelopes.append(_envelope_of_size(fed, 2 * LIMIT))
+    answered: list[exchange_pb2.SubmitResponse] = []
+
+    async def read_all() -> None:
+        call = node.channel.stream_stream(
+            "/jgx.exchange.v1.Exchange/SubmitStream",
+            response_deserializer=exchange_pb2.SubmitResponse.FromString,
+        )
+        async for response in call(iter(envelopes)):
+            answered.append(response)
+
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await read_all()
+    finally:
+        await node.channel.close()
+        await node.server.stop(grace=1)
+        await node.server.hub.store.close()
+    info = error_info(raised.value)
+    assert info is not None
+    assert (2, "TOO_LARGE", "2") == (len(answered), info.reason, info.metadata["position"])
