@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf.json_format import MessageToDict
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 
 from conformance.assess import assess_envelope, destination_of, header_json
 from conformance.evidence import Exchange, b64, mask_payload
+from gateway.error_details import error_info
 from gateway.errors import ReasonCode, TransportError
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -32,15 +32,9 @@ _PAYLOAD_KEPT = 64 << 10  # request payloads above this size are described, not 
 
 
 def rpc_failure(error: grpc.aio.AioRpcError) -> dict[str, Any]:
-    """A failed call as evidence: the gRPC status, the ErrorInfo reason (if any) and the detail."""
-    reason = ""
-    metadata: Any = error.trailing_metadata() or ()
-    for key, value in metadata:
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    reason = info.reason
+    """A failed call as evidence: the gRPC status, the jgx ErrorInfo reason (if any) and the detail."""
+    info = error_info(error)
+    reason = info.reason if info is not None else ""
     return {"status": error.code().name, "reason": reason, "detail": (error.details() or "")[:300]}
 
 
