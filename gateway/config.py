@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from gateway.crl import STALE_POLICIES
 from gateway.errors import JgxError, ReasonCode
 from gateway.pki import NODE_ID
 
@@ -117,6 +118,9 @@ class Config:
     clock_skew: timedelta = timedelta(minutes=5)
     require_tls13: bool = True
     peers: Mapping[str, str] = field(default_factory=dict)  # node id -> "host:port"
+    crl: Path | None = None  # the federation CA's revocation list (gateway.crl); None: no CRL
+    crl_stale: str = "keep"  # past its nextUpdate: keep enforcing it, or refuse every client certificate
+    tls_reload_seconds: float = 10.0  # how often certificate, key, CA and CRL files are looked at
 
     @property
     def grpc_address(self) -> str:
@@ -198,8 +202,15 @@ def parse_config(text: str, *, directory: Path) -> Config:
     skew = _positive_float(clock, "clock.skew_seconds", base.clock_skew.total_seconds(), allow_zero=True)
     if skew > 86_400:
         raise ConfigError("clock.skew_seconds", "不能超过一天", "must not exceed one day (86400)")
-    tls = _table(doc, "tls", {"require_tls13"})
+    tls = _table(doc, "tls", {"require_tls13", "crl", "crl_stale", "reload_seconds"})
     require_tls13 = _get(tls, "tls.require_tls13", bool, True)
+    crl_text = _get(tls, "tls.crl", str, "")
+    crl_stale = _get(tls, "tls.crl_stale", str, base.crl_stale)
+    if crl_stale not in STALE_POLICIES:
+        raise ConfigError(
+            "tls.crl_stale", "须为 keep 或 refuse", f"must be one of {', '.join(STALE_POLICIES)}"
+        )
+    reload_seconds = _positive_float(tls, "tls.reload_seconds", base.tls_reload_seconds, allow_zero=True)
 
     peers_doc = _table(doc, "peers", None)
     peers: dict[str, str] = {}
@@ -220,6 +231,9 @@ def parse_config(text: str, *, directory: Path) -> Config:
         clock_skew=timedelta(seconds=skew),
         require_tls13=require_tls13,
         peers=peers,
+        crl=_path(directory, crl_text) if crl_text else None,
+        crl_stale=crl_stale,
+        tls_reload_seconds=reload_seconds,
     )
 
 
@@ -343,6 +357,15 @@ def _relative(directory: Path, path: Path) -> str:
     return str(path.relative_to(directory)) if path.is_relative_to(directory) else str(path)
 
 
+def _tls_values(config: Config) -> dict[str, Any]:
+    values: dict[str, Any] = {"require_tls13": config.require_tls13}
+    if config.crl is not None:
+        values["crl"] = _relative(config.directory, config.crl)
+    values["crl_stale"] = config.crl_stale
+    values["reload_seconds"] = config.tls_reload_seconds
+    return values
+
+
 def render_config(config: Config) -> str:
     """The text of ``jgx.toml`` for ``config`` (paths inside its directory are written relative)."""
     sections: list[tuple[str, dict[str, Any]]] = [
@@ -363,7 +386,7 @@ def render_config(config: Config) -> str:
             },
         ),
         ("clock", {"skew_seconds": config.clock_skew.total_seconds()}),
-        ("tls", {"require_tls13": config.require_tls13}),
+        ("tls", _tls_values(config)),
         ("peers", {f'"{peer}"': address for peer, address in sorted(config.peers.items())}),
     ]
     lines = [
