@@ -11,6 +11,8 @@ stamps (mtime, size, inode) and re-reads what changed:
   certificate, the certificate names this node, chains to the CA file and is not expired — so writing
   ``node.crt`` and ``node.key`` one after the other never serves a mismatched pair: until both are in
   place the previous pair stays (logged once as ``tls.reload_refused``).
+  The delivery worker's outgoing channels are reopened with the new certificate too
+  (:meth:`NodeTls.channel_credentials`).
 - **Revocation.** :meth:`NodeTls.peer_node` is the server's step 1: the peer's identity (`gateway.tls`)
   and then the CRL (`gateway.crl`). A CRL that does not verify against the CA is not taken; the
   previous one stays in force.
@@ -149,6 +151,7 @@ class NodeTls:
         self._refused: set[_Stamp] = set()  # stamps whose content was refused: logged once, not re-read
         self._stale_warned: int | None = None
         self._generation = self._served = 0
+        self._client: tuple[int, grpc.ChannelCredentials] | None = None
         self._checked = time.monotonic()
 
     @staticmethod
@@ -181,10 +184,16 @@ class NodeTls:
         )
 
     def channel_credentials(self) -> grpc.ChannelCredentials:
-        """Client credentials (delivery to peers) from the current files."""
+        """Client credentials (delivery to peers) from the current files; one object until they change."""
         self.refresh()
-        identity = self._identity
-        return channel_credentials(identity.cert, identity.key, identity.ca)
+        with self._lock:
+            if self._client is None or self._client[0] != self._generation:
+                identity = self._identity
+                self._client = (
+                    self._generation,
+                    channel_credentials(identity.cert, identity.key, identity.ca),
+                )
+            return self._client[1]
 
     def peer_node(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> str:
         """Step 1 of the pipeline: the peer's node id from its certificate, unless the CRL revokes it."""

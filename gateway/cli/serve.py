@@ -102,7 +102,7 @@ async def _run(config: Config, options: _Options) -> None:
         hub,
         policy=DeliveryPolicy.from_config(config.delivery),
         peers=config.peers,
-        credentials=None if files is None else files.channel_credentials(),
+        credentials=None if files is None else files.channel_credentials,
     )
     metrics = Metrics(config.node_id)
     metrics.attach(hub, worker)

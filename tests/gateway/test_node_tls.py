@@ -19,16 +19,18 @@ from cryptography import x509
 from google.rpc import error_details_pb2  # type: ignore[import-untyped]
 from grpc_status import rpc_status
 
+from gateway import tls
 from gateway.crl import revoke
+from gateway.delivery import DeliveryWorker
 from gateway.hub import Hub
 from gateway.node_tls import NodeTls, TlsFilesError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pki import create_ca, issue_node_certificate, load_certificate
 from gateway.receipts import verify_receipt
 from gateway.server import Server
+from gateway.storage import OutboxState
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import Federation
-from gateway.tls import channel_credentials
 
 NOW = datetime.now(UTC)  # TLS checks certificates against the real clock
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
@@ -64,7 +66,7 @@ class Node:
     def channel(self, credentials: tuple[bytes, bytes]) -> grpc.aio.Channel:
         """A new client channel presenting ``credentials``."""
         return grpc.aio.secure_channel(
-            f"127.0.0.1:{self.port}", channel_credentials(*credentials, self.ca[0])
+            f"127.0.0.1:{self.port}", tls.channel_credentials(*credentials, self.ca[0])
         )
 
 
@@ -261,3 +263,52 @@ class TestStartup:
             (tmp_path / name).write_bytes(data)
         with pytest.raises(TlsFilesError):
             NodeTls("sc.hub", tmp_path / "node.crt", tmp_path / "node.key", tmp_path / "ca.crt")
+
+
+class TestDeliveryRotation:
+    async def test_the_delivery_worker_presents_the_rotated_certificate(
+        self, node: Node, tmp_path: Path
+    ) -> None:
+        """After the hub's certificate is rotated, its next delivery to a peer presents the new one."""
+        seen: list[int] = []
+
+        def recording_peer(context: grpc.aio.ServicerContext[bytes, bytes]) -> str:
+            pem = next(iter(context.auth_context()["x509_pem_cert"]))
+            seen.append(_serial(pem))
+            return tls.peer_node_id(context)
+
+        store = SqliteStore(tmp_path / "national.db")
+        await store.open()
+        national = Hub(
+            node_id="cn.national", key=node.fed.keys["cn.national"], trust=node.fed.trust, store=store
+        )
+        await national.start()
+        peer = Server(national, peer_node=recording_peer)
+        cert, key = issue_node_certificate(*node.ca, "cn.national", now=NOW)
+        port = peer.add_port("127.0.0.1:0", tls.server_credentials(cert, key, node.ca[0]))
+        await peer.start()
+        worker = DeliveryWorker(
+            store=node.server.hub.store, trust=node.fed.trust, node_id="sc.hub",
+            peers={"cn.national": f"127.0.0.1:{port}"}, credentials=node.files.channel_credentials,
+        )  # fmt: skip
+        hub = node.server.hub
+        old = _serial((node.directory / "node.crt").read_bytes())
+        try:
+            first = await hub.submit(
+                node.fed.envelope(node.fed.message("sc.amr", "cn.national", standard="SC-03"))
+            )
+            assert 1 == await worker.run_once()
+            new_cert, new_key = issue_node_certificate(*node.ca, "sc.hub", now=NOW)
+            node.write("node.key", new_key)
+            node.write("node.crt", new_cert)
+            second = await hub.submit(
+                node.fed.envelope(node.fed.message("sc.amr", "cn.national", standard="SC-03"))
+            )
+            assert 1 == await worker.run_once()
+        finally:
+            await worker.close()
+            await peer.stop(grace=1)
+            await store.close()
+        assert (ACCEPTED, ACCEPTED) == (first.outcome, second.outcome)
+        assert [old, _serial(new_cert)] == seen
+        assert {OutboxState.DELIVERED} == {row.state for row in await hub.store.outbox()}
