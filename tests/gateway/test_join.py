@@ -9,7 +9,11 @@ certificate is then revoked (`jgx pki revoke`) and the running hub refuses it wi
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,11 +27,11 @@ import standards
 from gateway.envelope import seal_message
 from gateway.keys import load_private_key
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from gateway.pki import create_ca, issue_node_certificate
+from gateway.pki import create_ca, issue_node_certificate, load_certificate, node_id_from_certificate
 from gateway.receipts import verify_receipt
 from gateway.tls import channel_credentials
 from gateway.trust_update import load_trust
-from tests.gateway.nodes import ServeProcess, jgx
+from tests.gateway.nodes import ROOT, ServeProcess, jgx
 
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
 
@@ -146,3 +150,32 @@ def test_a_department_joins_submits_and_is_revoked(tmp_path: Path) -> None:
     info = error_details_pb2.ErrorInfo()
     status.details[0].Unpack(info)
     assert ("IDENTITY_MISMATCH", True) == (info.reason, "revoked" in info.metadata["detail"])
+
+
+def guide_commands() -> list[str]:
+    """The shell block of the integrator guide's joining walk-through, one command per line."""
+    guide = (ROOT / "docs" / "integrator-guide.md").read_text("utf-8")
+    section = guide.split("### Joining the federation", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)[0]
+    return [line for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_guide_walk_through_runs_as_printed(tmp_path: Path) -> None:
+    """Every command of the integrator guide's joining walk-through exits 0 and sets the department up."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    results = [
+        (
+            command[:60],
+            subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, check=False),
+        )
+        for command in guide_commands()
+    ]
+    assert [] == [(name, done.returncode, done.stderr) for name, done in results if done.returncode != 0]
+    department = tmp_path / "nodes" / "env"
+    certificate = load_certificate((department / "tls" / "node.crt").read_bytes())
+    certificate.verify_directly_issued_by(load_certificate((department / "tls" / "ca.crt").read_bytes()))
+    trust = load_trust((department / "trust.json").read_bytes(), now=datetime.now(UTC))
+    assert ("sc.env", True) == (
+        node_id_from_certificate(certificate),
+        trust.allows("sc.env", "SC-08", "sc.hub"),
+    )
