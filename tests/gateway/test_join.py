@@ -24,6 +24,7 @@ from google.rpc import error_details_pb2  # type: ignore[import-untyped]
 from grpc_status import rpc_status
 
 import standards
+from gateway.crl import load_crl, revoke
 from gateway.envelope import seal_message
 from gateway.keys import load_private_key
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -179,3 +180,33 @@ def test_the_guide_walk_through_runs_as_printed(tmp_path: Path) -> None:
         node_id_from_certificate(certificate),
         trust.allows("sc.env", "SC-08", "sc.hub"),
     )
+
+
+def test_a_node_does_not_start_with_a_crl_of_another_ca(tmp_path: Path) -> None:
+    """`jgx serve` exits 2, naming the CRL, when the CRL in jgx.toml is not its CA's."""
+    _ok(jgx("init", str(tmp_path), "--node-id", "sc.hub"))
+    other = create_ca("jgx CA of sc.hub", datetime.now(UTC))
+    (tmp_path / "tls" / "ca.crl").write_bytes(revoke(*other, None, [], now=datetime.now(UTC)))
+    result = jgx("serve", "--dir", str(tmp_path), "--listen", "127.0.0.1:0", "--console", "off")
+    assert (2, True) == (result.returncode, "the CRL" in result.stderr), result.stderr
+
+
+def test_the_readme_join_session_runs_as_printed(tmp_path: Path) -> None:
+    """README's `jgx init` and "A department joins" blocks run as printed, ending in a revocation."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    blocks = [
+        re.findall(r"```sh\n(.*?)```", readme.split(heading, 1)[1], flags=re.DOTALL)[0]
+        for heading in ("## A node in one command", "## A department joins")
+    ]
+    commands = [line for block in blocks for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    runs = [
+        subprocess.run(["bash", "-c", c], cwd=tmp_path, env=env, capture_output=True, check=False)
+        for c in commands
+    ]
+    assert [] == [(c[:50], r.stderr) for c, r in zip(commands, runs, strict=True) if r.returncode != 0]
+    serial = load_certificate((tmp_path / "nodes" / "env" / "tls" / "node.crt").read_bytes()).serial_number
+    crl = load_crl(
+        (tmp_path / "nodes/hub/tls/ca.crl").read_bytes(), (tmp_path / "nodes/hub/tls/ca.crt").read_bytes()
+    )
+    assert (6, "key-compromise") == (len(commands), crl.revoked[serial].reason)

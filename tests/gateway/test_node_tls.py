@@ -18,6 +18,7 @@ import pytest
 from cryptography import x509
 from google.rpc import error_details_pb2  # type: ignore[import-untyped]
 from grpc_status import rpc_status
+from structlog.testing import capture_logs
 
 from gateway import tls
 from gateway.crl import revoke
@@ -160,11 +161,14 @@ class TestRotation:
         amr = node.client("sc.amr")
         old = _serial((node.directory / "node.crt").read_bytes())
         new_cert, new_key = issue_node_certificate(*node.ca, "sc.hub", now=NOW)
-        node.write("node.crt", new_cert)
-        halfway = await asyncio.to_thread(served_serial, node.port, node.ca[0], amr, tmp_path)
-        node.write("node.key", new_key)
-        done = await asyncio.to_thread(served_serial, node.port, node.ca[0], amr, tmp_path)
+        with capture_logs() as logs:
+            node.write("node.crt", new_cert)
+            halfway = await asyncio.to_thread(served_serial, node.port, node.ca[0], amr, tmp_path)
+            node.write("node.key", new_key)
+            done = await asyncio.to_thread(served_serial, node.port, node.ca[0], amr, tmp_path)
         assert (old, _serial(new_cert)) == (halfway, done)
+        events = [e["event"] for e in logs if e["event"].startswith("tls.")]
+        assert ["tls.reload_refused", "tls.reloaded"] == events
 
     async def test_a_certificate_of_another_node_is_not_taken(self, node: Node, tmp_path: Path) -> None:
         """Dropping sc.amr's certificate and key into the hub's files changes nothing it serves."""
@@ -208,27 +212,31 @@ class TestRevocation:
             amr, sjs = node.client("sc.amr"), node.client("sc.sjs")
             long_ago = NOW - timedelta(days=30)
             node.write("ca.crl", revoke(*ca, None, [_serial(amr[0])], now=long_ago, days=7))
-            async with node.channel(amr) as amr_channel, node.channel(sjs) as sjs_channel:
-                with pytest.raises(grpc.aio.AioRpcError):
-                    await node.submit(amr_channel, "sc.amr")
-                details: list[str] = []
-                try:
-                    assert ACCEPTED == await node.submit(sjs_channel, "sc.sjs", standard="SC-09")
-                except grpc.aio.AioRpcError as exc:
-                    details.append(_error_info(exc).metadata["detail"])
+            details: list[str] = []
+            with capture_logs() as logs:
+                async with node.channel(amr) as amr_channel, node.channel(sjs) as sjs_channel:
+                    with pytest.raises(grpc.aio.AioRpcError):
+                        await node.submit(amr_channel, "sc.amr")
+                    try:
+                        assert ACCEPTED == await node.submit(sjs_channel, "sc.sjs", standard="SC-09")
+                    except grpc.aio.AioRpcError as exc:
+                        details.append(_error_info(exc).metadata["detail"])
         finally:
             await node.server.stop(grace=1)
             await node.server.hub.store.close()
         assert sjs_passes == (not details)
         assert all("stale" in d for d in details)
+        assert 1 == [e["event"] for e in logs].count("tls.crl_stale")  # once per CRL, not per call
 
     async def test_a_crl_of_another_ca_is_not_taken(self, node: Node) -> None:
         """A CRL the node's CA did not sign neither revokes nor starts a node."""
         other = create_ca("other CA", NOW)
         amr = node.client("sc.amr")
         node.write("ca.crl", revoke(*other, None, [_serial(amr[0])], now=NOW))
-        async with node.channel(amr) as channel:
-            assert ACCEPTED == await node.submit(channel, "sc.amr")
+        with capture_logs() as logs:
+            async with node.channel(amr) as channel:
+                assert ACCEPTED == await node.submit(channel, "sc.amr")
+        assert "tls.crl_refused" in [e["event"] for e in logs]
         with pytest.raises(TlsFilesError):
             NodeTls("sc.hub", *(node.directory / n for n in ("node.crt", "node.key", "ca.crt", "ca.crl")))
 
