@@ -37,7 +37,12 @@ class _Authority:
 
 
 def _authority(
-    directory: Path | None, ca_cert: Path | None, ca_key: Path | None, crl: Path | None
+    directory: Path | None,
+    ca_cert: Path | None,
+    ca_key: Path | None,
+    crl: Path | None,
+    *,
+    need_crl: bool = True,
 ) -> _Authority:
     """The CA's files: from a node directory (the node that holds the CA) or given one by one."""
     if directory is not None:
@@ -49,7 +54,9 @@ def _authority(
         crl = crl or config.crl or config.directory / "tls" / "ca.crl"
     if ca_cert is None or ca_key is None:
         io_error("须给出 --dir 或 --ca-cert 与 --ca-key", "give --dir, or --ca-cert and --ca-key")
-    return _Authority(read_bytes(ca_cert), read_bytes(ca_key), crl or Path("ca.crl"))
+    if crl is None and need_crl:
+        io_error("须给出 --dir 或 --crl", "give --dir or --crl (the CRL file to create or update)")
+    return _Authority(read_bytes(ca_cert), read_bytes(ca_key), crl or Path())
 
 
 _DIR = click.option(
@@ -170,7 +177,7 @@ def issue(
     certificate gets a random serial number, client and server authentication, the node's SAN,
     key identifiers and CA:false; the CA decides everything, the CSR only names the node and hosts.
     """
-    authority = _authority(directory, ca_cert, ca_key, None)
+    authority = _authority(directory, ca_cert, ca_key, None, need_crl=False)
     checked = _request_from(request)
     try:
         cert = issue_certificate(authority.cert, authority.key, checked, now=when(at), days=days)
@@ -276,7 +283,13 @@ def _write_crl(authority: _Authority, serials: list[int], *, reason: str, days: 
             f"无法更新吊销列表 {authority.crl}: {exc.detail}",
             f"cannot update the CRL {authority.crl}: {exc.detail}",
         )
-    write_bytes(authority.crl, data)
+    # Nodes re-read the CRL while serving: write beside it and rename, so none reads half a file.
+    partial = authority.crl.with_name(authority.crl.name + ".partial")
+    write_bytes(partial, data)
+    try:
+        partial.replace(authority.crl)
+    except OSError as exc:
+        io_error(f"无法写入 {authority.crl}: {exc.strerror}", f"cannot write {authority.crl}: {exc.strerror}")
     click.echo(
         f"吊销列表 / CRL {authority.crl}: #{written.number}, {len(written.revoked)} revoked, "
         f"next update {written.next_update:%Y-%m-%dT%H:%M:%SZ}"

@@ -283,6 +283,7 @@ class TestPkiCommands:
             run("pki", "issue", tmp_path / "missing.csr", "--out", tmp_path / "x.crt"),
             run("pki", "revoke", tmp_path / "other.crt", "--dir", hub),
             run("pki", "revoke", "--serial", "xyz", "--dir", hub),
+            run("pki", "crl", "--ca-cert", hub / "tls" / "ca.crt", "--ca-key", hub / "tls" / "ca.key"),
             run("pki", "csr", "--node-id", "Not Valid", "--out", tmp_path / "a", "--key-out", tmp_path / "b"),
         ]
         assert [2] * len(results) == [r.exit_code for r in results], [r.output for r in results]
