@@ -165,16 +165,6 @@ class NodeTls:
 
     # -- what the server and the delivery worker use -------------------------------------------------
 
-    @property
-    def certificate(self) -> x509.Certificate:
-        """The node certificate currently served."""
-        return self._identity.certificate
-
-    @property
-    def revocations(self) -> RevocationList | None:
-        """The CRL currently in force, if the node has one."""
-        return self._crl
-
     def server_credentials(self) -> grpc.ServerCredentials:
         """Dynamic server credentials: each new handshake uses the certificate on disk at that time."""
         return grpc.dynamic_ssl_server_credentials(

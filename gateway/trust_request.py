@@ -190,7 +190,7 @@ def merge_requests(
 
     An existing node is replaced only with ``replace_nodes`` and when the request is signed by one of
     the node's current unrevoked keys, so a request can never take over a node whose keys its author
-    does not hold.
+    does not hold; keys it leaves out are kept, revoked (DESIGN §4: old signatures stay attributable).
     """
     merged = current.bump(issued_at=issued_at, expires_at=expires_at)
     seen: set[str] = set()
@@ -222,6 +222,10 @@ def merge_requests(
                     f"密钥 {record.key_id[:16]}… 已属于节点 {owner.node_id}",
                     f"key {record.key_id[:16]}… already belongs to node {owner.node_id}",
                 )
+        if existing is not None:  # keys left out stay, revoked: old signatures stay attributable
+            kept = {k.key_id for k in node.keys}
+            dropped = tuple(replace(k, revoked=True) for k in existing.keys if k.key_id not in kept)
+            node = replace(node, keys=(*node.keys, *dropped))
         merged = merged.with_node(node)
     for request in requests:
         node = request.node

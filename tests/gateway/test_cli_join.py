@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from gateway.cli import main
 from gateway.cli.init import initialise
 from gateway.crl import load_crl
-from gateway.keys import Algorithm, generate_key
+from gateway.keys import Algorithm, generate_key, load_private_key
 from gateway.pki import create_ca, create_csr, issue_node_certificate, load_certificate
 from gateway.trust_update import load_trust
 
@@ -217,6 +217,12 @@ def test_replace_needs_a_signature_by_a_key_the_node_already_has(hub: Path, tmp_
     accepted = merge(hub, rotation, extra=("--replace",))
     assert (1, 0) == (refused.exit_code, accepted.exit_code), refused.output + accepted.output
     assert "must be signed by one of its current keys" in refused.output
+    # Then the old key is dropped: the request signed by the new key alone leaves it in place, revoked.
+    (tmp_path / "next.json").replace(hub / "trust.json")
+    assert 0 == merge(hub, takeover, extra=("--replace",)).exit_code
+    old_id, new_id = (load_private_key(k.read_bytes()).key_id for k in (old_key, new_key))
+    final = load_trust((tmp_path / "next.json").read_bytes(), now=NOW)
+    assert {new_id: False, old_id: True} == {k.key_id: k.revoked for k in final.node("sc.env").keys}
 
 
 def test_a_request_whose_csr_names_another_node_is_not_written(tmp_path: Path) -> None:
