@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,8 @@ from gateway.cli.init import initialise
 from gateway.crl import load_crl
 from gateway.keys import Algorithm, generate_key, load_private_key
 from gateway.pki import create_ca, create_csr, issue_node_certificate, load_certificate
-from gateway.trust_update import load_trust
+from gateway.trust import Node, TrustConfig, key_record
+from gateway.trust_update import load_trust, sign_trust
 
 NOW = datetime.now(UTC)  # the hub's trust and CA are made for the real clock, as the CLI reads it
 
@@ -326,3 +327,23 @@ def test_every_new_verb_explains_itself_with_an_example(verb: tuple[str, ...]) -
     """--help on each new verb exits 0 and shows an example."""
     result = run(*verb, "--help")
     assert (0, True) == (result.exit_code, "Example" in result.output)
+
+
+def test_with_a_threshold_of_two_the_admins_sign_in_turn(tmp_path: Path) -> None:
+    """One admin's merge writes version N+1 and says it needs more; the second admin's `sign` completes it."""
+    admins = [generate_key(Algorithm.ED25519) for _ in range(2)]
+    for index, key in enumerate(admins):
+        (tmp_path / f"admin{index}.key").write_bytes(key.to_pem())
+    hub_key = generate_key(Algorithm.ED25519)
+    current = TrustConfig.new([k.public_key for k in admins], threshold=2, issued_at=NOW,
+                              expires_at=NOW + timedelta(days=30))  # fmt: skip
+    current = current.with_node(Node("sc.hub", "枢纽", "Hub", "hub", (key_record(hub_key.public_key),)))
+    (tmp_path / "trust.json").write_bytes(sign_trust(current, admins))
+    request = department(tmp_path, "sc.env")
+    first = run("trust", "merge", request, "--trust", tmp_path / "trust.json",
+                "--key", tmp_path / "admin0.key", "--out", tmp_path / "next.json")  # fmt: skip
+    early = run("trust", "verify", tmp_path / "next.json", "--previous", tmp_path / "trust.json")
+    second = run("trust", "sign", tmp_path / "next.json", "--key", tmp_path / "admin1.key")
+    done = run("trust", "verify", tmp_path / "next.json", "--previous", tmp_path / "trust.json")
+    assert (0, 1, 0, 0) == (first.exit_code, early.exit_code, second.exit_code, done.exit_code), first.output
+    assert "TRUST_THRESHOLD_NOT_MET" in first.output
