@@ -69,6 +69,10 @@ class PublicKey(ABC):
     def fits(self, signature: bytes) -> bool:
         """True when `signature` has the shape of this algorithm's signatures (used to name a mismatch)."""
 
+    def with_signer_id(self, signer_id: bytes) -> PublicKey:  # noqa: ARG002 (the SM2 override reads it)
+        """This key verifying under another signer id (SM2's ID_A); other algorithms have none."""
+        raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"{self.algorithm.value} has no signer id")
+
     @abstractmethod
     def _verify(self, signature: bytes, data: bytes) -> bool: ...
 
@@ -99,6 +103,10 @@ class PrivateKey(ABC):
     @abstractmethod
     def sign(self, data: bytes) -> bytes:
         """Sign `data` (the PAE bytes) and return the raw signature."""
+
+    def with_signer_id(self, signer_id: bytes) -> PrivateKey:  # noqa: ARG002 (the SM2 override reads it)
+        """This key signing under another signer id (SM2's ID_A); other algorithms have none."""
+        raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"{self.algorithm.value} has no signer id")
 
     @abstractmethod
     def to_pem(self) -> bytes:
@@ -216,6 +224,10 @@ class SM2PublicKey(PublicKey):
     def _verify(self, signature: bytes, data: bytes) -> bool:
         return self._key.verify(signature, data)
 
+    def with_signer_id(self, signer_id: bytes) -> PublicKey:
+        """The same key with Z_A computed for `signer_id`."""
+        return SM2PublicKey(sm2.SM2VerifyingKey.from_spki(self.spki_der, signer_id))
+
     def to_pem(self) -> bytes:
         """SPKI PEM."""
         return self._key.to_pem()
@@ -233,6 +245,10 @@ class SM2PrivateKey(PrivateKey):
     def sign(self, data: bytes) -> bytes:
         """Sign with SM2 over SM3(Z_A ‖ data); DER signature."""
         return self._key.sign(data)
+
+    def with_signer_id(self, signer_id: bytes) -> PrivateKey:
+        """The same key signing with Z_A computed for `signer_id`."""
+        return SM2PrivateKey(self._key.with_signer_id(signer_id))
 
     def to_pem(self) -> bytes:
         """PKCS#8 PEM."""

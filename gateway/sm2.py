@@ -164,6 +164,10 @@ class SM2SigningKey:
         """The key with private scalar `d` (test vectors; key import)."""
         return cls(ec.derive_private_key(d, ec.SM2()))
 
+    def with_signer_id(self, signer_id: bytes) -> SM2SigningKey:
+        """The same key signing under `signer_id`."""
+        return SM2SigningKey(self._key, signer_id)
+
     def to_pem(self) -> bytes:
         """Unencrypted PKCS#8 PEM."""
         return bytes(

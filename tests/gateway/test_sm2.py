@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import gmssl_pyx
@@ -13,13 +14,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from gateway import sm2
-from gateway.errors import ReasonCode
+from gateway.errors import ReasonCode, VerificationError
 from gateway.freshness import MemorySeenIds
-from gateway.keys import Algorithm, generate_key, load_private_key, load_public_key
+from gateway.keys import Algorithm, PrivateKey, generate_key, load_private_key, load_public_key
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import judge
 from gateway.testing import Federation
-from gateway.trust import key_record
+from gateway.trust import TrustConfig, key_record
+from gateway.trust_update import load_trust, sign_trust
 from tests.gateway.sm2_reference import Curve, sign_with_nonce
 
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "sm2-sm3.json").read_text("utf-8"))
@@ -204,3 +206,57 @@ def test_a_raw_r_s_signature_for_an_sm2_key_is_an_algorithm_mismatch() -> None:
         envelope.SerializeToString(), trust=fed.trust, local_node="sc.hub", now=NOW, seen=MemorySeenIds()
     )
     assert (ReasonCode.ALGORITHM_MISMATCH,) == verdict.reasons
+
+
+def test_a_trust_configuration_signed_by_an_sm2_admin_loads() -> None:
+    """Trust administration works with SM2 admin keys: a document they sign loads and verifies."""
+    admin = generate_key(Algorithm.SM2_SM3)
+    later = NOW + timedelta(days=30)
+    trust = TrustConfig.new([admin.public_key], threshold=1, issued_at=NOW, expires_at=later)
+    assert 1 == load_trust(sign_trust(trust, [admin]), now=NOW).version
+
+
+def test_a_recorded_signer_id_is_the_one_signatures_are_checked_under() -> None:
+    """With a recorded signer_id the node signs under it (trust.signing_key) and the hub verifies under it."""
+    fed = Federation.create(NOW, algorithm=Algorithm.SM2_SM3)
+    key = fed.keys["sc.amr"]
+    node = fed.trust.node("sc.amr")
+    record = key_record(key.public_key, signer_id="sc.amr@scjg.sc.gov.cn")
+    fed.resign(fed.trust.with_node(replace(node, keys=(record,))))
+    trust = load_trust(fed.signed_trust, now=NOW)  # through the JSON: the id survives the round trip
+    assert "sc.amr@scjg.sc.gov.cn" == trust.node("sc.amr").keys[0].signer_id
+
+    def verdict(signing_key: PrivateKey) -> tuple[ReasonCode, ...]:
+        envelope = fed.envelope(fed.message("sc.amr", "sc.hub"), key=signing_key)
+        return judge(envelope, trust=trust, local_node="sc.hub", now=NOW, seen=MemorySeenIds()).reasons
+
+    assert () == verdict(trust.signing_key(key))
+    assert (ReasonCode.SIGNATURE_INVALID,) == verdict(key)  # the default id is another Z_A
+
+
+def test_a_signer_id_on_a_key_that_is_not_sm2_is_refused() -> None:
+    """Only SM2 has a signer id; a record giving one to an Ed25519 key is an ALGORITHM_MISMATCH."""
+    with pytest.raises(VerificationError) as raised:
+        key_record(generate_key(Algorithm.ED25519).public_key, signer_id="x")
+    assert ReasonCode.ALGORITHM_MISMATCH == raised.value.reason
+
+
+async def test_an_sm2_hub_answers_over_grpc_with_sm2_receipts_and_checkpoints(tmp_path: Path) -> None:
+    """Over a real gRPC socket an SM2 hub accepts an SM2 envelope; its receipt and checkpoint verify."""
+    from gateway.checkpoint import verify_checkpoint
+    from gateway.logbook import log_origin, log_verifier
+    from tests.gateway.test_server import NOW as SERVER_NOW
+    from tests.gateway.test_server import start_node
+
+    fed = Federation.create(SERVER_NOW, algorithm=Algorithm.SM2_SM3)
+    node = await start_node(fed, tmp_path / "hub.db")
+    try:
+        receipt = await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub")))
+        assert exchange_pb2.OUTCOME_ACCEPTED == receipt.outcome
+        note = (await node.stub.GetCheckpoint(exchange_pb2.GetCheckpointRequest())).note
+        verifier = log_verifier("sc.hub", fed.trust.node("sc.hub").keys[0].public_key)
+        assert 1 == verify_checkpoint(note, log_origin("sc.hub"), [verifier]).size
+    finally:
+        await node.channel.close()
+        await node.server.stop(grace=1)
+        await node.server.hub.store.close()
