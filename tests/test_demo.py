@@ -42,7 +42,7 @@ def test_demo_help_explains_with_an_example() -> None:
 
 
 async def test_the_scenario_runs_on_a_federation_of_sm2_keys(tmp_path: Path) -> None:
-    """`jgx demo --algorithm sm2`: every node and the trust admin sign with SM2, and every expectation holds."""
+    """`jgx demo --algorithm sm2`: every node and the trust admin sign with SM2; every expectation holds."""
     import json
 
     from gateway.trust import TrustConfig
