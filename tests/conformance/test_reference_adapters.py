@@ -65,7 +65,8 @@ async def test_an_sm2_adapter_is_certified_with_an_sm2_signed_certificate(tmp_pa
     )
     cert, key = issue_node_certificate(sm2_fed.ca_cert, sm2_fed.ca_key, node, now=NOW)
     async with serving(servicer, sm2_fed, credentials=server_credentials(cert, key, sm2_fed.ca_cert)) as port:
-        run = await run_live(sm2_fed.options(port, department=node, expected_counts=counts), sm2_fed.fed.signed_trust)
+        options = sm2_fed.options(port, department=node, expected_counts=counts)
+        run = await run_live(options, sm2_fed.fed.signed_trust)
     assert [] == [(r.check, r.subject, r.status) for r in run.results if r.status != "pass"]
     document = certificate_document(
         info=RunInfo("live", node, NOW), results=run.results, manifest={"node_id": node},
