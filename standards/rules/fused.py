@@ -39,6 +39,11 @@ def _plain(name: object) -> bool:
     return isinstance(name, str) and name != "" and "." not in name and "[]" not in name
 
 
+def _given(v: str) -> str:
+    """The expression of ``not is_blank(v)`` (`standards.rules.base.is_blank`), inline."""
+    return f'({v} is not None and {v} != "" and {v} != [] and not (type({v}) is str and {v}.isspace()))'
+
+
 def _day(moment: date | None) -> date | None:
     return moment.date() if isinstance(moment, datetime) else moment
 
@@ -125,7 +130,7 @@ def _condition(spec: Mapping[str, Any] | None, w: _Writer) -> str | None:
         expected = w.const(spec["equals"])
         return f"({v} == {expected} and type({v}) is type({expected}))"
     present = bool(spec.get("present", True))
-    return f'(({v} is not None and {v} != "" and {v} != []) is {present})'
+    return f"({_given(v)} is {present})"
 
 
 def _clean_test(rule: RuleSpec, w: _Writer) -> str | None:
@@ -154,9 +159,9 @@ def _unconditional(rule: RuleSpec, w: _Writer) -> str | None:
             return None
         v = w.value(p["field"])
         if kind == "required_if":  # given: silent whatever the condition says
-            return f'({v} is not None and {v} != "" and {v} != [])'
+            return _given(v)
         if kind == "absent_if":
-            return f'({v} is None or {v} == "" or {v} == [])'
+            return f"(not {_given(v)})"
         if kind == "item_code":
             zeros = w.const("0" * 14)
             return (
