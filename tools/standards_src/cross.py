@@ -272,6 +272,22 @@ def sc17(sc05: Std, sc06: Std) -> Std:
             )
         ],
         "SC-17.R008": [Bad("bom", raw=b"\xef\xbb\xbf" + good.encode(), options={"standard": "SC-06"})],
+        "SC-17.R013": [
+            Bad("null", raw=b"null\n", options={"standard": "SC-06"}),
+            Bad("array", raw=f"[{good}]".encode(), options={"standard": "SC-06"}),
+        ],
+        "SC-17.R014": [
+            Bad(
+                "lone-surrogate",
+                raw=good.replace('"punishActionName": "', '"punishActionName": "\\ud800', 1).encode(),
+                options={"standard": "SC-06"},
+            ),
+            Bad(
+                "lone-surrogate-in-key",
+                raw=good.replace('"caseSource"', '"caseSource\\udfff"', 1).encode(),
+                options={"standard": "SC-06"},
+            ),
+        ],
     }
     header, row = csv_table(sc05, sc05.good["default"])
     raw["SC-17.R009"] = [
@@ -315,14 +331,20 @@ def sc17(sc05: Std, sc06: Std) -> Std:
         (
             "4.1",
             ("字符编码", "character encoding"),
-            ("记录以 UTF-8 编码，不带字节顺序标记。", "Records are UTF-8 without a byte order mark."),
+            (
+                "记录以 UTF-8 编码，不带字节顺序标记；字符串（含键名）不得含孤立的 UTF-16 代理项（如 \\ud800 转义），"
+                "此类字符无法以 UTF-8 存储或转发。",
+                "Records are UTF-8 without a byte order mark; no string (key names included) holds a lone UTF-16 "
+                "surrogate (such as the escape \\ud800), which cannot be stored or passed on as UTF-8.",
+            ),
         ),
         (
             "4.2",
             ("JSON 语法", "JSON syntax"),
             (
-                "记录为符合 RFC 8259 的 JSON 对象，不得含 NaN、Infinity。",
-                "A record is an RFC 8259 JSON object without NaN or Infinity.",
+                "记录为符合 RFC 8259 的 JSON 对象（null、数组、字符串、数值不是记录），不得含 NaN、Infinity。",
+                "A record is an RFC 8259 JSON object (null, an array, a string or a number is not a record) "
+                "without NaN or Infinity.",
             ),
         ),
         (
