@@ -747,9 +747,12 @@ def sc20() -> Std:
         title=("删除", "removal"),
         text=(
             "向社会公示的记录不得含身份证件号码、电话、当事人以外自然人的姓名、住址和银行账号；报送国家系统与川渝协作方的记录不得含银行账号"
-            "（《行政处罚结果信息网上公示暂行办法》，《个人信息保护法》第六条）。",
+            "（《行政处罚结果信息网上公示暂行办法》，《个人信息保护法》第六条）。发往某类接收方时依本条删除的数据项，"
+            "即使所属标准将其列为必填，对该类接收方也不再必填：按本标准脱敏后的记录对其接收方总是合格的。",
             "Public records carry no identity numbers, phones, names of other persons, addresses or bank accounts; "
-            "records for the national system and the partner carry no bank accounts (PIPL art. 6).",
+            "records for the national system and the partner carry no bank accounts (PIPL art. 6). A field this "
+            "clause removes for a destination is not required for that destination even where its standard requires "
+            "it: a record masked per this standard always passes for its destination.",
         ),
         bad=[
             Bad("public-complaint", "complaint", options={"standard": "SC-11", "destination": "public"}),
