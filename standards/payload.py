@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from standards.findings import Finding, escape_pointer
@@ -47,8 +48,9 @@ _RULES: Final[dict[str, tuple[str, str, str, str]]] = {
     "SC-17.R007": (
         "4.5",
         "error",
-        "数值超出可互操作范围（整数绝对值不超过 2^53−1，且须为有限数）",
-        "a number is outside the interoperable range (integers within ±(2^53−1), finite)",
+        "数值超出可互操作范围（整数绝对值不超过 2^53−1，须为有限数，且不超出双精度浮点数的精度）",
+        "a number is outside the interoperable range (integers within ±(2^53−1), finite, and no more "
+        "precise than a double keeps)",
     ),
     "SC-17.R008": (
         "4.1",
@@ -124,6 +126,10 @@ def _parse_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
         raise _BadNumber(text)
+    # A double keeps 15 significant digits; a longer number may say more than the decoded value does
+    # (50000.00000000000001 decodes to 50000.0): rules would judge digits the record does not carry.
+    if (len(text) > 16 or value == 0.0) and Decimal(text) != Decimal(repr(value)):
+        raise _BadNumber(text)  # too precise, or so small it underflows to zero (1e-400)
     return value
 
 

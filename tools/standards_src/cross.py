@@ -269,7 +269,12 @@ def sc17(sc05: Std, sc06: Std) -> Std:
                 "huge-number",
                 raw=good.replace('"fineAmount": 50000.0', '"fineAmount": ' + "9" * 30).encode(),
                 options={"standard": "SC-06"},
-            )
+            ),
+            Bad(
+                "more-precise-than-a-double",
+                raw=good.replace('"fineAmount": 50000.0', '"fineAmount": 50000.00000000000001').encode(),
+                options={"standard": "SC-06"},
+            ),
         ],
         "SC-17.R008": [Bad("bom", raw=b"\xef\xbb\xbf" + good.encode(), options={"standard": "SC-06"})],
         "SC-17.R013": [
@@ -364,8 +369,10 @@ def sc17(sc05: Std, sc06: Std) -> Std:
             "4.5",
             ("数值范围", "numbers"),
             (
-                "整数绝对值不超过 2^53−1，数值须为有限数（I-JSON，RFC 7493）。",
-                "Integers stay within ±(2^53−1) and numbers are finite (I-JSON, RFC 7493).",
+                "整数绝对值不超过 2^53−1，数值须为有限数，且所写精度不超过 IEEE 754 双精度浮点数所能保持的精度"
+                "（如 50000.00000000000001 不可接受，它解码后为 50000.0）（I-JSON，RFC 7493）。",
+                "Integers stay within ±(2^53−1), numbers are finite, and no number is written more precisely than an "
+                "IEEE 754 double keeps (50000.00000000000001 is refused: it decodes to 50000.0) (I-JSON, RFC 7493).",
             ),
         ),
         (
