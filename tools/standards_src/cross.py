@@ -177,8 +177,11 @@ def sc16() -> Std:
             "4.7",
             ("行政区划代码", "administrative division codes"),
             (
-                "行政区划代码按 GB/T 2260 取 6 位数字，须在业务发生日有效（含重庆 2025 年调整）。",
-                "Six digits per GB/T 2260, in force on the day of the act (including Chongqing's 2025 changes).",
+                "行政区划代码按 GB/T 2260 取 6 位数字，须为全国代码表（1980 年以来的现行及已撤销代码）中的代码，"
+                "并在业务发生日有效（含重庆 2025 年调整）；四川、重庆的变更精确到日，其他省份按年度代码表精确到年。",
+                "Six digits per GB/T 2260, a code of the national table (current and retired codes since 1980), in "
+                "force on the day of the act (including Chongqing's 2025 changes); changes in 四川 and 重庆 are known "
+                "to the day, elsewhere to the year of the yearly lists.",
             ),
         ),
         (
