@@ -274,7 +274,8 @@ def test_a_region_code_that_never_existed_is_refused_in_a_record(code: str) -> N
     import standards
     from standards.catalogue import DATA_DIR
 
-    record = json.loads((DATA_DIR / "SC-06" / "1.0.0" / "fixtures" / "good" / "default.json").read_text("utf-8"))
+    good = DATA_DIR / "SC-06" / "1.0.0" / "fixtures" / "good" / "default.json"
+    record = json.loads(good.read_text("utf-8"))
     payload = json.dumps(record | {"regionCode": code}).encode()
     found = standards.validate(payload, "SC-06", "1.0.0", on=date(2025, 6, 30))
     assert [("SC-16.R007", "/regionCode", "error")] == [(f.rule_id, f.pointer, f.severity) for f in found]

@@ -131,3 +131,27 @@ def test_a_conditionally_required_field_given_as_white_space_is_not_given(s: Sta
     for interpreted in (False, True):
         found = validate_record(record, target, on=bad[0].on, interpreted=interpreted)
         assert rule.id in {f.rule_id for f in found}, interpreted
+
+
+def _coded(row: Field, variant: str | None) -> bool:
+    return bool(row.code_list or row.identifier) and row.type == "string"
+
+
+CODED = list(_cases(_coded))
+
+
+@pytest.mark.parametrize(("s", "record", "row", "pointer"), CODED)
+def test_a_code_or_identifier_that_does_not_exist_is_an_error_at_any_depth(
+    s: Standard, record: dict[str, Any], row: Field, pointer: str
+) -> None:
+    """A code-list value, region code or identifier that does not exist is refused wherever the field sits."""
+    value = "123456" if row.code_list == "region" else "91510107MA6CX0T112" if row.identifier else "ZZ"
+    target = compiled(s.id, s.version)
+    for interpreted in (False, True):
+        found = validate_record(_put(record, pointer, value), target, on=ON, interpreted=interpreted)
+        assert pointer in {f.pointer for f in found if f.severity == "error"}, (row.name, value, interpreted)
+
+
+def test_code_checks_reach_nested_fields() -> None:
+    """Nested coded fields are among the cases."""
+    assert any(_is_nested(p.values[2].name) for p in CODED)
