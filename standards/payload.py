@@ -243,6 +243,8 @@ def decode_record(payload: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Any,
     except (RecursionError, ValueError) as exc:
         findings.append(_finding("SC-17.R002", "", str(exc)[:80], str(exc)[:80]))
     else:
+        if type(value) is dict and "\\" not in text:  # the common case: an object, no escape to vet
+            return value, findings
         return _usable(value, text, findings)
     return None, findings
 
@@ -263,7 +265,7 @@ _JSON_TYPES: Final = {
 def _usable(value: Any, text: str, findings: list[Finding]) -> tuple[Any, list[Finding]]:
     """The decoded value when it can be judged as a record: a JSON object whose strings are all text."""
     usable = True
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text):  # a valid pair decodes to one character
+    if "\\" in text and _SURROGATE_ESCAPE.search(text):  # a valid pair decodes to one character
         lone = _surrogate_findings(value, "")
         findings.extend(lone)
         usable = not lone

@@ -16,8 +16,12 @@ __all__ = ["DATETIME_PATTERN", "DATE_PATTERN", "NOT_BLANK_PATTERN", "schema_for"
 DATE_PATTERN: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATETIME_PATTERN: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 #: A required text field holds something besides white space (clause 4.1: 不为空值). The structure check
-#: reports a miss of this one pattern as S001 (missing), not S004 (format).
-NOT_BLANK_PATTERN: Final = "\\S"
+#: reports a miss of this one pattern as S001 (missing), not S004 (format). The class lists exactly the
+#: characters Python's ``str.isspace`` calls white space (`standards.rules.base.is_blank`), spelled out:
+#: ``\\S`` differs between the engines (U+001C-U+001F and U+0085 are white space to Python, not to Rust).
+NOT_BLANK_PATTERN: Final = (
+    "[^\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028-\\u2029\\u202f\\u205f\\u3000]"
+)
 _JSON_TYPES: Final = {
     "string": "string",
     "integer": "integer",

@@ -13,7 +13,7 @@ import pytest
 
 from standards import catalogue
 from standards.model import Field, Standard
-from standards.rules.base import Values
+from standards.rules.base import Values, is_blank
 from standards.validator import compiled, validate_record
 from tests.standards.fixtures import fixtures
 
@@ -155,3 +155,22 @@ def test_a_code_or_identifier_that_does_not_exist_is_an_error_at_any_depth(
 def test_code_checks_reach_nested_fields() -> None:
     """Nested coded fields are among the cases."""
     assert any(_is_nested(p.values[2].name) for p in CODED)
+
+
+def test_both_engines_and_is_blank_agree_on_every_white_space_character() -> None:
+    """A required field holding one character is blank to the fast engine, the reference engine and the
+    rules alike (U+001C-U+001F and U+0085 included): every character up to U+3100 (past the last white
+    space, U+3000) and a few look-alikes beyond."""
+    s = next(s for s in RECORD_STANDARDS if s.id == "SC-04")
+    record = dict(_good(s)[0][1])
+    target = compiled(s.id, s.version)
+    differ = []
+    for cp in [*range(0x3100), 0xFEFF, 0xFFFF, 0x1D173]:
+        blank = chr(cp).isspace()
+        found = [
+            {f.rule_id for f in target.structure.findings(record | {"name": chr(cp)}, engine)}
+            for engine in ("fast", "reference")
+        ]
+        if not (("SC-04.S001" in found[0]) == ("SC-04.S001" in found[1]) == blank == is_blank(chr(cp))):
+            differ.append(hex(cp))
+    assert [] == differ
