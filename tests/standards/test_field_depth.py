@@ -174,3 +174,31 @@ def test_both_engines_and_is_blank_agree_on_every_white_space_character() -> Non
         if not (("SC-04.S001" in found[0]) == ("SC-04.S001" in found[1]) == blank == is_blank(chr(cp))):
             differ.append(hex(cp))
     assert [] == differ
+
+
+def _required_list(row: Field, variant: str | None) -> bool:
+    shown = not row.variants or variant in row.variants
+    return row.type == "array" and row.items != "object" and row.required_in(variant) and shown
+
+
+LISTS = [
+    pytest.param(s, record, row, pointer, id=f"{s.id}{pointer}")
+    for s in RECORD_STANDARDS
+    for _, record in _good(s)
+    for row in s.fields
+    if _required_list(row, record.get(s.variant_field) if s.variant_field else None)
+    for pointer, value, _ in Values(row.name)(record)
+    if isinstance(value, list) and value and isinstance(value[0], str)
+]
+
+
+@pytest.mark.parametrize(("s", "record", "row", "pointer"), LISTS)
+def test_a_blank_item_of_a_required_list_is_an_error(
+    s: Standard, record: dict[str, Any], row: Field, pointer: str
+) -> None:
+    """A required list of text whose item is white space alone is refused at that item."""
+    target = compiled(s.id, s.version)
+    for interpreted in (False, True):
+        found = validate_record(_put(record, f"{pointer}/0", "  "), target, on=ON, interpreted=interpreted)
+        assert f"{pointer}/0" in {f.pointer for f in found if f.severity == "error"}, interpreted
+    assert LISTS
