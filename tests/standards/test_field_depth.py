@@ -201,4 +201,8 @@ def test_a_blank_item_of_a_required_list_is_an_error(
     for interpreted in (False, True):
         found = validate_record(_put(record, f"{pointer}/0", "  "), target, on=ON, interpreted=interpreted)
         assert f"{pointer}/0" in {f.pointer for f in found if f.severity == "error"}, interpreted
-    assert LISTS
+
+
+def test_required_lists_of_text_are_among_the_cases() -> None:
+    """The good fixtures give required lists of text to blank (penalty kinds, inspectors …)."""
+    assert len(LISTS) >= 3
