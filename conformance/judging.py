@@ -160,9 +160,12 @@ def _refused_with(x: Exchange, expects: Sequence[str]) -> bool:
         return receipt.outcome == exchange_pb2.OUTCOME_REJECTED and bool(
             set(receipt.reason_codes) & set(expects)
         )
-    if x.response.get("reason") in expects:
+    reason = x.response.get("reason")
+    if reason in expects:
         return True
-    return "TOO_LARGE" in expects and x.response.get("status") == "RESOURCE_EXHAUSTED"
+    # A bare RESOURCE_EXHAUSTED (no jgx ErrorInfo) is the gRPC library's size limit: TOO_LARGE
+    # (docs/wire.md §1); with ErrorInfo it is what the reason says, e.g. RATE_LIMITED.
+    return "TOO_LARGE" in expects and x.response.get("status") == "RESOURCE_EXHAUSTED" and not reason
 
 
 def judge_negative(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:  # noqa: ARG001

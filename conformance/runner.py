@@ -16,7 +16,6 @@ from typing import Any
 
 import grpc
 from google.protobuf.json_format import MessageToDict
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 
 from conformance.assess import assess_envelope, destination_of, header_json
 from conformance.evidence import Bundle, Exchange, as_written, b64, mask_payload
@@ -31,6 +30,7 @@ from conformance.transport import (
     probe_connect,
     read_server_certificate,
 )
+from gateway.error_details import error_info
 from gateway.errors import ReasonCode, TransportError
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -76,15 +76,9 @@ class Run:
 
 
 def rpc_failure(error: grpc.aio.AioRpcError) -> dict[str, Any]:
-    """A failed call as evidence: the gRPC status, the ErrorInfo reason (if any) and the detail."""
-    reason = ""
-    metadata: Any = error.trailing_metadata() or ()
-    for key, value in metadata:
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    reason = info.reason
+    """A failed call as evidence: the gRPC status, the jgx ErrorInfo reason (if any) and the detail."""
+    info = error_info(error)
+    reason = info.reason if info is not None else ""
     return {"status": error.code().name, "reason": reason, "detail": (error.details() or "")[:300]}
 
 
