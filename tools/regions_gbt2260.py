@@ -54,8 +54,8 @@ NEW_FROM = f"{TIMELINE_LAST_LIST + 1}-01-01"
 
 
 COVERAGE = (
-    "every province-, prefecture- and county-level code listed by 民政部 from 1980 to today, current and "
-    "retired, with 100000 for central authorities"
+    "every province-, prefecture- and county-level code listed by 民政部 from 1980 to the current list, "
+    "current and retired, with 100000 for central authorities"
 )
 SEMANTICS = (
     "validFrom and validTo are inclusive days; validFrom null = listed in 1980, before the table tracks "
