@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.keys import ALGORITHM_CHOICES
 from gateway.config import CONFIG_FILE, Config, Listen, default_config, render_config
 from gateway.crl import revoke
 from gateway.errors import JgxError, ReasonCode
@@ -104,6 +105,7 @@ def initialise(
     trust_lifetime: timedelta = timedelta(days=365),
     ca: tuple[bytes, bytes] | None = None,
     csr: bool = False,
+    algorithm: Algorithm = Algorithm.ED25519,
 ) -> Config:
     """Create a hub node's keys, CA, CRL, TLS certificate, signed trust configuration and ``jgx.toml``.
 
@@ -136,9 +138,9 @@ def initialise(
         )
 
     if csr:
-        return _initialise_request(config, files, hosts)
+        return _initialise_request(config, files, hosts, algorithm)
     # (1) signing keys: the node's own and the trust administrator's
-    node_key, admin_key = generate_key(Algorithm.ED25519), generate_key(Algorithm.ED25519)
+    node_key, admin_key = generate_key(algorithm), generate_key(algorithm)
     # (2) the internal CA and this node's mTLS certificate
     ca_cert, ca_key = ca if ca is not None else create_ca(f"jgx CA of {node_id}", now)
     tls_cert, tls_key = issue_node_certificate(ca_cert, ca_key, node_id, hosts, now=now)
@@ -177,9 +179,11 @@ def initialise(
     return config
 
 
-def _initialise_request(config: Config, files: NodeFiles, hosts: Sequence[str]) -> Config:
+def _initialise_request(
+    config: Config, files: NodeFiles, hosts: Sequence[str], algorithm: Algorithm
+) -> Config:
     """The CSR path: the node's signing key, TLS key and CSR, and jgx.toml; nothing of anyone else's."""
-    node_key = generate_key(Algorithm.ED25519)
+    node_key = generate_key(algorithm)
     request, tls_key = create_csr(config.node_id, hosts)
     for path, data, private in (
         (files.node_key, node_key.to_pem(), True),
@@ -209,6 +213,13 @@ def _initialise_request(config: Config, files: NodeFiles, hosts: Sequence[str]) 
     "--csr", "request", is_flag=True,
     help="Join an existing federation: write a key and a CSR for its CA operator instead of a certificate.",
 )  # fmt: skip
+@click.option(
+    "--algorithm",
+    type=click.Choice(sorted(ALGORITHM_CHOICES)),
+    default="ed25519",
+    show_default=True,
+    help="Signing and trust-admin key algorithm: sm2 for a 国密 federation (SM2-with-SM3).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing keys, certificates and configuration.")
 def init(
     *,
@@ -224,6 +235,7 @@ def init(
     ca_cert: Path | None,
     ca_key: Path | None,
     request: bool,
+    algorithm: str,
     force: bool,
 ) -> None:
     """Set up a node (初始化节点): keys, CA and TLS certificate, signed trust, jgx.toml.
@@ -232,7 +244,9 @@ def init(
     Example:
       jgx init nodes/hub --node-id sc.hub
       jgx init nodes/hub --node-id sc.hub --grpc-port 8443 --force
+      jgx init nodes/hub --node-id sc.hub --algorithm sm2
       jgx init nodes/env --node-id sc.env --csr     # a department joining: no CA key needed
+      jgx init nodes/amr --node-id sc.amr --ca-cert nodes/hub/tls/ca.crt --ca-key nodes/hub/tls/ca.key
     Creates in DIRECTORY: keys/node.key (signing), keys/admin.key (trust administration),
     tls/ca.crt, tls/ca.key, tls/ca.crl (revocation list), tls/node.crt, tls/node.key, trust.json
     (signed by the admin key) and jgx.toml. With --csr only keys/node.key, tls/node.key,
@@ -260,6 +274,7 @@ def init(
             node_id,
             now=datetime.now(UTC),
             force=force,
+            algorithm=ALGORITHM_CHOICES[algorithm],
             name_zh=name_zh,
             name_en=name_en,
             region=region,
@@ -282,9 +297,7 @@ def init(
         click.echo(
             f"  1. 将 {csr} 交给联盟 CA 管理员 / send {csr} to the federation's CA operator (jgx pki issue)"
         )
-        click.echo(
-            f"  2. 入网申请 / join request: jgx trust request --dir {config.directory} --name-zh …"
-        )
+        click.echo(f"  2. 入网申请 / join request: jgx trust request --dir {config.directory} --name-zh …")
         click.echo(
             "  3. 放入 / put in place: tls/node.crt, tls/ca.crt (and [tls] crl), trust.json from the admins"
         )
