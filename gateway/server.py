@@ -28,6 +28,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
+from gateway._text import encodable
 from gateway.errors import CATALOGUE, JgxError, ReasonCode
 from gateway.hub import Handled, Hub
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -50,6 +51,9 @@ def insecure_peer(_context: grpc.aio.ServicerContext[bytes, bytes]) -> str | Non
 def error_status(reason: ReasonCode, detail: str = "", **metadata: str) -> grpc.Status:
     """A gRPC status for ``reason`` with a google.rpc.ErrorInfo and a bilingual message."""
     entry = CATALOGUE[reason]
+    # The detail may quote a peer's content: keep it valid UTF-8 and short (it travels in trailers).
+    detail = encodable(detail, limit=500)
+    metadata = {key: encodable(value, limit=500) for key, value in metadata.items()}
     info = error_details_pb2.ErrorInfo(
         reason=reason.value,
         domain="jgx.exchange.v1",

@@ -15,6 +15,7 @@ from gateway.storage.base import (
     AuditEntry,
     Cursor,
     Entry,
+    EntryRefused,
     LeafRecord,
     MessageQuery,
     MessageRecord,
@@ -29,6 +30,8 @@ from gateway.storage.base import (
     StoredCheckpoint,
     TrafficBucket,
     User,
+    check_entry,
+    issued,
 )
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "AuditEntry",
     "Cursor",
     "Entry",
+    "EntryRefused",
     "LeafRecord",
     "MessageQuery",
     "MessageRecord",
@@ -52,6 +56,8 @@ __all__ = [
     "StoredCheckpoint",
     "TrafficBucket",
     "User",
+    "check_entry",
+    "issued",
     "open_store",
     "sqlite_path",
     "store_for",

@@ -27,6 +27,7 @@ from gateway.storage.base import (
     Appended,
     AuditEntry,
     Entry,
+    EntryRefused,
     LeafRecord,
     MessageRecord,
     NodeKey,
@@ -36,6 +37,8 @@ from gateway.storage.base import (
     Seen,
     StorageError,
     StoredCheckpoint,
+    check_entry,
+    issued,
 )
 from gateway.storage.guard import check_new_checkpoint
 from gateway.storage.sqlite_console import SqliteConsole
@@ -127,7 +130,16 @@ class SqliteStore(SqliteConsole):
         """Append entries in order in one transaction (group commit); all land or none does."""
         if not entries:
             return []
-        return await self._write(lambda conn: self._transaction(conn, lambda c: self._append(c, entries)))
+        for entry in entries:
+            check_entry(entry)
+        try:
+            return await self._write(lambda conn: self._transaction(conn, lambda c: self._append(c, entries)))
+        except StorageError:
+            raise
+        except (sqlite3.InterfaceError, sqlite3.DataError, sqlite3.ProgrammingError) as exc:
+            raise EntryRefused(f"an entry cannot be bound: {exc}") from exc  # about the values, not the file
+        except sqlite3.Error as exc:  # disk full, I/O error, locked: the store cannot write
+            raise StorageError(f"SQLite: {exc}") from exc
 
     def _append(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[Appended]:
         size = int(conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves").fetchone()[0])
@@ -151,7 +163,7 @@ class SqliteStore(SqliteConsole):
         return appended
 
     def _side_rows(self, conn: sqlite3.Connection, index: int, leaf_hash: bytes, entry: Entry) -> Appended:
-        receipt = entry.receipt(index) if entry.receipt is not None else None
+        receipt = issued(entry, index)
         time_us = us(entry.time)
         conn.execute(
             f"INSERT INTO messages ({MSG_COLUMNS}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
