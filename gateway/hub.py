@@ -145,6 +145,11 @@ class Hub:
         self._sequencer.start()
         await self.checkpointer.start()
 
+    @property
+    def pending_writes(self) -> int:
+        """Envelopes judged and waiting for the log writer's next batch."""
+        return self._sequencer.queued
+
     async def close(self) -> None:
         """Drain: write every queued entry, sign a last checkpoint. The store stays open."""
         await self._sequencer.close()

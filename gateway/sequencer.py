@@ -65,6 +65,11 @@ class Sequencer:
         """Start the writer task."""
         self._task = asyncio.create_task(self._run(), name="jgx-sequencer")
 
+    @property
+    def queued(self) -> int:
+        """Entries waiting for the writer (not counting the batch being written)."""
+        return self._queue.qsize()
+
     def append(self, entry: Entry) -> asyncio.Future[Appended]:
         """Queue ``entry``; the future resolves once it is durable (or fails with StorageError)."""
         if self._task is None or self._task.done():
