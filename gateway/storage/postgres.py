@@ -44,6 +44,7 @@ from gateway.storage.base import (
     issued,
 )
 from gateway.storage.guard import check_new_checkpoint
+from gateway.storage.outbox_sql import channel
 from gateway.storage.postgres_console import PostgresConsole
 from gateway.storage.postgres_outbox import PostgresOutbox
 from gateway.storage.postgres_schema import migrate, split_url
@@ -202,10 +203,15 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
                 "INSERT INTO message_reasons (reason, time_us, log_index) VALUES ($1, $2, $3)",
                 sorted(reasons),
             )
-        outbox = [(size + n, to, us(e.time)) for n, e in enumerate(entries) for to in e.outbox]
+        outbox = [
+            (size + n, to, us(e.time), channel(e.sender, to))
+            for n, e in enumerate(entries)
+            for to in e.outbox
+        ]
         if outbox:
             await conn.executemany(
-                "INSERT INTO outbox (log_index, recipient, next_attempt_us) VALUES ($1, $2, $3)", outbox
+                "INSERT INTO outbox (log_index, recipient, next_attempt_us, channel) VALUES ($1, $2, $3, $4)",
+                outbox,
             )
         seen = [
             (e.seen.sender, e.seen.message_id, size + n, e.envelope_sha256, us(e.seen.until))

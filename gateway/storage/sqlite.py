@@ -41,6 +41,7 @@ from gateway.storage.base import (
     issued,
 )
 from gateway.storage.guard import check_new_checkpoint
+from gateway.storage.outbox_sql import SQLITE_CLAIM, channel
 from gateway.storage.sqlite_console import SqliteConsole
 from gateway.storage.sqlite_rows import (
     MSG_COLUMNS,
@@ -177,8 +178,8 @@ class SqliteStore(SqliteConsole):
             [(code, time_us, index) for code in entry.reason_codes],
         )
         conn.executemany(
-            "INSERT INTO outbox (log_index, recipient, next_attempt_us) VALUES (?, ?, ?)",
-            [(index, recipient, time_us) for recipient in entry.outbox],
+            "INSERT INTO outbox (log_index, recipient, next_attempt_us, channel) VALUES (?, ?, ?, ?)",
+            [(index, recipient, time_us, channel(entry.sender, recipient)) for recipient in entry.outbox],
         )
         if entry.seen is not None:
             seen = entry.seen
@@ -343,15 +344,7 @@ class SqliteStore(SqliteConsole):
         def body(conn: sqlite3.Connection) -> list[OutboxItem]:
             # Only the oldest pending row of each (sender, recipient) channel is claimable, so a
             # channel is delivered in order: a later row waits while an earlier one is pending.
-            rows = conn.execute(
-                f"SELECT {OUTBOX_COLUMNS}, m.envelope "  # noqa: S608 - constant column list
-                "FROM outbox o JOIN messages m ON m.log_index = o.log_index "
-                "WHERE o.state = ? AND o.next_attempt_us <= ? AND o.claimed_until_us <= ? "
-                "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
-                "WHERE p.recipient = o.recipient AND p.state = ? AND p.id < o.id AND pm.sender = m.sender) "
-                "ORDER BY o.next_attempt_us, o.id LIMIT ?",
-                (OutboxState.PENDING, now_us, now_us, OutboxState.PENDING, limit),
-            ).fetchall()
+            rows = conn.execute(SQLITE_CLAIM, (now_us, now_us, limit)).fetchall()
             conn.executemany(
                 "UPDATE outbox SET claimed_until_us = ?, claimed_by = ?, attempts = attempts + 1 "
                 "WHERE id = ?",
