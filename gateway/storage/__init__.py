@@ -15,7 +15,6 @@ from gateway.storage.base import (
     AuditEntry,
     Cursor,
     Entry,
-    EntryRefused,
     LeafRecord,
     MessageQuery,
     MessageRecord,
@@ -30,9 +29,8 @@ from gateway.storage.base import (
     StoredCheckpoint,
     TrafficBucket,
     User,
-    check_entry,
-    issued,
 )
+from gateway.storage.refused import EntryRefused, check_entry, issued
 
 __all__ = [
     "POSTGRES_SCHEMES",

@@ -31,7 +31,6 @@ from gateway import merkle
 from gateway.storage.base import (
     Appended,
     Entry,
-    EntryRefused,
     LeafRecord,
     MessageRecord,
     NodeKey,
@@ -40,8 +39,6 @@ from gateway.storage.base import (
     Seen,
     StorageError,
     StoredCheckpoint,
-    check_entry,
-    issued,
 )
 from gateway.storage.guard import check_new_checkpoint
 from gateway.storage.outbox_sql import channel
@@ -49,6 +46,7 @@ from gateway.storage.postgres_console import PostgresConsole
 from gateway.storage.postgres_outbox import PostgresOutbox
 from gateway.storage.postgres_schema import migrate, split_url
 from gateway.storage.postgres_tree import Conn, border, fetch_nodes, with_nodes
+from gateway.storage.refused import EntryRefused, check_entry, issued
 from gateway.storage.sqlite_rows import MSG_COLUMNS, dt, message_record, us
 
 __all__ = ["PostgresStore"]

@@ -27,7 +27,6 @@ from gateway.storage.base import (
     Appended,
     AuditEntry,
     Entry,
-    EntryRefused,
     LeafRecord,
     MessageRecord,
     NodeKey,
@@ -37,11 +36,10 @@ from gateway.storage.base import (
     Seen,
     StorageError,
     StoredCheckpoint,
-    check_entry,
-    issued,
 )
 from gateway.storage.guard import check_new_checkpoint
 from gateway.storage.outbox_sql import SQLITE_CLAIM, channel
+from gateway.storage.refused import EntryRefused, check_entry, issued
 from gateway.storage.sqlite_console import SqliteConsole
 from gateway.storage.sqlite_rows import (
     MSG_COLUMNS,
