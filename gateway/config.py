@@ -104,6 +104,10 @@ class Delivery:
     max_age: timedelta = timedelta(hours=72)
     backoff_base: timedelta = timedelta(seconds=1)
     backoff_cap: timedelta = timedelta(minutes=10)
+    call_timeout: timedelta = timedelta(seconds=10)  # one delivery call to the recipient
+    # How long a claimed row stays reserved for its worker: a replica that dies holding rows gives them
+    # up to the others after this long. Longer than a call, so a live worker is never overtaken.
+    lease: timedelta = timedelta(seconds=15)
 
     def delay(self, attempt: int) -> timedelta:
         """The wait before retry number ``attempt`` (1 = first retry), without jitter."""
@@ -257,6 +261,8 @@ _DELIVERY_KEYS: Final = {
     "max_age_seconds": "max_age",
     "backoff_base_seconds": "backoff_base",
     "backoff_cap_seconds": "backoff_cap",
+    "call_timeout_seconds": "call_timeout",
+    "lease_seconds": "lease",
 }
 
 
@@ -274,11 +280,19 @@ def _delivery(doc: Mapping[str, Any]) -> Delivery:
             "不能小于 backoff_base_seconds",
             "must not be below backoff_base_seconds",
         )
+    if seconds["lease_seconds"] <= seconds["call_timeout_seconds"]:
+        raise ConfigError(
+            "delivery.lease_seconds",
+            "须大于 call_timeout_seconds（否则仍在投递的行会被其他副本接手）",
+            "must exceed call_timeout_seconds (else another replica takes over a row still being delivered)",
+        )
     return Delivery(
         max_attempts=attempts,
         max_age=timedelta(seconds=seconds["max_age_seconds"]),
         backoff_base=timedelta(seconds=seconds["backoff_base_seconds"]),
         backoff_cap=timedelta(seconds=seconds["backoff_cap_seconds"]),
+        call_timeout=timedelta(seconds=seconds["call_timeout_seconds"]),
+        lease=timedelta(seconds=seconds["lease_seconds"]),
     )
 
 

@@ -5,7 +5,9 @@
     7 ACL                   8 validate the payload against standard@version
 
 `judge` never raises for bad input: every refusal becomes a `Verdict` with reason codes, so the I/O
-shell can log it and answer with a signed receipt (steps 9–12 live in the shell). The validator is
+shell can log it and answer with a signed receipt (steps 9–12 live in the shell). A validator that
+fails (a fault of this node, not of the envelope) is a refusal too, with INTERNAL at step 8: a verified
+envelope is answered whatever the validator does. The validator is
 injected, which keeps this module free of the standards catalogue and easy to test.
 """
 
@@ -185,9 +187,12 @@ def judge(
             findings = tuple(
                 validate(message.payload, message.standard, message.standard_version, issued_on, destination)
             )
+            reason = _error_reason(findings)
         except VerificationError as exc:
             return refuse(exc.reason, 8, exc.detail, opened.key_id)
-        reason = _error_reason(findings)
+        except Exception as exc:  # noqa: BLE001 - a validator fault must not leave a verified envelope unanswered
+            detail = f"validator failed: {type(exc).__name__}: {exc}"[:300]
+            return refuse(ReasonCode.INTERNAL, 8, detail, opened.key_id)
         if reason is not None:
             return Verdict(rejected, digest, (reason,), findings, envelope, message, opened.key_id, 8)
     return Verdict(exchange_pb2.OUTCOME_ACCEPTED, digest, (), findings, envelope, message, opened.key_id, 8)

@@ -20,11 +20,14 @@ from gateway.cli.keys import ALGORITHM_CHOICES
 
 def _quiet_events(log_file: Path) -> None:
     """Send the nodes' structured events to a file in the demo directory instead of the terminal."""
+    from gateway.cli._logging import encodable_values
+
     handle = log_file.open("a", encoding="utf-8")
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            encodable_values,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         logger_factory=structlog.PrintLoggerFactory(file=handle),
