@@ -4,6 +4,7 @@ The workflow: ``create`` writes an unsigned document (plain JSON); ``add-node``,
 ``revoke-key``, ``allow`` and ``set-policy`` edit it; ``sign`` turns it into the signed DSSE JSON
 envelope, and adds more admin signatures to a signed one until the threshold is met; ``verify``
 checks it (against the previous version when rotating); ``next`` starts version N+1 from a signed one.
+A department joins with ``request`` (one signed file) and the admin's ``merge`` (`gateway.cli.trust_join`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import click
 
 from gateway._json import loads_strict
 from gateway._time import format_time, parse_time
+from gateway.cli import trust_join
 from gateway.cli._common import (
     AT_OPTION,
     io_error,
@@ -78,6 +80,10 @@ def trust() -> None:
       jgx trust sign trust.json --key keys/admin.key --out trust.signed.json
       jgx trust verify trust.signed.json
     """
+
+
+trust.add_command(trust_join.request)
+trust.add_command(trust_join.merge)
 
 
 @trust.command()
