@@ -131,10 +131,10 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         set_cookie(request, response, LOGIN_CSRF_COOKIE, token, path="/login")
         return response
     _, token = await _start_session(request, username)
-    response = web.HTTPSeeOther("/")
-    _session_cookie(request, response, token)
-    response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
+    redirect = web.HTTPSeeOther("/")
+    _session_cookie(request, redirect, token)
+    redirect.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    raise redirect  # aiohttp deprecates returning an HTTPException; its cookies travel with it
 
 
 async def api_login(request: web.Request) -> web.StreamResponse:
@@ -166,7 +166,11 @@ async def logout(request: web.Request) -> web.StreamResponse:
     await console.store.delete_session(session.token_sha256)
     await console.store.audit(now=console.clock(), actor=f"console:{session.username}",
                               action="console.logout", detail="")  # fmt: skip
-    response: web.StreamResponse = web.json_response({}) if is_api(request) else web.HTTPSeeOther("/login")
+    if not is_api(request):
+        redirect = web.HTTPSeeOther("/login")
+        redirect.del_cookie(SESSION_COOKIE, path="/")
+        raise redirect
+    response = web.json_response({})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
 
