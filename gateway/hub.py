@@ -26,7 +26,7 @@ from gateway.envelope import envelope_digest
 from gateway.errors import ReasonCode
 from gateway.freshness import remember_until
 from gateway.keys import PrivateKey
-from gateway.logbook import LogSigner, build_leaf
+from gateway.logbook import LogSigner, bind_side_rows, build_leaf
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge
 from gateway.receipts import issue_receipt
@@ -211,9 +211,11 @@ class Hub:
             original = await self._original(digest, stored=True)  # a copy that raced its original
             if original is not None:
                 return await self._duplicate(original, digest, now, started)
-        return await self._record(verdict, digest, now, started)
+        return await self._record(verdict, data, digest, now, started)
 
-    async def _record(self, verdict: Verdict, digest: bytes, now: datetime, started: float) -> Handled:
+    async def _record(
+        self, verdict: Verdict, data: bytes, digest: bytes, now: datetime, started: float
+    ) -> Handled:
         message, envelope = verdict.message, verdict.envelope
         reasons = tuple(r.value for r in verdict.reasons)
         seen = None
@@ -255,13 +257,15 @@ class Hub:
             envelope_sha256=digest,
             outcome=verdict.outcome,
             reason_codes=reasons,
-            envelope=envelope.SerializeToString() if envelope is not None else None,
+            # The exact bytes received (they hash to the leaf's digest), never a re-serialization.
+            envelope=data if envelope is not None else None,
             payload=message.payload if message is not None else None,
             receipt=receipt,
             outbox=(message.recipient,) if deliver and message is not None else (),
             seen=seen,
             **_header(message),
         )
+        entry = bind_side_rows(entry)  # the leaf commits to every row stored beside it
         # (9)(10)(11) leaf, outbox rows and receipt in one transaction.
         future = self._sequencer.append(entry)
         if seen is not None and message is not None:
@@ -311,6 +315,7 @@ class Hub:
             duplicate_of=original.log_index,
             **_header(original.header),
         )
+        entry = bind_side_rows(entry, receipt=original.receipt)
         try:
             appended = await self._sequencer.append(entry)
         except StorageError as exc:

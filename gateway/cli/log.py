@@ -16,7 +16,7 @@ import click
 from gateway import merkle
 from gateway.checkpoint import verify_checkpoint
 from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
-from gateway.cli._node import load_node, node_store, verifier
+from gateway.cli._node import load_node, node_keys, node_store, verifier
 from gateway.config import Config
 from gateway.errors import JgxError
 from gateway.logaudit import audit_export, audit_store, export_lines
@@ -91,7 +91,13 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
             io_error(f"{export_file} 不是日志导出文件: {exc}", f"{export_file} is not a log export: {exc}")
     else:
-        report = _with_store(config, lambda store: audit_store(store, origin, [note_verifier]))
+        keys = node_keys(config, datetime.now(UTC))
+        report = _with_store(
+            config,
+            lambda store: audit_store(
+                store, origin, [note_verifier], node_id=config.node_id, receipt_keys=keys
+            ),
+        )
     if published and export_file is None:
         notes = [(str(path), read_bytes(path).decode("utf-8", errors="replace")) for path in published]
         report.problems.extend(
@@ -106,6 +112,11 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
         f"日志完好 / log OK: {report.size} leaves, root {report.root_hash.hex()}, "
         f"{report.checkpoints} checkpoints verified, {report.nodes_checked} stored nodes checked"
     )
+    if report.unbound:
+        click.echo(
+            f"注意: {report.unbound} 个第 1 版叶子未绑定其载荷、动作、投递与防重放记录 / note: "
+            f"{report.unbound} version-1 leaves do not bind their payload, action, outbox and seen rows"
+        )
 
 
 @log.command()

@@ -153,8 +153,14 @@ CREATE INDEX sessions_by_user ON sessions(username);
 CREATE INDEX sessions_by_expiry ON sessions(expires_us)
 """
 
+# Version 4: the log audit reads the seen and reason rows of each range of leaves (`Store.side_rows`).
+_V4: Final = """
+CREATE INDEX seen_by_log_index ON seen(log_index);
+CREATE INDEX message_reasons_by_log_index ON message_reasons(log_index)
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 LATEST: Final = max(MIGRATIONS)
 
 
