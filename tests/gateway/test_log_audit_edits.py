@@ -201,8 +201,8 @@ EDITS: list[tuple[str, str, tuple[Any, ...], str]] = [
     ),
     (
         "messages row inserted",
-        "INSERT INTO messages SELECT {0}, kind, time_us, sender, recipient, message_id, "
-        "standard, standard_version, correlation_id, action, outcome, reason_codes, envelope_sha256, envelope, "
+        "INSERT INTO messages SELECT {0}, kind, time_us, sender, recipient, message_id, standard, "
+        "standard_version, correlation_id, action, outcome, reason_codes, envelope_sha256, envelope, "
         "payload, receipt, duplicate_of FROM messages WHERE log_index = {1}",
         (900, "@m-1"),
         "messages: 1 rows name no leaf",
