@@ -27,6 +27,7 @@ from gateway.errors import ReasonCode
 from gateway.freshness import remember_until
 from gateway.keys import PrivateKey
 from gateway.logbook import LogSigner, bind_side_rows, build_leaf
+from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge
 from gateway.receipts import issue_receipt
@@ -110,8 +111,13 @@ class Hub:
         max_size: int | None = None,
         checkpoint_every: int = 1000,
         checkpoint_interval: float = 5.0,
+        head: LogHead | None = None,
     ) -> None:
-        """A hub for ``node_id`` signing receipts with ``key``; call `start` before `submit`."""
+        """A hub for ``node_id`` signing receipts with ``key``; call `start` before `submit`.
+
+        ``head`` (the node directory's `LogHead`) records each commit before its receipts are
+        released and each stored checkpoint, so a database that later loses its tail is refused.
+        """
         self.node_id = node_id
         self.key = key
         self.trust = trust
@@ -124,7 +130,15 @@ class Hub:
         self.checkpointer = Checkpointer(
             store, self.signer, clock=clock, every=checkpoint_every, interval=checkpoint_interval
         )
-        self._sequencer = Sequencer(store, on_commit=self.checkpointer.committed, on_failure=self._forget)
+        on_commit = self.checkpointer.committed
+        if head is not None:
+            self.checkpointer.on_checkpoint = lambda stored: head.checkpointed(stored.note)
+
+            def on_commit(size: int) -> None:
+                head.committed(size)  # before any receipt of the batch leaves the node
+                self.checkpointer.committed(size)
+
+        self._sequencer = Sequencer(store, on_commit=on_commit, on_failure=self._forget)
         self._inflight: dict[bytes, tuple[exchange_pb2.Message, asyncio.Future[Appended]]] = {}
         # Called with the fields of every per-envelope event (metrics, the delivery worker's wake-up).
         self.observers: list[Callable[[Mapping[str, object]], None]] = []

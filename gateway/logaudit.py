@@ -18,21 +18,19 @@ import base64
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from gateway import merkle
 from gateway.checkpoint import NoteVerifier, verify_checkpoint
 from gateway.errors import JgxError
 from gateway.keys import PublicKey
-from gateway.logaudit_rows import SideRowAudit
+from gateway.logaudit_rows import SideRowAudit, by_index
 from gateway.storage import Store, StoredCheckpoint
-from gateway.storage.side_rows import OutboxRow, ReasonRow, SeenRow
 
 __all__ = ["EXPORT_FORMAT", "AuditReport", "LogAuditor", "audit_export", "audit_store", "export_lines"]
 
 EXPORT_FORMAT = "jgx.log-export.v1"
 _CHUNK = 4096
-_Row = TypeVar("_Row", OutboxRow, SeenRow, ReasonRow)
 
 
 @dataclass
@@ -158,7 +156,7 @@ async def audit_store(
         leaves = await store.leaves(start, end)
         rows = {row.log_index: row for row in await store.messages(start, end)}
         side = await store.side_rows(start, end)
-        outbox, seen, reasons = _by_index(side.outbox), _by_index(side.seen), _by_index(side.reasons)
+        outbox, seen, reasons = by_index(side.outbox), by_index(side.seen), by_index(side.reasons)
         auditor.created = []
         for record in leaves:
             index = record.log_index
@@ -193,13 +191,6 @@ async def audit_store(
     report = auditor.finish()
     report.unbound = rows_audit.unbound
     return report
-
-
-def _by_index(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
-    grouped: dict[int, list[_Row]] = {}
-    for row in rows:
-        grouped.setdefault(row.log_index, []).append(row)
-    return grouped
 
 
 async def export_lines(store: Store, origin: str) -> Iterator[str]:

@@ -22,7 +22,8 @@ receipt signature, reason index; their payload, action, outbox and seen rows are
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from google.protobuf.message import DecodeError
 
@@ -35,9 +36,19 @@ from gateway.storage import MessageRecord, OutboxState
 from gateway.storage.side_rows import OutboxRow, ReasonRow, SeenRow
 from gateway.storage.sqlite_rows import us
 
-__all__ = ["SideRowAudit"]
+__all__ = ["SideRowAudit", "by_index"]
+
+_Row = TypeVar("_Row", OutboxRow, SeenRow, ReasonRow)
 
 _HEADER = ("kind", "sender", "recipient", "message_id", "standard", "standard_version", "correlation_id")
+
+
+def by_index(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
+    """Rows grouped by the leaf (log index) they belong to, in their stored order."""
+    grouped: dict[int, list[_Row]] = {}
+    for row in rows:
+        grouped.setdefault(row.log_index, []).append(row)
+    return grouped
 
 
 def _sha(data: bytes) -> bytes:
