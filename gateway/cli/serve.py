@@ -18,6 +18,7 @@ from gateway import tls
 from gateway.cli._common import io_error
 from gateway.cli._logging import configure_logging
 from gateway.cli._node import load_node, node_key, node_store, node_trust
+from gateway.cli._startup import open_checked
 from gateway.cli.console import start_console
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
@@ -28,7 +29,7 @@ from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.pipeline import Validate
 from gateway.ratelimit import RateLimiter
 from gateway.server import PeerNode, Server, insecure_peer
-from gateway.storage import StorageError, Store
+from gateway.storage import Store
 
 _log = structlog.get_logger("jgx.serve")
 
@@ -80,10 +81,7 @@ async def _run(config: Config, options: _Options) -> None:
     trust, key = node_trust(config, now), node_key(config)
     store = node_store(config)
     credentials, peer = _transport(config, options.listen, options.insecure_dev)
-    try:
-        await store.open()
-    except StorageError as exc:
-        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+    head = await open_checked(config, store, full_audit=options.audit_on_start)  # exit 2 on a damaged log
     hub = Hub(
         node_id=config.node_id,
         key=key,
@@ -93,6 +91,7 @@ async def _run(config: Config, options: _Options) -> None:
         max_size=config.limits.max_envelope_bytes,
         checkpoint_every=options.checkpoint_every,
         checkpoint_interval=options.checkpoint_interval,
+        head=head,
     )
     await hub.start()
     # (12) the delivery worker drains the outbox; metrics follow the hub and the worker.
@@ -129,6 +128,7 @@ async def _run(config: Config, options: _Options) -> None:
     if console is not None:
         await console.cleanup()
     await store.close()
+    head.close()
 
 
 def _client_credentials(config: Config) -> grpc.ChannelCredentials:
@@ -157,6 +157,7 @@ class _Options:
     checkpoint_every: int
     checkpoint_interval: float
     console: str | None = None
+    audit_on_start: bool = False
 
 
 @click.command()
@@ -181,6 +182,10 @@ class _Options:
     "--console", default=None, help="host:port of the operator console (default: jgx.toml's; 'off': none)."
 )
 @click.option(
+    "--audit-on-start", is_flag=True,
+    help="Run the full audit of jgx log verify before serving (O(n); a quick check always runs).",
+)  # fmt: skip
+@click.option(
     "--log-format", type=click.Choice(["json", "console"]), default=None,
     help="Per-envelope events on stdout: json (default when not a terminal) or console.",
 )  # fmt: skip
@@ -196,6 +201,7 @@ def serve(
     checkpoint_every: int,
     checkpoint_interval: float,
     console: str | None,
+    audit_on_start: bool,
 ) -> None:
     """Run the node's Exchange service (gRPC with mTLS, health, reflection) on the node's log store.
 
@@ -227,5 +233,6 @@ def serve(
         checkpoint_every=checkpoint_every,
         checkpoint_interval=checkpoint_interval,
         console=console,
+        audit_on_start=audit_on_start,
     )
     asyncio.run(_run(config, options))
