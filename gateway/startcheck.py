@@ -13,10 +13,10 @@ The full audit (every leaf, node and row) is `jgx log verify` (`gateway.logaudit
    nodes give at each one's size is the signed root; the database holds a checkpoint at least as
    large as the directory's (deleted checkpoint rows fail here);
 4. no leaf row lies beyond the log's head;
-5. the recent leaves (from the last multiple of `RECENT` that lies at least `RECENT` back: 1024 to
-   2047 leaves, so that their subtrees are complete): indexes contiguous, each stored leaf hash and level-0 node is
-   SHA-256(0x00 ‖ leaf), the complete subtrees among them equal their recomputed hashes, and their
-   rows beside the log hold what the leaves commit to (`gateway.logaudit_rows`).
+5. the recent leaves (from the last multiple of `RECENT` at least `RECENT` back: 1024 to 2047
+   leaves, so that their subtrees are complete): indexes contiguous, each stored leaf hash and level-0
+   node is SHA-256(0x00 ‖ leaf), the complete subtrees among them equal their recomputed hashes, and
+   their rows beside the log hold what the leaves commit to (`gateway.logaudit_rows`).
 
 `check_start` returns the problems found, in Chinese and English; an empty list means serve may start.
 """
