@@ -33,7 +33,7 @@ from gateway.logaudit_rows import SideRowAudit, by_index
 from gateway.loghead import LogHead
 from gateway.storage import StorageError, Store
 
-__all__ = ["RECENT", "check_start", "missing_database"]
+__all__ = ["RECENT", "check_head", "check_start", "missing_database"]
 
 RECENT = 1024  # leaves re-hashed at every start (a power of two: their subtrees are complete)
 
@@ -67,6 +67,19 @@ async def check_start(
     receipt_keys: Mapping[str, PublicKey] | None,
 ) -> list[str]:
     """Problems that must stop the node from serving its (open) ``store``; empty when it may start."""
+    problems = await check_head(store, head, origin, verifiers)
+    size = await store.size()
+    if await store.leaves(size, size + 1):  # (4)
+        problems.append(
+            f"日志头记录 {size} 个叶子，其后还有叶子行 / the log's head says {size} leaves, "
+            "leaf rows lie beyond it"
+        )
+    problems.extend(await _recent(store, size, node_id, receipt_keys))
+    return problems
+
+
+async def check_head(store: Store, head: LogHead, origin: str, verifiers: list[NoteVerifier]) -> list[str]:
+    """(2) (3) The stored log against what the directory recorded and the latest stored checkpoint."""
     problems: list[str] = []
     size = await store.size()
     covered: list[tuple[str, int, bytes | None]] = [("log/receipted", head.receipted(), None)]
@@ -107,12 +120,6 @@ async def check_start(
             f"数据库缺少本目录记录的检查点 {in_directory}（检查点行被删除？） / the database lacks "
             f"checkpoint {in_directory} that this directory recorded (checkpoint rows deleted?)"
         )
-    if await store.leaves(size, size + 1):  # (4)
-        problems.append(
-            f"日志头记录 {size} 个叶子，其后还有叶子行 / the log's head says {size} leaves, "
-            "leaf rows lie beyond it"
-        )
-    problems.extend(await _recent(store, size, node_id, receipt_keys))
     return problems
 
 

@@ -19,10 +19,12 @@ from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
 from gateway.cli._node import load_node, node_keys, node_store, verifier
 from gateway.config import Config
 from gateway.errors import JgxError
-from gateway.logaudit import audit_export, audit_store, export_lines
+from gateway.logaudit import AuditReport, audit_export, audit_store, export_lines
 from gateway.logbook import log_origin
+from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.published import check_published
+from gateway.startcheck import check_head
 from gateway.storage import MessageRecord, StorageError, Store
 
 T = TypeVar("T")
@@ -92,12 +94,16 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
             io_error(f"{export_file} 不是日志导出文件: {exc}", f"{export_file} is not a log export: {exc}")
     else:
         keys = node_keys(config, datetime.now(UTC))
-        report = _with_store(
-            config,
-            lambda store: audit_store(
+        head = LogHead(config.directory)
+
+        async def audit(store: Store) -> AuditReport:
+            found = await audit_store(
                 store, origin, [note_verifier], node_id=config.node_id, receipt_keys=keys
-            ),
-        )
+            )
+            found.problems.extend(await check_head(store, head, origin, [note_verifier]))  # log/ of the dir
+            return found
+
+        report = _with_store(config, audit)
     if published and export_file is None:
         notes = [(str(path), read_bytes(path).decode("utf-8", errors="replace")) for path in published]
         report.problems.extend(

@@ -27,6 +27,7 @@ from gateway.config import CONFIG_FILE, load_config, render_config
 from gateway.delivery import DeliveryPolicy, DeliveryWorker
 from gateway.hub import Hub
 from gateway.logbook import parse_leaf
+from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.server import ExchangeService
 from gateway.storage import Store, store_for
@@ -54,7 +55,11 @@ async def _fill(url: str, directory: Path) -> Log:
     await store.open()
     peer_store = SqliteStore(directory / "peer.db")
     await peer_store.open()
-    hub = Hub(node_id="sc.hub", key=FED.keys["sc.hub"], trust=FED.trust, store=store, clock=lambda: NOW)
+    head = LogHead(directory)  # the directory's record, as jgx serve keeps it
+    head.open()
+    hub = Hub(
+        node_id="sc.hub", key=FED.keys["sc.hub"], trust=FED.trust, store=store, clock=lambda: NOW, head=head
+    )
     peer = Hub(node_id="cn.national", key=FED.keys["cn.national"], trust=FED.trust, store=peer_store,
                clock=lambda: NOW)  # fmt: skip
     await hub.start()
@@ -81,6 +86,7 @@ async def _fill(url: str, directory: Path) -> Log:
     await server.stop(0)
     await peer.close()
     await hub.close()
+    head.close()
     size = await store.size()
     index: dict[str, int] = {}
     for record in await store.leaves(0, size):
@@ -318,6 +324,25 @@ EDITS: list[tuple[str, str, tuple[Any, ...], str]] = [
         "INSERT INTO message_reasons VALUES ('EXPIRED', 0, 900)",
         (),
         "message_reasons: 1 rows name no leaf",
+    ),
+    # checkpoints
+    (
+        "latest checkpoint deleted",
+        "DELETE FROM checkpoints WHERE size = (SELECT MAX(size) FROM checkpoints)",
+        (),
+        "the database lacks checkpoint",
+    ),
+    (
+        "checkpoint root changed",
+        "UPDATE checkpoints SET root_hash = {0}",
+        (bytes(32),),
+        "row differs from note",
+    ),
+    (
+        "checkpoint note changed",
+        "UPDATE checkpoints SET note = replace(note, 'jgx', 'xjg')",
+        (),
+        "checkpoint 5: [no_known_signature]",
     ),
     # nodes and leaves
     (
