@@ -26,7 +26,8 @@ from gateway.cli import main
 from gateway.config import CONFIG_FILE, load_config, render_config
 from gateway.delivery import DeliveryPolicy, DeliveryWorker
 from gateway.hub import Hub
-from gateway.logbook import parse_leaf
+from gateway.logaudit import audit_store
+from gateway.logbook import log_verifier, parse_leaf
 from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.server import ExchangeService
@@ -459,3 +460,37 @@ def test_a_moved_log_head_is_caught_on_postgresql(tmp_path: Path) -> None:
     assert (1, 1) == (back[0], forth[0])
     assert "leaves: 1 rows name no leaf" in back[1]
     assert "the log's head says" in forth[1]
+
+
+async def _submit_reordered(path: Path) -> tuple[bytes, bytes | None, list[str]]:
+    store = SqliteStore(path)
+    await store.open()
+    hub = Hub(node_id="sc.hub", key=FED.keys["sc.hub"], trust=FED.trust, store=store, clock=lambda: NOW)
+    await hub.start()
+    envelope = exchange_pb2.Envelope.FromString(FED.envelope(FED.message("sc.amr", "cn.national")))
+    # The same Envelope with its fields in reverse order: valid protobuf, other bytes than a re-encoding.
+    data = b"".join(
+        part.SerializeToString()
+        for part in (
+            exchange_pb2.Envelope(signatures=envelope.signatures),
+            exchange_pb2.Envelope(payload_type=envelope.payload_type),
+            exchange_pb2.Envelope(body=envelope.body),
+        )
+    )
+    assert data != exchange_pb2.Envelope.FromString(data).SerializeToString()
+    handled = await hub.submit(data)
+    await hub.close()
+    assert handled.log_index is not None
+    record = await store.message(handled.log_index)
+    report = await audit_store(
+        store, "jgx.exchange-log/sc.hub", [log_verifier("sc.hub", FED.keys["sc.hub"].public_key)]
+    )
+    await store.close()
+    return data, None if record is None else record.envelope, report.problems
+
+
+def test_an_envelope_is_stored_exactly_as_received(tmp_path: Path) -> None:
+    """An envelope encoded in another field order is stored byte for byte, so it hashes to its leaf."""
+    data, stored, problems = asyncio.run(_submit_reordered(tmp_path / "jgx.db"))
+    assert data == stored
+    assert [] == problems
