@@ -13,12 +13,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
 import pytest
 
+from gateway.config import CONFIG_FILE, load_config, render_config
 from gateway.hub import Hub
 from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -26,6 +28,7 @@ from gateway.startcheck import RECENT
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import Federation
 from tests.gateway.nodes import ROOT, ServeProcess, client_credentials, write_node
+from tests.gateway.storage.pgschema import drop_schema, new_schema_url
 
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
 SERVE = (
@@ -180,3 +183,25 @@ def test_an_old_edit_needs_the_full_audit_on_start(tmp_path: Path) -> None:
     full, output = _refused(node, "--audit-on-start")
     assert (None, 2) == (quick, full), output
     assert "leaf 5: messages.payload" in output
+
+
+def test_a_dropped_postgresql_schema_is_refused(tmp_path: Path) -> None:
+    """PostgreSQL: the schema is dropped and recreated empty on open; the directory's record refuses it."""
+    fed = Federation.create(datetime.now(UTC))
+    node = write_node(tmp_path / "node", fed)
+    url, schema = new_schema_url("serve")
+    config = replace(load_config(node / CONFIG_FILE), storage_url=url)
+    (node / CONFIG_FILE).write_text(render_config(config))
+    try:
+        serve = ServeProcess(node, *SERVE)
+        envelopes = [
+            fed.envelope(fed.message("sc.amr", "cn.national", message_id=f"m-{n}")) for n in range(8)
+        ]
+        asyncio.run(_submit(node, serve.port, envelopes))
+        assert 0 == serve.terminate()
+        asyncio.run(drop_schema(schema))
+        code, output = _refused(node)
+    finally:
+        asyncio.run(drop_schema(schema))
+    assert 2 == code, output
+    assert "records at least 8 leaves but the database holds 0" in output
