@@ -74,8 +74,11 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
     """Recompute every leaf hash and root and check every signed checkpoint; exit 1 on any problem.
 
     \b
-    The log key comes from the node's trust configuration. From the database the stored
-    Merkle nodes, message rows and envelopes are checked too. After a restore, pass the
+    The log and receipt keys come from the node's trust configuration. From the database
+    the stored Merkle nodes and every row beside the leaves (messages: envelope, payload,
+    receipt…; outbox; seen; reason index) are checked against what each leaf commits to,
+    rows that name no leaf are counted, and the directory's log/ record (latest checkpoint,
+    receipted size) must lie within the log. After a restore, pass the
     checkpoints published before it (as printed by `jgx log checkpoint`): each must verify,
     lie within the restored log, and have the same root there.
     Examples:
