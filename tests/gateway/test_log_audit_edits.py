@@ -22,6 +22,7 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
+from gateway import merkle
 from gateway.cli import main
 from gateway.config import CONFIG_FILE, load_config, render_config
 from gateway.delivery import DeliveryPolicy, DeliveryWorker
@@ -494,3 +495,15 @@ def test_an_envelope_is_stored_exactly_as_received(tmp_path: Path) -> None:
     data, stored, problems = asyncio.run(_submit_reordered(tmp_path / "jgx.db"))
     assert data == stored
     assert [] == problems
+
+
+def test_an_appended_leaf_row_is_caught(log: Log) -> None:
+    """A forged leaf row after the last one (with a matching leaf hash): verify exits 1 and names it."""
+    forged, size = b"forged", max(log.index.values()) + 1
+    _edit(log, "INSERT INTO leaves VALUES ({0}, {1}, {2})", (size, forged, merkle.leaf_hash(forged)))
+    code, output = _verify(log)
+    # SQLite's size is its last leaf: the forged leaf joins the tree and lacks its node and messages row.
+    # PostgreSQL's size is the log_head row: the forged leaf lies beyond it.
+    clue = f"stored node (0, {size})" if log.url.startswith("sqlite") else "leaves: 1 rows name no leaf"
+    assert 1 == code, output
+    assert clue in output, output
