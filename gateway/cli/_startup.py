@@ -62,5 +62,9 @@ async def open_checked(config: Config, store: Store, *, full_audit: bool = False
     if problems:
         await store.close()
         _refuse(problems, config.directory)
-    head.open()
+    try:
+        head.open()
+    except OSError as exc:
+        await store.close()
+        io_error(f"无法写入 {head.folder}: {exc.strerror}", f"cannot write {head.folder}: {exc.strerror}")
     return head
