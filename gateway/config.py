@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from gateway.errors import JgxError, ReasonCode
 from gateway.pki import NODE_ID
+from gateway.policy import LocalLimits
 
 __all__ = [
     "CONFIG_FILE",
@@ -82,11 +83,16 @@ class Paths:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-node protections: envelope size, and a token bucket per sender."""
+    """Per-node protections: a token bucket per sender, and limits that tighten the trust policy.
 
-    max_envelope_bytes: int = 1 << 20
+    ``max_envelope_bytes`` and ``replay_ttl_seconds`` may only tighten the trust configuration's
+    policies of the same names (`gateway.policy`); None follows the federation.
+    """
+
+    max_envelope_bytes: int | None = None
     rate_limit_per_sender: float = 50.0  # envelopes per second, sustained
     rate_burst: int = 100
+    replay_ttl_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,7 @@ class Config:
     listen: Listen = field(default_factory=Listen)
     limits: Limits = field(default_factory=Limits)
     delivery: Delivery = field(default_factory=Delivery)
-    clock_skew: timedelta = timedelta(minutes=5)
+    clock_skew: timedelta | None = None  # tightens the trust policy's clock_skew_seconds; None follows it
     require_tls13: bool = True
     peers: Mapping[str, str] = field(default_factory=dict)  # node id -> "host:port"
 
@@ -122,6 +128,15 @@ class Config:
     def grpc_address(self) -> str:
         """``host:port`` of the gRPC listener."""
         return f"{self.listen.host}:{self.listen.grpc_port}"
+
+    @property
+    def local_limits(self) -> LocalLimits:
+        """The limits this node sets to tighten the trust configuration's policies."""
+        return LocalLimits(
+            max_envelope_bytes=self.limits.max_envelope_bytes,
+            clock_skew_seconds=None if self.clock_skew is None else self.clock_skew.total_seconds(),
+            replay_ttl_seconds=self.limits.replay_ttl_seconds,
+        )
 
     def with_peer(self, node_id: str, address: str) -> Config:
         """This configuration with one more peer."""
@@ -182,21 +197,20 @@ def parse_config(text: str, *, directory: Path) -> Config:
         }
     )
 
-    limits_doc = _table(doc, "limits", {"max_envelope_bytes", "rate_limit_per_sender", "rate_burst"})
+    limits_doc = _table(doc, "limits", set(Limits.__slots__))
     limits = Limits(
-        max_envelope_bytes=_positive_int(
-            limits_doc, "limits.max_envelope_bytes", base.limits.max_envelope_bytes
-        ),
+        max_envelope_bytes=_optional(limits_doc, "limits.max_envelope_bytes", _positive_int),
         rate_limit_per_sender=_positive_float(
             limits_doc, "limits.rate_limit_per_sender", base.limits.rate_limit_per_sender
         ),
         rate_burst=_positive_int(limits_doc, "limits.rate_burst", base.limits.rate_burst),
+        replay_ttl_seconds=_optional(limits_doc, "limits.replay_ttl_seconds", _positive_float),
     )
 
     delivery = _delivery(_table(doc, "delivery", set(_DELIVERY_KEYS)))
     clock = _table(doc, "clock", {"skew_seconds"})
-    skew = _positive_float(clock, "clock.skew_seconds", base.clock_skew.total_seconds(), allow_zero=True)
-    if skew > 86_400:
+    skew = _optional(clock, "clock.skew_seconds", _positive_float, allow_zero=True)
+    if skew is not None and skew > 86_400:
         raise ConfigError("clock.skew_seconds", "不能超过一天", "must not exceed one day (86400)")
     tls = _table(doc, "tls", {"require_tls13"})
     require_tls13 = _get(tls, "tls.require_tls13", bool, True)
@@ -217,7 +231,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         listen=Listen(host=host, **ports),
         limits=limits,
         delivery=delivery,
-        clock_skew=timedelta(seconds=skew),
+        clock_skew=None if skew is None else timedelta(seconds=skew),
         require_tls13=require_tls13,
         peers=peers,
     )
@@ -308,6 +322,11 @@ def _positive_float(doc: Mapping[str, Any], key: str, default: float, *, allow_z
     return value
 
 
+def _optional(doc: Mapping[str, Any], key: str, read: Any, **options: Any) -> Any:
+    """``read(doc, key, default)`` when the key is present, else None (follow the trust policy)."""
+    return read(doc, key, 0, **options) if key.rsplit(".", 1)[-1] in doc else None
+
+
 def _path(directory: Path, value: str) -> Path:
     path = Path(value)
     return path if path.is_absolute() else directory / path
@@ -343,6 +362,11 @@ def _relative(directory: Path, path: Path) -> str:
     return str(path.relative_to(directory)) if path.is_relative_to(directory) else str(path)
 
 
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """Settings that are set: an unset limit follows the trust policy and is not written."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def render_config(config: Config) -> str:
     """The text of ``jgx.toml`` for ``config`` (paths inside its directory are written relative)."""
     sections: list[tuple[str, dict[str, Any]]] = [
@@ -352,7 +376,7 @@ def render_config(config: Config) -> str:
             "paths",
             {name: _relative(config.directory, getattr(config.paths, name)) for name in Paths.__slots__},
         ),
-        ("limits", {name: getattr(config.limits, name) for name in Limits.__slots__}),
+        ("limits", _present({name: getattr(config.limits, name) for name in Limits.__slots__})),
         (
             "delivery",
             {
@@ -362,7 +386,7 @@ def render_config(config: Config) -> str:
                 for key, attr in _DELIVERY_KEYS.items()
             },
         ),
-        ("clock", {"skew_seconds": config.clock_skew.total_seconds()}),
+        ("clock", _present({"skew_seconds": config.local_limits.clock_skew_seconds})),
         ("tls", {"require_tls13": config.require_tls13}),
         ("peers", {f'"{peer}"': address for peer, address in sorted(config.peers.items())}),
     ]

@@ -34,6 +34,7 @@ from google.protobuf.message import DecodeError
 
 from gateway.delivery_plan import DELIVER, SUBMIT, DeliveryPolicy, Route, backoff, route
 from gateway.envelope import envelope_digest
+from gateway.error_details import reason_of
 from gateway.errors import JgxError, ReasonCode, TransportError, VerificationError
 from gateway.logbook import bind_side_rows, build_leaf
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
@@ -92,22 +93,6 @@ def _header(envelope: bytes) -> exchange_pb2.Message:
         message.ParseFromString(exchange_pb2.Envelope.FromString(envelope).body)
     message.ClearField("payload")
     return message
-
-
-def _rpc_reason(error: grpc.aio.AioRpcError) -> ReasonCode:
-    from grpc_status import rpc_status
-
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    if status is not None:
-        from google.rpc import error_details_pb2  # type: ignore[import-untyped]
-
-        for detail in status.details:
-            info = error_details_pb2.ErrorInfo()
-            if detail.Unpack(info) and info.reason in ReasonCode.__members__:
-                return ReasonCode(info.reason)
-    if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return ReasonCode.RATE_LIMITED
-    return ReasonCode.UNAVAILABLE
 
 
 class DeliveryWorker:
@@ -243,7 +228,7 @@ class DeliveryWorker:
             call = channel.unary_unary(target.method, request_serializer=None, response_deserializer=None)
             raw: bytes = await call(data, timeout=self.policy.timeout)
         except grpc.aio.AioRpcError as exc:
-            reason = _rpc_reason(exc)
+            reason = reason_of(exc)
             if exc.code() == grpc.StatusCode.UNAVAILABLE:
                 self._retire(target.address)  # redial next time instead of gRPC's own reconnect backoff
             raise TransportError(reason, f"{exc.code().name}: {exc.details() or ''}"[:300]) from None

@@ -30,6 +30,7 @@ from gateway.logbook import LogSigner, bind_side_rows, build_leaf
 from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge
+from gateway.policy import LocalLimits, Policy
 from gateway.receipts import issue_receipt
 from gateway.sequencer import Checkpointer, Sequencer
 from gateway.storage import Appended, Entry, MessageRecord, ReplayConflict, Seen, StorageError, Store
@@ -108,7 +109,7 @@ class Hub:
         store: Store,
         validate: Validate | None = None,
         clock: Callable[[], datetime] = _utcnow,
-        max_size: int | None = None,
+        limits: LocalLimits | None = None,
         checkpoint_every: int = 1000,
         checkpoint_interval: float = 5.0,
         head: LogHead | None = None,
@@ -124,7 +125,7 @@ class Hub:
         self.store = store
         self.validate = validate
         self.clock = clock
-        self.max_size = max_size
+        self.limits = limits or LocalLimits()
         self.signer = LogSigner.for_key(node_id, key)
         self.seen = SeenCache()
         self.checkpointer = Checkpointer(
@@ -142,6 +143,11 @@ class Hub:
         self._inflight: dict[bytes, tuple[exchange_pb2.Message, asyncio.Future[Appended]]] = {}
         # Called with the fields of every per-envelope event (metrics, the delivery worker's wake-up).
         self.observers: list[Callable[[Mapping[str, object]], None]] = []
+
+    @property
+    def policy(self) -> Policy:
+        """The limits in force: the trust configuration's policies, tightened by this node's own."""
+        return Policy.of(self.trust, self.limits)
 
     async def start(self) -> None:
         """Load the replay window, start the sequencer and the checkpointer."""
@@ -208,7 +214,7 @@ class Hub:
             now=now,
             seen=self.seen,
             transport_node=transport_node,
-            max_size=self.max_size,
+            policy=self.policy,
             validate=self.validate,
         )
         if not verdict.accepted and not stored_first:
@@ -233,10 +239,10 @@ class Hub:
         message, envelope = verdict.message, verdict.envelope
         reasons = tuple(r.value for r in verdict.reasons)
         seen = None
-        if message is not None and ReasonCode.REPLAYED not in verdict.reasons:
+        if message is not None and verdict.consumes_id:
             # The id is consumed by any verified message, accepted or not: a resend needs a new id.
             seen = Seen(
-                message.sender, message.message_id, remember_until(message, skew=self.trust.clock_skew)
+                message.sender, message.message_id, remember_until(message, skew=self.policy.clock_skew)
             )
             self.seen.add(seen, now=now)
         deliver = verdict.accepted and message is not None and message.recipient != self.node_id

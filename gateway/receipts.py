@@ -18,12 +18,20 @@ from google.protobuf.message import DecodeError
 
 from gateway.dsse import RECEIPT_TYPE
 from gateway.envelope import seal, verify_signatures
-from gateway.errors import ReasonCode, VerificationError
+from gateway.errors import CATALOGUE, Answer, ReasonCode, VerificationError
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import TrustConfig
 
-__all__ = ["FindingLike", "finding_to_proto", "issue_receipt", "verify_receipt"]
+__all__ = [
+    "FindingLike",
+    "carries_findings",
+    "finding_to_proto",
+    "issue_receipt",
+    "names_message",
+    "receipt_fields_table",
+    "verify_receipt",
+]
 
 
 class FindingLike(Protocol):
@@ -41,6 +49,43 @@ class FindingLike(Protocol):
     def message_zh(self) -> str: ...
     @property
     def message_en(self) -> str: ...
+
+
+def names_message(code: ReasonCode, step: int) -> bool:
+    """True when a receipt refusing with `code` at `step` (docs/wire.md §7) names the receipted message.
+
+    The receipt's ``message_id``, ``sender`` and ``recipient`` are copied from the body exactly when
+    the body was verified, parsed and passed its field checks: for every code decided after that in
+    step 5 (SENDER_UNKNOWN, SENDER_KEY_MISMATCH, IDENTITY_MISMATCH) and at steps 6–8. Before that
+    (steps 3–4, and MALFORMED at step 5) the body is unknown or unusable, and the three are empty.
+    """
+    return step >= 6 or (step == 5 and code != ReasonCode.MALFORMED)
+
+
+def carries_findings(code: ReasonCode, step: int) -> bool:
+    """True when a receipt refusing with `code` at `step` lists validation findings (payload judged)."""
+    return step == 8 and code in _JUDGED
+
+
+_JUDGED = frozenset({ReasonCode.MALFORMED, ReasonCode.SCHEMA_INVALID, ReasonCode.RULE_VIOLATION})
+
+
+def receipt_fields_table() -> str:
+    """docs/wire.md §8's table of what each receipt carries, rendered from `CATALOGUE` and `names_message`."""
+    lines = [
+        "| outcome: code (step) | message_id, sender, recipient | findings |",
+        "|---|---|---|",
+        "| ACCEPTED | from the body | warnings and infos of step 8, if any |",
+    ]
+    for reason in CATALOGUE.values():
+        for arising in reason.arises:
+            if arising.answer is not Answer.RECEIPT or arising.step is None:
+                continue
+            named = "from the body" if names_message(reason.code, arising.step) else "empty"
+            judged = carries_findings(reason.code, arising.step)
+            findings = "the error findings, and any others" if judged else "none"
+            lines.append(f"| REJECTED: `{reason.code.value}` ({arising.step}) | {named} | {findings} |")
+    return "\n".join(lines) + "\n"
 
 
 def finding_to_proto(finding: FindingLike) -> exchange_pb2.Finding:

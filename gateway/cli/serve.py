@@ -27,6 +27,7 @@ from gateway.errors import JgxError
 from gateway.hub import Hub
 from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.pipeline import Validate
+from gateway.policy import loosening
 from gateway.ratelimit import RateLimiter
 from gateway.server import PeerNode, Server, insecure_peer
 from gateway.storage import Store
@@ -82,17 +83,29 @@ async def _run(config: Config, options: _Options) -> None:
     store = node_store(config)
     credentials, peer = _transport(config, options.listen, options.insecure_dev)
     head = await open_checked(config, store, full_audit=options.audit_on_start)  # exit 2 on a damaged log
-    hub = Hub(
-        node_id=config.node_id,
-        key=key,
-        trust=trust,
-        store=store,
-        validate=_validator(),
-        max_size=config.limits.max_envelope_bytes,
-        checkpoint_every=options.checkpoint_every,
-        checkpoint_interval=options.checkpoint_interval,
-        head=head,
-    )
+    try:
+        hub = Hub(
+            node_id=config.node_id,
+            key=key,
+            trust=trust,
+            store=store,
+            validate=_validator(),
+            limits=config.local_limits,
+            checkpoint_every=options.checkpoint_every,
+            checkpoint_interval=options.checkpoint_interval,
+            head=head,
+        )
+    except JgxError as exc:  # e.g. a P-256 node key: checkpoints are Ed25519 signed notes
+        await store.close()
+        head.close()
+        io_error(f"节点密钥不能签署检查点: {exc.detail}", f"the node key cannot sign checkpoints: {exc}")
+    for name, (local, federation) in loosening(trust, config.local_limits).items():
+        mine, theirs = f"{local:.0f}", f"{federation:.0f}"
+        click.echo(
+            f"jgx: jgx.toml 的 {name}={mine} 宽于信任配置的 {theirs}，按信任配置执行 / "
+            f"{name}={mine} in jgx.toml is looser than the trust policy's {theirs}: the policy applies",
+            err=True,
+        )
     await hub.start()
     # (12) the delivery worker drains the outbox; metrics follow the hub and the worker.
     worker = start_delivery(

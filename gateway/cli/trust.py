@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gateway._json import loads_strict
-from gateway._time import format_time
+from gateway._time import format_time, parse_time
 from gateway.cli._common import (
     AT_OPTION,
     io_error,
@@ -141,12 +141,20 @@ def add_node(
 @click.argument("document", type=click.Path())
 @click.argument("node_id")
 @click.argument("key_file", type=click.Path())
-def add_key(document: str, node_id: str, key_file: str) -> None:
+@click.option("--valid-from", metavar="TIME", help="Start of the key's validity (RFC 3339, UTC with Z).")
+@click.option("--valid-to", metavar="TIME", help="End of the key's validity (RFC 3339, UTC with Z).")
+def add_key(
+    document: str, node_id: str, key_file: str, valid_from: str | None, valid_to: str | None
+) -> None:
     """Add the public key in KEY_FILE to NODE_ID (key rotation: add the new, later revoke the old)."""
     config = _load_document(document)
     key = public_key_from(key_file)
     try:
-        config = config.with_node_key(node_id, key_record(key))
+        start, end = (parse_time(t) if t else None for t in (valid_from, valid_to))
+    except JgxError as exc:
+        io_error(f"时间格式无效: {exc}", f"invalid time (RFC 3339, UTC with Z): {exc}")
+    try:
+        config = config.with_node_key(node_id, key_record(key, valid_from=start, valid_to=end))
     except JgxError as exc:
         io_error(f"无此节点: {node_id}", f"no such node: {node_id} ({exc.reason.value})")
     _checked_save(document, config)

@@ -113,6 +113,17 @@ async def test_the_same_id_with_other_bytes_is_replayed(fed: Federation, hub: Hu
     assert (exchange_pb2.OUTCOME_REJECTED, ["REPLAYED"]) == (receipt.outcome, list(receipt.reason_codes))
 
 
+async def test_a_body_refused_at_step_5_does_not_use_up_the_named_senders_id(
+    fed: Federation, hub: Hub
+) -> None:
+    """sc.sjs signing a body that claims sc.amr's id gets SENDER_KEY_MISMATCH; sc.amr's own is accepted."""
+    forged = fed.message("sc.amr", "sc.hub", message_id="amr-7")
+    refused = await hub.submit(fed.envelope(forged, key=fed.keys["sc.sjs"]))
+    own = await hub.submit(fed.envelope(fed.message("sc.amr", "sc.hub", message_id="amr-7")))
+    assert (("SENDER_KEY_MISMATCH",), ()) == (refused.reasons, own.reasons)
+    assert exchange_pb2.OUTCOME_ACCEPTED == own.outcome
+
+
 async def test_duplicates_are_recognised_after_a_restart(fed: Federation, tmp_path: Path) -> None:
     """After reopening the store, a resent envelope still gets its original receipt."""
     data = fed.envelope(fed.message("sc.amr", "sc.hub"))
