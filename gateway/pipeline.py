@@ -92,10 +92,13 @@ _STEP_3: Final = frozenset(
     }
 )
 #: SC-17 clause 4: the payload is not usable JSON (bad UTF-8, syntax, duplicate key, NaN/Infinity, too
-#: deep, too large, a number out of range). docs/wire.md §4 makes such a payload MALFORMED, not a rule
-#: violation; step 8 finds it (the standards' decoder gives the pointer), so the code is mapped here.
-#: tests/gateway/test_pipeline.py keeps the set equal to `standards.payload`'s error rules.
-PAYLOAD_DECODING_RULES: Final = frozenset(f"SC-17.R00{n}" for n in range(1, 8))
+#: deep, too large, a number out of range, not a JSON object, a lone UTF-16 surrogate). docs/wire.md §4
+#: makes such a payload MALFORMED, not a rule violation; step 8 finds it (the standards' decoder gives the
+#: pointer), so the code is mapped here. tests/gateway/test_pipeline.py keeps the set equal to
+#: `standards.payload`'s error rules.
+PAYLOAD_DECODING_RULES: Final = frozenset(
+    {*(f"SC-17.R00{n}" for n in range(1, 8)), "SC-17.R013", "SC-17.R014"}
+)
 
 
 def _error_reason(findings: Sequence[FindingLike]) -> ReasonCode | None:

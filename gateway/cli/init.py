@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.keys import ALGORITHM_CHOICES
 from gateway.config import CONFIG_FILE, Config, Listen, default_config, render_config
 from gateway.errors import JgxError, ReasonCode
 from gateway.keys import Algorithm, generate_key
@@ -94,6 +95,7 @@ def initialise(
     hosts: Sequence[str] = ("127.0.0.1", "localhost"),
     trust_lifetime: timedelta = timedelta(days=365),
     ca: tuple[bytes, bytes] | None = None,
+    algorithm: Algorithm = Algorithm.ED25519,
 ) -> Config:
     """Create a hub node's keys, CA, TLS certificate, signed trust configuration and ``jgx.toml``.
 
@@ -113,7 +115,7 @@ def initialise(
         )
 
     # (1) signing keys: the node's own and the trust administrator's
-    node_key, admin_key = generate_key(Algorithm.ED25519), generate_key(Algorithm.ED25519)
+    node_key, admin_key = generate_key(algorithm), generate_key(algorithm)
     # (2) the internal CA and this node's mTLS certificate
     ca_cert, ca_key = ca if ca is not None else create_ca(f"jgx CA of {node_id}", now)
     tls_cert, tls_key = issue_node_certificate(ca_cert, ca_key, node_id, hosts, now=now)
@@ -164,6 +166,13 @@ def initialise(
     "--ca-cert", type=click.Path(dir_okay=False, path_type=Path), help="Certificate of an existing CA to use."
 )
 @click.option("--ca-key", type=click.Path(dir_okay=False, path_type=Path), help="Its private key (PEM).")
+@click.option(
+    "--algorithm",
+    type=click.Choice(sorted(ALGORITHM_CHOICES)),
+    default="ed25519",
+    show_default=True,
+    help="Signing and trust-admin key algorithm: sm2 for a 国密 federation (SM2-with-SM3).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing keys, certificates and configuration.")
 def init(
     *,
@@ -178,6 +187,7 @@ def init(
     metrics_port: int,
     ca_cert: Path | None,
     ca_key: Path | None,
+    algorithm: str,
     force: bool,
 ) -> None:
     """Set up a node (初始化节点): keys, CA and TLS certificate, signed trust, jgx.toml.
@@ -186,6 +196,7 @@ def init(
     Example:
       jgx init nodes/hub --node-id sc.hub
       jgx init nodes/hub --node-id sc.hub --grpc-port 8443 --force
+      jgx init nodes/hub --node-id sc.hub --algorithm sm2
       jgx init nodes/amr --node-id sc.amr --ca-cert nodes/hub/tls/ca.crt --ca-key nodes/hub/tls/ca.key
     Creates in DIRECTORY: keys/node.key (signing), keys/admin.key (trust administration),
     tls/ca.crt, tls/ca.key, tls/node.crt, tls/node.key, trust.json (signed by the admin key)
@@ -212,6 +223,7 @@ def init(
             node_id,
             now=datetime.now(UTC),
             force=force,
+            algorithm=ALGORITHM_CHOICES[algorithm],
             name_zh=name_zh,
             name_en=name_en,
             region=region,

@@ -79,7 +79,8 @@ def _transport(
 
 async def _run(config: Config, options: _Options) -> None:
     now = datetime.now(UTC)
-    trust, key = node_trust(config, now), node_key(config)
+    trust = node_trust(config, now)
+    key = trust.signing_key(node_key(config))
     store = node_store(config)
     credentials, peer = _transport(config, options.listen, options.insecure_dev)
     head = await open_checked(config, store, full_audit=options.audit_on_start)  # exit 2 on a damaged log
@@ -95,10 +96,10 @@ async def _run(config: Config, options: _Options) -> None:
             checkpoint_interval=options.checkpoint_interval,
             head=head,
         )
-    except JgxError as exc:  # e.g. a P-256 node key: checkpoints are Ed25519 signed notes
+    except JgxError as exc:  # a node key or stored log the hub cannot work with
         await store.close()
         head.close()
-        io_error(f"节点密钥不能签署检查点: {exc.detail}", f"the node key cannot sign checkpoints: {exc}")
+        io_error(f"枢纽无法启动: {exc.detail}", f"the hub cannot start: {exc}")
     for name, (local, federation) in loosening(trust, config.local_limits).items():
         mine, theirs = f"{local:.0f}", f"{federation:.0f}"
         click.echo(

@@ -15,7 +15,7 @@ from conformance.foreign import foreign_ca, foreign_identity
 from conformance.forgery import SignedAs
 from conformance.runner import LiveOptions
 from conformance.transport import TlsMaterial
-from gateway.keys import PrivateKey, generate_key
+from gateway.keys import Algorithm, PrivateKey, generate_key
 from gateway.pki import create_ca, issue_node_certificate
 from gateway.testing import Federation
 from gateway.tls import server_credentials
@@ -69,17 +69,18 @@ class Certification:
         return TlsMaterial(self.ca_cert, cert, key)
 
 
-def certification_federation() -> Certification:
+def certification_federation(algorithm: Algorithm = Algorithm.ED25519) -> Certification:
     """A federation whose hub also has a revoked key and a key that lapsed a minute before NOW, with a
-    probe node (ACL: SC-14 to the hub only); a CA and node certificates; a CA outside the federation."""
-    fed = Federation.create(NOW)
-    probe = generate_key()
+    probe node (ACL: SC-14 to the hub only); a CA and node certificates; a CA outside the federation.
+    Every signing key is of `algorithm`."""
+    fed = Federation.create(NOW, algorithm=algorithm)
+    probe = generate_key(algorithm)
     fed.keys["sc.probe"] = probe
     trust = fed.trust.with_node(
         Node("sc.probe", "符合性测试探针节点", "conformance probe node", "department",
              (key_record(probe.public_key),), region="510000", gateway="sc.hub")
     ).with_acl(AclEntry("sc.probe", ("sc.hub",), ("SC-14",)))  # fmt: skip
-    revoked, retired = generate_key(), generate_key()
+    revoked, retired = generate_key(algorithm), generate_key(algorithm)
     trust = trust.with_node_key("sc.hub", key_record(revoked.public_key)).with_key_revoked(revoked.key_id)
     trust = trust.with_node_key(
         "sc.hub",
