@@ -17,6 +17,7 @@ import structlog
 from gateway.cli._common import io_error
 from gateway.cli._logging import configure_logging
 from gateway.cli._node import load_node, node_key, node_store, node_trust
+from gateway.cli._startup import open_checked
 from gateway.cli.console import start_console
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
@@ -29,7 +30,7 @@ from gateway.pipeline import Validate
 from gateway.policy import loosening
 from gateway.ratelimit import RateLimiter
 from gateway.server import PeerNode, Server, insecure_peer
-from gateway.storage import StorageError, Store
+from gateway.storage import Store
 
 _log = structlog.get_logger("jgx.serve")
 
@@ -84,10 +85,7 @@ async def _run(config: Config, options: _Options) -> None:
     key = trust.signing_key(node_key(config))
     store = node_store(config)
     files, credentials, peer = _transport(config, options.listen, options.insecure_dev)
-    try:
-        await store.open()
-    except StorageError as exc:
-        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+    head = await open_checked(config, store, full_audit=options.audit_on_start)  # exit 2 on a damaged log
     try:
         hub = Hub(
             node_id=config.node_id,
@@ -98,9 +96,11 @@ async def _run(config: Config, options: _Options) -> None:
             limits=config.local_limits,
             checkpoint_every=options.checkpoint_every,
             checkpoint_interval=options.checkpoint_interval,
+            head=head,
         )
     except JgxError as exc:  # a node key or stored log the hub cannot work with
         await store.close()
+        head.close()
         io_error(f"枢纽无法启动: {exc.detail}", f"the hub cannot start: {exc}")
     for name, (local, federation) in loosening(trust, config.local_limits).items():
         mine, theirs = f"{local:.0f}", f"{federation:.0f}"
@@ -146,6 +146,7 @@ async def _run(config: Config, options: _Options) -> None:
     if console is not None:
         await console.cleanup()
     await store.close()
+    head.close()
 
 
 async def _serve_metrics(metrics: Metrics, config: Config, store: Store) -> MetricsEndpoint | None:
@@ -166,6 +167,7 @@ class _Options:
     checkpoint_every: int
     checkpoint_interval: float
     console: str | None = None
+    audit_on_start: bool = False
 
 
 @click.command()
@@ -190,6 +192,10 @@ class _Options:
     "--console", default=None, help="host:port of the operator console (default: jgx.toml's; 'off': none)."
 )
 @click.option(
+    "--audit-on-start", is_flag=True,
+    help="Run the full audit of jgx log verify before serving (O(n); a quick check always runs).",
+)  # fmt: skip
+@click.option(
     "--log-format", type=click.Choice(["json", "console"]), default=None,
     help="Per-envelope events on stdout: json (default when not a terminal) or console.",
 )  # fmt: skip
@@ -205,6 +211,7 @@ def serve(
     checkpoint_every: int,
     checkpoint_interval: float,
     console: str | None,
+    audit_on_start: bool,
 ) -> None:
     """Run the node's Exchange service (gRPC with mTLS, health, reflection) on the node's log store.
 
@@ -236,5 +243,6 @@ def serve(
         checkpoint_every=checkpoint_every,
         checkpoint_interval=checkpoint_interval,
         console=console,
+        audit_on_start=audit_on_start,
     )
     asyncio.run(_run(config, options))

@@ -51,13 +51,14 @@ from gateway.storage.sqlite_rows import (
     us,
 )
 from gateway.storage.sqlite_schema import migrate
+from gateway.storage.sqlite_side import SqliteSideRows
 
 __all__ = ["SqliteNodeReader", "SqliteStore"]
 
 T = TypeVar("T")
 
 
-class SqliteStore(SqliteConsole):
+class SqliteStore(SqliteSideRows, SqliteConsole):
     """`Store` on one SQLite file: a writer thread that sequences the log and a reader thread."""
 
     def __init__(self, path: str | Path, *, durable: bool = True) -> None:
