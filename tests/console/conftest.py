@@ -10,7 +10,9 @@ delivery entry. Users of each role are added through the store, as `jgx users ad
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -242,12 +244,47 @@ async def login(client: TestClient[Any, Any], username: str) -> str:
     return token
 
 
+@dataclass
+class Scenario:
+    """The scenario's database file, built once, and what it logged."""
+
+    path: Path
+    exchange: Exchange
+
+    def copy_to(self, path: Path) -> Exchange:
+        """Copy the closed database to ``path``; the exchange with a clock of its own."""
+        shutil.copyfile(self.path, path)
+        done = self.exchange
+        return Exchange(done.fed, Clock(done.clock.now), dict(done.index), done.dead_letter, done.delivery)
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """The scenario built once, on this thread, before any browser starts.
+
+    The browser tests serve the console from a thread of their own; the scenario's gRPC delivery must
+    not run on that thread's event loop, because grpc.aio keeps process-wide state that a second
+    thread's loop upsets (later gRPC tests of the same run then hang).
+    """
+    path = tmp_path_factory.mktemp("scenario") / "jgx.db"
+
+    async def build() -> Exchange:
+        store = SqliteStore(path)
+        await store.open()
+        try:
+            return await build_exchange(store)
+        finally:
+            await store.close()
+
+    return Scenario(path, asyncio.run(build()))
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(scenario: Scenario) -> Iterator[Browser]:
     """Debian's chromium, headless, launched through Playwright's bundled driver (never its own build).
 
     Module-scoped: Playwright's synchronous API keeps an event loop running on this thread, which the
-    asynchronous tests of the other modules must not find.
+    asynchronous tests of the other modules must not find. It needs the scenario first (see there).
     """
     from tests.console.browsing import CHROMIUM, CHROMIUM_ARGS
 

@@ -26,7 +26,7 @@ from gateway.console_settings import ConsoleSettings
 from gateway.pki import create_ca, issue_node_certificate
 from gateway.storage.sqlite import SqliteStore
 from tests.console.browsing import log_in, shot
-from tests.console.conftest import OLD_TASK, TASK, Exchange, build_exchange
+from tests.console.conftest import OLD_TASK, TASK, Exchange, Scenario
 from tests.gateway.nodes import write_node
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,8 @@ pytestmark = pytest.mark.browser
 class LiveConsole:
     """The console over a fresh scenario database, served from a background thread's event loop."""
 
-    def __init__(self, path: Path, settings: ConsoleSettings | None = None) -> None:
+    def __init__(self, scenario: Scenario, path: Path, settings: ConsoleSettings | None = None) -> None:
+        self.scenario = scenario
         self.path = path
         self.settings = settings
         self.url = ""
@@ -55,9 +56,9 @@ class LiveConsole:
 
     async def _main(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        assert self.exchange is not None
         store = SqliteStore(self.path)
         await store.open()
-        self.exchange = await build_exchange(store)
         app = make_console_app(store, self.exchange.fed.trust, node_id="sc.hub", clock=self.exchange.clock,
                                settings=self.settings)  # fmt: skip
         runner = ConsoleRunner(app, access_log=None)
@@ -72,6 +73,7 @@ class LiveConsole:
         await store.close()
 
     def __enter__(self) -> LiveConsole:
+        self.exchange = self.scenario.copy_to(self.path)
         self._thread.start()
         self._ready.wait(timeout=60)
         if self._error is not None:
@@ -85,9 +87,9 @@ class LiveConsole:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveConsole]:
-    """A running console over the scenario."""
-    with LiveConsole(tmp_path / "jgx.db") as console:
+def live(scenario: Scenario, tmp_path: Path) -> Iterator[LiveConsole]:
+    """A running console over a copy of the scenario."""
+    with LiveConsole(scenario, tmp_path / "jgx.db") as console:
         yield console
 
 
@@ -264,14 +266,16 @@ def test_repeated_failures_are_throttled_on_the_login_page(page: Page) -> None:
     shot(page, "15-login-throttled")
 
 
-def test_over_its_own_tls_the_console_sets_secure_cookies(browser: Browser, tmp_path: Path) -> None:
+def test_over_its_own_tls_the_console_sets_secure_cookies(
+    browser: Browser, scenario: Scenario, tmp_path: Path
+) -> None:
     """Served with [console] tls_cert/tls_key, the console's session cookie is Secure in chromium's jar."""
     ca_cert, ca_key = create_ca("console test CA", datetime.now(UTC))
     cert, key = issue_node_certificate(ca_cert, ca_key, "sc.hub", now=datetime.now(UTC))
     (tmp_path / "c.crt").write_bytes(cert)
     (tmp_path / "c.key").write_bytes(key)
     settings = ConsoleSettings(tls_cert=tmp_path / "c.crt", tls_key=tmp_path / "c.key")
-    with LiveConsole(tmp_path / "jgx.db", settings) as live:
+    with LiveConsole(scenario, tmp_path / "jgx.db", settings) as live:
         context = browser.new_context(base_url=live.url, locale="zh-CN", ignore_https_errors=True)
         try:
             page = context.new_page()
