@@ -126,6 +126,14 @@ class Bridge:
         self.fields = {f.name: f for f in standard.fields}
         self.destination = trust.destination_of(mapping.recipient)
 
+    async def close(self) -> None:
+        """Release the database pool, the state file and the hub client."""
+        self.database.close()
+        self.state.close()
+        close = getattr(self.hub, "close", None)
+        if close is not None:
+            await close()
+
     def _seal(self, row: MappedRow, now: datetime) -> bytes:
         record = Record(
             self.mapping.standard, self.mapping.version, row.cd_id, row.payload,

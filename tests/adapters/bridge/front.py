@@ -6,6 +6,7 @@ that they are the same text), with the database URL, state file and hub address 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -36,12 +37,14 @@ def guide_mapping() -> str:
     return next(b for b in blocks if "[source]" in b)
 
 
-def mapping_text(url: str, state: Path, hub: str = "127.0.0.1:0") -> str:
-    """The guide's mapping pointed at this test's database, state file and hub."""
+def mapping_text(url: str, state: Path, hub: str = "127.0.0.1:0", schema: str | None = None) -> str:
+    """The guide's mapping pointed at this test's database (and schema), state file and hub."""
     text = guide_mapping()
-    text = re.sub(r'(?m)^url = ".*"$', f'url = "{url}"', text)
-    text = re.sub(r'(?m)^state = ".*"$', f'state = "{state}"', text)
-    return re.sub(r'(?m)^hub = ".*"$', f'hub = "{hub}"', text)
+    if schema:
+        text = re.sub(r'(?m)^# schema = ".*"', f'schema = "{schema}"', text)
+    text = re.sub(r'(?m)^url = "[^"]*"', f'url = "{url}"', text)
+    text = re.sub(r'(?m)^state = "[^"]*"', f'state = "{state}"', text)
+    return re.sub(r'(?m)^hub = "[^"]*"', f'hub = "{hub}"', text)
 
 
 def source_table(metadata: sa.MetaData) -> sa.Table:
@@ -124,6 +127,12 @@ class RunningHub:
         leaves = [exchange_pb2.LogLeaf.FromString(r.leaf) for r in rows]
         return [(leaf.message_id, exchange_pb2.Outcome.Name(leaf.outcome)) for leaf in leaves]
 
+    async def message(self, log_index: int) -> exchange_pb2.Message:
+        """The message the hub logged at ``log_index``, parsed from the envelope it kept."""
+        stored = await self.hub.store.message(log_index)
+        assert stored is not None and stored.envelope is not None
+        return exchange_pb2.Message.FromString(exchange_pb2.Envelope.FromString(stored.envelope).body)
+
 
 @asynccontextmanager
 async def running_hub(fed: Federation, path: Path) -> AsyncIterator[RunningHub]:
@@ -174,6 +183,20 @@ def hub_client(hub: RunningHub, cls: type[HubClient] = HubClient) -> HubClient:
     )  # fmt: skip
 
 
-def load(url: str, state: Path, hub: RunningHub | None = None) -> BridgeMapping:
-    """The guide's mapping for this test."""
-    return parse_mapping(mapping_text(url, state, f"localhost:{hub.port}" if hub else "127.0.0.1:0"))
+def load(front: Front, hub: RunningHub | None = None, **changes: Any) -> BridgeMapping:
+    """The guide's mapping for this test's front database; ``changes`` replace mapping attributes."""
+    text = mapping_text(front.url, front.state, f"localhost:{hub.port}" if hub else "127.0.0.1:0", front.schema)
+    return dataclasses.replace(parse_mapping(text), **changes)
+
+
+@dataclass
+class Front:
+    """Where a test's front database lives: SQLAlchemy URL, schema, and the bridge's state file."""
+
+    url: str
+    schema: str | None
+    state: Path
+
+    def db(self) -> FrontDb:
+        """The department's side of it (creates the source table)."""
+        return FrontDb(self.url, self.schema)
