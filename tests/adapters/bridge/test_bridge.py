@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from adapters.bridge.tables import DatabaseUnavailable
-from adapters.sdk import HubClient, Submitted
+from adapters.sdk import HubClient, RetryPolicy, Submitted
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from tests.adapters.bridge.conftest import PG_SERVER
 from tests.adapters.bridge.front import Front, FrontDb, RunningHub, hub_client, inspection, load, make_bridge
+from tests.adapters.bridge.proxy import Relay
+from tests.gateway.storage.pgschema import fresh_schema
 
 T0 = datetime(2026, 11, 27, 9, 0, 0)
 
@@ -148,3 +152,46 @@ async def test_a_row_committed_late_behind_the_watermark_is_still_sent(
     await bridge.close()
     assert (2, 1, 1) == (report.total("read"), report.total("already"), report.total("sent"))
     assert ["accepted", "accepted"] == [r["status"] for r in db.results()]
+
+
+@pytest.mark.postgres
+async def test_the_bridge_waits_for_the_database_and_resumes(hub: RunningHub, tmp_path: Path) -> None:
+    """The front database goes away between passes (connections cut, port closed): the next pass fails,
+    backs off, and completes once the database is back, sending only the new rows."""
+    relay = Relay(("127.0.0.1", 5432))
+    relay.up()
+    async with fresh_schema("qzk") as url:
+        schema = url.rpartition("schema=")[2]
+        direct = Front(PG_SERVER, schema, tmp_path / "state.sqlite").db()
+        direct.insert([inspection(1, T0)])
+        front = Front(PG_SERVER.replace(":5432", f":{relay.port}"), schema, tmp_path / "state.sqlite")
+        retries: list[str] = []
+
+        async def back_after_a_while(seconds: float) -> None:
+            if len(retries) == 2:
+                relay.up()
+
+        bridge = make_bridge(load(front, hub), hub, sleep=back_after_a_while, retry=RetryPolicy(attempts=5))
+        first = await bridge.run_once()
+        relay.down()
+        direct.insert([inspection(2, T0 + timedelta(minutes=1))])
+        second = await bridge.run_once(on_retry=lambda n, exc: retries.append(type(exc).__name__))
+        await bridge.close()
+        results = direct.results()
+        direct.close()
+    relay.down()
+    assert ((1, 1), ["DatabaseUnavailable", "DatabaseUnavailable"]) == (
+        (first.total("accepted"), second.total("accepted")), retries
+    )
+    assert ["accepted", "accepted"] == [r["status"] for r in results]
+
+
+@pytest.mark.postgres
+async def test_a_database_that_stays_away_ends_the_pass_with_a_typed_error(hub: RunningHub, tmp_path: Path) -> None:
+    """When the retries run out the pass raises DatabaseUnavailable (the CLI's exit 3), never a raw driver error."""
+    relay = Relay(("127.0.0.1", 5432))
+    front = Front(PG_SERVER.replace(":5432", f":{relay.port}"), None, tmp_path / "state.sqlite")
+    bridge = make_bridge(load(front, hub), hub, retry=RetryPolicy(attempts=2))
+    with pytest.raises(DatabaseUnavailable):
+        await bridge.run_once()
+    await bridge.close()
