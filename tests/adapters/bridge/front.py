@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from adapters.bridge import Bridge, BridgeMapping, BridgeState, FrontDatabase, parse_mapping
 from adapters.sdk import HubClient, RetryPolicy
 from gateway import tls
+from gateway.config import Paths
 from gateway.hub import Hub
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pki import create_ca, issue_node_certificate
@@ -61,7 +62,7 @@ def source_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("dxmc", sa.String(200)), sa.Column("xdrxz", sa.String(20)),
         sa.Column("zjhm", sa.String(64)), sa.Column("qhdm", sa.String(6)),
         sa.Column("jcxs", sa.String(20)), sa.Column("jclb", sa.String(20)),
-        sa.Column("jcjg", sa.String(40)), sa.Column("jcrq", sa.String(8)),
+        sa.Column("jcjg", sa.String(40)), sa.Column("jcrq", sa.String(20)),
         sa.Column("jcry", sa.String(200)),
         sa.PrimaryKeyConstraint("cd_id", "cd_time"),
     )  # fmt: skip
@@ -120,6 +121,19 @@ class RunningHub:
     hub: Hub
     port: int
     client_credentials: grpc.ChannelCredentials
+    ca: tuple[bytes, bytes]  # the federation CA's certificate and key
+
+    def node_dir(self, directory: Path, node_id: str = "sc.amr") -> Path:
+        """Write ``node_id``'s node directory as `jgx init` lays it out (trust, key, mTLS certificate)."""
+        cert, key = issue_node_certificate(*self.ca, node_id, now=datetime.now(UTC))
+        paths = Paths.under(directory)
+        for path, data in (
+            (paths.trust, self.fed.signed_trust), (paths.node_key, self.fed.keys[node_id].to_pem()),
+            (paths.tls_cert, cert), (paths.tls_key, key), (paths.tls_ca, self.ca[0]),
+        ):  # fmt: skip
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return directory
 
     async def leaves(self) -> list[tuple[str, str]]:
         """(message id, outcome) of every leaf in the hub's log."""
@@ -149,7 +163,7 @@ async def running_hub(fed: Federation, path: Path) -> AsyncIterator[RunningHub]:
     port = server.add_port("127.0.0.1:0", tls.server_credentials(hub_cert, hub_key, ca_cert))
     await server.start()
     try:
-        yield RunningHub(fed, hub, port, tls.channel_credentials(amr_cert, amr_key, ca_cert))
+        yield RunningHub(fed, hub, port, tls.channel_credentials(amr_cert, amr_key, ca_cert), (ca_cert, ca_key))
     finally:
         await server.stop(grace=1.0)
 

@@ -1,0 +1,80 @@
+"""``jgx bridge run|check`` as a script runs them: a child process, a mapping file, exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tests.adapters.bridge.front import Front, FrontDb, RunningHub, inspection, mapping_text
+from tests.gateway.nodes import ROOT
+
+T0 = datetime(2026, 11, 27, 9, 0, 0)
+
+
+async def jgx(*args: str) -> tuple[int, str, str]:
+    """Run the jgx CLI in a child process without blocking the hub serving in this event loop."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from gateway.cli import main; main()", *args,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def write_mapping(front: Front, hub: RunningHub, tmp_path: Path) -> Path:
+    text = mapping_text(front.url, front.state, f"localhost:{hub.port}", front.schema)
+    text = text.replace('dir = "nodes/amr"', f'dir = "{hub.node_dir(tmp_path / "amr")}"')
+    path = tmp_path / "mapping.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+async def test_run_once_prints_the_batch_and_exits_1_when_a_row_is_refused(
+    front: Front, db: FrontDb, hub: RunningHub, tmp_path: Path
+) -> None:
+    """`jgx bridge run --once` sends over mTLS with the node directory's certificate, prints the batch's
+    account, exits 1 because one row was refused, and 0 on the next pass with nothing new to send."""
+    db.insert([inspection(1, T0), inspection(2, T0 + timedelta(seconds=1), jcrq="2026-11-20")])
+    mapping = write_mapping(front, hub, tmp_path)
+    first = await jgx("bridge", "run", str(mapping), "--once")
+    second = await jgx("bridge", "run", str(mapping), "--once")
+    assert (1, 0) == (first[0], second[0]), first[2]
+    assert "读取 / read 2" in first[1] and "接收 / accepted 1" in first[1] and "refused locally, not sent 1" in first[1]
+    assert ["accepted", "refused_local"] == [r["status"] for r in db.results()]
+
+
+async def test_check_reports_untranslated_codes_and_refused_rows_without_sending(
+    front: Front, db: FrontDb, hub: RunningHub, tmp_path: Path
+) -> None:
+    """`jgx bridge check` names the codes with no translation and the rows that would be refused, exits 1,
+    and sends nothing (the hub's log stays empty, no result table is written)."""
+    db.insert([
+        inspection(1, T0), inspection(2, T0, jcxs="飞行检查"), inspection(3, T0, jcxs="飞行检查"),
+        inspection(4, T0, qhdm="999999"),
+    ])  # fmt: skip
+    mapping = write_mapping(front, hub, tmp_path)
+    code, out, err = await jgx("bridge", "check", str(mapping), "--json")
+    report = json.loads(out)
+    columns = {c["column"]: c for c in report["columns"] if c["field"] == "checkForm"}
+    assert (1, 4, 3) == (code, report["rows"], report["wouldRefuse"]), err
+    assert {"飞行检查": 2} == columns["jcxs"]["untranslated"]
+    assert {"BRIDGE.M001": 2} == {k: v for k, v in report["byRule"].items() if k.startswith("BRIDGE")}
+    assert any(rule.startswith("SC-") for rule in report["byRule"])  # the region code, judged by SC-05
+    assert ([], []) == (report["unmappedRequired"], await hub.leaves())
+
+
+async def test_a_mapping_naming_an_unknown_field_exits_2_with_the_reason(tmp_path: Path) -> None:
+    """A mapping file that names a field the standard does not have is refused before any connection."""
+    path = tmp_path / "mapping.toml"
+    path.write_text(
+        '[bridge]\nnode = "sc.amr"\nstandard = "SC-05"\n[database]\nurl = "sqlite://"\n'
+        '[source]\ntable = "t"\n[fields]\ncheckDat = "jcrq"\n', "utf-8"
+    )  # fmt: skip
+    code, _, err = await jgx("bridge", "check", str(path))
+    assert (2, True) == (code, "checkDat" in err and "标准中没有字段" in err)
