@@ -135,12 +135,17 @@ def _translate(value: Any, rule: FieldRule) -> tuple[Any, Finding | None]:
 
 
 def _field(rule: FieldRule, row: Mapping[str, Any], spec: standards.Field) -> tuple[Any, list[Finding]]:
-    """The value of one field (None: leave it out) and what went wrong filling it."""
-    raw = row.get(rule.column) if rule.column is not None else rule.value
-    if _empty(raw):
-        raw = rule.default
+    """The value of one field (None: leave it out) and what went wrong filling it.
+
+    Constants and defaults are written in the standard's own codes, so only column values are translated.
+    """
+    raw = row.get(rule.column) if rule.column is not None else None
+    from_column = not _empty(raw)
+    if not from_column:
+        raw = rule.value if rule.column is None else rule.default
     if _empty(raw):
         return None, []
+    translating = rule if from_column else FieldRule(rule.name)
     if spec.type == "array":
         items = raw.split(rule.split) if isinstance(raw, str) and rule.split else raw
         items = items if isinstance(items, list) else [items]
@@ -148,13 +153,13 @@ def _field(rule: FieldRule, row: Mapping[str, Any], spec: standards.Field) -> tu
         for item in (i.strip() if isinstance(i, str) else i for i in items):
             if _empty(item):
                 continue
-            translated, problem = _translate(item, rule)
+            translated, problem = _translate(item, translating)
             if problem:
                 problems.append(problem)
             else:
                 out.append(translated)
         return out, problems
-    translated, problem = _translate(raw, rule)
+    translated, problem = _translate(raw, translating)
     if problem:
         return None, [problem]
     if spec.type in ("date", "datetime"):
