@@ -27,7 +27,7 @@ _EXAMPLES = 20  # refused rows listed one by one; the rest are counted by rule
 class ColumnReport:
     """What one mapped column held: empty cells, codes with no translation, values that did not parse."""
 
-    field: str
+    target: str  # the standard's field
     column: str
     empty: int = 0
     untranslated: Counter[str] = field(default_factory=Counter)
@@ -61,17 +61,17 @@ class CheckReport:
     def add(self, raw: dict[str, Any], row: MappedRow, findings: tuple[Finding, ...]) -> None:
         """Account one row: its columns, and whether (and why) it would be refused."""
         self.rows += 1
-        for name, column in self.columns.items():
+        for column in self.columns.values():
             value = raw.get(column.column)
             if value is None or (isinstance(value, str) and not value.strip()):
                 column.empty += 1
         for problem in row.problems:
-            column = self.columns.get(problem.pointer.lstrip("/"))
-            if column is None:
+            faulty = self.columns.get(problem.pointer.lstrip("/"))
+            if faulty is None:
                 continue
-            value = str(raw.get(column.column))
-            (column.untranslated if problem.rule_id == "BRIDGE.M001" else column.unparsed)[value] += 1
-        if has_error(findings):
+            value = str(raw.get(faulty.column))
+            (faulty.untranslated if problem.rule_id == "BRIDGE.M001" else faulty.unparsed)[value] += 1
+        if has_error(list(findings)):
             self.would_refuse += 1
             errors = [f for f in findings if f.severity == "error"]
             self.by_rule.update(f.rule_id for f in errors)
@@ -94,10 +94,15 @@ class CheckReport:
             "wouldRefuse": self.would_refuse,
             "unmappedRequired": [name for name, _ in self.unmapped_required],
             "columns": [
-                {"field": c.field, "column": c.column, "empty": c.empty,
-                 "untranslated": dict(c.untranslated), "unparsed": dict(c.unparsed)}
+                {
+                    "field": c.target,
+                    "column": c.column,
+                    "empty": c.empty,
+                    "untranslated": dict(c.untranslated),
+                    "unparsed": dict(c.unparsed),
+                }
                 for c in self.columns.values()
-            ],  # fmt: skip
+            ],
             "byRule": dict(self.by_rule),
             "examples": [{"cdId": i, "cdTime": t, "messages": m} for i, t, m in self.examples],
         }
@@ -111,7 +116,7 @@ class CheckReport:
         for name, label in self.unmapped_required:
             out.append(f"  未映射的必填字段 / required field not mapped: {name} ({label})")
         for c in self.columns.values():
-            line = f"  {c.column:<16} → {c.field:<24} 空 / empty {c.empty}"
+            line = f"  {c.column:<16} → {c.target:<24} 空 / empty {c.empty}"
             if c.untranslated:
                 codes = ", ".join(f"{v} ×{n}" for v, n in c.untranslated.most_common())
                 line += f"; 无转换的代码 / codes with no translation: {codes}"
@@ -126,7 +131,9 @@ class CheckReport:
         return out
 
 
-def dry_run(mapping: BridgeMapping, database: FrontDatabase, *, on: date, destination: str, limit: int) -> CheckReport:
+def dry_run(
+    mapping: BridgeMapping, database: FrontDatabase, *, on: date, destination: str, limit: int
+) -> CheckReport:
     """Map and validate up to ``limit`` rows of the source table, in batches; nothing is written or sent."""
     report = CheckReport.start(mapping)
     fields = {f.name: f for f in standards.catalogue().get(mapping.standard, mapping.version).fields}

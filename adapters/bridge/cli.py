@@ -45,7 +45,7 @@ def _unavailable(exc: Exception) -> NoReturn:
     sys.exit(EXIT_UNAVAILABLE)
 
 
-def _trust(mapping: BridgeMapping, directory: Path) -> TrustConfig:
+def _trust(directory: Path) -> TrustConfig:
     from gateway.config import Paths
     from gateway.trust_update import load_trust
 
@@ -80,7 +80,7 @@ def check(mapping_file: Path, limit: int, as_json: bool) -> None:
     mapping = _mapping(mapping_file)
     destination = "internal"
     if mapping.node_dir is not None and (mapping.node_dir / "trust.json").is_file():
-        destination = _trust(mapping, mapping.node_dir).destination_of(mapping.recipient)
+        destination = _trust(mapping.node_dir).destination_of(mapping.recipient)
     database = FrontDatabase(mapping)
     try:
         report = dry_run(mapping, database, on=datetime.now(UTC).date(), destination=destination, limit=limit)
@@ -115,10 +115,16 @@ def run(
     mapping = _mapping(mapping_file)
     node_dir = directory or mapping.node_dir
     if node_dir is None:
-        io_error("映射文件未给出节点目录（[bridge] dir），也未给 --dir", "no node directory: set [bridge] dir or --dir")
+        io_error(
+            "映射文件未给出节点目录（[bridge] dir），也未给 --dir",
+            "no node directory: set [bridge] dir or --dir",
+        )
     address = hub_address or mapping.hub
     if not address:
-        io_error("映射文件未给出枢纽地址（[bridge] hub），也未给 --hub", "no hub address: set [bridge] hub or --hub")
+        io_error(
+            "映射文件未给出枢纽地址（[bridge] hub），也未给 --hub",
+            "no hub address: set [bridge] hub or --hub",
+        )
     sys.exit(asyncio.run(_run(mapping, node_dir, address, once=once, interval=interval, insecure=insecure)))
 
 
@@ -129,12 +135,21 @@ def _bridge(mapping: BridgeMapping, node_dir: Path, address: str, *, insecure: b
     from gateway.tls import channel_credentials
 
     paths = Paths.under(node_dir)
-    trust = _trust(mapping, node_dir)
+    trust = _trust(node_dir)
     key = private_key_from(paths.node_key)
-    tls = None if insecure or mapping.insecure else [read_bytes(p) for p in (paths.tls_cert, paths.tls_key, paths.tls_ca)]
+    tls = (
+        None
+        if insecure or mapping.insecure
+        else [read_bytes(p) for p in (paths.tls_cert, paths.tls_key, paths.tls_ca)]
+    )
     client = HubClient(address, trust=trust, credentials=channel_credentials(*tls) if tls else None)
     return Bridge(
-        mapping, database=FrontDatabase(mapping), state=BridgeState(mapping.state), hub=client, key=key, trust=trust
+        mapping,
+        database=FrontDatabase(mapping),
+        state=BridgeState(mapping.state),
+        hub=client,
+        key=key,
+        trust=trust,
     )
 
 
@@ -143,7 +158,13 @@ def _exit_code(report: PassReport) -> int:
 
 
 async def _run(
-    mapping: BridgeMapping, node_dir: Path, address: str, *, once: bool, interval: float | None, insecure: bool
+    mapping: BridgeMapping,
+    node_dir: Path,
+    address: str,
+    *,
+    once: bool,
+    interval: float | None,
+    insecure: bool,
 ) -> int:
     from adapters.bridge import DatabaseUnavailable, MappingError
 
@@ -172,7 +193,9 @@ async def _run(
                 if once:
                     return code
             try:
-                await asyncio.wait_for(stop.wait(), interval if interval is not None else mapping.poll_seconds)
+                await asyncio.wait_for(
+                    stop.wait(), interval if interval is not None else mapping.poll_seconds
+                )
             except TimeoutError:
                 continue
             return code

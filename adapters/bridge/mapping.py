@@ -105,7 +105,9 @@ def _table(doc: Mapping[str, Any], name: str, *, required: bool = True) -> Mappi
 def _text(section: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
     value = section.get(key, default)
     if not isinstance(value, str) or not value:
-        raise MappingError(f"[{where}] 的 {key} 须为非空字符串", f"[{where}] {key} must be a non-empty string")
+        raise MappingError(
+            f"[{where}] 的 {key} 须为非空字符串", f"[{where}] {key} must be a non-empty string"
+        )
     return value
 
 
@@ -119,14 +121,18 @@ def _number(section: Mapping[str, Any], key: str, where: str, default: float) ->
 def _field_rule(name: str, spec: Any, known: Mapping[str, standards.Field]) -> FieldRule:
     where = f"fields.{name}"
     if name not in known:
-        raise MappingError(f"[{where}]：标准中没有字段 {name}", f"[{where}]: the standard has no field {name}")
+        raise MappingError(
+            f"[{where}]：标准中没有字段 {name}", f"[{where}]: the standard has no field {name}"
+        )
     if isinstance(spec, str):  # shorthand: fieldName = "COLUMN"
         return FieldRule(name, column=spec)
     if not isinstance(spec, dict):
         raise MappingError(f"[{where}] 须为表或列名", f"[{where}] must be a table or a column name")
     unknown = set(spec) - {"column", "value", "default", "codes", "passthrough", "date_format", "split"}
     if unknown:
-        raise MappingError(f"[{where}] 有未知键 {sorted(unknown)}", f"[{where}] has unknown keys {sorted(unknown)}")
+        raise MappingError(
+            f"[{where}] 有未知键 {sorted(unknown)}", f"[{where}] has unknown keys {sorted(unknown)}"
+        )
     column = spec.get("column")
     if column is None and "value" not in spec:
         raise MappingError(f"[{where}] 须有 column 或 value", f"[{where}] needs a column or a value")
@@ -153,16 +159,22 @@ def parse_mapping(text: str, *, base: Path = Path()) -> BridgeMapping:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"映射文件不是有效的 TOML：{exc}", f"the mapping file is not valid TOML: {exc}") from None
+        raise MappingError(
+            f"映射文件不是有效的 TOML：{exc}", f"the mapping file is not valid TOML: {exc}"
+        ) from None
     extra = set(doc) - _SECTIONS
     if extra:
-        raise MappingError(f"映射文件有未知的表 {sorted(extra)}", f"the mapping file has unknown tables {sorted(extra)}")
+        raise MappingError(
+            f"映射文件有未知的表 {sorted(extra)}", f"the mapping file has unknown tables {sorted(extra)}"
+        )
     bridge, database, source = _table(doc, "bridge"), _table(doc, "database"), _table(doc, "source")
     standard_id = _text(bridge, "standard", "bridge")
     try:
         standard = standards.catalogue().get(standard_id, bridge.get("version"))
     except StandardsError as exc:
-        raise MappingError(f"[bridge] 标准不可用：{exc}", f"[bridge] the standard is not usable: {exc}") from None
+        raise MappingError(
+            f"[bridge] 标准不可用：{exc}", f"[bridge] the standard is not usable: {exc}"
+        ) from None
     known = {f.name: f for f in standard.fields if "[]" not in f.name and "." not in f.name}
     fields = tuple(_field_rule(name, spec, known) for name, spec in _table(doc, "fields").items())
     result = _table(doc, "result", required=False)
@@ -206,5 +218,7 @@ def load_mapping(path: Path) -> BridgeMapping:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError(f"无法读取映射文件 {path}：{exc}", f"cannot read the mapping file {path}: {exc}") from None
+        raise MappingError(
+            f"无法读取映射文件 {path}：{exc}", f"cannot read the mapping file {path}: {exc}"
+        ) from None
     return parse_mapping(text, base=path.parent)

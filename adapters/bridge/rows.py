@@ -174,7 +174,9 @@ def _field(rule: FieldRule, row: Mapping[str, Any], spec: standards.Field) -> tu
     return _scalar(translated, spec.type), []
 
 
-def map_row(row: Mapping[str, Any], mapping: BridgeMapping, fields: Mapping[str, standards.Field]) -> MappedRow:
+def map_row(
+    row: Mapping[str, Any], mapping: BridgeMapping, fields: Mapping[str, standards.Field]
+) -> MappedRow:
     """Map one source row by ``mapping``; ``fields`` are the standard's top-level fields by name."""
     problems: list[Finding] = []
     cd_id = str(row.get(mapping.column("cd_id"), "") or "")
@@ -197,7 +199,8 @@ def map_row(row: Mapping[str, Any], mapping: BridgeMapping, fields: Mapping[str,
     if batch and not BATCH_ID.fullmatch(batch):
         problems.append(_problem(
             "BRIDGE.M005", "",
-            f"cd_batch“{batch}”须为 YYYYMMDD 加 5 位序号", f"cd_batch '{batch}' must be YYYYMMDD + a 5-digit run",
+            f"cd_batch“{batch}”须为 YYYYMMDD 加 5 位序号",
+            f"cd_batch '{batch}' must be YYYYMMDD + a 5-digit run",
         ))  # fmt: skip
     payload: dict[str, Any] = {}
     for rule in mapping.fields:

@@ -66,7 +66,8 @@ class BatchReport:
     def describe(self) -> str:
         """One line for a person, Chinese and English."""
         return (
-            f"批次 / batch {self.first} … {self.last}: 读取 / read {self.read}, 已回写 / already {self.already}, "
+            f"批次 / batch {self.first} … {self.last}: 读取 / read {self.read}, "
+            f"已回写 / already {self.already}, "
             f"发送 / sent {self.sent}, 接收 / accepted {self.accepted}, 拒收 / rejected {self.rejected}, "
             f"本地拒收未发送 / refused locally, not sent {self.refused_local}"
         )
@@ -87,7 +88,8 @@ class PassReport:
         return (
             f"本轮 / pass: 批次 / batches {len(self.batches)}, 读取 / read {self.total('read')}, "
             f"发送 / sent {self.total('sent')}, 接收 / accepted {self.total('accepted')}, "
-            f"拒收 / rejected {self.total('rejected')}, 本地拒收 / refused locally {self.total('refused_local')}"
+            f"拒收 / rejected {self.total('rejected')}, "
+            f"本地拒收 / refused locally {self.total('refused_local')}"
         )
 
 
@@ -162,7 +164,7 @@ class Bridge:
                 outgoing.append((row, entry.envelope))
                 continue
             findings = local_findings(row, self.mapping, on=now.date(), destination=self.destination)  # (3)
-            if has_error(findings):
+            if has_error(list(findings)):
                 verdicts.append((row, Verdict.refused_locally(findings, now.replace(tzinfo=None))))
                 continue
             envelope = self._seal(row, now)  # (4)
@@ -170,7 +172,9 @@ class Bridge:
             outgoing.append((row, envelope))
         self.state.pending(source, fresh)
         receipts = await self.hub.submit_many([e for _, e in outgoing]) if outgoing else []  # (5)
-        verdicts.extend((row, Verdict.from_receipt(r)) for (row, _), r in zip(outgoing, receipts, strict=True))
+        verdicts.extend(
+            (row, Verdict.from_receipt(r)) for (row, _), r in zip(outgoing, receipts, strict=True)
+        )
         await asyncio.to_thread(  # (6)
             self.database.write_results, [result_row(self.mapping, r, r.message_id, v) for r, v in verdicts]
         )
@@ -180,7 +184,9 @@ class Bridge:
             self.state.advance(source, max(times))
         report.sent = len(outgoing)
         for _, verdict in verdicts:
-            counter = {ACCEPTED: "accepted", REJECTED: "rejected", REFUSED_LOCAL: "refused_local"}[verdict.status]
+            counter = {ACCEPTED: "accepted", REJECTED: "rejected", REFUSED_LOCAL: "refused_local"}[
+                verdict.status
+            ]
             setattr(report, counter, getattr(report, counter) + 1)
         return report
 
@@ -202,7 +208,9 @@ class Bridge:
             if not rows:
                 break
             batch = await self._batch(rows)
-            log.info("bridge.batch", table=source_name, read=batch.read, sent=batch.sent, accepted=batch.accepted)
+            log.info(
+                "bridge.batch", table=source_name, read=batch.read, sent=batch.sent, accepted=batch.accepted
+            )
             report.batches.append(batch)
             after = (rows[-1][cd_time], rows[-1][cd_id])
             if len(rows) < self.mapping.batch_size:

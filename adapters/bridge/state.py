@@ -102,7 +102,8 @@ class BridgeState:
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
-                "INSERT INTO journal (message_id, source, cd_time, envelope, state) VALUES (?, ?, ?, NULL, 'done') "
+                "INSERT INTO journal (message_id, source, cd_time, envelope, state) "
+                "VALUES (?, ?, ?, NULL, 'done') "
                 "ON CONFLICT (message_id) DO UPDATE SET state = 'done', envelope = NULL",
                 [(m, source, t.isoformat()) for m, t in items],
             )
@@ -114,4 +115,3 @@ class BridgeState:
             (source, before.isoformat()),
         )
         return cursor.rowcount
-

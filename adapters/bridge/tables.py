@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
 from adapters.bridge.mapping import BridgeMapping, MappingError
 
-__all__ = ["DatabaseUnavailable", "FrontDatabase", "Cursor"]
+__all__ = ["Cursor", "DatabaseUnavailable", "FrontDatabase"]
 
 #: Where the keyset scan stands: (cd_time as the database returned it, cd_id) of the last row read.
 Cursor = tuple[Any, Any]
@@ -55,7 +55,8 @@ class FrontDatabase:
                 )
             except NoSuchTableError:
                 raise MappingError(
-                    f"前置库中没有表 {self.mapping.table}", f"the front database has no table {self.mapping.table}"
+                    f"前置库中没有表 {self.mapping.table}",
+                    f"the front database has no table {self.mapping.table}",
                 ) from None
             except SQLAlchemyError as exc:
                 raise _unavailable(exc) from None
@@ -64,7 +65,8 @@ class FrontDatabase:
             absent = sorted({c for c in wanted if c not in table.c and c not in optional})
             if absent:
                 raise MappingError(
-                    f"表 {self.mapping.table} 没有列 {absent}", f"table {self.mapping.table} has no columns {absent}"
+                    f"表 {self.mapping.table} 没有列 {absent}",
+                    f"table {self.mapping.table} has no columns {absent}",
                 )
             self._source = table
         return self._source
@@ -132,9 +134,7 @@ class FrontDatabase:
         try:
             with self.engine.begin() as connection:
                 for row in rows:
-                    where = sa.and_(
-                        key_id == row[key_id.name], key_time == row[key_time.name]
-                    )
+                    where = sa.and_(key_id == row[key_id.name], key_time == row[key_time.name])
                     if connection.execute(sa.update(table).where(where).values(**row)).rowcount == 0:
                         connection.execute(sa.insert(table).values(**row))
         except SQLAlchemyError as exc:

@@ -12,14 +12,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
+import standards
 from adapters.bridge.mapping import BridgeMapping
 from adapters.bridge.rows import MappedRow
-import standards
 from adapters.sdk.client import Submitted
 from standards.errors import StandardsError
 from standards.findings import Finding
 
-__all__ = ["ACCEPTED", "REFUSED_LOCAL", "REJECTED", "Verdict", "local_findings", "payload_bytes", "result_row"]
+__all__ = [
+    "ACCEPTED",
+    "REFUSED_LOCAL",
+    "REJECTED",
+    "Verdict",
+    "local_findings",
+    "payload_bytes",
+    "result_row",
+]
 
 ACCEPTED: Final = "accepted"  # 已接收: the hub logged and receipted it as accepted
 REJECTED: Final = "rejected"  # 被拒收: the hub logged it and refused it (reason codes say why)
@@ -42,8 +50,9 @@ class Verdict:
     def refused_locally(cls, findings: Iterable[Finding], now: datetime) -> Verdict:
         """The verdict of a row that failed locally: nothing was signed or sent."""
         errors = [f for f in findings if f.severity == "error"]
-        messages = ("本地校验未通过，未发送至枢纽 / failed local validation, not sent",) + tuple(
-            f"{f.pointer or '/'} {f.message_zh}" for f in errors
+        messages = (
+            "本地校验未通过，未发送至枢纽 / failed local validation, not sent",
+            *(f"{f.pointer or '/'} {f.message_zh}" for f in errors),
         )
         return cls(REFUSED_LOCAL, tuple(dict.fromkeys(f.rule_id for f in errors)), messages, now)
 
@@ -52,9 +61,7 @@ class Verdict:
         """The hub's verdict as its verified receipt states it (a resend gets the original receipt)."""
         receipt = submitted.receipt
         status = ACCEPTED if submitted.accepted else REJECTED
-        messages = tuple(
-            f"[{f.severity}] {f.pointer or '/'} {f.message_zh}" for f in receipt.findings
-        )
+        messages = tuple(f"[{f.severity}] {f.pointer or '/'} {f.message_zh}" for f in receipt.findings)
         return cls(
             status,
             tuple(receipt.reason_codes),

@@ -35,7 +35,7 @@ GUIDE = Path(__file__).resolve().parents[3] / "docs" / "integrator-guide.md"
 def guide_mapping() -> str:
     """The mapping file printed in the integrator guide's front-database chapter."""
     blocks = re.findall(r"```toml\n(.*?)```", GUIDE.read_text("utf-8"), flags=re.DOTALL)
-    return next(b for b in blocks if "[source]" in b)
+    return str(next(b for b in blocks if "[source]" in b))
 
 
 def mapping_text(url: str, state: Path, hub: str = "127.0.0.1:0", schema: str | None = None) -> str:
@@ -144,7 +144,8 @@ class RunningHub:
     async def message(self, log_index: int) -> exchange_pb2.Message:
         """The message the hub logged at ``log_index``, parsed from the envelope it kept."""
         stored = await self.hub.store.message(log_index)
-        assert stored is not None and stored.envelope is not None
+        assert stored is not None
+        assert stored.envelope is not None
         return exchange_pb2.Message.FromString(exchange_pb2.Envelope.FromString(stored.envelope).body)
 
 
@@ -159,11 +160,13 @@ async def running_hub(fed: Federation, path: Path) -> AsyncIterator[RunningHub]:
     await store.open()
     hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store)
     await hub.start()
-    server = Server(hub, peer_node=lambda context: tls.peer_node_id(context))
+    server = Server(hub, peer_node=tls.peer_node_id)
     port = server.add_port("127.0.0.1:0", tls.server_credentials(hub_cert, hub_key, ca_cert))
     await server.start()
     try:
-        yield RunningHub(fed, hub, port, tls.channel_credentials(amr_cert, amr_key, ca_cert), (ca_cert, ca_key))
+        yield RunningHub(
+            fed, hub, port, tls.channel_credentials(amr_cert, amr_key, ca_cert), (ca_cert, ca_key)
+        )
     finally:
         await server.stop(grace=1.0)
 
@@ -199,7 +202,9 @@ def hub_client(hub: RunningHub, cls: type[HubClient] = HubClient) -> HubClient:
 
 def load(front: Front, hub: RunningHub | None = None, **changes: Any) -> BridgeMapping:
     """The guide's mapping for this test's front database; ``changes`` replace mapping attributes."""
-    text = mapping_text(front.url, front.state, f"localhost:{hub.port}" if hub else "127.0.0.1:0", front.schema)
+    text = mapping_text(
+        front.url, front.state, f"localhost:{hub.port}" if hub else "127.0.0.1:0", front.schema
+    )
     return dataclasses.replace(parse_mapping(text), **changes)
 
 

@@ -20,29 +20,40 @@ from tests.gateway.storage.pgschema import fresh_schema
 T0 = datetime(2026, 11, 27, 9, 0, 0)
 
 
-async def test_rows_are_sent_and_each_verdict_is_written_back(front: Front, db: FrontDb, hub: RunningHub) -> None:
+async def test_rows_are_sent_and_each_verdict_is_written_back(
+    front: Front, db: FrontDb, hub: RunningHub
+) -> None:
     """Good rows are accepted with their receipt and log index; a row with an untranslated code is
     written back as refused locally and never reaches the hub; a D row becomes a delete message."""
     db.insert([
-        inspection(1, T0), inspection(2, T0, jcxs="飞行检查"), inspection(3, T0 + timedelta(minutes=5), cd_operation="D"),
+        inspection(1, T0),
+        inspection(2, T0, jcxs="飞行检查"),
+        inspection(3, T0 + timedelta(minutes=5), cd_operation="D"),
     ])  # fmt: skip
     bridge = make_bridge(load(front, hub), hub)
     report = await bridge.run_once()
     await bridge.close()
     results = {r["cd_id"]: r for r in db.results()}
-    assert (3, 2, 2, 0, 1) == tuple(report.total(k) for k in ("read", "sent", "accepted", "rejected", "refused_local"))
-    assert {"JC000001": ("accepted", 0), "JC000002": ("refused_local", None), "JC000003": ("accepted", 1)} == {
-        k: (r["status"], r["log_index"]) for k, r in results.items()
-    }
+    assert (3, 2, 2, 0, 1) == tuple(
+        report.total(k) for k in ("read", "sent", "accepted", "rejected", "refused_local")
+    )
+    assert {
+        "JC000001": ("accepted", 0),
+        "JC000002": ("refused_local", None),
+        "JC000003": ("accepted", 1),
+    } == {k: (r["status"], r["log_index"]) for k, r in results.items()}
     assert "BRIDGE.M001" == results["JC000002"]["reason_codes"]
-    assert "未发送" in results["JC000002"]["messages_zh"] and "飞行检查" in results["JC000002"]["messages_zh"]
+    assert "未发送" in results["JC000002"]["messages_zh"]
+    assert "飞行检查" in results["JC000002"]["messages_zh"]
     assert 64 == len(results["JC000001"]["receipt_sha256"])
     deleted = await hub.message(1)
     assert ("JC000003", exchange_pb2.OPERATION_DELETE) == (deleted.business_key, deleted.operation)
     assert 2 == len(await hub.leaves())
 
 
-async def test_a_second_pass_sends_nothing_already_receipted(front: Front, db: FrontDb, hub: RunningHub) -> None:
+async def test_a_second_pass_sends_nothing_already_receipted(
+    front: Front, db: FrontDb, hub: RunningHub
+) -> None:
     """Rows written back are never sent again; rows added since are (the watermark moves on)."""
     db.insert([inspection(1, T0), inspection(2, T0 + timedelta(seconds=1))])
     bridge = make_bridge(load(front, hub, batch_size=1), hub)
@@ -50,11 +61,16 @@ async def test_a_second_pass_sends_nothing_already_receipted(front: Front, db: F
     db.insert([inspection(3, T0 + timedelta(hours=1))])
     second = await bridge.run_once()
     await bridge.close()
-    assert ((2, 2), (1, 1)) == ((len(first.batches), first.total("sent")), (second.total("sent"), second.total("accepted")))
+    assert ((2, 2), (1, 1)) == (
+        (len(first.batches), first.total("sent")),
+        (second.total("sent"), second.total("accepted")),
+    )
     assert 3 == len(await hub.leaves())
 
 
-async def test_the_hubs_refusal_is_written_back_with_its_reason(front: Front, db: FrontDb, hub: RunningHub) -> None:
+async def test_the_hubs_refusal_is_written_back_with_its_reason(
+    front: Front, db: FrontDb, hub: RunningHub
+) -> None:
     """A record the hub refuses (sc.amr may not send SC-05 to Chongqing) is written back as rejected
     with the hub's reason code and log index: the refusal is logged, not lost."""
     db.insert([inspection(1, T0)])
@@ -63,7 +79,10 @@ async def test_the_hubs_refusal_is_written_back_with_its_reason(front: Front, db
     await bridge.close()
     (result,) = db.results()
     assert (1, "rejected", "ACL_DENIED", 0) == (
-        report.total("rejected"), result["status"], result["reason_codes"], result["log_index"]
+        report.total("rejected"),
+        result["status"],
+        result["reason_codes"],
+        result["log_index"],
     )
 
 
@@ -95,10 +114,14 @@ async def test_a_row_updated_while_being_read_is_sent_again_as_an_update(
         (r["cd_time"], r["cd_operation"], r["status"], r["log_index"]) for r in first
     ]
     assert [first[0], ("2026-11-27 09:10:00", "U", "accepted", 1)] == [
-        results[0], *[(r["cd_time"], r["cd_operation"], r["status"], r["log_index"]) for r in results[1:]]
+        results[0],
+        *[(r["cd_time"], r["cd_operation"], r["status"], r["log_index"]) for r in results[1:]],
     ]
     update = await hub.message(1)
-    assert (exchange_pb2.OPERATION_UPDATE, b'"5"') == (update.operation, update.payload.split(b"checkResult\": ")[1][:3])
+    assert (exchange_pb2.OPERATION_UPDATE, b'"5"') == (
+        update.operation,
+        update.payload.split(b'checkResult": ')[1][:3],
+    )
 
 
 class KilledAfterSubmit(HubClient):
@@ -181,14 +204,17 @@ async def test_the_bridge_waits_for_the_database_and_resumes(hub: RunningHub, tm
         direct.close()
     relay.down()
     assert ((1, 1), ["DatabaseUnavailable", "DatabaseUnavailable"]) == (
-        (first.total("accepted"), second.total("accepted")), retries
+        (first.total("accepted"), second.total("accepted")),
+        retries,
     )
     assert ["accepted", "accepted"] == [r["status"] for r in results]
 
 
 @pytest.mark.postgres
-async def test_a_database_that_stays_away_ends_the_pass_with_a_typed_error(hub: RunningHub, tmp_path: Path) -> None:
-    """When the retries run out the pass raises DatabaseUnavailable (the CLI's exit 3), never a raw driver error."""
+async def test_a_database_that_stays_away_ends_the_pass_with_a_typed_error(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """When the retries run out the pass raises DatabaseUnavailable (the CLI's exit 3), not a driver error."""
     relay = Relay(("127.0.0.1", 5432))
     front = Front(PG_SERVER.replace(":5432", f":{relay.port}"), None, tmp_path / "state.sqlite")
     bridge = make_bridge(load(front, hub), hub, retry=RetryPolicy(attempts=2))

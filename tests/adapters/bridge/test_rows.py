@@ -29,9 +29,24 @@ def test_a_good_row_becomes_a_valid_record() -> None:
     """Codes are translated, the text date is re-spelled, the list is split, constants are filled."""
     row = mapped()
     assert ("1", "1", "1", "2026-11-20", ["张三", "李四"], "001") == tuple(
-        row.payload[k] for k in ("checkForm", "checkType", "counterpartCategory", "checkDate", "checkPersonnel", "counterpartIdType")
+        row.payload[k]
+        for k in (
+            "checkForm",
+            "checkType",
+            "counterpartCategory",
+            "checkDate",
+            "checkPersonnel",
+            "counterpartIdType",
+        )
     )
-    assert ((), ()) == (row.problems, tuple(f for f in local_findings(row, MAPPING, on=date(2026, 11, 27), destination="internal") if f.severity == "error"))
+    assert ((), ()) == (
+        row.problems,
+        tuple(
+            f
+            for f in local_findings(row, MAPPING, on=date(2026, 11, 27), destination="internal")
+            if f.severity == "error"
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -45,17 +60,27 @@ def test_a_good_row_becomes_a_valid_record() -> None:
     ],
     ids=["untranslated-code", "bad-date", "bad-operation", "bad-cd-time", "bad-cd-batch"],
 )
-def test_what_cannot_be_mapped_is_a_finding_naming_the_field(overrides: dict[str, Any], rule: str, pointer: str) -> None:
-    """Each mapping fault comes back as one error finding with its rule id and JSON pointer, in Chinese and English."""
+def test_what_cannot_be_mapped_is_a_finding_naming_the_field(
+    overrides: dict[str, Any], rule: str, pointer: str
+) -> None:
+    """Each mapping fault is one error finding with its rule id and JSON pointer, in Chinese and English."""
     (problem,) = mapped(**overrides).problems
     assert (rule, pointer, "error") == (problem.rule_id, problem.pointer, problem.severity)
-    assert problem.message_zh and problem.message_en
+    assert problem.message_zh
+    assert problem.message_en
 
 
 def test_an_empty_cell_takes_the_default_and_passthrough_keeps_unknown_codes() -> None:
-    """checkType falls back to its default "1"; a passthrough code list lets an unknown value through as is."""
-    loose = parse_mapping(guide_mapping().replace('"发现问题" = "5", "查无下落" = "6" }', '"发现问题" = "5" }, passthrough = true'))
-    assert ("1", "9") == (mapped(jclb="").payload["checkType"], map_row(inspection(1, T0, jcjg="9"), loose, FIELDS).payload["checkResult"])
+    """checkType falls back to its default "1"; a passthrough code list lets an unknown value through."""
+    loose = parse_mapping(
+        guide_mapping().replace(
+            '"发现问题" = "5", "查无下落" = "6" }', '"发现问题" = "5" }, passthrough = true'
+        )
+    )
+    assert ("1", "9") == (
+        mapped(jclb="").payload["checkType"],
+        map_row(inspection(1, T0, jcjg="9"), loose, FIELDS).payload["checkResult"],
+    )
 
 
 def test_the_operation_letters_map_to_message_operations() -> None:
@@ -67,7 +92,16 @@ def test_message_ids_are_derived_from_table_cd_id_and_cd_time() -> None:
     """The same change always gets the same id; another cd_time or another table gets another."""
     same = message_id_for("t_xzjc", "JC1", "2026-11-27 09:00:00")
     assert same == message_id_for("t_xzjc", "JC1", "2026-11-27 09:00:00") == mapped(cd_id="JC1").message_id
-    assert len({same, message_id_for("t_xzjc", "JC1", "2026-11-27 09:00:01"), message_id_for("t_x", "JC1", "2026-11-27 09:00:00")}) == 3
+    assert (
+        len(
+            {
+                same,
+                message_id_for("t_xzjc", "JC1", "2026-11-27 09:00:01"),
+                message_id_for("t_x", "JC1", "2026-11-27 09:00:00"),
+            }
+        )
+        == 3
+    )
     assert len(same) <= 64
 
 
@@ -88,7 +122,15 @@ def test_database_types_are_converted_to_the_fields_types() -> None:
         (guide_mapping().replace("batch_size = 500", "batch_size = 0"), "batch_size"),
         ("[bridge\n", "TOML"),
     ],
-    ids=["no-database", "unknown-field", "unknown-standard", "unknown-table", "unknown-key", "zero-batch", "not-toml"],
+    ids=[
+        "no-database",
+        "unknown-field",
+        "unknown-standard",
+        "unknown-table",
+        "unknown-key",
+        "zero-batch",
+        "not-toml",
+    ],
 )
 def test_a_bad_mapping_file_is_a_mapping_error_naming_the_fault(text: str, words: str) -> None:
     """Every fault in the mapping file is a MappingError whose messages name the key, never a raw KeyError."""
@@ -100,4 +142,7 @@ def test_a_bad_mapping_file_is_a_mapping_error_naming_the_fault(text: str, words
 def test_relative_paths_are_taken_from_the_mapping_files_folder() -> None:
     """state and dir are relative to the mapping file, so a mapping works from any working directory."""
     mapping = parse_mapping(guide_mapping(), base=Path("/srv/bridge"))
-    assert (Path("/srv/bridge/bridge-state.sqlite"), Path("/srv/bridge/nodes/amr")) == (mapping.state, mapping.node_dir)
+    assert (Path("/srv/bridge/bridge-state.sqlite"), Path("/srv/bridge/nodes/amr")) == (
+        mapping.state,
+        mapping.node_dir,
+    )
