@@ -130,7 +130,7 @@ def run(
 
 def _bridge(mapping: BridgeMapping, node_dir: Path, address: str, *, insecure: bool) -> Bridge:
     from adapters.bridge import Bridge, BridgeState, FrontDatabase
-    from adapters.sdk import HubClient
+    from adapters.sdk import HubClient, RetryPolicy
     from gateway.config import Paths
     from gateway.tls import channel_credentials
 
@@ -150,6 +150,7 @@ def _bridge(mapping: BridgeMapping, node_dir: Path, address: str, *, insecure: b
         hub=client,
         key=key,
         trust=trust,
+        retry=RetryPolicy(attempts=mapping.retries, base=0.5, cap=30.0),
     )
 
 

@@ -82,6 +82,7 @@ class BridgeMapping:
     batch_size: int = 500
     poll_seconds: float = 30.0
     lookback_seconds: float = 300.0
+    retries: int = 8  # attempts of a pass while the database or the hub is away, before giving up
     insecure: bool = False
 
     def column(self, role: str) -> str:
@@ -209,6 +210,7 @@ def parse_mapping(text: str, *, base: Path = Path()) -> BridgeMapping:
         batch_size=batch,
         poll_seconds=_number(bridge, "poll_seconds", "bridge", 30.0),
         lookback_seconds=_number(bridge, "lookback_seconds", "bridge", 300.0),
+        retries=max(1, int(_number(bridge, "retries", "bridge", 8))),
         insecure=bool(bridge.get("insecure", False)),
     )
 

@@ -221,3 +221,17 @@ async def test_a_database_that_stays_away_ends_the_pass_with_a_typed_error(
     with pytest.raises(DatabaseUnavailable):
         await bridge.run_once()
     await bridge.close()
+
+
+async def test_without_a_look_back_window_a_late_commit_behind_the_watermark_is_not_read(
+    front: Front, db: FrontDb, hub: RunningHub
+) -> None:
+    """lookback_seconds = 0 trusts cd_time order completely: a row committed later with an older cd_time is
+    passed over (which is why the guide sets the window above the longest writing transaction)."""
+    db.insert([inspection(2, T0 + timedelta(minutes=2))])
+    bridge = make_bridge(load(front, hub, lookback_seconds=0.0), hub)
+    await bridge.run_once()
+    db.insert([inspection(1, T0 + timedelta(minutes=1))])
+    report = await bridge.run_once()
+    await bridge.close()
+    assert (1, 1, 0) == (report.total("read"), report.total("already"), report.total("sent"))

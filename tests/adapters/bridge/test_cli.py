@@ -81,3 +81,12 @@ async def test_a_mapping_naming_an_unknown_field_exits_2_with_the_reason(tmp_pat
     )  # fmt: skip
     code, _, err = await jgx("bridge", "check", str(path))
     assert (2, True) == (code, "checkDat" in err and "标准中没有字段" in err)
+
+
+async def test_a_database_that_cannot_be_reached_exits_3(hub: RunningHub, tmp_path: Path) -> None:
+    """When the front database stays unavailable through every retry, `run --once` exits 3 and says so."""
+    front = Front(f"sqlite:///{tmp_path / 'missing' / 'front.db'}", None, tmp_path / "state.sqlite")
+    mapping = write_mapping(front, hub, tmp_path)
+    mapping.write_text(mapping.read_text("utf-8").replace("retries = 8", "retries = 1"), "utf-8")
+    code, _, err = await jgx("bridge", "run", str(mapping), "--once")
+    assert (3, True) == (code, "前置库不可用" in err)
