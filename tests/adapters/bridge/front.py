@@ -1,7 +1,7 @@
 """A department's front database for bridge tests: an SC-05 source table (行政检查), a real hub over mTLS.
 
-The mapping is the one printed in docs/integrator-guide.md (tests/adapters/bridge/test_guide.py checks
-that they are the same text), with the database URL, state file and hub address of the test.
+Every test runs the mapping printed in docs/integrator-guide.md §7, read from the guide itself, with the
+database URL, schema, state file and hub address of the test put in.
 """
 
 from __future__ import annotations

@@ -9,11 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from adapters.bridge import parse_mapping
 from adapters.bridge.tables import DatabaseUnavailable
 from adapters.sdk import HubClient, RetryPolicy, Submitted
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from tests.adapters.bridge.conftest import PG_SERVER
-from tests.adapters.bridge.front import Front, FrontDb, RunningHub, hub_client, inspection, load, make_bridge
+from tests.adapters.bridge.front import (
+    Front,
+    FrontDb,
+    RunningHub,
+    hub_client,
+    inspection,
+    load,
+    make_bridge,
+    mapping_text,
+)
 from tests.adapters.bridge.proxy import Relay
 from tests.gateway.storage.pgschema import fresh_schema
 
@@ -235,3 +245,17 @@ async def test_without_a_look_back_window_a_late_commit_behind_the_watermark_is_
     report = await bridge.run_once()
     await bridge.close()
     assert (1, 1, 0) == (report.total("read"), report.total("already"), report.total("sent"))
+
+
+async def test_result_columns_may_be_renamed_to_the_departments_own(
+    front: Front, db: FrontDb, hub: RunningHub
+) -> None:
+    """[result.columns] puts the verdict under the department's own column names."""
+    text = mapping_text(front.url, front.state, f"localhost:{hub.port}", front.schema)
+    mapping = parse_mapping(text + '[result.columns]\nstatus = "jgzt"\nlog_index = "rzxh"\n')
+    db.insert([inspection(1, T0)])
+    bridge = make_bridge(mapping, hub)
+    await bridge.run_once()
+    await bridge.close()
+    (result,) = db.results()
+    assert ("accepted", 0, False) == (result["jgzt"], result["rzxh"], "status" in result)

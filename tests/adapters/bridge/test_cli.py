@@ -9,6 +9,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from tests.adapters.bridge.front import Front, FrontDb, RunningHub, inspection, mapping_text
 from tests.gateway.nodes import ROOT
 
@@ -70,6 +72,8 @@ async def test_check_reports_untranslated_codes_and_refused_rows_without_sending
     assert {"BRIDGE.M001": 2} == {k: v for k, v in report["byRule"].items() if k.startswith("BRIDGE")}
     assert any(rule.startswith("SC-") for rule in report["byRule"])  # the region code, judged by SC-05
     assert ([], []) == (report["unmappedRequired"], await hub.leaves())
+    assert not sa.inspect(db.engine).has_table("jgx_result", schema=front.schema)  # nothing written back
+    assert 0 == columns["jcxs"]["empty"]
 
 
 async def test_a_mapping_naming_an_unknown_field_exits_2_with_the_reason(tmp_path: Path) -> None:

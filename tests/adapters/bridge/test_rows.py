@@ -11,6 +11,7 @@ import pytest
 
 import standards
 from adapters.bridge import MappingError, map_row, message_id_for, parse_mapping
+from adapters.bridge.check import CheckReport
 from adapters.bridge.verdicts import local_findings
 from tests.adapters.bridge.front import guide_mapping, inspection
 
@@ -146,3 +147,17 @@ def test_relative_paths_are_taken_from_the_mapping_files_folder() -> None:
         mapping.state,
         mapping.node_dir,
     )
+
+
+def test_the_guides_mapping_maps_every_required_field_of_the_standard() -> None:
+    """The guide's SC-05 mapping leaves no required field of SC-05 unmapped."""
+    assert [] == CheckReport.start(MAPPING).unmapped_required
+
+
+def test_a_timestamp_column_fills_a_datetime_field_as_the_standard_spells_it() -> None:
+    """A TIMESTAMP value becomes "YYYY-MM-DD HH:MM:SS"; a text time is read through its date_format."""
+    mapping = parse_mapping(
+        guide_mapping().replace("[result]", 'reportTime = "tbsj"\nreportPerson = "tbr"\n[result]')
+    )
+    at = datetime(2026, 11, 20, 10, 30)
+    assert "2026-11-20 10:30:00" == map_row(inspection(1, T0, tbsj=at), mapping, FIELDS).payload["reportTime"]
