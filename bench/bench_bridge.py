@@ -20,12 +20,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+import standards
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test helpers build the front table
 
-from adapters.bridge import FrontDatabase, map_row, parse_mapping  # noqa: E402
-from adapters.bridge.verdicts import local_findings  # noqa: E402
-from gateway.testing import Federation  # noqa: E402
-from tests.adapters.bridge.front import FrontDb, inspection, make_bridge, mapping_text, running_hub  # noqa: E402
+from adapters.bridge import FrontDatabase, map_row, parse_mapping
+from adapters.bridge.verdicts import local_findings
+from gateway.testing import Federation
+from tests.adapters.bridge.front import FrontDb, inspection, make_bridge, mapping_text, running_hub
 
 T0 = datetime(2026, 11, 1)
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -46,7 +48,7 @@ def read_map_validate(url: str, schema: str | None, state: Path, rows: int, labe
     fill(db, rows)
     mapping = parse_mapping(mapping_text(url, state, schema=schema))
     database = FrontDatabase(mapping)
-    fields = {f.name: f for f in __import__("standards").catalogue().get("SC-05", "1.0.0").fields}
+    fields = {f.name: f for f in standards.catalogue().get("SC-05", "1.0.0").fields}
     before, seen, refused = rss_mb(), 0, 0
     start, after = time.perf_counter(), None
     while True:
@@ -61,7 +63,8 @@ def read_map_validate(url: str, schema: str | None, state: Path, rows: int, labe
         after = (batch[-1]["cd_time"], batch[-1]["cd_id"])
     seconds = time.perf_counter() - start
     print(
-        f"{label:<34} {seen:>9} {seconds:>8.1f} {seen / seconds:>9,.0f} {before:>9.0f} {rss_mb():>9.0f} {refused:>7}"
+        f"{label:<34} {seen:>9} {seconds:>8.1f} {seen / seconds:>9,.0f} "
+        f"{before:>9.0f} {rss_mb():>9.0f} {refused:>7}"
     )
     database.close()
     db.close()
@@ -90,7 +93,8 @@ async def whole_passes(folder: Path, rows: int) -> None:
         await bridge.close()
     accepted = report.total("accepted")
     print(
-        f"{'whole pass (sign, submit, write back)':<40} {accepted:>9} {seconds:>8.1f} {accepted / seconds:>9,.0f}"
+        f"{'whole pass (sign, submit, write back)':<40} {accepted:>9} {seconds:>8.1f} "
+        f"{accepted / seconds:>9,.0f}"
     )
     print(
         f"{'of which write-back to the result table':<40} {accepted:>9} {timings['write']:>8.1f} "
