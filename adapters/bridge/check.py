@@ -66,7 +66,7 @@ class CheckReport:
             if value is None or (isinstance(value, str) and not value.strip()):
                 column.empty += 1
         for problem in row.problems:
-            faulty = self.columns.get(problem.pointer.lstrip("/"))
+            faulty = self.columns.get(problem.pointer.lstrip("/").replace("/", "."))
             if faulty is None:
                 continue
             value = str(raw.get(faulty.column))

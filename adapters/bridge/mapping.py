@@ -18,6 +18,7 @@ from standards.errors import StandardsError
 
 __all__ = [
     "CHANGE_COLUMNS",
+    "HEADER_COLUMNS",
     "RESULT_COLUMNS",
     "BridgeMapping",
     "FieldRule",
@@ -33,7 +34,9 @@ RESULT_COLUMNS: Final = (
     "cd_id", "cd_time", "cd_operation", "message_id", "status", "reason_codes", "messages_zh",
     "receipt_sha256", "log_index", "decided_at",
 )  # fmt: skip
-_SECTIONS: Final = frozenset({"bridge", "database", "source", "fields", "result"})
+_SECTIONS: Final = frozenset({"bridge", "database", "source", "fields", "result", "inbound"})
+#: Optional header columns of a source table that carries lifecycle replies (认领 claim, 反馈 feedback).
+HEADER_COLUMNS: Final = ("correlation_id", "action", "in_reply_to")
 
 
 class MappingError(ValueError):
@@ -84,6 +87,9 @@ class BridgeMapping:
     lookback_seconds: float = 300.0
     retries: int = 8  # attempts of a pass while the database or the hub is away, before giving up
     insecure: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)  # HEADER_COLUMNS role → source column
+    inbound_table: str = ""  # where delivered tasks, clues and feedback are written ("" = none)
+    inbound_standards: tuple[tuple[str, str], ...] = ()  # (standard, version) the department accepts
 
     def column(self, role: str) -> str:
         """The source column that plays ``role`` (one of `CHANGE_COLUMNS`)."""
@@ -176,7 +182,7 @@ def parse_mapping(text: str, *, base: Path = Path()) -> BridgeMapping:
         raise MappingError(
             f"[bridge] 标准不可用：{exc}", f"[bridge] the standard is not usable: {exc}"
         ) from None
-    known = {f.name: f for f in standard.fields if "[]" not in f.name and "." not in f.name}
+    known = {f.name: f for f in standard.fields if "[]" not in f.name}  # nested objects by dotted name
     fields = tuple(_field_rule(name, spec, known) for name, spec in _table(doc, "fields").items())
     result = _table(doc, "result", required=False)
     renames = result.get("columns", {})
@@ -190,6 +196,16 @@ def parse_mapping(text: str, *, base: Path = Path()) -> BridgeMapping:
     batch = int(_number(bridge, "batch_size", "bridge", 500))
     if batch < 1:
         raise MappingError("[bridge] 的 batch_size 须至少为 1", "[bridge] batch_size must be at least 1")
+    inbound = _table(doc, "inbound", required=False)
+    accepted = []
+    for spec in inbound.get("standards", []):
+        standard_id, _, version = str(spec).partition("@")
+        try:
+            accepted.append((standard_id, standards.catalogue().get(standard_id, version or None).version))
+        except StandardsError as exc:
+            raise MappingError(
+                f"[inbound] 标准 {spec} 不可用：{exc}", f"[inbound] standard {spec}: {exc}"
+            ) from None
     return BridgeMapping(
         node=_text(bridge, "node", "bridge"),
         recipient=_text(bridge, "recipient", "bridge", "sc.hub"),
@@ -212,6 +228,9 @@ def parse_mapping(text: str, *, base: Path = Path()) -> BridgeMapping:
         lookback_seconds=_number(bridge, "lookback_seconds", "bridge", 300.0),
         retries=max(1, int(_number(bridge, "retries", "bridge", 8))),
         insecure=bool(bridge.get("insecure", False)),
+        headers={role: str(source[role]) for role in HEADER_COLUMNS if role in source},
+        inbound_table=_text(inbound, "table", "inbound", "jgx_inbound") if inbound else "",
+        inbound_standards=tuple(accepted),
     )
 
 

@@ -9,6 +9,7 @@ refused row is explained the same way whichever side refused it.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,6 +41,9 @@ class MappedRow:
     message_id: str
     payload: dict[str, Any]
     problems: tuple[Finding, ...]
+    correlation_id: str = ""  # the task or clue a reply belongs to
+    action: str = ""  # claim | feedback | … (SC-12/13/14 replies)
+    in_reply_to: str = ""  # message id of the dispatch it answers
 
     @property
     def cd_time_text(self) -> str:
@@ -48,7 +52,8 @@ class MappedRow:
 
 
 def _problem(rule: str, name: str, zh: str, en: str) -> Finding:
-    return Finding(rule, _CLAUSE, "error", f"/{escape_pointer(name)}" if name else "", zh, en)
+    pointer = "".join(f"/{escape_pointer(part)}" for part in name.split(".")) if name else ""
+    return Finding(rule, _CLAUSE, "error", pointer, zh, en)
 
 
 def message_id_for(table: str, cd_id: str, cd_time: str) -> str:
@@ -146,6 +151,14 @@ def _field(rule: FieldRule, row: Mapping[str, Any], spec: standards.Field) -> tu
     if _empty(raw):
         return None, []
     translating = rule if from_column else FieldRule(rule.name)
+    if spec.type == "object" and isinstance(raw, str):  # a nested record held as JSON text in one column
+        try:
+            return json.loads(raw), []
+        except ValueError:
+            return None, [_problem(
+                "BRIDGE.M006", rule.name,
+                f"列 {rule.column} 的值不是 JSON 对象", f"column {rule.column} does not hold a JSON object",
+            )]  # fmt: skip
     if spec.type == "array":
         items = raw.split(rule.split) if isinstance(raw, str) and rule.split else raw
         items = items if isinstance(items, list) else [items]
@@ -207,7 +220,12 @@ def map_row(
         value, found = _field(rule, row, fields[rule.name])
         problems.extend(found)
         if value is not None:
-            payload[rule.name] = value
+            *parents, leaf = rule.name.split(".")  # "taskDetails.claimTime" fills a nested object
+            target = payload
+            for name in parents:
+                target = target.setdefault(name, {})
+            target[leaf] = value
+    headers = {role: str(row.get(column) or "").strip() for role, column in mapping.headers.items()}
     return MappedRow(
         cd_id=cd_id,
         cd_time=cd_time,
@@ -218,4 +236,7 @@ def map_row(
         message_id=message_id_for(mapping.table, cd_id, _time_text(cd_time_raw)),
         payload=payload,
         problems=tuple(problems),
+        correlation_id=headers.get("correlation_id", ""),
+        action=headers.get("action", ""),
+        in_reply_to=headers.get("in_reply_to", ""),
     )

@@ -140,6 +140,7 @@ class Bridge:
         record = Record(
             self.mapping.standard, self.mapping.version, row.cd_id, row.payload,
             operation=row.operation, recipient=self.mapping.recipient, batch_id=row.batch,  # type: ignore[arg-type]
+            correlation_id=row.correlation_id, action=row.action, in_reply_to=row.in_reply_to,
         )  # fmt: skip
         message = record_message(
             record, sender=self.mapping.node, default_recipient=self.mapping.recipient, now=now,
