@@ -25,13 +25,14 @@ if TYPE_CHECKING:
     from adapters.bridge import Bridge, BridgeMapping, PassReport
     from gateway.trust import TrustConfig
 
-__all__ = ["EXIT_UNAVAILABLE", "bridge"]
+__all__ = ["EXIT_UNAVAILABLE", "bridge", "bridge_of", "load_or_exit", "trust_or_exit"]
 
 EXIT_UNAVAILABLE = 3
 _MAPPING = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
-def _mapping(path: Path) -> BridgeMapping:
+def load_or_exit(path: Path) -> BridgeMapping:
+    """The mapping file at ``path``, or exit 2 naming what is wrong with it."""
     from adapters.bridge import MappingError, load_mapping
 
     try:
@@ -45,7 +46,8 @@ def _unavailable(exc: Exception) -> NoReturn:
     sys.exit(EXIT_UNAVAILABLE)
 
 
-def _trust(directory: Path) -> TrustConfig:
+def trust_or_exit(directory: Path) -> TrustConfig:
+    """The node directory's trust configuration, or exit 2."""
     from gateway.config import Paths
     from gateway.trust_update import load_trust
 
@@ -77,10 +79,10 @@ def check(mapping_file: Path, limit: int, as_json: bool) -> None:
     from adapters.bridge import DatabaseUnavailable, FrontDatabase, MappingError
     from adapters.bridge.check import dry_run
 
-    mapping = _mapping(mapping_file)
+    mapping = load_or_exit(mapping_file)
     destination = "internal"
     if mapping.node_dir is not None and (mapping.node_dir / "trust.json").is_file():
-        destination = _trust(mapping.node_dir).destination_of(mapping.recipient)
+        destination = trust_or_exit(mapping.node_dir).destination_of(mapping.recipient)
     database = FrontDatabase(mapping)
     try:
         report = dry_run(mapping, database, on=datetime.now(UTC).date(), destination=destination, limit=limit)
@@ -112,7 +114,7 @@ def run(
     insecure: bool,
 ) -> None:  # fmt: skip
     """Send the table's new rows to the hub and write each verdict back to the result table."""
-    mapping = _mapping(mapping_file)
+    mapping = load_or_exit(mapping_file)
     node_dir = directory or mapping.node_dir
     if node_dir is None:
         io_error(
@@ -128,14 +130,15 @@ def run(
     sys.exit(asyncio.run(_run(mapping, node_dir, address, once=once, interval=interval, insecure=insecure)))
 
 
-def _bridge(mapping: BridgeMapping, node_dir: Path, address: str, *, insecure: bool) -> Bridge:
+def bridge_of(mapping: BridgeMapping, node_dir: Path, address: str, *, insecure: bool) -> Bridge:
+    """A bridge for ``mapping`` signing with the node directory's key, over mTLS unless ``insecure``."""
     from adapters.bridge import Bridge, BridgeState, FrontDatabase
     from adapters.sdk import HubClient, RetryPolicy
     from gateway.config import Paths
     from gateway.tls import channel_credentials
 
     paths = Paths.under(node_dir)
-    trust = _trust(node_dir)
+    trust = trust_or_exit(node_dir)
     key = private_key_from(paths.node_key)
     tls = (
         None
@@ -169,7 +172,7 @@ async def _run(
 ) -> int:
     from adapters.bridge import DatabaseUnavailable, MappingError
 
-    runner = _bridge(mapping, node_dir, address, insecure=insecure)
+    runner = bridge_of(mapping, node_dir, address, insecure=insecure)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -202,3 +205,12 @@ async def _run(
             return code
     finally:
         await runner.close()
+
+
+def _serve_command() -> click.Command:
+    from adapters.bridge.serve import serve
+
+    return serve
+
+
+bridge.add_command(_serve_command())

@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import socket
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import grpc
 import sqlalchemy as sa
 
+from adapters.bridge.inbound import InboundTable
+from gateway import tls
+from gateway.pb.jgx.adapter.v1 import adapter_pb2
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.pki import issue_node_certificate
 from tests.adapters.bridge.front import Front, FrontDb, RunningHub, inspection, mapping_text
+from tests.adapters.bridge.test_bridge import _has_results
+from tests.adapters.bridge.test_downward import dispatch
 from tests.gateway.nodes import ROOT
 
 T0 = datetime(2026, 11, 27, 9, 0, 0)
@@ -94,3 +104,50 @@ async def test_a_database_that_cannot_be_reached_exits_3(hub: RunningHub, tmp_pa
     mapping.write_text(mapping.read_text("utf-8").replace("retries = 8", "retries = 1"), "utf-8")
     code, _, err = await jgx("bridge", "run", str(mapping), "--once")
     assert (3, True) == (code, "前置库不可用" in err)
+
+
+async def test_serve_takes_deliveries_into_the_inbound_table_and_polls_the_source_table(
+    front: Front, db: FrontDb, hub: RunningHub, tmp_path: Path
+) -> None:
+    """`jgx bridge serve` receipts a task the hub delivers over mTLS, writes it into the inbound table,
+    sends the source table's rows, and stops cleanly (exit 0) on SIGTERM."""
+    db.insert([inspection(1, T0)])
+    mapping = write_mapping(front, hub, tmp_path)
+    mapping.write_text(
+        mapping.read_text("utf-8") + '\n[inbound]\ntable = "jgx_inbound"\nstandards = ["SC-14"]\n', "utf-8"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from gateway.cli import main; main()", "bridge", "serve", str(mapping),
+        "--listen", f"127.0.0.1:{port}", cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        while b"listening" not in (line := await asyncio.wait_for(process.stderr.readline(), 60)):
+            assert line, "jgx bridge serve ended before listening"
+        hub_cert, hub_key = issue_node_certificate(*hub.ca, "sc.hub", now=datetime.now(UTC))
+        async with grpc.aio.secure_channel(
+            f"localhost:{port}", tls.channel_credentials(hub_cert, hub_key, hub.ca[0])
+        ) as channel:
+            deliver = channel.unary_unary(
+                "/jgx.adapter.v1.Adapter/Deliver", request_serializer=lambda b: b,
+                response_deserializer=adapter_pb2.DeliverResponse.FromString,
+            )  # fmt: skip
+            response = await deliver(dispatch(hub))
+        receipt = exchange_pb2.Receipt.FromString(response.receipt.body)
+        for _ in range(100):
+            if _has_results(db):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 60)
+    inbound = InboundTable(db.engine, "jgx_inbound", front.schema)
+    assert (exchange_pb2.OUTCOME_ACCEPTED, ["nat-task-1"]) == (
+        receipt.outcome,
+        [r["message_id"] for r in inbound.rows()],
+    )
+    assert (["accepted"], 0) == ([r["status"] for r in db.results()], process.returncode)
