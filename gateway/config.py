@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from gateway.crl import STALE_POLICIES
 from gateway.errors import JgxError, ReasonCode
 from gateway.pki import NODE_ID
 from gateway.policy import LocalLimits
@@ -103,6 +104,10 @@ class Delivery:
     max_age: timedelta = timedelta(hours=72)
     backoff_base: timedelta = timedelta(seconds=1)
     backoff_cap: timedelta = timedelta(minutes=10)
+    call_timeout: timedelta = timedelta(seconds=10)  # one delivery call to the recipient
+    # How long a claimed row stays reserved for its worker: a replica that dies holding rows gives them
+    # up to the others after this long. Longer than a call, so a live worker is never overtaken.
+    lease: timedelta = timedelta(seconds=15)
 
     def delay(self, attempt: int) -> timedelta:
         """The wait before retry number ``attempt`` (1 = first retry), without jitter."""
@@ -123,6 +128,9 @@ class Config:
     clock_skew: timedelta | None = None  # tightens the trust policy's clock_skew_seconds; None follows it
     require_tls13: bool = True
     peers: Mapping[str, str] = field(default_factory=dict)  # node id -> "host:port"
+    crl: Path | None = None  # the federation CA's revocation list (gateway.crl); None: no CRL
+    crl_stale: str = "keep"  # past its nextUpdate: keep enforcing it, or refuse every client certificate
+    tls_reload_seconds: float = 10.0  # how often certificate, key, CA and CRL files are looked at
 
     @property
     def grpc_address(self) -> str:
@@ -212,8 +220,15 @@ def parse_config(text: str, *, directory: Path) -> Config:
     skew = _optional(clock, "clock.skew_seconds", _positive_float, allow_zero=True)
     if skew is not None and skew > 86_400:
         raise ConfigError("clock.skew_seconds", "不能超过一天", "must not exceed one day (86400)")
-    tls = _table(doc, "tls", {"require_tls13"})
+    tls = _table(doc, "tls", {"require_tls13", "crl", "crl_stale", "reload_seconds"})
     require_tls13 = _get(tls, "tls.require_tls13", bool, True)
+    crl_text = _get(tls, "tls.crl", str, "")
+    crl_stale = _get(tls, "tls.crl_stale", str, base.crl_stale)
+    if crl_stale not in STALE_POLICIES:
+        raise ConfigError(
+            "tls.crl_stale", "须为 keep 或 refuse", f"must be one of {', '.join(STALE_POLICIES)}"
+        )
+    reload_seconds = _positive_float(tls, "tls.reload_seconds", base.tls_reload_seconds, allow_zero=True)
 
     peers_doc = _table(doc, "peers", None)
     peers: dict[str, str] = {}
@@ -234,6 +249,9 @@ def parse_config(text: str, *, directory: Path) -> Config:
         clock_skew=None if skew is None else timedelta(seconds=skew),
         require_tls13=require_tls13,
         peers=peers,
+        crl=_path(directory, crl_text) if crl_text else None,
+        crl_stale=crl_stale,
+        tls_reload_seconds=reload_seconds,
     )
 
 
@@ -243,6 +261,8 @@ _DELIVERY_KEYS: Final = {
     "max_age_seconds": "max_age",
     "backoff_base_seconds": "backoff_base",
     "backoff_cap_seconds": "backoff_cap",
+    "call_timeout_seconds": "call_timeout",
+    "lease_seconds": "lease",
 }
 
 
@@ -260,11 +280,19 @@ def _delivery(doc: Mapping[str, Any]) -> Delivery:
             "不能小于 backoff_base_seconds",
             "must not be below backoff_base_seconds",
         )
+    if seconds["lease_seconds"] <= seconds["call_timeout_seconds"]:
+        raise ConfigError(
+            "delivery.lease_seconds",
+            "须大于 call_timeout_seconds（否则仍在投递的行会被其他副本接手）",
+            "must exceed call_timeout_seconds (else another replica takes over a row still being delivered)",
+        )
     return Delivery(
         max_attempts=attempts,
         max_age=timedelta(seconds=seconds["max_age_seconds"]),
         backoff_base=timedelta(seconds=seconds["backoff_base_seconds"]),
         backoff_cap=timedelta(seconds=seconds["backoff_cap_seconds"]),
+        call_timeout=timedelta(seconds=seconds["call_timeout_seconds"]),
+        lease=timedelta(seconds=seconds["lease_seconds"]),
     )
 
 
@@ -367,6 +395,15 @@ def _present(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _tls_values(config: Config) -> dict[str, Any]:
+    values: dict[str, Any] = {"require_tls13": config.require_tls13}
+    if config.crl is not None:
+        values["crl"] = _relative(config.directory, config.crl)
+    values["crl_stale"] = config.crl_stale
+    values["reload_seconds"] = config.tls_reload_seconds
+    return values
+
+
 def render_config(config: Config) -> str:
     """The text of ``jgx.toml`` for ``config`` (paths inside its directory are written relative)."""
     sections: list[tuple[str, dict[str, Any]]] = [
@@ -387,7 +424,7 @@ def render_config(config: Config) -> str:
             },
         ),
         ("clock", _present({"skew_seconds": config.local_limits.clock_skew_seconds})),
-        ("tls", {"require_tls13": config.require_tls13}),
+        ("tls", _tls_values(config)),
         ("peers", {f'"{peer}"': address for peer, address in sorted(config.peers.items())}),
     ]
     lines = [

@@ -106,12 +106,16 @@ class DeliveryWorker:
         node_id: str,
         policy: DeliveryPolicy | None = None,
         peers: Mapping[str, str] | None = None,
-        credentials: grpc.ChannelCredentials | None = None,
+        credentials: grpc.ChannelCredentials | Callable[[], grpc.ChannelCredentials] | None = None,
         clock: Callable[[], datetime] = _utcnow,
         rand: Callable[[], float] = random.random,
         worker_id: str = "",
     ) -> None:
-        """A worker for ``node_id``'s ``store``; ``credentials`` switch the channels to mTLS."""
+        """A worker for ``node_id``'s ``store``; ``credentials`` switch the channels to mTLS.
+
+        ``credentials`` may be a function (`gateway.node_tls.NodeTls.channel_credentials`): when it
+        returns another object, the certificate was rotated and channels are reopened with it.
+        """
         self.store = store
         self.trust = trust
         self.node_id = node_id
@@ -123,6 +127,7 @@ class DeliveryWorker:
         self.worker_id = worker_id or f"{node_id}/{uuid.uuid4().hex[:8]}"
         self.observers: list[Callable[[Attempt], None]] = []
         self._channels: dict[str, grpc.aio.Channel] = {}
+        self._presented: grpc.ChannelCredentials | None = None  # what the open channels were made with
         self._closing: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -249,10 +254,15 @@ class DeliveryWorker:
             closing.add_done_callback(self._closing.discard)
 
     def _channel(self, address: str) -> grpc.aio.Channel:
+        credentials = self.credentials() if callable(self.credentials) else self.credentials
+        if credentials is not self._presented:  # a rotated certificate: reconnect presenting it
+            for old in list(self._channels):
+                self._retire(old)
+            self._presented = credentials
         channel = self._channels.get(address)
         if channel is None:
-            if self.credentials is not None:
-                channel = grpc.aio.secure_channel(address, self.credentials)
+            if credentials is not None:
+                channel = grpc.aio.secure_channel(address, credentials)
             else:
                 channel = grpc.aio.insecure_channel(address)
             self._channels[address] = channel
@@ -354,7 +364,7 @@ def start_delivery(
     *,
     policy: DeliveryPolicy | None = None,
     peers: Mapping[str, str] | None = None,
-    credentials: grpc.ChannelCredentials | None = None,
+    credentials: grpc.ChannelCredentials | Callable[[], grpc.ChannelCredentials] | None = None,
 ) -> DeliveryWorker:
     """Start a worker draining ``hub``'s outbox, woken whenever the hub accepts an envelope to relay."""
     worker = DeliveryWorker(

@@ -44,6 +44,7 @@ MESSAGE_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 STANDARD_ID: Final = re.compile(r"SC-[0-9]{2}")
 SEMVER: Final = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 BATCH_ID: Final = re.compile(r"[0-9]{8}[0-9]{5}")
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 ACTIONS: Final = frozenset({"", "dispatch", "claim", "feedback", "close", "return"})
 # When several signatures fail, the most telling reason is reported.
 _PRECEDENCE: Final = (
@@ -159,6 +160,10 @@ def check_message_fields(message: exchange_pb2.Message) -> None:
         problems.append("batch_id must be YYYYMMDD followed by a 5-digit run number")
     if len(message.correlation_id) > 128 or len(message.in_reply_to) > 64:
         problems.append("correlation_id is at most 128 and in_reply_to at most 64 characters")
+    ids = (message.business_key, message.correlation_id, message.in_reply_to)
+    if any(_CONTROL.search(text) for text in ids):
+        # Ids are stored, searched and logged as text: NUL and other control characters have no place.
+        problems.append("business_key, correlation_id and in_reply_to must not contain control characters")
     if message.action not in ACTIONS:
         problems.append(f"action must be one of {sorted(ACTIONS - {''})} or empty")
     if not message.HasField("issued_at") or not message.HasField("expires_at"):

@@ -13,6 +13,7 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 from grpc_status import rpc_status
 
+from gateway._text import encodable
 from gateway.errors import CATALOGUE, ERROR_DOMAIN, ReasonCode
 
 __all__ = ["ERROR_DOMAIN", "error_info", "error_status", "reason_of"]
@@ -21,13 +22,17 @@ __all__ = ["ERROR_DOMAIN", "error_info", "error_status", "reason_of"]
 def error_status(reason: ReasonCode, detail: str = "", **metadata: str) -> grpc.Status:
     """A gRPC status for ``reason`` with an ErrorInfo (domain `ERROR_DOMAIN`) and a bilingual message."""
     entry = CATALOGUE[reason]
+    # The detail may quote a peer's content: valid UTF-8 (a lone surrogate escaped) and short, or the
+    # status itself could not be encoded and the caller would get nothing.
+    detail = encodable(detail, limit=500)
+    metadata = {key: encodable(value, limit=500) for key, value in metadata.items()}
     info = error_details_pb2.ErrorInfo(
         reason=reason.value,
         domain=ERROR_DOMAIN,
         metadata={
             "message_zh": entry.zh,
             "message_en": entry.en,
-            **({"detail": detail[:500]} if detail else {}),
+            **({"detail": detail} if detail else {}),
             **metadata,
         },
     )
@@ -35,7 +40,7 @@ def error_status(reason: ReasonCode, detail: str = "", **metadata: str) -> grpc.
     packed.Pack(info)
     status = status_pb2.Status(
         code=grpc.StatusCode[entry.grpc_status].value[0],
-        message=f"{reason.value}: {entry.en} / {entry.zh}" + (f" ({detail[:500]})" if detail else ""),
+        message=f"{reason.value}: {entry.en} / {entry.zh}" + (f" ({detail})" if detail else ""),
         details=[packed],
     )
     return rpc_status.to_status(status)

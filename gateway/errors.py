@@ -167,7 +167,7 @@ CATALOGUE: Final[dict[ReasonCode, Reason]] = dict(
         _r(_C.RECEIPT_INVALID, "UNAUTHENTICATED", 502, "对方回执无效或签名不符", "the peer's receipt is invalid or not signed by the peer", _at((None, _A.SENDER))),
         _r(_C.RATE_LIMITED, "RESOURCE_EXHAUSTED", 429, "发送频率超过限制，请稍后重试", "the sender exceeds its rate limit; retry later", _at((1, _A.STATUS)), content=False),
         _r(_C.UNAVAILABLE, "UNAVAILABLE", 503, "服务暂不可用，请稍后重试", "the service is unavailable; retry later", _at((9, _A.STATUS)), content=False),
-        _r(_C.INTERNAL, "INTERNAL", 500, "内部错误，已记录", "internal error; it has been logged", _at((None, _A.STATUS)), content=False),
+        _r(_C.INTERNAL, "INTERNAL", 500, "内部错误，已记录", "internal error; it has been logged", _at((None, _A.STATUS), (8, _A.RECEIPT), (9, _A.RECEIPT)), content=False),
     ]
 )
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypedDict
 
 import structlog
 
+from gateway._text import encodable, storable
 from gateway.envelope import envelope_digest
 from gateway.errors import ReasonCode
 from gateway.freshness import remember_until
@@ -30,9 +31,18 @@ from gateway.logbook import LogSigner, build_leaf
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge
 from gateway.policy import LocalLimits, Policy
-from gateway.receipts import issue_receipt
+from gateway.receipts import bounded_findings, issue_receipt
 from gateway.sequencer import Checkpointer, Sequencer
-from gateway.storage import Appended, Entry, MessageRecord, ReplayConflict, Seen, StorageError, Store
+from gateway.storage import (
+    Appended,
+    Entry,
+    EntryRefused,
+    MessageRecord,
+    ReplayConflict,
+    Seen,
+    StorageError,
+    Store,
+)
 from gateway.trust import TrustConfig
 
 __all__ = ["Handled", "Hub", "SeenCache"]
@@ -141,6 +151,11 @@ class Hub:
         self._sequencer.start()
         await self.checkpointer.start()
 
+    @property
+    def pending_writes(self) -> int:
+        """Envelopes judged and waiting for the log writer's next batch."""
+        return self._sequencer.queued
+
     async def close(self) -> None:
         """Drain: write every queued entry, sign a last checkpoint. The store stays open."""
         await self._sequencer.close()
@@ -220,8 +235,47 @@ class Hub:
         return await self._record(verdict, digest, now, started)
 
     async def _record(self, verdict: Verdict, digest: bytes, now: datetime, started: float) -> Handled:
+        try:
+            return await self._commit(verdict, digest, now, started)
+        except (ReplayConflict, asyncio.CancelledError):
+            raise
+        except StorageError as exc:
+            if not isinstance(exc, EntryRefused):
+                handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
+                self._event(handled, verdict.message, started, step=9)
+                return handled
+            failure: Exception = exc
+        except Exception as exc:  # noqa: BLE001 - a fault while building this entry concerns it alone
+            failure = exc
+        # The entry could not be kept as judged (a bug of this node or of its validator, never the
+        # store being down): answer with a logged rejection that holds nothing but the envelope bytes,
+        # the parsed header and INTERNAL, so the envelope is still accounted for and receipted.
+        _log.error(
+            "envelope.entry_refused",
+            message_id=_header(verdict.message)["message_id"],
+            sender=_header(verdict.message)["sender"],
+            error=f"{type(failure).__name__}: {failure}"[:300],
+            reasons=[r.value for r in verdict.reasons],
+        )
+        fallback = replace(
+            verdict,
+            outcome=exchange_pb2.OUTCOME_REJECTED,
+            reasons=(ReasonCode.INTERNAL,),
+            findings=(),
+            message=_storable_header(verdict.message),
+            # Step 9 where the verdict consumed its id (step 6 on), so the id stays consumed and the
+            # receipt names the message as before; an earlier refusal keeps its own step.
+            step=9 if verdict.step >= 6 else verdict.step,
+            detail=f"entry refused: {type(failure).__name__}",
+        )
+        return await self._commit(fallback, digest, now, started)
+
+    async def _commit(self, verdict: Verdict, digest: bytes, now: datetime, started: float) -> Handled:
+        """(9)(10)(11) One entry for ``verdict``: leaf, outbox rows and receipt in one transaction."""
         message, envelope = verdict.message, verdict.envelope
         reasons = tuple(r.value for r in verdict.reasons)
+        # Findings are bounded and made encodable now, outside the store's transaction.
+        findings = bounded_findings(verdict.findings)
         seen = None
         if message is not None and verdict.consumes_id:
             # The id is consumed by any verified message, accepted or not: a resend needs a new id.
@@ -241,7 +295,7 @@ class Hub:
                 recipient=message.recipient if message else "",
                 outcome=verdict.outcome,
                 reason_codes=reasons,
-                findings=verdict.findings,
+                findings=findings,
                 log_index=log_index,
                 now=now,
             ).SerializeToString()
@@ -268,7 +322,6 @@ class Hub:
             seen=seen,
             **_header(message),
         )
-        # (9)(10)(11) leaf, outbox rows and receipt in one transaction.
         future = self._sequencer.append(entry)
         if seen is not None and message is not None:
             self._inflight[digest] = (message, future)
@@ -279,10 +332,6 @@ class Hub:
             if seen is not None:
                 self.seen.add(seen)  # consumed elsewhere: remember it so the second judgement says so
             raise
-        except StorageError as exc:
-            handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
-            self._event(handled, message, started, step=9)
-            return handled
         handled = Handled(appended.receipt, verdict.outcome, reasons, appended.log_index, verdict.detail)
         self._event(handled, message, started, step=verdict.step)
         return handled
@@ -344,10 +393,11 @@ class Hub:
             "log_index": handled.log_index,
             "step": step,
             "duplicate": handled.duplicate,
-            "detail": handled.detail[:200],
+            "detail": encodable(handled.detail, limit=200),
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
-        _log.info("envelope", **event)
+        # A verdict of INTERNAL is a fault of this node (its validator, its code): an error to look at.
+        (_log.error if ReasonCode.INTERNAL.value in handled.reasons else _log.info)("envelope", **event)
         for observe in self.observers:
             observe(event)
 
@@ -386,3 +436,15 @@ def _message_of(record: MessageRecord) -> exchange_pb2.Message:
         correlation_id=record.correlation_id,
         action=record.action,
     )
+
+
+def _storable_header(message: exchange_pb2.Message | None) -> exchange_pb2.Message | None:
+    """A copy of ``message``'s header whose text every store keeps (`gateway._text.storable`)."""
+    if message is None:
+        return None
+    header = exchange_pb2.Message()
+    header.CopyFrom(message)
+    for name in ("sender", "recipient", "message_id", "standard", "standard_version", "correlation_id",
+                 "action"):  # fmt: skip
+        setattr(header, name, storable(getattr(header, name)))
+    return header

@@ -5,7 +5,9 @@
     7 ACL                   8 validate the payload against standard@version
 
 `judge` never raises for bad input: every refusal becomes a `Verdict` with reason codes, so the I/O
-shell can log it and answer with a signed receipt (steps 9–12 live in the shell). The validator is
+shell can log it and answer with a signed receipt (steps 9–12 live in the shell). A validator that
+fails (a fault of this node, not of the envelope) is a refusal too, with INTERNAL at step 8: a verified
+envelope is answered whatever the validator does. The validator is
 injected, which keeps this module free of the standards catalogue and easy to test.
 """
 
@@ -92,10 +94,13 @@ _STEP_3: Final = frozenset(
     }
 )
 #: SC-17 clause 4: the payload is not usable JSON (bad UTF-8, syntax, duplicate key, NaN/Infinity, too
-#: deep, too large, a number out of range). docs/wire.md §4 makes such a payload MALFORMED, not a rule
-#: violation; step 8 finds it (the standards' decoder gives the pointer), so the code is mapped here.
-#: tests/gateway/test_pipeline.py keeps the set equal to `standards.payload`'s error rules.
-PAYLOAD_DECODING_RULES: Final = frozenset(f"SC-17.R00{n}" for n in range(1, 8))
+#: deep, too large, a number out of range, not a JSON object, a lone UTF-16 surrogate). docs/wire.md §4
+#: makes such a payload MALFORMED, not a rule violation; step 8 finds it (the standards' decoder gives the
+#: pointer), so the code is mapped here. tests/gateway/test_pipeline.py keeps the set equal to
+#: `standards.payload`'s error rules.
+PAYLOAD_DECODING_RULES: Final = frozenset(
+    {*(f"SC-17.R00{n}" for n in range(1, 8)), "SC-17.R013", "SC-17.R014"}
+)
 
 
 def _error_reason(findings: Sequence[FindingLike]) -> ReasonCode | None:
@@ -182,9 +187,12 @@ def judge(
             findings = tuple(
                 validate(message.payload, message.standard, message.standard_version, issued_on, destination)
             )
+            reason = _error_reason(findings)
         except VerificationError as exc:
             return refuse(exc.reason, 8, exc.detail, opened.key_id)
-        reason = _error_reason(findings)
+        except Exception as exc:  # noqa: BLE001 - a validator fault must not leave a verified envelope unanswered
+            detail = f"validator failed: {type(exc).__name__}: {exc}"[:300]
+            return refuse(ReasonCode.INTERNAL, 8, detail, opened.key_id)
         if reason is not None:
             return Verdict(rejected, digest, (reason,), findings, envelope, message, opened.key_id, 8)
     return Verdict(exchange_pb2.OUTCOME_ACCEPTED, digest, (), findings, envelope, message, opened.key_id, 8)

@@ -8,7 +8,7 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 
 from adapters.sdk._status import DOMAIN, error_from_rpc
-from conformance.runner import rpc_failure
+from conformance.session import rpc_failure
 from gateway.error_details import error_status, reason_of
 from gateway.errors import ERROR_DOMAIN, ReasonCode
 

@@ -185,7 +185,7 @@ async def test_a_copy_resent_after_expiry_still_gets_the_original_receipt(
 
 
 async def test_a_fault_of_the_node_is_answered_not_raised(fed: Federation, tmp_path: Path) -> None:
-    """A bug inside the node (here a validator that crashes) gives INTERNAL, no leaf, and the hub goes on."""
+    """A bug inside the node (here a validator that crashes) is a receipted, logged INTERNAL rejection."""
 
     def broken(payload: bytes, standard: str, version: str, on: object, destination: str) -> list[object]:
         raise ValueError("a bug")
@@ -209,5 +209,11 @@ async def test_a_fault_of_the_node_is_answered_not_raised(fed: Federation, tmp_p
     finally:
         await hub.close()
         await store.close()
-    assert (None, ("INTERNAL",)) == (handled.receipt, handled.reasons)
-    assert (exchange_pb2.OUTCOME_ACCEPTED, 1) == (after.outcome, size)
+    assert handled.receipt is not None
+    receipt = verify_receipt(
+        exchange_pb2.Envelope.FromString(handled.receipt), fed.trust, issuer="sc.hub", now=NOW
+    )
+    assert (exchange_pb2.OUTCOME_REJECTED, ["INTERNAL"], 0) == (
+        receipt.outcome, list(receipt.reason_codes), receipt.log_index
+    )
+    assert (exchange_pb2.OUTCOME_ACCEPTED, 2) == (after.outcome, size)

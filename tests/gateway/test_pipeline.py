@@ -190,12 +190,15 @@ def test_the_payload_decoding_rules_are_the_standards_error_rules() -> None:
         (b'{"a": NaN}', "SC-17.R004"),
         (b'{"a": Infinity}', "SC-17.R004"),
         (b"\xff\xfe{}", "SC-17.R001"),
+        (b"null", "SC-17.R013"),
+        (b'{"a": "\\ud800"}', "SC-17.R014"),
     ],
 )
 def test_a_payload_that_is_not_usable_json_is_malformed_with_its_finding(
     fed: Federation, payload: bytes, rule: str
 ) -> None:
-    """Duplicate keys, NaN/Infinity and bad UTF-8 are MALFORMED (docs/wire.md §4), found at step 8."""
+    """Duplicate keys, NaN/Infinity, bad UTF-8, a non-object and a lone surrogate are MALFORMED (docs/wire.md
+    §4), found at step 8."""
     from gateway.validation import standards_validator
 
     verdict = judge(

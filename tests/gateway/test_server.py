@@ -17,7 +17,6 @@ from gateway import merkle
 from gateway.checkpoint import verify_checkpoint
 from gateway.dsse import RECEIPT_TYPE
 from gateway.envelope import seal
-from gateway.errors import ReasonCode
 from gateway.hub import Hub
 from gateway.keys import generate_key
 from gateway.logbook import log_origin, log_verifier
@@ -440,14 +439,16 @@ def test_the_checkpoint_vectors_use_the_origin_the_node_signs() -> None:
     assert empty["note"] == signer.sign(0, merkle.EMPTY_ROOT)
 
 
-async def test_a_hub_whose_key_is_not_ed25519_refuses_to_start(tmp_path: Path) -> None:
-    """Checkpoints are Ed25519 signed notes: a node with a P-256 key cannot keep a log."""
-    from gateway.errors import JgxError
+@pytest.mark.parametrize("algorithm", ["ecdsa-p256-sha256", "sm2-sm3"])
+async def test_a_hub_of_any_algorithm_signs_checkpoints_its_trust_key_verifies(
+    tmp_path: Path, algorithm: str
+) -> None:
+    """A P-256 or SM2 hub keeps a log: its checkpoints verify with the key the trust configuration holds."""
     from gateway.keys import Algorithm
 
-    fed = Federation.create(NOW, algorithm=Algorithm.ECDSA_P256_SHA256)
+    fed = Federation.create(NOW, algorithm=Algorithm(algorithm))
     store = SqliteStore(tmp_path / "hub.db")
-    with pytest.raises(JgxError) as raised:
-        Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
-    assert ReasonCode.ALGORITHM_MISMATCH == raised.value.reason
-    assert "Ed25519" in raised.value.detail
+    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
+    note = hub.signer.sign(0, merkle.EMPTY_ROOT)
+    verifier = log_verifier("sc.hub", fed.trust.node("sc.hub").keys[0].public_key)
+    assert 0 == verify_checkpoint(note, log_origin("sc.hub"), [verifier]).size

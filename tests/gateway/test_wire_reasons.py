@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +45,7 @@ WIRE = (Path(__file__).resolve().parents[2] / "docs" / "wire.md").read_text(enco
 DATA = Path(standards.__file__).resolve().parent / "data"
 MAX_ENVELOPE = 64 * 1024
 BUG = b'{"trigger": "a fault inside the node"}'
+UNKEEPABLE = b'{"trigger": "a verdict the node cannot keep"}'
 
 
 def spec_rows() -> dict[str, tuple[str, set[tuple[str, int | None]]]]:
@@ -143,12 +144,36 @@ async def serve(hub: Hub, **options: object) -> tuple[Server, int]:
     return server, port
 
 
+@dataclass(frozen=True)
+class _Unreadable:
+    """A finding whose pointer raises when read: the receipt of its envelope cannot be built as judged."""
+
+    rule_id: str = "SC-06.S005"
+    clause: str = "SC-06 4.5"
+    severity: str = "warning"
+    message_zh: str = "坏"
+    message_en: str = "bad"
+
+    @property
+    def pointer(self) -> str:
+        raise RuntimeError("a fault inside the node")
+
+
 def _validate_with_a_fault(payload: bytes, *args: str):  # type: ignore[no-untyped-def]
-    # A stand-in for a bug in the node: nothing a peer sends can make the real code raise, which is
-    # the point of INTERNAL; this payload makes the validator raise as a bug would.
+    # Stand-ins for bugs in the node: nothing a peer sends can make the real code raise, which is
+    # the point of INTERNAL; these payloads make the validator raise, or return what cannot be kept.
     if payload == BUG:
         raise RuntimeError("a fault inside the node")
+    if payload == UNKEEPABLE:
+        return [_Unreadable()]
     return standards_validator(payload, *args)  # type: ignore[arg-type]
+
+
+class _FaultyStore(SqliteStore):
+    """A store with a bug in its lookup of earlier submissions (a fault outside any step)."""
+
+    async def find_original(self, envelope_sha256: bytes) -> None:  # type: ignore[override]
+        raise RuntimeError("a fault inside the node")
 
 
 @pytest.fixture
@@ -390,8 +415,29 @@ async def _database_gone(w: Wire) -> Observed:
 
 @scenario(ReasonCode.INTERNAL, Answer.STATUS, None)
 async def _fault_inside_the_node(w: Wire) -> Observed:
-    observed = await _message(w, payload=BUG)
-    return replace(observed, step=None)  # a fault has no step of its own
+    store = _FaultyStore(w.tmp / "faulty.db")
+    await store.open()
+    hub = Hub(node_id="sc.hub", key=w.fed.keys["sc.hub"], trust=w.fed.trust, store=store, clock=lambda: NOW)
+    await hub.start()
+    server, port = await serve(hub)
+    try:  # a refused message makes the hub look for an earlier copy: the faulty lookup raises
+        data = w.fed.envelope(w.fed.message("sc.amr", "cq.hub"))
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            return await submit_on(channel, data, w.fed)
+    finally:
+        await server.grpc.stop(0)
+        await hub.close()
+        await store.close()
+
+
+@scenario(ReasonCode.INTERNAL, Answer.RECEIPT, 8)
+async def _validator_fault(w: Wire) -> Observed:
+    return await _message(w, payload=BUG)
+
+
+@scenario(ReasonCode.INTERNAL, Answer.RECEIPT, 9)
+async def _verdict_that_cannot_be_kept(w: Wire) -> Observed:
+    return await _message(w, payload=UNKEEPABLE)
 
 
 async def _trust_refusal(signed: bytes, **options: object) -> Observed:
