@@ -19,6 +19,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 
 import structlog
@@ -176,8 +177,14 @@ class Bridge:
         verdicts.extend(
             (row, Verdict.from_receipt(r)) for (row, _), r in zip(outgoing, receipts, strict=True)
         )
+        # A REPLAYED refusal of one of our own idempotent ids means the hub already has this change (the
+        # state file was lost, so it was signed afresh): it must not write over the verdict already there.
+        replayed = frozenset(
+            r.message_id for r, v in verdicts if v.reason_codes == (ReasonCode.REPLAYED.value,)
+        )
         await asyncio.to_thread(  # (6)
-            self.database.write_results, [result_row(self.mapping, r, r.message_id, v) for r, v in verdicts]
+            partial(self.database.write_results, keep=replayed),
+            [result_row(self.mapping, r, r.message_id, v) for r, v in verdicts],
         )
         self.state.done(source, [(r.message_id, r.cd_time or datetime.min) for r, _ in verdicts])  # (7)
         times = [m.cd_time for m in mapped if m.cd_time is not None]

@@ -124,8 +124,9 @@ class FrontDatabase:
         except SQLAlchemyError as exc:
             raise _unavailable(exc) from None
 
-    def write_results(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Write verdict rows back in one transaction: a row for the same (cd_id, cd_time) is replaced."""
+    def write_results(self, rows: Sequence[Mapping[str, Any]], *, keep: frozenset[str] = frozenset()) -> None:
+        """Write verdict rows back in one transaction: a row for the same (cd_id, cd_time) is replaced,
+        except that a row whose message id is in ``keep`` is only added, never written over."""
         if not rows:
             return
         table = self.result()
@@ -135,6 +136,10 @@ class FrontDatabase:
             with self.engine.begin() as connection:
                 for row in rows:
                     where = sa.and_(key_id == row[key_id.name], key_time == row[key_time.name])
+                    if row[self.mapping.result_column("message_id")] in keep:
+                        if connection.execute(sa.select(sa.func.count()).where(where)).scalar_one() == 0:
+                            connection.execute(sa.insert(table).values(**row))
+                        continue
                     if connection.execute(sa.update(table).where(where).values(**row)).rowcount == 0:
                         connection.execute(sa.insert(table).values(**row))
         except SQLAlchemyError as exc:

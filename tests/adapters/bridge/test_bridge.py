@@ -259,3 +259,21 @@ async def test_result_columns_may_be_renamed_to_the_departments_own(
     await bridge.close()
     (result,) = db.results()
     assert ("accepted", 0, False) == (result["jgzt"], result["rzxh"], "status" in result)
+
+
+async def test_a_lost_state_file_does_not_overwrite_a_verdict_with_replayed(
+    front: Front, db: FrontDb, hub: RunningHub
+) -> None:
+    """With its journal gone the bridge signs a sent row afresh; the hub refuses the new bytes as REPLAYED
+    (its id is already logged), and the accepted verdict in the result table stays as it was."""
+    db.insert([inspection(1, T0)])
+    first = make_bridge(load(front, hub), hub)
+    await first.run_once()
+    await first.close()
+    before = db.results()
+    front.state.unlink()
+    again = make_bridge(load(front, hub), hub)
+    report = await again.run_once()
+    await again.close()
+    assert (1, before) == (report.total("rejected"), db.results())
+    assert ["OUTCOME_ACCEPTED", "OUTCOME_REJECTED"] == [outcome for _, outcome in await hub.leaves()]
