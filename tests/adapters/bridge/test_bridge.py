@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -277,3 +278,30 @@ async def test_a_lost_state_file_does_not_overwrite_a_verdict_with_replayed(
     await again.close()
     assert (1, before) == (report.total("rejected"), db.results())
     assert ["OUTCOME_ACCEPTED", "OUTCOME_REJECTED"] == [outcome for _, outcome in await hub.leaves()]
+
+
+async def test_rows_written_by_concurrent_writers_during_passes_are_each_sent_once(
+    front: Front, db: FrontDb, hub: RunningHub
+) -> None:
+    """Two writer threads insert rows (cd_time = their clock) while the bridge runs passes: when they are
+    done and a last pass has run, every row has one verdict and one accepted leaf; none was sent twice."""
+    stop_at = 40
+
+    def writer(first: int) -> None:
+        for n in range(first, first + stop_at):
+            db.insert([inspection(n, datetime.now())])  # the department's local clock
+
+    bridge = make_bridge(load(front, hub, batch_size=7), hub)
+    writers = [asyncio.create_task(asyncio.to_thread(writer, start)) for start in (1000, 2000)]
+    passes = 0
+    while not all(w.done() for w in writers) or passes == 0:
+        await bridge.run_once()
+        passes += 1
+    await asyncio.gather(*writers)
+    await bridge.run_once()
+    await bridge.close()
+    results = db.results()
+    leaves = await hub.leaves()
+    assert (2 * stop_at, {"accepted"}) == (len(results), {r["status"] for r in results})
+    assert (2 * stop_at, 2 * stop_at) == (len(leaves), len({m for m, _ in leaves}))
+    assert {"OUTCOME_ACCEPTED"} == {outcome for _, outcome in leaves}
