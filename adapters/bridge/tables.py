@@ -115,7 +115,8 @@ class FrontDatabase:
         cd_id = table.c[self.mapping.column("cd_id")]
         query = sa.select(table).order_by(cd_time, cd_id).limit(limit)
         if after is not None:
-            query = query.where(sa.or_(cd_time > after[0], sa.and_(cd_time == after[0], cd_id > after[1])))
+            # the plain range on cd_time first, so an index on (cd_time, cd_id) serves the keyset scan
+            query = query.where(cd_time >= after[0], sa.or_(cd_time > after[0], cd_id > after[1]))
         elif since is not None:
             query = query.where(cd_time >= self._time_bound(since))
         try:

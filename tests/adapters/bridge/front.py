@@ -65,6 +65,7 @@ def source_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("jcjg", sa.String(40)), sa.Column("jcrq", sa.String(20)),
         sa.Column("jcry", sa.String(200)),
         sa.PrimaryKeyConstraint("cd_id", "cd_time"),
+        sa.Index("ix_t_xzjc_change", "cd_time", "cd_id"),  # the bridge reads in (cd_time, cd_id) order
     )  # fmt: skip
 
 
