@@ -81,9 +81,9 @@ async def whole_passes(folder: Path, rows: int) -> None:
         timings: dict[str, float] = {"write": 0.0}
         write = bridge.database.write_results
 
-        def timed_write(rows_: list[dict[str, object]]) -> None:
+        def timed_write(rows_: list[dict[str, object]], **options: frozenset[str]) -> None:
             start = time.perf_counter()
-            write(rows_)
+            write(rows_, **options)
             timings["write"] += time.perf_counter() - start
 
         bridge.database.write_results = timed_write  # type: ignore[method-assign]
