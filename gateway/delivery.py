@@ -32,6 +32,7 @@ import grpc
 import structlog
 from google.protobuf.message import DecodeError
 
+from gateway._aio import stop_task, wait_event
 from gateway.delivery_plan import DELIVER, SUBMIT, DeliveryPolicy, Route, backoff, route
 from gateway.envelope import envelope_digest
 from gateway.errors import JgxError, ReasonCode, TransportError, VerificationError
@@ -140,6 +141,7 @@ class DeliveryWorker:
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._stopping = False  # checked every turn: the loop ends even if a cancellation went astray
         self._task: asyncio.Task[None] | None = None
 
     # -- the loop --------------------------------------------------------------------------------
@@ -153,11 +155,10 @@ class DeliveryWorker:
 
     async def close(self) -> None:
         """Stop the loop (a call in flight is cancelled; its row is retried after its lease)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        self._stopping = True
+        self._wake.set()
+        await stop_task(self._task)
+        self._task = None
         for channel in self._channels.values():
             await channel.close(None)
         self._channels.clear()
@@ -169,7 +170,7 @@ class DeliveryWorker:
         # only its own channel's row, never a pass: whenever a delivery ends the loop claims again.
         inflight: set[asyncio.Task[Attempt | None]] = set()
         try:
-            while True:
+            while not self._stopping:
                 self._wake.clear()
                 room = self.policy.batch - len(inflight)
                 items: list[OutboxItem] = []
@@ -187,8 +188,7 @@ class DeliveryWorker:
                     task.add_done_callback(inflight.discard)
                 if items and len(items) == room:
                     continue  # more may be due at once
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_interval)
+                await wait_event(self._wake, self.policy.poll_interval)
         finally:
             for task in inflight:
                 task.cancel()

@@ -34,7 +34,11 @@ from gateway.sequencer import Checkpointer, Sequencer
 from gateway.storage import Appended, Entry, MessageRecord, ReplayConflict, Seen, StorageError, Store
 from gateway.trust import TrustConfig
 
-__all__ = ["Handled", "Hub", "SeenCache"]
+__all__ = ["STORE_FAILED", "Handled", "Hub", "SeenCache"]
+
+# What a client is told when the log cannot be written: the store's own error (table names, SQL,
+# file paths) is logged on the node and never sent.
+STORE_FAILED = "交换日志暂时无法写入 / the exchange log cannot be written at the moment"
 
 _log = structlog.get_logger("jgx.hub")
 _OUTCOME_NAMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
@@ -154,7 +158,7 @@ class Hub:
         except StorageError as exc:
             _log.exception("envelope.store_failed", detail=str(exc))
             return Handled(
-                None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=str(exc)
+                None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED
             )
         except Exception as exc:  # noqa: BLE001 - the last line of defence: answer, log, keep serving
             _log.exception("envelope.internal_error", error=type(exc).__name__)
@@ -172,8 +176,9 @@ class Hub:
             try:
                 return await self._submit(data, transport_node, stored_first=True)
             except ReplayConflict as exc:  # cannot happen twice unless the store misbehaves
+                _log.error("envelope.replay_conflict_again", detail=str(exc))
                 return Handled(
-                    None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=str(exc)
+                    None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED
                 )
 
     async def _submit(self, data: bytes, transport_node: str | None, *, stored_first: bool) -> Handled:
@@ -273,8 +278,8 @@ class Hub:
             if seen is not None:
                 self.seen.add(seen)  # consumed elsewhere: remember it so the second judgement says so
             raise
-        except StorageError as exc:
-            handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
+        except StorageError:  # the sequencer logged the store's own words; the client gets none of them
+            handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED)
             self._event(handled, message, started, step=9)
             return handled
         handled = Handled(appended.receipt, verdict.outcome, reasons, appended.log_index, verdict.detail)
@@ -313,8 +318,8 @@ class Hub:
         )
         try:
             appended = await self._sequencer.append(entry)
-        except StorageError as exc:
-            handled = Handled(None, outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
+        except StorageError:
+            handled = Handled(None, outcome, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED)
         else:
             handled = Handled(original.receipt, outcome, (), appended.log_index, duplicate=True)
         self._event(handled, original.header, started, step=0)
@@ -333,7 +338,13 @@ class Hub:
             "sender": fields["sender"],
             "recipient": fields["recipient"],
             "standard": fields["standard"],
-            "outcome": _OUTCOME_NAMES.get(handled.outcome, str(handled.outcome)),
+            # Nothing logged, nothing receipted: "refused", whatever the verdict would have been, so that
+            # jgx_envelopes_accepted_total counts only envelopes whose leaf was committed.
+            "outcome": (
+                _OUTCOME_NAMES.get(handled.outcome, str(handled.outcome))
+                if handled.receipt is not None
+                else "refused"
+            ),
             "reasons": list(handled.reasons),
             "log_index": handled.log_index,
             "step": step,

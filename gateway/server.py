@@ -17,22 +17,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 import structlog
 from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from gateway.errors import CATALOGUE, JgxError, ReasonCode
+from gateway.errors import CATALOGUE, JgxError, ReasonCode, VerificationError
 from gateway.hub import Handled, Hub
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.ratelimit import RateLimiter
 from gateway.server_queries import LogQueries
+from gateway.storage import StorageError
 
 __all__ = ["SERVICE_NAME", "ExchangeService", "PeerNode", "Server", "abort_with_reason", "insecure_peer"]
 
@@ -204,59 +206,107 @@ class ExchangeService:
         return await self.queries.trace(request)
 
     async def get_checkpoint(
-        self, _request: exchange_pb2.GetCheckpointRequest, context: grpc.aio.ServicerContext[bytes, bytes]
+        self, _request: exchange_pb2.GetCheckpointRequest, _context: grpc.aio.ServicerContext[bytes, bytes]
     ) -> exchange_pb2.Checkpoint:
         """GetCheckpoint: the latest signed checkpoint (signing one first if the log grew)."""
-        try:
-            return await self.queries.checkpoint()
-        except JgxError as exc:
-            await abort_with_reason(context, exc.reason, exc.detail)
-            raise
+        return await self.queries.checkpoint()
 
     async def get_inclusion_proof(
-        self, request: exchange_pb2.GetInclusionProofRequest, context: grpc.aio.ServicerContext[bytes, bytes]
+        self, request: exchange_pb2.GetInclusionProofRequest, _context: grpc.aio.ServicerContext[bytes, bytes]
     ) -> exchange_pb2.InclusionProof:
         """GetInclusionProof: a leaf's audit path against a signed checkpoint."""
-        try:
-            return await self.queries.inclusion_proof(request)
-        except JgxError as exc:
-            await abort_with_reason(context, exc.reason, exc.detail)
-            raise
+        return await self.queries.inclusion_proof(request)
 
     async def get_consistency_proof(
         self,
         request: exchange_pb2.GetConsistencyProofRequest,
-        context: grpc.aio.ServicerContext[bytes, bytes],
+        _context: grpc.aio.ServicerContext[bytes, bytes],
     ) -> exchange_pb2.ConsistencyProof:
         """GetConsistencyProof: proof that one tree size extends another."""
-        try:
-            return await self.queries.consistency_proof(request)
-        except JgxError as exc:
-            await abort_with_reason(context, exc.reason, exc.detail)
-            raise
+        return await self.queries.consistency_proof(request)
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
-        """The generic handler registering every Exchange method."""
+        """The generic handler registering every Exchange method, each behind `_guarded`."""
         ex = exchange_pb2
 
-        def unary(fn: Callable[..., object], request_type: type) -> grpc.RpcMethodHandler[object, object]:
-            return grpc.unary_unary_rpc_method_handler(
-                fn,
-                request_deserializer=request_type.FromString,  # type: ignore[attr-defined]
-                response_serializer=lambda message: message.SerializeToString(),
-            )
+        def unary(fn: Callable[..., Awaitable[Any]], request_type: type[Message]) -> Any:
+            async def parsed(data: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+                request = request_type()
+                try:
+                    request.ParseFromString(data)
+                except (DecodeError, ValueError, TypeError):
+                    raise VerificationError(
+                        ReasonCode.MALFORMED, f"the request is not a {request_type.__name__}"
+                    ) from None
+                response: Message = await fn(request, context)
+                return response.SerializeToString()
+
+            return grpc.unary_unary_rpc_method_handler(_guarded(parsed))
 
         return grpc.method_handlers_generic_handler(
             SERVICE_NAME,
             {
-                "Submit": grpc.unary_unary_rpc_method_handler(self.submit),
-                "SubmitStream": grpc.stream_stream_rpc_method_handler(self.submit_stream),
+                "Submit": grpc.unary_unary_rpc_method_handler(_guarded(self.submit)),
+                "SubmitStream": grpc.stream_stream_rpc_method_handler(_guarded_stream(self.submit_stream)),
                 "Trace": unary(self.trace, ex.TraceRequest),
                 "GetCheckpoint": unary(self.get_checkpoint, ex.GetCheckpointRequest),
                 "GetInclusionProof": unary(self.get_inclusion_proof, ex.GetInclusionProofRequest),
                 "GetConsistencyProof": unary(self.get_consistency_proof, ex.GetConsistencyProofRequest),
             },
         )
+
+
+def _failure(exc: Exception, context: grpc.aio.ServicerContext[bytes, bytes]) -> tuple[ReasonCode, str]:
+    """The reason code and client-safe detail of an exception that ended a call.
+
+    Only jgx's own errors carry their detail to the client; a store failure or a bug is logged here
+    with its text and answered UNAVAILABLE or INTERNAL with none (no table name or SQL leaves the node).
+    """
+    if isinstance(exc, JgxError):
+        return exc.reason, exc.detail
+    if isinstance(exc, StorageError):
+        _log.error("rpc.store_failed", error=str(exc), peer=context.peer())
+        return ReasonCode.UNAVAILABLE, ""
+    _log.error("rpc.internal_error", error=type(exc).__name__, peer=context.peer(), exc_info=exc)
+    return ReasonCode.INTERNAL, ""
+
+
+_Unary = Callable[[Any, grpc.aio.ServicerContext[bytes, bytes]], Awaitable[bytes]]
+_Stream = Callable[[AsyncIterator[bytes], grpc.aio.ServicerContext[bytes, bytes]], AsyncIterator[bytes]]
+
+
+def _guarded(method: _Unary) -> _Unary:
+    """``method`` whose every exception becomes a typed status (never gRPC's UNKNOWN with its text)."""
+
+    async def call(request: Any, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+        try:
+            return await method(request, context)
+        except grpc.aio.AbortError:
+            raise  # the call was ended on purpose, with its status
+        except Exception as exc:  # noqa: BLE001 - every failure is answered with a reason code
+            reason, detail = _failure(exc, context)
+        await abort_with_reason(context, reason, detail)
+        raise AssertionError("abort returned")  # pragma: no cover - abort always raises
+
+    return call
+
+
+def _guarded_stream(method: _Stream) -> _Stream:
+    """The streaming form of `_guarded`."""
+
+    async def call(
+        requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[bytes, bytes]
+    ) -> AsyncIterator[bytes]:
+        try:
+            async for response in method(requests, context):
+                yield response
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is answered with a reason code
+            reason, detail = _failure(exc, context)
+            await abort_with_reason(context, reason, detail)
+
+    return call
 
 
 class Server:
@@ -305,9 +355,13 @@ class Server:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         _log.info("server.started", node=self.hub.node_id)
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Graceful shutdown: NOT_SERVING, refuse new calls, let in-flight calls finish, drain the hub."""
+    async def drain(self, grace: float) -> None:
+        """Stop accepting (NOT_SERVING, new calls refused); in-flight calls get ``grace`` s, then end."""
         await self.health.enter_graceful_shutdown()
         await self.grpc.stop(grace)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Graceful shutdown: `drain`, then write what the hub queued and sign a last checkpoint."""
+        await self.drain(grace)
         await self.hub.close()
         _log.info("server.stopped", node=self.hub.node_id)
