@@ -173,6 +173,8 @@ class DeliveryWorker:
             while not self._stopping:
                 self._wake.clear()
                 room = self.policy.batch - len(inflight)
+                if self.clock() >= self.trust.expires_at:
+                    room = 0  # nothing is sent, nor a receipt judged, under an expired trust configuration
                 items: list[OutboxItem] = []
                 if room > 0:
                     try:

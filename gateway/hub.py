@@ -129,6 +129,7 @@ class Hub:
             store, self.signer, clock=clock, every=checkpoint_every, interval=checkpoint_interval
         )
         self._sequencer = Sequencer(store, on_commit=self.checkpointer.committed, on_failure=self._forget)
+        self._expiry_logged = False
         self._inflight: dict[bytes, tuple[exchange_pb2.Message, asyncio.Future[Appended]]] = {}
         # Called with the fields of every per-envelope event (metrics, the delivery worker's wake-up).
         self.observers: list[Callable[[Mapping[str, object]], None]] = []
@@ -151,6 +152,8 @@ class Hub:
         Never raises for what a peer sends: a fault of this node (a bug, a broken store) becomes an
         INTERNAL or UNAVAILABLE answer with no receipt, and an error event with the traceback.
         """
+        if (expired := self._trust_expired()) is not None:
+            return expired
         try:
             return await self._judged_again_on_conflict(data, transport_node)
         except asyncio.CancelledError:
@@ -165,6 +168,29 @@ class Hub:
             return Handled(
                 None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.INTERNAL.value,), detail="internal error"
             )
+
+    def _trust_expired(self) -> Handled | None:
+        """TRUST_EXPIRED once the trust configuration in force has expired (freeze protection, DESIGN §4).
+
+        Keys, ACL and policies of an expired document are no longer vouched for by its admins, so the
+        node judges nothing against them: every envelope is refused, unlogged, until a new signed
+        version is installed (and the node restarted). ``trust.expired`` is logged once.
+        """
+        now = self.clock()
+        if now < self.trust.expires_at:
+            return None
+        expired = f"{self.trust.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+        if not self._expiry_logged:
+            self._expiry_logged = True
+            _log.error("trust.expired", version=self.trust.version, expired_at=expired)
+        handled = Handled(
+            None,
+            exchange_pb2.OUTCOME_REJECTED,
+            (ReasonCode.TRUST_EXPIRED.value,),
+            detail=f"trust configuration version {self.trust.version} expired at {expired}",
+        )
+        self._event(handled, None, time.perf_counter(), step=0)
+        return handled
 
     async def _judged_again_on_conflict(self, data: bytes, transport_node: str | None) -> Handled:
         try:

@@ -355,6 +355,13 @@ class Server:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         _log.info("server.started", node=self.hub.node_id)
 
+    async def set_serving(self, serving: bool) -> None:
+        """SERVING or NOT_SERVING on the health service (`gateway.health.HealthWatch` decides)."""
+        answer = health_pb2.HealthCheckResponse
+        status = answer.SERVING if serving else answer.NOT_SERVING
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, status)
+
     async def drain(self, grace: float) -> None:
         """Stop accepting (NOT_SERVING, new calls refused); in-flight calls get ``grace`` s, then end."""
         await self.health.enter_graceful_shutdown()

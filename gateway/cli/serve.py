@@ -13,17 +13,19 @@ from pathlib import Path
 import click
 import grpc
 import structlog
+from aiohttp import web
 
 from gateway import tls
 from gateway.cli._common import io_error
 from gateway.cli._logging import configure_logging
-from gateway.cli._node import load_node, node_key, node_store, node_trust
+from gateway.cli._node import load_node, node_key, node_store, remember_trust, serving_trust
 from gateway.cli._shutdown import Step, exit_at_deadline, shut_down
 from gateway.cli.console import start_console
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
-from gateway.delivery import DeliveryPolicy, start_delivery
+from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 from gateway.errors import JgxError
+from gateway.health import HealthWatch
 from gateway.hub import Hub
 from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.pipeline import Validate
@@ -79,13 +81,15 @@ def _transport(
 
 async def _run(config: Config, options: _Options) -> None:
     now = datetime.now(UTC)
-    trust, key = node_trust(config, now), node_key(config)
+    trust, signed_trust = serving_trust(config, now)
+    key = node_key(config)
     store = node_store(config)
     credentials, peer = _transport(config, options.listen, options.insecure_dev)
     try:
         await store.open()
     except StorageError as exc:
         io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+    remember_trust(config, signed_trust)  # from now on, an older trust file is a rollback
     hub = Hub(
         node_id=config.node_id,
         key=key,
@@ -111,6 +115,9 @@ async def _run(config: Config, options: _Options) -> None:
     server = Server(hub, peer_node=peer, max_in_flight=options.max_in_flight, rate_limit=limiter)
     port = server.add_port(options.listen, credentials)
     await server.start()
+    watch = HealthWatch(store, trust, server.set_serving, clock=hub.clock)
+    hub.observers.append(watch.observe)
+    watch.start()
     console_address = options.console or f"{config.listen.host}:{config.listen.console_port}"
     console = None
     if console_address != "off":
@@ -126,31 +133,48 @@ async def _run(config: Config, options: _Options) -> None:
     click.echo(f"jgx: {config.node_id} 正在监听 / listening on {host}:{port} ({mode})", err=True)
     await stop.wait()
     click.echo("jgx: 正在停止，处理中的报文将完成 / draining in-flight work and stopping", err=True)
-    reserve = min(_RESERVE, options.grace / 2)  # for the steps after the calls' drain
-
-    async def stop_accepting(_left: float) -> None:
-        await server.health.enter_graceful_shutdown()
-        if console is not None:
-            await console.cleanup()
-
-    async def stop_workers(_left: float) -> None:
-        await worker.close()
-
-    async def close_store(_left: float) -> None:
-        if endpoint is not None:
-            await endpoint.close()
-        await store.close()
-
-    steps = (
-        Step("stop accepting", stop_accepting),
-        Step("drain calls", lambda left: server.drain(max(left - reserve, 0.0))),
-        Step("stop workers", stop_workers),
-        Step("final checkpoint", lambda _left: hub.close()),
-        Step("close store", close_store),
-    )
-    if not await shut_down(steps, grace=options.grace):
+    running = _Running(server, worker, watch, hub, store, console, endpoint)
+    if not await shut_down(running.steps(options.grace), grace=options.grace):
         exit_at_deadline(f"停止超时，强制退出 / shutdown exceeded {options.grace} s; exiting now")
     click.echo("jgx: 已停止 / stopped", err=True)
+
+
+@dataclass(frozen=True)
+class _Running:
+    """The parts of a serving node, stopped in the order of `gateway.cli._shutdown`."""
+
+    server: Server
+    worker: DeliveryWorker
+    watch: HealthWatch
+    hub: Hub
+    store: Store
+    console: web.AppRunner | None
+    endpoint: MetricsEndpoint | None
+
+    def steps(self, grace: float) -> tuple[Step, ...]:
+        """Stop accepting → drain calls → stop workers → final checkpoint → close the store."""
+        reserve = min(_RESERVE, grace / 2)  # for the steps after the calls' drain
+        return (
+            Step("stop accepting", self._stop_accepting),
+            Step("drain calls", lambda left: self.server.drain(max(left - reserve, 0.0))),
+            Step("stop workers", self._stop_workers),
+            Step("final checkpoint", lambda _left: self.hub.close()),
+            Step("close store", self._close_store),
+        )
+
+    async def _stop_accepting(self, _left: float) -> None:
+        await self.server.health.enter_graceful_shutdown()
+        if self.console is not None:
+            await self.console.cleanup()
+
+    async def _stop_workers(self, _left: float) -> None:
+        await self.worker.close()
+        await self.watch.close()
+
+    async def _close_store(self, _left: float) -> None:
+        if self.endpoint is not None:
+            await self.endpoint.close()
+        await self.store.close()
 
 
 def _client_credentials(config: Config) -> grpc.ChannelCredentials:

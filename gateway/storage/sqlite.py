@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from gateway import merkle
 from gateway.storage.base import (
+    PROBE_WRITE,
     Appended,
     AuditEntry,
     Entry,
@@ -121,6 +122,13 @@ class SqliteStore(SqliteConsole):
         self._closed = True
         self._writer.shutdown(wait=True)
         self._reader.shutdown(wait=True)
+
+    async def probe_write(self) -> None:
+        """Commit a write that changes no value; StorageError when the file cannot be written."""
+        try:
+            await self._write(lambda conn: self._transaction(conn, lambda c: c.execute(PROBE_WRITE)))
+        except sqlite3.Error as exc:
+            raise StorageError(f"SQLite: {exc}") from exc
 
     # -- the log ---------------------------------------------------------------------------------
     async def append(self, entries: Sequence[Entry]) -> list[Appended]:
