@@ -7,6 +7,7 @@ import asyncio
 import random
 import signal
 import sqlite3
+import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,10 +75,10 @@ async def test_the_delivery_worker_stops_while_woken_at_every_turn(tmp_path: Pat
         for _ in range(20):
             worker = DeliveryWorker(store=store, trust=fed.trust, node_id="sc.hub")
             worker.start()
-            storming = True
+            calm = asyncio.Event()
 
-            async def storm(worker: DeliveryWorker = worker) -> None:
-                while storming:
+            async def storm(worker: DeliveryWorker = worker, calm: asyncio.Event = calm) -> None:
+                while not calm.is_set():
                     worker.wake()
                     await asyncio.sleep(0)
 
@@ -85,7 +86,7 @@ async def test_the_delivery_worker_stops_while_woken_at_every_turn(tmp_path: Pat
             await asyncio.sleep(0.01)
             closing = asyncio.create_task(worker.close())
             done, _ = await asyncio.wait({closing}, timeout=10)
-            storming = False
+            calm.set()
             await waker
             assert {closing} == done, "the worker lost its cancellation and kept running"
     finally:
@@ -118,7 +119,11 @@ async def _trial(node: Path, fed: Federation, rng: random.Random) -> tuple[float
     await asyncio.sleep(rng.uniform(0.05, 1.5))
     signalled = time.monotonic()
     serve.process.send_signal(signal.SIGTERM)
-    code = await asyncio.to_thread(serve.process.wait, 60)
+    try:
+        code = await asyncio.to_thread(serve.process.wait, GRACE + 20)
+    except subprocess.TimeoutExpired:  # still serving: end it so that the test can report it
+        serve.process.kill()
+        code = await asyncio.to_thread(serve.process.wait, 60)
     took = time.monotonic() - signalled
     await load
     for receipt in receipts:
