@@ -16,8 +16,9 @@ RESOURCE_EXHAUSTED / RATE_LIMITED; a SubmitStream over its rate is paced by the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -29,12 +30,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from gateway.errors import CATALOGUE, JgxError, ReasonCode, VerificationError
+from gateway.config import Connections
+from gateway.errors import CATALOGUE, JgxError, ReasonCode, TransportError, VerificationError
 from gateway.hub import Handled, Hub
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.ratelimit import RateLimiter
+from gateway.server_calls import connection_options, guarded, guarded_stream
 from gateway.server_queries import LogQueries
-from gateway.storage import StorageError
 
 __all__ = ["SERVICE_NAME", "ExchangeService", "PeerNode", "Server", "abort_with_reason", "insecure_peer"]
 
@@ -105,13 +107,33 @@ class ExchangeService:
         peer_node: PeerNode = insecure_peer,
         max_in_flight: int = 64,
         rate_limit: RateLimiter | None = None,
+        connections: Connections | None = None,
     ) -> None:
         """Serve ``hub``; ``peer_node`` reads the client's node id from the TLS auth context."""
         self.hub = hub
         self.peer_node = peer_node
         self.max_in_flight = max_in_flight
         self.rate_limit = rate_limit
+        self.connections = connections or Connections()
         self.queries = LogQueries(hub)
+        self._open_calls: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def _admitted(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> Iterator[None]:
+        """Count the call against its peer; RATE_LIMITED when the peer holds ``max_calls_per_peer``."""
+        # The TLS node id; without TLS the client's address without its port (one host, one peer).
+        key = self.peer_node(context) or context.peer().rsplit(":", 1)[0]
+        limit = self.connections.max_calls_per_peer
+        if self._open_calls.get(key, 0) >= limit:
+            _log.warning("peer.too_many_calls", peer=key, limit=limit)
+            raise TransportError(ReasonCode.RATE_LIMITED, f"{limit} calls of {key} are open already")
+        self._open_calls[key] = self._open_calls.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            self._open_calls[key] -= 1
+            if not self._open_calls[key]:
+                del self._open_calls[key]
 
     async def _peer(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
         """(1) The client's node id from the TLS auth context; a refused identity ends the call."""
@@ -169,9 +191,21 @@ class ExchangeService:
         peer = await self._peer(context)
         pending: asyncio.Queue[asyncio.Task[Handled] | None] = asyncio.Queue(maxsize=self.max_in_flight)
 
+        idle = self.connections.stream_idle_seconds
+
         async def read() -> None:
+            envelopes = aiter(requests)
             try:
-                async for data in requests:
+                while True:
+                    try:
+                        async with asyncio.timeout(idle):
+                            data = await anext(envelopes)
+                    except StopAsyncIteration:
+                        return
+                    except TimeoutError:  # a silent stream holds memory: end it, the client may reopen
+                        raise TransportError(
+                            ReasonCode.UNAVAILABLE, f"no envelope for {idle:g} s: the stream is closed"
+                        ) from None
                     await self._paced(context, peer)  # over its rate: stop reading for a while
                     task = asyncio.create_task(self.hub.submit(data, transport_node=peer))
                     await pending.put(task)  # blocks while max_in_flight are unanswered: flow control
@@ -241,72 +275,21 @@ class ExchangeService:
                 response: Message = await fn(request, context)
                 return response.SerializeToString()
 
-            return grpc.unary_unary_rpc_method_handler(_guarded(parsed))
+            return grpc.unary_unary_rpc_method_handler(guarded(parsed, self._admitted))
 
         return grpc.method_handlers_generic_handler(
             SERVICE_NAME,
             {
-                "Submit": grpc.unary_unary_rpc_method_handler(_guarded(self.submit)),
-                "SubmitStream": grpc.stream_stream_rpc_method_handler(_guarded_stream(self.submit_stream)),
+                "Submit": grpc.unary_unary_rpc_method_handler(guarded(self.submit, self._admitted)),
+                "SubmitStream": grpc.stream_stream_rpc_method_handler(
+                    guarded_stream(self.submit_stream, self._admitted)
+                ),
                 "Trace": unary(self.trace, ex.TraceRequest),
                 "GetCheckpoint": unary(self.get_checkpoint, ex.GetCheckpointRequest),
                 "GetInclusionProof": unary(self.get_inclusion_proof, ex.GetInclusionProofRequest),
                 "GetConsistencyProof": unary(self.get_consistency_proof, ex.GetConsistencyProofRequest),
             },
         )
-
-
-def _failure(exc: Exception, context: grpc.aio.ServicerContext[bytes, bytes]) -> tuple[ReasonCode, str]:
-    """The reason code and client-safe detail of an exception that ended a call.
-
-    Only jgx's own errors carry their detail to the client; a store failure or a bug is logged here
-    with its text and answered UNAVAILABLE or INTERNAL with none (no table name or SQL leaves the node).
-    """
-    if isinstance(exc, JgxError):
-        return exc.reason, exc.detail
-    if isinstance(exc, StorageError):
-        _log.error("rpc.store_failed", error=str(exc), peer=context.peer())
-        return ReasonCode.UNAVAILABLE, ""
-    _log.error("rpc.internal_error", error=type(exc).__name__, peer=context.peer(), exc_info=exc)
-    return ReasonCode.INTERNAL, ""
-
-
-_Unary = Callable[[Any, grpc.aio.ServicerContext[bytes, bytes]], Awaitable[bytes]]
-_Stream = Callable[[AsyncIterator[bytes], grpc.aio.ServicerContext[bytes, bytes]], AsyncIterator[bytes]]
-
-
-def _guarded(method: _Unary) -> _Unary:
-    """``method`` whose every exception becomes a typed status (never gRPC's UNKNOWN with its text)."""
-
-    async def call(request: Any, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
-        try:
-            return await method(request, context)
-        except grpc.aio.AbortError:
-            raise  # the call was ended on purpose, with its status
-        except Exception as exc:  # noqa: BLE001 - every failure is answered with a reason code
-            reason, detail = _failure(exc, context)
-        await abort_with_reason(context, reason, detail)
-        raise AssertionError("abort returned")  # pragma: no cover - abort always raises
-
-    return call
-
-
-def _guarded_stream(method: _Stream) -> _Stream:
-    """The streaming form of `_guarded`."""
-
-    async def call(
-        requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[bytes, bytes]
-    ) -> AsyncIterator[bytes]:
-        try:
-            async for response in method(requests, context):
-                yield response
-        except grpc.aio.AbortError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure is answered with a reason code
-            reason, detail = _failure(exc, context)
-            await abort_with_reason(context, reason, detail)
-
-    return call
 
 
 class Server:
@@ -320,16 +303,18 @@ class Server:
         max_in_flight: int = 64,
         max_receive: int | None = None,
         rate_limit: RateLimiter | None = None,
+        connections: Connections | None = None,
     ) -> None:
         """Prepare the server; the receive limit defaults to the trust policy's envelope limit + 4 KiB."""
         self.hub = hub
         limit = max_receive or (hub.max_size or hub.trust.max_envelope_bytes) + 4096
-        self.grpc = grpc.aio.server(
-            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit * 2)]
-        )
+        connections = connections or Connections()
+        transport = [("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit * 2)]
+        self.grpc = grpc.aio.server(options=[*transport, *connection_options(connections)])
         self.exchange = ExchangeService(
-            hub, peer_node=peer_node, max_in_flight=max_in_flight, rate_limit=rate_limit
-        )
+            hub, peer_node=peer_node, max_in_flight=max_in_flight, rate_limit=rate_limit,
+            connections=connections,
+        )  # fmt: skip
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self.grpc.add_generic_rpc_handlers([self.exchange.handler()])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)

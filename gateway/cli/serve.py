@@ -112,7 +112,10 @@ async def _run(config: Config, options: _Options) -> None:
     metrics.attach(hub, worker)
     endpoint = await _serve_metrics(metrics, config, store)
     limiter = RateLimiter(config.limits.rate_limit_per_sender, config.limits.rate_burst)
-    server = Server(hub, peer_node=peer, max_in_flight=options.max_in_flight, rate_limit=limiter)
+    server = Server(
+        hub, peer_node=peer, max_in_flight=options.max_in_flight, rate_limit=limiter,
+        connections=config.connections,
+    )  # fmt: skip
     port = server.add_port(options.listen, credentials)
     await server.start()
     watch = HealthWatch(store, trust, server.set_serving, clock=hub.clock)
