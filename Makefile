@@ -31,9 +31,10 @@ lint: $(STAMP) ## ruff and mypy --strict on the packages
 proto: $(STAMP) ## regenerate gateway/pb from proto/
 	$(BIN)/python tools/genproto.py
 
-docs: $(STAMP) ## regenerate docs/standards.md and standards/data from their sources
+docs: $(STAMP) ## regenerate docs/standards.md, standards/data and docs/wire.md's tables from their sources
 	$(BIN)/python tools/author_standards.py
 	$(BIN)/python -m standards.docs > docs/standards.md
+	$(BIN)/python tools/genwire.py
 
 bench: $(STAMP) ## run the benchmarks (tables; numbers go into bench/README.md)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
+import tempfile
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -102,6 +104,11 @@ def import_(department: str, exports: Path | None, as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="State file (default DIR/adapter.sqlite).",
 )
+@click.option(
+    "--scratch-store",
+    is_flag=True,
+    help="Certification: keep all state in a temporary store deleted at exit and hand nothing to the hub.",
+)
 @click.option("--insecure", is_flag=True, help="No TLS (loopback development only).")
 @click.option("--no-auto-claim", is_flag=True, help="Do not claim delivered tasks automatically.")
 @click.option(
@@ -114,6 +121,7 @@ def run(
     listen: str,
     exports: Path | None,
     store: Path | None,
+    scratch_store: bool,
     insecure: bool,
     no_auto_claim: bool,
     submit: bool,
@@ -128,20 +136,30 @@ def run(
     from adapters.departments import NODES
 
     paths = Paths.under(directory)
-    asyncio.run(
-        _run(
-            NODES[department],
-            department,
-            paths,
-            hub,
-            listen,
-            exports,
-            store or directory / "adapter.sqlite",
-            insecure=insecure,
-            auto_claim=not no_auto_claim,
-            submit=submit,
+    with contextlib.ExitStack() as scratch:
+        store_path = store or directory / "adapter.sqlite"
+        if scratch_store:
+            # A certification run's deliveries, work items, claims and queued replies are test traffic:
+            # they live and die in a temporary store, the production store is never opened, and nothing
+            # is handed to the hub.
+            store_path = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="jgx-scratch-")))
+            store_path = store_path / "adapter.sqlite"
+            click.echo(f"临时存储 / scratch store {store_path} (deleted at exit; nothing is submitted)")
+        asyncio.run(
+            _run(
+                NODES[department],
+                department,
+                paths,
+                hub,
+                listen,
+                exports,
+                store_path,
+                insecure=insecure,
+                auto_claim=not no_auto_claim,
+                submit=submit and not scratch_store,
+                hand_over=not scratch_store,
+            )
         )
-    )
 
 
 async def _run(
@@ -156,6 +174,7 @@ async def _run(
     insecure: bool,
     auto_claim: bool,
     submit: bool,
+    hand_over: bool = True,
 ) -> None:
     from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, HubClient, serve_adapter
     from adapters.sdk.build import build_digest
@@ -194,7 +213,7 @@ async def _run(
         loop.add_signal_handler(sig, stop.set)
     credentials = server_credentials(*tls) if tls else None
     async with serve_adapter(
-        servicer, host=host, port=int(port), credentials=credentials, hub=client
+        servicer, host=host, port=int(port), credentials=credentials, hub=client if hand_over else None
     ) as running:
         click.echo(f"{node_id} 适配器已启动 / adapter listening on {host}:{running.port}")
         await stop.wait()

@@ -1,6 +1,7 @@
 """The gateway end to end against raw gRPC echo, in one run (issue 4 item 10).
 
     .venv/bin/python bench/bench_gateway.py            # about a minute on 2 cores
+    .venv/bin/python bench/bench_gateway.py --algorithm sm2-sm3   # the same with a 国密 federation
 
 This process serves two things on 127.0.0.1: a raw grpc.aio echo service (unary and duplex stream,
 bytes in, the same bytes out) and a jgx hub (`gateway.server.Server`: signature verification, SC-06
@@ -178,11 +179,12 @@ async def start_echo() -> tuple[grpc.aio.Server, int]:
     return server, port
 
 
-def envelopes(count: int, prefix: str) -> tuple[list[bytes], object]:
+def envelopes(count: int, prefix: str, algorithm: str = "ed25519") -> tuple[list[bytes], object]:
     """``count`` signed SC-06 envelopes from sc.amr to sc.hub, and the federation that signed them."""
+    from gateway.keys import Algorithm
     from gateway.testing import Federation
 
-    fed = Federation.create(datetime.now(UTC))
+    fed = Federation.create(datetime.now(UTC), algorithm=Algorithm(algorithm))
     payload = FIXTURE.read_bytes()
     made = [
         fed.envelope(fed.message("sc.amr", "sc.hub", standard="SC-06", version="1.0.0", payload=payload,
@@ -229,14 +231,14 @@ async def measure(kind: str, target: str, port: int, messages: Path, **extra: fl
     return result
 
 
-async def run_bench() -> None:
+async def run_bench(algorithm: str = "ed25519") -> None:
     """Serve, measure each phase with a client process, print the table."""
     import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # warnings off: errors only
     cuts = {"unary": UNARY_CALLS + WARMUP, "stream": STREAM_MESSAGES + WARMUP,
             "paced": PACED_SECONDS * RATE + WARMUP}  # fmt: skip
-    made, fed = envelopes(2 * sum(cuts.values()), "bench")  # each hub gets its own envelopes
+    made, fed = envelopes(2 * sum(cuts.values()), "bench", algorithm)  # each hub gets its own envelopes
     size = len(made[0])
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="jgx-bench-") as tmp:
@@ -259,6 +261,7 @@ async def run_bench() -> None:
             finally:
                 await hub_server.stop(1)  # type: ignore[attr-defined]
                 await store.close()  # type: ignore[attr-defined]
+    print(f"node keys: {algorithm}")
     report(results, size)
     whole = await in_process(made[:2000], fed)
     breakdown(made[:1000], fed, whole)
@@ -390,11 +393,15 @@ def main() -> None:
     parser.add_argument("--messages")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--rate", type=float, default=RATE)
+    parser.add_argument(
+        "--algorithm", default="ed25519", choices=("ed25519", "ecdsa-p256-sha256", "sm2-sm3"),
+        help="the federation's node key algorithm (sm2-sm3: a 国密 federation)",
+    )
     args = parser.parse_args()
     if args.client:
         run_client(args)
     else:
-        asyncio.run(run_bench())
+        asyncio.run(run_bench(args.algorithm))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from conformance.checks import SUITE_NAME, SUITE_VERSION, catalogue_digest
+from conformance.checks import SEVERITY_POLICY, SUITE_NAME, SUITE_VERSION, by_id, catalogue_digest
 from conformance.results import Result, RunInfo, counts
 from gateway._json import loads_strict
 from gateway._time import format_time, parse_time
@@ -78,8 +78,9 @@ def certificate_document(
     issued_at: datetime,
     validity: timedelta,
     coverage: Mapping[str, int],
+    tested: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The certificate's payload for a passing run."""
+    """The certificate's payload for a passing run; `tested` is what the run actually exercised."""
     node = trust.nodes[info.department]
     return {
         "schema": CERTIFICATE_SCHEMA,
@@ -107,6 +108,13 @@ def certificate_document(
         "evidenceSha256": evidence_sha256,
         "results": counts(results),
         "skipped": sorted({r.check for r in results if r.status == "skip"}),
+        "severityPolicy": SEVERITY_POLICY,
+        "failedShould": [
+            {"check": r.check, "subject": r.subject}
+            for r in results
+            if r.status in ("fail", "error") and by_id(r.check).severity == "should"
+        ],
+        "tested": dict(tested or {}),
         "overrides": [o.to_json() for o in info.overrides],
         "coverage": dict(coverage),
         "attestations": [dict(a) for a in info.attestations],

@@ -5,7 +5,8 @@ changes meaning, names the clauses it verifies (``SC-17 §6.3``), a severity and
 and English. Negative checks also name the reason codes a conforming adapter answers with. The runner
 produces evidence for checks; `conformance.judging` turns evidence into results; nothing else decides.
 
-Severity: ``must`` — a failure blocks the certificate; ``should`` — reported, does not block.
+Severity: ``must`` — a failure blocks the certificate; ``should`` — reported, does not block
+(`SEVERITY_POLICY`: the CLI's exit code, the docs and every certificate state the same rule).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Final, Literal
 __all__ = [
     "CATALOGUE",
     "GROUPS",
+    "SEVERITY_POLICY",
     "SUITE_NAME",
     "SUITE_VERSION",
     "Check",
@@ -32,6 +34,22 @@ SUITE_NAME: Final = "jgx-conformance"
 SUITE_VERSION: Final = "1.0.0"
 
 Severity = Literal["must", "should"]
+
+#: What a failed check of each severity does to the certificate and to the exit code of
+#: ``jgx conformance run``; recorded verbatim on every certificate.
+SEVERITY_POLICY: Final[dict[str, dict[str, str]]] = {
+    "must": {
+        "zh": "未通过、出错或跳过即不签发证书；未通过或出错时退出码为 1，"
+        "仅有跳过时退出码为 0（结论“不完整”）。",
+        "en": "a failure, error or skip withholds the certificate; exit code 1 on a failure or error, 0 when "
+        "only skipped (verdict incomplete).",
+    },
+    "should": {
+        "zh": "未通过不影响签发证书和退出码 0，但在报告中作为警告列出，并逐项记入证书的 failedShould。",
+        "en": "a failure does not withhold the certificate and leaves exit code 0; it is listed as a warning "
+        "in the report and recorded check by check in the certificate's failedShould.",
+    },
+}
 Mode = Literal["live", "export"]
 
 #: group -> (中文, English), in the order reports show them.
@@ -135,6 +153,14 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "for that class.",
     ),
     Check(
+        "CF-EXPORT-COUNT", "export", ("SC-17 §6.1", "SC-18 §5.3"), "must", _LIVE,
+        "导出记录完整", "complete export",
+        "部门为每项标准申报测试导出的记录条数；"
+        "不设上限的 Export 返回的记录条数与申报一致（少一条即不通过）。",
+        "The department declares, per standard, how many records its test export holds; an Export "
+        "without a limit returns exactly that many (one record missing fails).",
+    ),
+    Check(
         "CF-DELIVER-ACCEPTED", "deliver", ("SC-17 §6.6",), "must", _LIVE,
         "有效报文被接收", "valid messages are accepted",
         "枢纽投递的有效报文得到结果为“接收”的回执。",
@@ -154,11 +180,24 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "Every receipt carries the SHA-256 of the exact envelope bytes delivered and their message id "
         "and sender.",
     ),
+    Check(
+        "CF-DELIVER-CLAIMED", "deliver", ("SC-17 §6.1", "SC-17 §6.6"), "must", _LIVE,
+        "所声明标准均可接收", "every claimed standard is received",
+        "对清单声明且访问控制允许枢纽发送给该部门的每项标准，投递一条该标准的有效报文，均得到“接收”回执。",
+        "For every standard the manifest claims and the ACL lets the hub send to the department, a valid "
+        "envelope of that standard is delivered and gets an accepted receipt.",
+    ),
     _neg(
         "TAMPERED", ("SC-17 §6.1", "SC-19 §4.1"), ("SIGNATURE_INVALID",),
         "篡改签名", "tampered signature",
         "签名被改动一个比特的信封须以 SIGNATURE_INVALID 拒收。",
         "An envelope whose signature has one bit flipped is refused with SIGNATURE_INVALID.",
+    ),
+    _neg(
+        "UNSIGNED", ("SC-17 §6.1", "SC-19 §4.1"), ("SIGNATURE_MISSING",),
+        "无签名", "unsigned envelope",
+        "不带任何签名的信封须以 SIGNATURE_MISSING 拒收。",
+        "An envelope that carries no signature is refused with SIGNATURE_MISSING.",
     ),
     _neg(
         "UNKNOWN-KEY", ("SC-17 §6.1", "SC-19 §4.2"), ("KEY_UNKNOWN",),
@@ -173,6 +212,13 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "An envelope signed with a revoked key is refused with KEY_REVOKED.",
     ),
     _neg(
+        "RETIRED-KEY", ("SC-19 §4.2",), ("KEY_NOT_VALID", "KEY_REVOKED"),
+        "刚失效的密钥", "key that lapsed a moment before",
+        "由有效期刚刚结束（运行前片刻）的密钥签名的信封须以 KEY_NOT_VALID 拒收。",
+        "An envelope signed with a key whose validity ended a moment before the run is refused with "
+        "KEY_NOT_VALID.",
+    ),
+    _neg(
         "WRONG-ALGORITHM", ("SC-19 §4.1",), ("ALGORITHM_MISMATCH",),
         "算法不符", "wrong algorithm",
         "以与登记算法不同的算法签名、却声称登记密钥标识的信封须以 ALGORITHM_MISMATCH 拒收。",
@@ -180,16 +226,39 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "refused with ALGORITHM_MISMATCH.",
     ),
     _neg(
+        "PAYLOAD-TYPE", ("SC-17 §6.1",), ("PAYLOAD_TYPE_UNKNOWN",),
+        "载荷类型不可接受", "unacceptable payload type",
+        "载荷类型不是报文类型（例如声明为回执）的信封，即使签名有效，也须以 PAYLOAD_TYPE_UNKNOWN 拒收。",
+        "An envelope whose payload type is not the message type (e.g. declared as a receipt) is refused "
+        "with PAYLOAD_TYPE_UNKNOWN, even when its signature verifies.",
+    ),
+    _neg(
+        "SENDER-KEY", ("SC-19 §4.2", "SC-17 §6.2"), ("SENDER_KEY_MISMATCH",),
+        "发送方与签名密钥不符", "sender named with another node's key",
+        "由枢纽密钥签名、却声明其他节点为发送方的报文须以 SENDER_KEY_MISMATCH 拒收。",
+        "A message signed with the hub's key that names another node as its sender is refused with "
+        "SENDER_KEY_MISMATCH.",
+    ),
+    _neg(
         "EXPIRED", ("SC-17 §6.3",), ("EXPIRED",),
         "过期报文", "expired message",
-        "已过期的报文须以 EXPIRED 拒收。",
-        "A message past its expiry is refused with EXPIRED.",
+        "过期时间刚超出允许时钟偏差 60 秒的报文须以 EXPIRED 拒收（带更长宽限的适配器不通过）。",
+        "A message that expired 60 s beyond the allowed clock skew is refused with EXPIRED (an adapter "
+        "with any longer grace fails).",
+    ),
+    _neg(
+        "NOT-YET-VALID", ("SC-17 §6.3",), ("NOT_YET_VALID",),
+        "签发时间在未来", "issued in the future",
+        "签发时间比当前时间晚、刚超出允许时钟偏差 60 秒的报文须以 NOT_YET_VALID 拒收。",
+        "A message issued 60 s beyond the allowed clock skew in the future is refused with NOT_YET_VALID.",
     ),
     _neg(
         "REPLAYED", ("SC-17 §6.3",), ("REPLAYED",),
         "重放报文标识", "replayed message id",
-        "重复使用已接收报文标识、内容不同的信封须以 REPLAYED 拒收。",
-        "A different envelope reusing an accepted message id is refused with REPLAYED.",
+        "在其间已投递 3 条其他报文之后，重复使用已接收报文标识、内容不同的信封须以 REPLAYED 拒收"
+        "（只记住最近一个标识的适配器不通过）。",
+        "A different envelope reusing a message id accepted 3 messages earlier is refused with REPLAYED "
+        "(a replay cache of one fails).",
     ),
     _neg(
         "MISADDRESSED", ("SC-17 §6.4",), ("NOT_ADDRESSED_TO_US",),
@@ -215,6 +284,28 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "结构无效", "schema-invalid payload",
         "载荷不符合标准结构定义的报文须以 SCHEMA_INVALID 拒收。",
         "A message whose payload does not match the standard's schema is refused with SCHEMA_INVALID.",
+    ),
+    _neg(
+        "RULE-VIOLATION", ("SC-17 §6.5", "SC-16 §4.1"), ("RULE_VIOLATION",),
+        "违反业务规则", "semantic rule violated",
+        "结构有效但违反业务规则（例如统一社会信用代码校验位错误）的报文须以 RULE_VIOLATION 拒收。",
+        "A message whose payload matches the schema but breaks a semantic rule (e.g. a USCC with a wrong "
+        "check character) is refused with RULE_VIOLATION.",
+    ),
+    _neg(
+        "ACL-DENIED", ("SC-17 §6.4", "SC-19 §4.2"), ("ACL_DENIED",),
+        "访问控制拒绝", "denied by the ACL",
+        "访问控制不允许的发送方、标准或接收方组合的报文（由其他节点的密钥正确签名）须以 ACL_DENIED 拒收；"
+        "对所提供密钥可构造的每种情形各发一条。",
+        "A correctly signed message from another node whose sender, standard or recipient the ACL does not "
+        "allow is refused with ACL_DENIED; one is sent for each shape the given peer keys can make.",
+    ),
+    _neg(
+        "IDENTITY", ("SC-19 §4.4", "SC-17 §6.2"), ("IDENTITY_MISMATCH",),
+        "传输身份不符", "another node's transport identity",
+        "通过其他节点的双向 TLS 证书投递的有效报文须以 IDENTITY_MISMATCH 拒收。",
+        "A valid envelope delivered over another node's mutual-TLS certificate is refused with "
+        "IDENTITY_MISMATCH.",
     ),
     _neg(
         "OVERSIZED", ("SC-17 §6.1", "SC-17 §4.4"), ("TOO_LARGE",),
@@ -253,6 +344,14 @@ CATALOGUE: Final[tuple[Check, ...]] = (
         "适配器出示的服务器证书由联盟 CA 签发，恰好指明受认证部门的节点标识，并使用 TLS 1.3。",
         "The adapter's server certificate is issued by the federation's CA, names exactly the department's "
         "node id, and the connection uses TLS 1.3.",
+    ),
+    Check(
+        "CF-TLS-FOREIGN-CA", "tls", ("SC-19 §4.4",), "must", _LIVE,
+        "拒绝联盟外 CA 的证书", "certificates from a foreign CA are refused",
+        "客户端证书指明受信任节点、但由联盟之外的 CA（主题与联盟 CA 相同）签发时，握手失败或投递被拒收。",
+        "A client certificate naming a trusted node but issued by a CA outside the federation (with the "
+        "federation CA's subject) fails the handshake or has its delivery refused.",
+        ("IDENTITY_MISMATCH",),
     ),
 )  # fmt: skip
 

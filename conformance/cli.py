@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from gateway.cli._common import AT_OPTION, EXIT_OK, EXIT_VERDICT, io_error, private_key_from, read_bytes, when
+from gateway.cli._common import AT_OPTION, EXIT_OK, EXIT_VERDICT, io_error, read_bytes, when
 from gateway.errors import JgxError
 
 __all__ = ["conformance"]
@@ -84,7 +84,29 @@ def _attestations(path: str | None) -> tuple[dict[str, str], ...]:
     type=click.Path(dir_okay=False),
     help="A revoked key of the federation, for the revoked-key check.",
 )
+@click.option(
+    "--retired-key",
+    type=click.Path(dir_okay=False),
+    help="A key of the federation whose validity ended a moment before the run.",
+)
+@click.option(
+    "--peer-key",
+    "peer_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A key of another node, for the ACL-denied probes (repeatable).",
+)
+@click.option(
+    "--expect-counts",
+    type=click.Path(dir_okay=False),
+    help='Declared records per standard of the test export: {"SC-06": 3} or `jgx adapter import --json`.',
+)
 @click.option("--tls-ca", type=click.Path(dir_okay=False), help="Federation CA certificate (PEM).")
+@click.option(
+    "--tls-ca-key",
+    type=click.Path(dir_okay=False),
+    help="Federation CA key, to issue another node's certificate for the identity-mismatch probe.",
+)
 @click.option("--tls-cert", type=click.Path(dir_okay=False), help="The hub's TLS certificate (PEM).")
 @click.option("--tls-key", type=click.Path(dir_okay=False), help="The hub's TLS key (PEM).")
 @click.option(
@@ -132,7 +154,11 @@ def run_command(
     out_dir: str,
     hub_key: str | None,
     revoked_key: str | None,
+    retired_key: str | None,
+    peer_keys: tuple[str, ...],
+    expect_counts: str | None,
     tls_ca: str | None,
+    tls_ca_key: str | None,
     tls_cert: str | None,
     tls_key: str | None,
     insecure: bool,
@@ -151,7 +177,9 @@ def run_command(
     \b
     Writes OUT/report.html (bilingual), OUT/report.json, OUT/report.junit.xml, OUT/evidence/ (and
     OUT/evidence.tar) and, when every must-check passes, OUT/certificate.dsse.json signed with --hub-key.
-    Exit 0: no check failed; 1: a check failed or erred; 2: usage or I/O error (adapter unreachable).
+    Exit 0: every must-check passed (failed should-checks are warnings, recorded on the certificate) or
+    the run is incomplete (a must-check skipped: no certificate); 1: a must-check failed or erred;
+    2: usage or I/O error (adapter unreachable).
 
     \b
     Example:
@@ -161,11 +189,12 @@ def run_command(
       jgx conformance run --export amr-export/ --trust trust.signed.json --department sc.amr \\
           --hub-key keys/sc.hub.key --out conformance-out
     """
+    from conformance.cli_material import certifier_material, signed_as
     from conformance.exportdir import run_export
     from conformance.outputs import finish
+    from conformance.report import severities
     from conformance.results import Override
     from conformance.runner import LiveOptions, run_live
-    from conformance.transport import TlsMaterial
     from gateway.trust_update import load_trust
 
     if (target is None) == (export_dir is None):
@@ -179,7 +208,7 @@ def run_command(
         io_error(f"参数无效: {exc}", f"invalid input: {exc}")
     if department not in trust.nodes:
         io_error(f"信任配置中没有节点 {department}", f"the trust configuration has no node {department}")
-    hub = _signed_as(trust, hub_key) if hub_key else None
+    hub = signed_as(trust, hub_key) if hub_key else None
     started = time.perf_counter()
     try:
         if export_dir is not None:
@@ -195,21 +224,17 @@ def run_command(
         else:
             if hub is None:
                 io_error("在线认证需要 --hub-key", "a live run needs --hub-key (the suite signs as the hub)")
-            tls = None
-            if not insecure:
-                if not (tls_ca and tls_cert and tls_key):
-                    io_error(
-                        "需要 --tls-ca/--tls-cert/--tls-key，或 --insecure",
-                        "give --tls-ca/--tls-cert/--tls-key, or --insecure",
-                    )
-                tls = TlsMaterial(read_bytes(tls_ca), read_bytes(tls_cert), read_bytes(tls_key))
+            material = certifier_material(
+                trust, department, hub, now, insecure=insecure,
+                tls_files=(tls_ca, tls_cert, tls_key, tls_ca_key), revoked_key=revoked_key,
+                retired_key=retired_key, peer_keys=peer_keys, expect_counts=expect_counts,
+            )  # fmt: skip
             options = LiveOptions(
                 target=str(target),
                 department=department,
                 hub=hub,
                 now=now,
-                revoked=_signed_as(trust, revoked_key) if revoked_key else None,
-                tls=tls,
+                **material,
                 budget_ms=budget * 1000,
                 concurrency=concurrency,
                 timeout=timeout,
@@ -226,23 +251,16 @@ def run_command(
     for r in run.results:
         mark = {"pass": "✔", "fail": "✘", "skip": "–", "error": "!"}[r.status]
         click.echo(f"{mark} {r.status:<5} {r.check} {r.subject}")
+    should = [r for r in run.results if r.status in ("fail", "error") and severities()[r.check] == "should"]
+    if should:
+        click.echo(f"\n⚠ 建议项未通过（不影响证书）/ should-checks failed (no effect on the certificate): "
+                   f"{', '.join(f'{r.check} {r.subject}'.strip() for r in should)}")  # fmt: skip
     click.echo(f"\n结论 / verdict: {outputs.verdict}  ({elapsed:.1f} s)")
     click.echo(f"报告 / report: {outputs.report_html}")
     click.echo(f"证据包 / evidence: {outputs.evidence} sha256 {outputs.evidence_sha256}")
     if outputs.certificate is not None:
         click.echo(f"证书 / certificate: {outputs.certificate}")
     sys.exit(EXIT_VERDICT if outputs.verdict == "fail" else EXIT_OK)
-
-
-def _signed_as(trust: Any, path: str) -> Any:
-    from conformance.forgery import SignedAs
-
-    key = private_key_from(path)
-    try:
-        node, _ = trust.key(key.key_id)
-    except JgxError:
-        io_error(f"{path} 的密钥不在信任配置中", f"the key in {path} is not in the trust configuration")
-    return SignedAs(node.node_id, key)
 
 
 @conformance.command("checks")
@@ -376,6 +394,10 @@ def verify_cert_command(certificate: str, trust_file: str, at: str | None) -> No
         f"证据包 / evidence sha256: {d['evidenceSha256']}",
         f"信任配置 / trust: v{d['trust']['version']} sha256 {d['trust']['sha256'][:16]}…",
         f"结果 / results: {d['results']}",
+        f"未通过的建议项 / failed should-checks: "
+        f"{', '.join(f['check'] for f in d.get('failedShould', [])) or 'none'}",
+        "已测接收方类别 / destination classes tested: "
+        + ", ".join(d.get("tested", {}).get("destinationClasses", [])),
         f"规则调整 / overrides: {d['overrides'] or 'none'}",
         f"人工证明 / attestations: {len(d['attestations'])}",
         f"签发 / issued: {d['issuedAt']} by {certified.signer} (key {certified.key_id[:16]}…)",

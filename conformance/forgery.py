@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from gateway.dsse import MESSAGE_TYPE, pae
+from gateway.dsse import MESSAGE_TYPE, RECEIPT_TYPE, pae
 from gateway.envelope import seal_message
 from gateway.keys import Algorithm, PrivateKey, generate_key
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -26,6 +26,8 @@ __all__ = ["LIFECYCLE_STANDARDS", "Forge", "SignedAs"]
 
 LIFECYCLE_STANDARDS: Final = ("SC-14", "SC-12", "SC-13")
 LIFETIME: Final = timedelta(hours=1)
+#: How far past a limit the edge probes go: past the allowed clock skew, well inside any sloppy grace.
+EDGE: Final = timedelta(seconds=60)
 ELSEWHERE: Final = "cf.elsewhere"  # a well-formed node id that no trust configuration names
 
 
@@ -55,12 +57,13 @@ class Forge:
         key = fields.pop("business_key", "CF-" + message_id[-12:])
         issued_at = fields.pop("issued_at", self.now)
         expires_at = fields.pop("expires_at", issued_at + LIFETIME)
-        lifecycle = self.standard in LIFECYCLE_STANDARDS
+        standard = fields.pop("standard", self.standard)
+        lifecycle = standard in LIFECYCLE_STANDARDS
         message = exchange_pb2.Message(
             message_id=message_id,
             sender=fields.pop("sender", self.hub.node_id),
             recipient=fields.pop("recipient", self.department),
-            standard=fields.pop("standard", self.standard),
+            standard=standard,
             standard_version=fields.pop("standard_version", self.version),
             operation=exchange_pb2.OPERATION_INSERT,
             business_key=key,
@@ -129,11 +132,98 @@ class Forge:
                     return envelope.SerializeToString(), message
         return None
 
+    def retired(self, key: SignedAs | None) -> tuple[bytes, exchange_pb2.Message] | None:
+        """Signed with a key whose validity ended a moment before: the one given, else its key id with
+        signature-shaped bytes."""
+        if key is not None:
+            message = self.message(sender=key.node_id)
+            return self.seal(message, key.key), message
+        ended = [
+            (record.valid_to, node.node_id, record)
+            for node in self.trust.nodes.values()
+            for record in node.keys
+            if record.valid_to is not None and record.valid_to <= self.now and not record.revoked
+        ]
+        if not ended:
+            return None
+        _, node_id, record = max(ended, key=lambda e: (e[0], e[1]))
+        message = self.message(sender=node_id)
+        size = 64 if record.algorithm == Algorithm.ED25519 else 72
+        envelope = exchange_pb2.Envelope(
+            body=message.SerializeToString(),
+            payload_type=MESSAGE_TYPE,
+            signatures=[exchange_pb2.Signature(key_id=record.key_id, sig=os.urandom(size))],
+        )
+        return envelope.SerializeToString(), message
+
     def expired(self) -> tuple[bytes, exchange_pb2.Message]:
-        """Expired an hour (plus the allowed clock skew) ago."""
-        end = self.now - self.trust.clock_skew - LIFETIME
+        """Expired just past the allowed clock skew ago (an adapter with any longer grace accepts it)."""
+        end = self.now - self.trust.clock_skew - EDGE
         message = self.message(issued_at=end - LIFETIME, expires_at=end)
         return self.seal(message), message
+
+    def future(self) -> tuple[bytes, exchange_pb2.Message]:
+        """Issued just past the allowed clock skew in the future."""
+        start = self.now + self.trust.clock_skew + EDGE
+        message = self.message(issued_at=start, expires_at=start + LIFETIME)
+        return self.seal(message), message
+
+    def unsigned(self) -> tuple[bytes, exchange_pb2.Message]:
+        """A well-formed message envelope that carries no signature at all."""
+        message = self.message()
+        envelope = exchange_pb2.Envelope(body=message.SerializeToString(), payload_type=MESSAGE_TYPE)
+        return envelope.SerializeToString(), message
+
+    def sender_key_mismatch(self) -> tuple[bytes, exchange_pb2.Message] | None:
+        """Signed with the hub's key but naming another node of the trust configuration as sender."""
+        others = sorted(n for n in self.trust.nodes if n not in (self.hub.node_id, self.department))
+        if not others:
+            return None
+        message = self.message(sender=others[0])
+        return self.seal(message), message
+
+    def wrong_payload_type(self) -> tuple[bytes, exchange_pb2.Message]:
+        """A message body, properly signed, but declared as a receipt: not a type Deliver accepts."""
+        message = self.message()
+        body = message.SerializeToString()
+        envelope = exchange_pb2.Envelope(
+            body=body,
+            payload_type=RECEIPT_TYPE,
+            signatures=[
+                exchange_pb2.Signature(
+                    key_id=self.hub.key.key_id, sig=self.hub.key.sign(pae(RECEIPT_TYPE, body))
+                )
+            ],
+        )
+        return envelope.SerializeToString(), message
+
+    def rule_violation(self) -> tuple[bytes, exchange_pb2.Message] | None:
+        """The sample with one USCC's check character changed: schema-valid, breaks a semantic rule."""
+        from conformance.mutations import wrong_check_character
+
+        payload = wrong_check_character(self.sample, self.standard, self.version, self.now)
+        if payload is None:
+            return None
+        message = self.message(payload=payload)
+        return self.seal(message), message
+
+    def claimed(
+        self, standard: str, version: str, sample: Mapping[str, Any]
+    ) -> tuple[bytes, exchange_pb2.Message]:
+        """An honest delivery of another claimed standard (its good fixture)."""
+        lifecycle = standard in LIFECYCLE_STANDARDS
+        message = self.message(
+            standard=standard,
+            standard_version=version,
+            payload=json.dumps(sample, ensure_ascii=False).encode(),
+            **({} if lifecycle else {"correlation_id": "", "action": ""}),
+        )
+        return self.seal(message), message
+
+    def signed_by(self, signer: SignedAs, **fields: Any) -> tuple[bytes, exchange_pb2.Message]:
+        """A message from `signer` (a node of the trust configuration), signed with its key."""
+        message = self.message(sender=signer.node_id, **fields)
+        return self.seal(message, signer.key), message
 
     def replay_of(self, original: exchange_pb2.Message) -> tuple[bytes, exchange_pb2.Message]:
         """Other bytes under the message id of an accepted message."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from conformance.assess import Assessment, assess_envelope
 from conformance.evidence import Exchange, unb64
+from conformance.grouping import failing_result
 from conformance.results import Override, Result, RunInfo
 from gateway.errors import VerificationError
 from gateway.trust import TrustConfig
@@ -17,6 +18,7 @@ from gateway.trust import TrustConfig
 __all__ = ["claims_of", "judge_describe", "judge_export", "manifest_of"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_FIELD_ZH = {"sender": "发送方", "recipient": "接收方", "standard": "标准", "standard_version": "标准版本"}
 
 
 def manifest_of(exchanges: Sequence[Exchange]) -> tuple[Exchange | None, Mapping[str, Any] | None]:
@@ -43,7 +45,7 @@ def _r(
 ) -> Result:
     if ok and not problems:
         return Result(check, "pass", subject, "通过", "passed", (), tuple(seqs))
-    return Result(check, "fail", subject, "未通过", "failed", tuple(problems), tuple(seqs))
+    return failing_result(check, problems, seqs, subject)
 
 
 def judge_describe(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange]) -> list[Result]:
@@ -211,8 +213,9 @@ def judge_export(info: RunInfo, trust: TrustConfig, exchanges: Sequence[Exchange
             records[subject] += len(items)
             for n, item in enumerate(items, start=1):
                 facts, how = _facts(x, item, trust, info)
-                at = f"{where} [{n}]"
-                note = "" if how == "verified" else " (run-time facts; payload masked in evidence)"
+                # "*": judged from the facts recorded at run time (the payload is masked in the evidence).
+                at = f"{where} [{n}{'' if how == 'verified' else '*'}]"
+                note = ""
                 _judge_item(
                     info, trust, facts, at, note, (standard, version, recipient), key_ids, seen_ids, problems
                 )
@@ -276,7 +279,7 @@ def _judge_item(
         if header.get(name, "") != value:
             add(
                 "CF-EXPORT-HEADER",
-                f"{name} 为 {header.get(name, '')}",
+                f"{_FIELD_ZH[name]}为 {header.get(name, '')}，应为 {value}",
                 f"{name} is {header.get(name, '')!r}, expected {value!r}",
             )
     if facts.fields_problem:

@@ -11,6 +11,7 @@ from conformance.coverage import coverage_matrix, summary
 from conformance.evidence import load_bundle, redact, write_bundle
 from conformance.forgery import SignedAs
 from conformance.judging import judge_run
+from conformance.judging_probes import tested_scope
 from conformance.report import report_json, report_junit, severities
 from conformance.report_html import report_html
 from conformance.results import Result, RunInfo, Verdict, overall
@@ -58,6 +59,7 @@ def finish(
             issued_at=run.info.now,
             validity=validity,
             coverage=summary(coverage, attested),
+            tested=tested_scope(run.info, run.bundle.exchanges),
         )
         certificate = out / "certificate.dsse.json"
         certificate.write_bytes(sign_certificate(document, certifier.key))

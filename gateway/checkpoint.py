@@ -1,7 +1,8 @@
-"""Signed checkpoints of the exchange log: C2SP ``signed-note`` and ``tlog-checkpoint``, Ed25519.
+"""Signed checkpoints of the exchange log: C2SP ``signed-note`` and ``tlog-checkpoint``.
 
 No I/O here. A checkpoint is the note text ``origin \\n size \\n base64(root) \\n`` signed by the hub; a
-verifier is configured with the hub's verifier key ``name+hex(key id)+base64(0x01 || public key)`` and
+verifier is configured with the hub's verifier key ``name+hex(key id)+base64(type || public key)`` (type
+0x01 Ed25519, 0x02 ECDSA P-256, 0xff ``jgx-sm2-sm3`` for 国密 SM2) and
 
 - ignores signatures of keys it does not know (key rotation, witness cosignatures),
 - rejects the note if a known key's signature fails, or if no known key's signature verifies,
@@ -21,13 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     PublicFormat,
     load_der_public_key,
-    load_pem_private_key,
 )
 
 from gateway import keys, merkle
@@ -35,6 +34,7 @@ from gateway.errors import ReasonCode, VerificationError
 
 __all__ = [
     "ED25519_TYPE",
+    "SM2_NOTE_TYPE",
     "Checkpoint",
     "CheckpointError",
     "CheckpointLog",
@@ -59,9 +59,9 @@ MAX_SIGNATURES: Final = 100
 _SIG_PREFIX: Final = "\u2014 "  # em dash, space
 
 PrivateKeyLike = Ed25519PrivateKey | keys.PrivateKey | bytes
-"""A ``cryptography`` Ed25519 key, a `gateway.keys` Ed25519 key, or a raw 32-byte seed."""
+"""A `gateway.keys` key of any algorithm, a ``cryptography`` Ed25519 key, or a raw 32-byte Ed25519 seed."""
 PublicKeyLike = Ed25519PublicKey | keys.PublicKey | bytes
-"""A ``cryptography`` Ed25519 key, a `gateway.keys` Ed25519 key, or the raw 32 bytes."""
+"""A `gateway.keys` key of any algorithm, a ``cryptography`` Ed25519 key, or raw 32 Ed25519 bytes."""
 
 
 class CheckpointError(VerificationError):
@@ -72,37 +72,66 @@ class CheckpointError(VerificationError):
         super().__init__(reason, f"[{kind}] {detail}")
 
 
-_NOT_ED25519: Final = "签名笔记只用 Ed25519 密钥 / notes are signed with Ed25519 keys only"
+# The signed-note signature type of each algorithm (c2sp.org/signed-note §Signature types) and how its
+# public key is written after the type: Ed25519 as its 32 raw bytes, the others as DER SPKI. SM2 has no
+# assigned byte, so it takes 0xff followed by a jgx identifier, as the spec recommends.
+SM2_NOTE_TYPE: Final = b"\xffjgx-sm2-sm3"
+"""The signed-note signature type of SM2-with-SM3: 0xff, then the ASCII identifier ``jgx-sm2-sm3``."""
+_NOTE_TYPES: Final = {
+    keys.Algorithm.ED25519: bytes([ED25519_TYPE]),
+    keys.Algorithm.ECDSA_P256_SHA256: b"\x02",
+    keys.Algorithm.SM2_SM3: SM2_NOTE_TYPE,
+}
 
 
-def _private(key: PrivateKeyLike) -> Ed25519PrivateKey:
+def _private(key: PrivateKeyLike) -> keys.PrivateKey:
     if isinstance(key, keys.PrivateKey):
-        loaded = load_pem_private_key(key.to_pem(), password=None)
-        if not isinstance(loaded, Ed25519PrivateKey):
-            raise CheckpointError("bad_key", _NOT_ED25519, ReasonCode.ALGORITHM_MISMATCH)
-        return loaded
-    if isinstance(key, Ed25519PrivateKey):
         return key
+    if isinstance(key, Ed25519PrivateKey):
+        return keys.Ed25519PrivateKey(key)
     if len(key) != 32:
         raise CheckpointError(
             "bad_key", f"Ed25519 私钥种子应为 32 字节 / an Ed25519 seed is 32 bytes, not {len(key)}"
         )
-    return Ed25519PrivateKey.from_private_bytes(key)
+    return keys.Ed25519PrivateKey(Ed25519PrivateKey.from_private_bytes(key))
 
 
-def _raw_public(key: PublicKeyLike) -> bytes:
+def _public(key: PublicKeyLike) -> keys.PublicKey:
     if isinstance(key, keys.PublicKey):
-        loaded = load_der_public_key(key.spki_der)
-        if not isinstance(loaded, Ed25519PublicKey):
-            raise CheckpointError("bad_key", _NOT_ED25519, ReasonCode.ALGORITHM_MISMATCH)
-        key = loaded
+        return key
     if isinstance(key, Ed25519PublicKey):
-        return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return keys.Ed25519PublicKey(key)
     if len(key) != 32:
         raise CheckpointError(
             "bad_key", f"Ed25519 公钥应为 32 字节 / an Ed25519 public key is 32 bytes, not {len(key)}"
         )
-    return bytes(key)
+    return keys.Ed25519PublicKey(Ed25519PublicKey.from_public_bytes(bytes(key)))
+
+
+def _typed_material(key: keys.PublicKey) -> bytes:
+    """The signature type followed by the key as the note format writes it."""
+    if key.algorithm is keys.Algorithm.ED25519:
+        raw = load_der_public_key(key.spki_der).public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return _NOTE_TYPES[key.algorithm] + raw
+    return _NOTE_TYPES[key.algorithm] + key.spki_der
+
+
+def _from_typed_material(typed: bytes) -> keys.PublicKey:
+    """The public key of a verifier key's base64 part; the type must fit the key's algorithm."""
+    for algorithm, note_type in _NOTE_TYPES.items():
+        if not typed.startswith(note_type) or (algorithm is keys.Algorithm.ED25519 and len(typed) != 33):
+            continue
+        material = typed[len(note_type) :]
+        try:
+            key = _public(material) if algorithm is keys.Algorithm.ED25519 else keys.load_public_key(material)
+        except VerificationError as exc:
+            raise CheckpointError("bad_verifier_key", f"校验密钥无法读取 / unreadable key: {exc}") from None
+        if key.algorithm is algorithm:
+            return key
+    raise CheckpointError(
+        "bad_verifier_key",
+        "校验密钥类型未知或与密钥不符 / verifier key type is unknown or does not fit the key",
+    )
 
 
 def _b64decode(text: str, what: str) -> bytes:
@@ -124,30 +153,32 @@ def _check_name(name: str) -> None:
 
 
 def note_key_id(name: str, public_key: PublicKeyLike) -> bytes:
-    """The 4-byte key id ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``."""
-    raw = _raw_public(public_key)
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519_TYPE]) + raw).digest()[:4]
+    """The 4-byte key id: ``SHA-256(name || 0x0A || type || key)[:4]``; for ECDSA, ``SHA-256(SPKI)[:4]``."""
+    key = _public(public_key)
+    if key.algorithm is keys.Algorithm.ECDSA_P256_SHA256:  # c2sp.org/signed-note, type 0x02
+        return hashlib.sha256(key.spki_der).digest()[:4]
+    return hashlib.sha256(name.encode() + b"\n" + _typed_material(key)).digest()[:4]
 
 
 def verifier_key(name: str, public_key: PublicKeyLike) -> str:
-    """The verifier key string ``name+hex(key id)+base64(0x01 || public key)``."""
+    """The verifier key string ``name+hex(key id)+base64(type || public key)``."""
     _check_name(name)
-    raw = _raw_public(public_key)
-    encoded = base64.b64encode(bytes([ED25519_TYPE]) + raw).decode()
-    return f"{name}+{note_key_id(name, raw).hex()}+{encoded}"
+    key = _public(public_key)
+    encoded = base64.b64encode(_typed_material(key)).decode()
+    return f"{name}+{note_key_id(name, key).hex()}+{encoded}"
 
 
 @dataclass(frozen=True, slots=True)
 class NoteVerifier:
-    """A trusted Ed25519 note key: its name, 4-byte id and public key."""
+    """A trusted note key: its name, 4-byte id and public key (Ed25519, ECDSA P-256 or SM2)."""
 
     name: str
     key_id: bytes
-    public_key: Ed25519PublicKey
+    public_key: keys.PublicKey
 
     @classmethod
     def parse(cls, vkey: str) -> NoteVerifier:
-        """Parse ``name+hex(id)+base64(0x01 || key)``; the id must match the name and key."""
+        """Parse ``name+hex(id)+base64(type || key)``; the id must match the name and key."""
         name, sep1, rest = vkey.partition("+")
         hex_id, sep2, material = rest.partition("+")
         if not (sep1 and sep2) or len(hex_id) != 8:
@@ -159,21 +190,17 @@ class NoteVerifier:
             raise CheckpointError(
                 "bad_verifier_key", f"密钥标识不是十六进制 / key id is not hex: {hex_id!r}"
             ) from exc
-        typed = _b64decode(material, "verifier key")
-        if len(typed) != 33 or typed[0] != ED25519_TYPE:
-            raise CheckpointError(
-                "bad_verifier_key", "校验密钥不是 Ed25519 类型 / verifier key is not type 0x01 (Ed25519)"
-            )
-        if note_key_id(name, typed[1:]) != key_id:
+        key = _from_typed_material(_b64decode(material, "verifier key"))
+        if note_key_id(name, key) != key_id:
             raise CheckpointError("bad_verifier_key", f"密钥标识与密钥不符 / key id does not fit {vkey!r}")
-        return cls(name, key_id, Ed25519PublicKey.from_public_bytes(typed[1:]))
+        return cls(name, key_id, key)
 
     @classmethod
     def from_public_key(cls, name: str, public_key: PublicKeyLike) -> NoteVerifier:
-        """A verifier for ``name`` and an Ed25519 public key."""
+        """A verifier for ``name`` and a public key of any supported algorithm."""
         _check_name(name)
-        raw = _raw_public(public_key)
-        return cls(name, note_key_id(name, raw), Ed25519PublicKey.from_public_bytes(raw))
+        key = _public(public_key)
+        return cls(name, note_key_id(name, key), key)
 
     def to_string(self) -> str:
         """The verifier key string."""
@@ -246,13 +273,13 @@ def parse_note(note_text: str | bytes) -> Note:
 
 
 def sign_note(body: str, name: str, private_key: PrivateKeyLike) -> str:
-    """Sign ``body`` (ending in a newline) with an Ed25519 key under ``name``; return the signed note."""
+    """Sign ``body`` (ending in a newline) with a key under ``name``; return the signed note."""
     _check_name(name)
     _check_text(body)
     if not body.endswith("\n"):
         raise CheckpointError("malformed_note", "笔记正文须以换行结尾 / note text must end with a newline")
     key = _private(private_key)
-    signature = NoteSignature(name, note_key_id(name, key.public_key()), key.sign(body.encode()))
+    signature = NoteSignature(name, note_key_id(name, key.public_key), key.sign(body.encode()))
     return Note(body, (signature,)).render()
 
 
@@ -280,14 +307,12 @@ def open_note(note_text: str | bytes, verifiers: Iterable[NoteVerifier | str]) -
             continue
         if any((done.name, done.key_id) == (sig.name, sig.key_id) for done in verified):
             raise CheckpointError("malformed_note", f"同一密钥重复签名 / key {sig.name} signed twice")
-        try:
-            verifier.public_key.verify(sig.signature, message)
-        except InvalidSignature as exc:
+        if not verifier.public_key.verify(sig.signature, message):
             raise CheckpointError(
                 "signature_invalid",
                 f"已知密钥的签名验证失败 / signature of known key {sig.name}+{sig.key_id.hex()} fails",
                 ReasonCode.SIGNATURE_INVALID,
-            ) from exc
+            )
         verified.append(sig)
     if not verified:
         raise CheckpointError(

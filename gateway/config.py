@@ -18,8 +18,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from gateway.crl import STALE_POLICIES
 from gateway.errors import JgxError, ReasonCode
 from gateway.pki import NODE_ID
+from gateway.policy import LocalLimits
 
 __all__ = [
     "CONFIG_FILE",
@@ -83,11 +85,16 @@ class Paths:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-node protections: envelope size, and a token bucket per sender."""
+    """Per-node protections: a token bucket per sender, and limits that tighten the trust policy.
 
-    max_envelope_bytes: int = 1 << 20
+    ``max_envelope_bytes`` and ``replay_ttl_seconds`` may only tighten the trust configuration's
+    policies of the same names (`gateway.policy`); None follows the federation.
+    """
+
+    max_envelope_bytes: int | None = None
     rate_limit_per_sender: float = 50.0  # envelopes per second, sustained
     rate_burst: int = 100
+    replay_ttl_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,10 @@ class Delivery:
     max_age: timedelta = timedelta(hours=72)
     backoff_base: timedelta = timedelta(seconds=1)
     backoff_cap: timedelta = timedelta(minutes=10)
+    call_timeout: timedelta = timedelta(seconds=10)  # one delivery call to the recipient
+    # How long a claimed row stays reserved for its worker: a replica that dies holding rows gives them
+    # up to the others after this long. Longer than a call, so a live worker is never overtaken.
+    lease: timedelta = timedelta(seconds=15)
 
     def delay(self, attempt: int) -> timedelta:
         """The wait before retry number ``attempt`` (1 = first retry), without jitter."""
@@ -128,14 +139,26 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     delivery: Delivery = field(default_factory=Delivery)
     connections: Connections = field(default_factory=Connections)
-    clock_skew: timedelta = timedelta(minutes=5)
+    clock_skew: timedelta | None = None  # tightens the trust policy's clock_skew_seconds; None follows it
     require_tls13: bool = True
     peers: Mapping[str, str] = field(default_factory=dict)  # node id -> "host:port"
+    crl: Path | None = None  # the federation CA's revocation list (gateway.crl); None: no CRL
+    crl_stale: str = "keep"  # past its nextUpdate: keep enforcing it, or refuse every client certificate
+    tls_reload_seconds: float = 10.0  # how often certificate, key, CA and CRL files are looked at
 
     @property
     def grpc_address(self) -> str:
         """``host:port`` of the gRPC listener."""
         return f"{self.listen.host}:{self.listen.grpc_port}"
+
+    @property
+    def local_limits(self) -> LocalLimits:
+        """The limits this node sets to tighten the trust configuration's policies."""
+        return LocalLimits(
+            max_envelope_bytes=self.limits.max_envelope_bytes,
+            clock_skew_seconds=None if self.clock_skew is None else self.clock_skew.total_seconds(),
+            replay_ttl_seconds=self.limits.replay_ttl_seconds,
+        )
 
     def with_peer(self, node_id: str, address: str) -> Config:
         """This configuration with one more peer."""
@@ -197,25 +220,31 @@ def parse_config(text: str, *, directory: Path) -> Config:
         }
     )
 
-    limits_doc = _table(doc, "limits", {"max_envelope_bytes", "rate_limit_per_sender", "rate_burst"})
+    limits_doc = _table(doc, "limits", set(Limits.__slots__))
     limits = Limits(
-        max_envelope_bytes=_positive_int(
-            limits_doc, "limits.max_envelope_bytes", base.limits.max_envelope_bytes
-        ),
+        max_envelope_bytes=_optional(limits_doc, "limits.max_envelope_bytes", _positive_int),
         rate_limit_per_sender=_positive_float(
             limits_doc, "limits.rate_limit_per_sender", base.limits.rate_limit_per_sender
         ),
         rate_burst=_positive_int(limits_doc, "limits.rate_burst", base.limits.rate_burst),
+        replay_ttl_seconds=_optional(limits_doc, "limits.replay_ttl_seconds", _positive_float),
     )
 
     delivery = _delivery(_table(doc, "delivery", set(_DELIVERY_KEYS)))
     connections = _connections(_table(doc, "connections", set(Connections.__slots__)))
     clock = _table(doc, "clock", {"skew_seconds"})
-    skew = _positive_float(clock, "clock.skew_seconds", base.clock_skew.total_seconds(), allow_zero=True)
-    if skew > 86_400:
+    skew = _optional(clock, "clock.skew_seconds", _positive_float, allow_zero=True)
+    if skew is not None and skew > 86_400:
         raise ConfigError("clock.skew_seconds", "不能超过一天", "must not exceed one day (86400)")
-    tls = _table(doc, "tls", {"require_tls13"})
+    tls = _table(doc, "tls", {"require_tls13", "crl", "crl_stale", "reload_seconds"})
     require_tls13 = _get(tls, "tls.require_tls13", bool, True)
+    crl_text = _get(tls, "tls.crl", str, "")
+    crl_stale = _get(tls, "tls.crl_stale", str, base.crl_stale)
+    if crl_stale not in STALE_POLICIES:
+        raise ConfigError(
+            "tls.crl_stale", "须为 keep 或 refuse", f"must be one of {', '.join(STALE_POLICIES)}"
+        )
+    reload_seconds = _positive_float(tls, "tls.reload_seconds", base.tls_reload_seconds, allow_zero=True)
 
     peers_doc = _table(doc, "peers", None)
     peers: dict[str, str] = {}
@@ -234,9 +263,12 @@ def parse_config(text: str, *, directory: Path) -> Config:
         limits=limits,
         delivery=delivery,
         connections=connections,
-        clock_skew=timedelta(seconds=skew),
+        clock_skew=None if skew is None else timedelta(seconds=skew),
         require_tls13=require_tls13,
         peers=peers,
+        crl=_path(directory, crl_text) if crl_text else None,
+        crl_stale=crl_stale,
+        tls_reload_seconds=reload_seconds,
     )
 
 
@@ -246,6 +278,8 @@ _DELIVERY_KEYS: Final = {
     "max_age_seconds": "max_age",
     "backoff_base_seconds": "backoff_base",
     "backoff_cap_seconds": "backoff_cap",
+    "call_timeout_seconds": "call_timeout",
+    "lease_seconds": "lease",
 }
 
 
@@ -263,11 +297,19 @@ def _delivery(doc: Mapping[str, Any]) -> Delivery:
             "不能小于 backoff_base_seconds",
             "must not be below backoff_base_seconds",
         )
+    if seconds["lease_seconds"] <= seconds["call_timeout_seconds"]:
+        raise ConfigError(
+            "delivery.lease_seconds",
+            "须大于 call_timeout_seconds（否则仍在投递的行会被其他副本接手）",
+            "must exceed call_timeout_seconds (else another replica takes over a row still being delivered)",
+        )
     return Delivery(
         max_attempts=attempts,
         max_age=timedelta(seconds=seconds["max_age_seconds"]),
         backoff_base=timedelta(seconds=seconds["backoff_base_seconds"]),
         backoff_cap=timedelta(seconds=seconds["backoff_cap_seconds"]),
+        call_timeout=timedelta(seconds=seconds["call_timeout_seconds"]),
+        lease=timedelta(seconds=seconds["lease_seconds"]),
     )
 
 
@@ -336,6 +378,11 @@ def _positive_float(doc: Mapping[str, Any], key: str, default: float, *, allow_z
     return value
 
 
+def _optional(doc: Mapping[str, Any], key: str, read: Any, **options: Any) -> Any:
+    """``read(doc, key, default)`` when the key is present, else None (follow the trust policy)."""
+    return read(doc, key, 0, **options) if key.rsplit(".", 1)[-1] in doc else None
+
+
 def _path(directory: Path, value: str) -> Path:
     path = Path(value)
     return path if path.is_absolute() else directory / path
@@ -371,6 +418,20 @@ def _relative(directory: Path, path: Path) -> str:
     return str(path.relative_to(directory)) if path.is_relative_to(directory) else str(path)
 
 
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """Settings that are set: an unset limit follows the trust policy and is not written."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _tls_values(config: Config) -> dict[str, Any]:
+    values: dict[str, Any] = {"require_tls13": config.require_tls13}
+    if config.crl is not None:
+        values["crl"] = _relative(config.directory, config.crl)
+    values["crl_stale"] = config.crl_stale
+    values["reload_seconds"] = config.tls_reload_seconds
+    return values
+
+
 def render_config(config: Config) -> str:
     """The text of ``jgx.toml`` for ``config`` (paths inside its directory are written relative)."""
     sections: list[tuple[str, dict[str, Any]]] = [
@@ -380,7 +441,7 @@ def render_config(config: Config) -> str:
             "paths",
             {name: _relative(config.directory, getattr(config.paths, name)) for name in Paths.__slots__},
         ),
-        ("limits", {name: getattr(config.limits, name) for name in Limits.__slots__}),
+        ("limits", _present({name: getattr(config.limits, name) for name in Limits.__slots__})),
         (
             "delivery",
             {
@@ -391,8 +452,8 @@ def render_config(config: Config) -> str:
             },
         ),
         ("connections", {name: getattr(config.connections, name) for name in Connections.__slots__}),
-        ("clock", {"skew_seconds": config.clock_skew.total_seconds()}),
-        ("tls", {"require_tls13": config.require_tls13}),
+        ("clock", _present({"skew_seconds": config.local_limits.clock_skew_seconds})),
+        ("tls", _tls_values(config)),
         ("peers", {f'"{peer}"': address for peer, address in sorted(config.peers.items())}),
     ]
     lines = [

@@ -35,6 +35,7 @@ from google.protobuf.message import DecodeError
 from gateway._aio import stop_task, wait_event
 from gateway.delivery_plan import DELIVER, SUBMIT, DeliveryPolicy, Route, backoff, route
 from gateway.envelope import envelope_digest
+from gateway.error_details import reason_of
 from gateway.errors import JgxError, ReasonCode, TransportError, VerificationError
 from gateway.logbook import build_leaf
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
@@ -95,22 +96,6 @@ def _header(envelope: bytes) -> exchange_pb2.Message:
     return message
 
 
-def _rpc_reason(error: grpc.aio.AioRpcError) -> ReasonCode:
-    from grpc_status import rpc_status
-
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    if status is not None:
-        from google.rpc import error_details_pb2  # type: ignore[import-untyped]
-
-        for detail in status.details:
-            info = error_details_pb2.ErrorInfo()
-            if detail.Unpack(info) and info.reason in ReasonCode.__members__:
-                return ReasonCode(info.reason)
-    if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return ReasonCode.RATE_LIMITED
-    return ReasonCode.UNAVAILABLE
-
-
 class DeliveryWorker:
     """Drains one node's outbox: claims due rows, delivers, verifies receipts, logs, retries."""
 
@@ -122,12 +107,16 @@ class DeliveryWorker:
         node_id: str,
         policy: DeliveryPolicy | None = None,
         peers: Mapping[str, str] | None = None,
-        credentials: grpc.ChannelCredentials | None = None,
+        credentials: grpc.ChannelCredentials | Callable[[], grpc.ChannelCredentials] | None = None,
         clock: Callable[[], datetime] = _utcnow,
         rand: Callable[[], float] = random.random,
         worker_id: str = "",
     ) -> None:
-        """A worker for ``node_id``'s ``store``; ``credentials`` switch the channels to mTLS."""
+        """A worker for ``node_id``'s ``store``; ``credentials`` switch the channels to mTLS.
+
+        ``credentials`` may be a function (`gateway.node_tls.NodeTls.channel_credentials`): when it
+        returns another object, the certificate was rotated and channels are reopened with it.
+        """
         self.store = store
         self.trust = trust
         self.node_id = node_id
@@ -139,6 +128,7 @@ class DeliveryWorker:
         self.worker_id = worker_id or f"{node_id}/{uuid.uuid4().hex[:8]}"
         self.observers: list[Callable[[Attempt], None]] = []
         self._channels: dict[str, grpc.aio.Channel] = {}
+        self._presented: grpc.ChannelCredentials | None = None  # what the open channels were made with
         self._closing: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._stopping = False  # checked every turn: the loop ends even if a cancellation went astray
@@ -243,7 +233,7 @@ class DeliveryWorker:
             call = channel.unary_unary(target.method, request_serializer=None, response_deserializer=None)
             raw: bytes = await call(data, timeout=self.policy.timeout)
         except grpc.aio.AioRpcError as exc:
-            reason = _rpc_reason(exc)
+            reason = reason_of(exc)
             if exc.code() == grpc.StatusCode.UNAVAILABLE:
                 self._retire(target.address)  # redial next time instead of gRPC's own reconnect backoff
             raise TransportError(reason, f"{exc.code().name}: {exc.details() or ''}"[:300]) from None
@@ -266,10 +256,15 @@ class DeliveryWorker:
             closing.add_done_callback(self._closing.discard)
 
     def _channel(self, address: str) -> grpc.aio.Channel:
+        credentials = self.credentials() if callable(self.credentials) else self.credentials
+        if credentials is not self._presented:  # a rotated certificate: reconnect presenting it
+            for old in list(self._channels):
+                self._retire(old)
+            self._presented = credentials
         channel = self._channels.get(address)
         if channel is None:
-            if self.credentials is not None:
-                channel = grpc.aio.secure_channel(address, self.credentials)
+            if credentials is not None:
+                channel = grpc.aio.secure_channel(address, credentials)
             else:
                 channel = grpc.aio.insecure_channel(address)
             self._channels[address] = channel
@@ -371,7 +366,7 @@ def start_delivery(
     *,
     policy: DeliveryPolicy | None = None,
     peers: Mapping[str, str] | None = None,
-    credentials: grpc.ChannelCredentials | None = None,
+    credentials: grpc.ChannelCredentials | Callable[[], grpc.ChannelCredentials] | None = None,
 ) -> DeliveryWorker:
     """Start a worker draining ``hub``'s outbox, woken whenever the hub accepts an envelope to relay."""
     worker = DeliveryWorker(

@@ -1,8 +1,9 @@
 """Where an outbox row goes and when it is tried again: the pure part of delivery (step 12).
 
 `route` maps a recipient to the RPC, the address and the node whose signed receipt must come back;
-`backoff` is exponential backoff with full jitter; `DeliveryPolicy` holds the retry limits of
-``[delivery]`` in jgx.toml. No I/O, no clock: the worker in `gateway.delivery` passes time and chance in.
+`backoff` is exponential backoff with full jitter; `DeliveryPolicy` holds the retry limits, the call
+timeout and the claim lease of ``[delivery]`` in jgx.toml. No I/O, no clock: the worker in
+`gateway.delivery` passes time and chance in.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class DeliveryPolicy:
     timeout: float = 10.0  # seconds per call
     batch: int = 32  # rows claimed per pass
     poll_interval: float = 0.5  # seconds between passes when idle
+    claim_lease: float | None = None  # seconds; None: the call timeout + 5 s
 
     @classmethod
     def from_config(cls, delivery: object, **overrides: Any) -> DeliveryPolicy:
@@ -49,18 +51,25 @@ class DeliveryPolicy:
         default = cls()
         base: timedelta = getattr(delivery, "backoff_base", timedelta(seconds=default.backoff_base))
         cap: timedelta = getattr(delivery, "backoff_cap", timedelta(seconds=default.backoff_cap))
+        timeout: timedelta = getattr(delivery, "call_timeout", timedelta(seconds=default.timeout))
+        lease: timedelta | None = getattr(delivery, "lease", None)
         policy = cls(
             max_attempts=int(getattr(delivery, "max_attempts", default.max_attempts)),
             max_age=getattr(delivery, "max_age", default.max_age),
             backoff_base=base.total_seconds(),
             backoff_cap=cap.total_seconds(),
+            timeout=timeout.total_seconds(),
+            claim_lease=None if lease is None else lease.total_seconds(),
         )
         return replace(policy, **overrides)
 
     @property
     def lease(self) -> float:
-        """Seconds a claimed row stays reserved: longer than one call may take."""
-        return self.timeout + 30.0
+        """Seconds a claimed row stays reserved: after this, a dead worker's rows go to the others.
+
+        ``[delivery] lease_seconds`` (default 15); longer than one call may take (``timeout``).
+        """
+        return self.claim_lease if self.claim_lease is not None else self.timeout + 5.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ __all__ = [
     "CERTIFICATE_TYPE",
     "MESSAGE_TYPE",
     "RECEIPT_TYPE",
+    "TRUST_REQUEST_TYPE",
     "TRUST_TYPE",
     "json_envelope_parts",
     "pae",
@@ -33,6 +34,7 @@ __all__ = [
 MESSAGE_TYPE: Final = "application/vnd.jgx.message.v1+protobuf"
 RECEIPT_TYPE: Final = "application/vnd.jgx.receipt.v1+protobuf"
 TRUST_TYPE: Final = "application/vnd.jgx.trust.v1+json"
+TRUST_REQUEST_TYPE: Final = "application/vnd.jgx.trust-request.v1+json"
 CERTIFICATE_TYPE: Final = "application/vnd.jgx.conformance-certificate.v1+json"
 
 

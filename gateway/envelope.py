@@ -26,10 +26,13 @@ from gateway.trust import TrustConfig
 __all__ = [
     "DEFAULT_MAX_ENVELOPE",
     "Opened",
+    "Read",
     "check_message_fields",
+    "check_sender",
     "envelope_digest",
     "open_message",
     "parse_envelope",
+    "read_message",
     "seal",
     "seal_message",
     "verify_signatures",
@@ -41,6 +44,7 @@ MESSAGE_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 STANDARD_ID: Final = re.compile(r"SC-[0-9]{2}")
 SEMVER: Final = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 BATCH_ID: Final = re.compile(r"[0-9]{8}[0-9]{5}")
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 ACTIONS: Final = frozenset({"", "dispatch", "claim", "feedback", "close", "return"})
 # When several signatures fail, the most telling reason is reported.
 _PRECEDENCE: Final = (
@@ -50,6 +54,14 @@ _PRECEDENCE: Final = (
     ReasonCode.KEY_NOT_VALID,
     ReasonCode.KEY_UNKNOWN,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A verified envelope's parsed, field-checked message and every (node id, key id) that signed it."""
+
+    message: exchange_pb2.Message
+    signers: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +160,10 @@ def check_message_fields(message: exchange_pb2.Message) -> None:
         problems.append("batch_id must be YYYYMMDD followed by a 5-digit run number")
     if len(message.correlation_id) > 128 or len(message.in_reply_to) > 64:
         problems.append("correlation_id is at most 128 and in_reply_to at most 64 characters")
+    ids = (message.business_key, message.correlation_id, message.in_reply_to)
+    if any(_CONTROL.search(text) for text in ids):
+        # Ids are stored, searched and logged as text: NUL and other control characters have no place.
+        problems.append("business_key, correlation_id and in_reply_to must not contain control characters")
     if message.action not in ACTIONS:
         problems.append(f"action must be one of {sorted(ACTIONS - {''})} or empty")
     if not message.HasField("issued_at") or not message.HasField("expires_at"):
@@ -158,8 +174,12 @@ def check_message_fields(message: exchange_pb2.Message) -> None:
         raise VerificationError(ReasonCode.MALFORMED, "; ".join(problems))
 
 
-def open_message(envelope: exchange_pb2.Envelope, trust: TrustConfig, *, now: datetime) -> Opened:
-    """Verify `envelope` against `trust`, then parse and check its `Message`; `VerificationError` if not."""
+def read_message(envelope: exchange_pb2.Envelope, trust: TrustConfig, *, now: datetime) -> Read:
+    """Steps 3–5 up to the body's own checks: verify `envelope`, then parse and check its `Message`.
+
+    Raises `VerificationError` (steps 3–4 codes, or MALFORMED) while the body is not yet known; the
+    sender checks that need the parsed body are `check_sender`'s, so a caller can still name the body.
+    """
     # (a) Only message envelopes are opened here; the type is authenticated by the signature.
     if envelope.payload_type != MESSAGE_TYPE:
         raise VerificationError(ReasonCode.PAYLOAD_TYPE_UNKNOWN, repr(envelope.payload_type[:80]))
@@ -172,10 +192,22 @@ def open_message(envelope: exchange_pb2.Envelope, trust: TrustConfig, *, now: da
     except (DecodeError, ValueError, RecursionError):
         raise VerificationError(ReasonCode.MALFORMED, "body is not a serialized Message") from None
     check_message_fields(message)
-    # (d) The stated sender must be the node that signed.
-    for node_id, key_id in signers:
+    return Read(message, tuple(signers))
+
+
+def check_sender(read: Read, trust: TrustConfig) -> Opened:
+    """Step 5 on the sender: SENDER_UNKNOWN unless it is a node, SENDER_KEY_MISMATCH unless it signed."""
+    message = read.message
+    if message.sender not in trust.nodes:
+        raise VerificationError(ReasonCode.SENDER_UNKNOWN, f"sender {message.sender!r}")
+    for node_id, key_id in read.signers:
         if node_id == message.sender:
             return Opened(message, node_id, key_id)
     raise VerificationError(
-        ReasonCode.SENDER_KEY_MISMATCH, f"signed by {signers[0][0]}, sender says {message.sender!r}"
+        ReasonCode.SENDER_KEY_MISMATCH, f"signed by {read.signers[0][0]}, sender says {message.sender!r}"
     )
+
+
+def open_message(envelope: exchange_pb2.Envelope, trust: TrustConfig, *, now: datetime) -> Opened:
+    """Verify `envelope` against `trust`, then parse and check its `Message`; `VerificationError` if not."""
+    return check_sender(read_message(envelope, trust, now=now), trust)

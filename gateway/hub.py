@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypedDict
 
 import structlog
 
+from gateway._text import encodable, storable
 from gateway.envelope import envelope_digest
 from gateway.errors import ReasonCode
 from gateway.freshness import remember_until
@@ -29,9 +30,19 @@ from gateway.keys import PrivateKey
 from gateway.logbook import LogSigner, build_leaf
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge
-from gateway.receipts import issue_receipt
+from gateway.policy import LocalLimits, Policy
+from gateway.receipts import bounded_findings, issue_receipt
 from gateway.sequencer import Checkpointer, Sequencer
-from gateway.storage import Appended, Entry, MessageRecord, ReplayConflict, Seen, StorageError, Store
+from gateway.storage import (
+    Appended,
+    Entry,
+    EntryRefused,
+    MessageRecord,
+    ReplayConflict,
+    Seen,
+    StorageError,
+    Store,
+)
 from gateway.trust import TrustConfig
 
 __all__ = ["STORE_FAILED", "Handled", "Hub", "SeenCache"]
@@ -111,7 +122,7 @@ class Hub:
         store: Store,
         validate: Validate | None = None,
         clock: Callable[[], datetime] = _utcnow,
-        max_size: int | None = None,
+        limits: LocalLimits | None = None,
         checkpoint_every: int = 1000,
         checkpoint_interval: float = 5.0,
     ) -> None:
@@ -122,7 +133,7 @@ class Hub:
         self.store = store
         self.validate = validate
         self.clock = clock
-        self.max_size = max_size
+        self.limits = limits or LocalLimits()
         self.signer = LogSigner.for_key(node_id, key)
         self.seen = SeenCache()
         self.checkpointer = Checkpointer(
@@ -134,11 +145,21 @@ class Hub:
         # Called with the fields of every per-envelope event (metrics, the delivery worker's wake-up).
         self.observers: list[Callable[[Mapping[str, object]], None]] = []
 
+    @property
+    def policy(self) -> Policy:
+        """The limits in force: the trust configuration's policies, tightened by this node's own."""
+        return Policy.of(self.trust, self.limits)
+
     async def start(self) -> None:
         """Load the replay window, start the sequencer and the checkpointer."""
         self.seen.load(await self.store.seen_since(self.clock()))
         self._sequencer.start()
         await self.checkpointer.start()
+
+    @property
+    def pending_writes(self) -> int:
+        """Envelopes judged and waiting for the log writer's next batch."""
+        return self._sequencer.queued
 
     async def close(self) -> None:
         """Drain: write every queued entry, sign a last checkpoint. The store stays open."""
@@ -189,7 +210,7 @@ class Hub:
             (ReasonCode.TRUST_EXPIRED.value,),
             detail=f"trust configuration version {self.trust.version} expired at {expired}",
         )
-        self._event(handled, None, time.perf_counter(), step=0)
+        self._event(handled, None, time.perf_counter(), step=None)  # before any step of §7
         return handled
 
     async def _judged_again_on_conflict(self, data: bytes, transport_node: str | None) -> Handled:
@@ -225,7 +246,7 @@ class Hub:
             now=now,
             seen=self.seen,
             transport_node=transport_node,
-            max_size=self.max_size,
+            policy=self.policy,
             validate=self.validate,
         )
         if not verdict.accepted and not stored_first:
@@ -245,13 +266,52 @@ class Hub:
         return await self._record(verdict, digest, now, started)
 
     async def _record(self, verdict: Verdict, digest: bytes, now: datetime, started: float) -> Handled:
+        try:
+            return await self._commit(verdict, digest, now, started)
+        except (ReplayConflict, asyncio.CancelledError):
+            raise
+        except StorageError as exc:
+            if not isinstance(exc, EntryRefused):  # the sequencer logged the store's words: none are sent
+                handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED)
+                self._event(handled, verdict.message, started, step=9)
+                return handled
+            failure: Exception = exc
+        except Exception as exc:  # noqa: BLE001 - a fault while building this entry concerns it alone
+            failure = exc
+        # The entry could not be kept as judged (a bug of this node or of its validator, never the
+        # store being down): answer with a logged rejection that holds nothing but the envelope bytes,
+        # the parsed header and INTERNAL, so the envelope is still accounted for and receipted.
+        _log.error(
+            "envelope.entry_refused",
+            message_id=_header(verdict.message)["message_id"],
+            sender=_header(verdict.message)["sender"],
+            error=f"{type(failure).__name__}: {failure}"[:300],
+            reasons=[r.value for r in verdict.reasons],
+        )
+        fallback = replace(
+            verdict,
+            outcome=exchange_pb2.OUTCOME_REJECTED,
+            reasons=(ReasonCode.INTERNAL,),
+            findings=(),
+            message=_storable_header(verdict.message),
+            # Step 9 where the verdict consumed its id (step 6 on), so the id stays consumed and the
+            # receipt names the message as before; an earlier refusal keeps its own step.
+            step=9 if verdict.step >= 6 else verdict.step,
+            detail=f"entry refused: {type(failure).__name__}",
+        )
+        return await self._commit(fallback, digest, now, started)
+
+    async def _commit(self, verdict: Verdict, digest: bytes, now: datetime, started: float) -> Handled:
+        """(9)(10)(11) One entry for ``verdict``: leaf, outbox rows and receipt in one transaction."""
         message, envelope = verdict.message, verdict.envelope
         reasons = tuple(r.value for r in verdict.reasons)
+        # Findings are bounded and made encodable now, outside the store's transaction.
+        findings = bounded_findings(verdict.findings)
         seen = None
-        if message is not None and ReasonCode.REPLAYED not in verdict.reasons:
+        if message is not None and verdict.consumes_id:
             # The id is consumed by any verified message, accepted or not: a resend needs a new id.
             seen = Seen(
-                message.sender, message.message_id, remember_until(message, skew=self.trust.clock_skew)
+                message.sender, message.message_id, remember_until(message, skew=self.policy.clock_skew)
             )
             self.seen.add(seen, now=now)
         deliver = verdict.accepted and message is not None and message.recipient != self.node_id
@@ -266,7 +326,7 @@ class Hub:
                 recipient=message.recipient if message else "",
                 outcome=verdict.outcome,
                 reason_codes=reasons,
-                findings=verdict.findings,
+                findings=findings,
                 log_index=log_index,
                 now=now,
             ).SerializeToString()
@@ -293,7 +353,6 @@ class Hub:
             seen=seen,
             **_header(message),
         )
-        # (9)(10)(11) leaf, outbox rows and receipt in one transaction.
         future = self._sequencer.append(entry)
         if seen is not None and message is not None:
             self._inflight[digest] = (message, future)
@@ -304,10 +363,6 @@ class Hub:
             if seen is not None:
                 self.seen.add(seen)  # consumed elsewhere: remember it so the second judgement says so
             raise
-        except StorageError:  # the sequencer logged the store's own words; the client gets none of them
-            handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED)
-            self._event(handled, message, started, step=9)
-            return handled
         handled = Handled(appended.receipt, verdict.outcome, reasons, appended.log_index, verdict.detail)
         self._event(handled, message, started, step=verdict.step)
         return handled
@@ -356,7 +411,7 @@ class Hub:
             self.seen.discard(entry.seen.sender, entry.seen.message_id)
 
     def _event(
-        self, handled: Handled, message: exchange_pb2.Message | None, started: float, *, step: int
+        self, handled: Handled, message: exchange_pb2.Message | None, started: float, *, step: int | None
     ) -> None:
         fields = _header(message)
         event: dict[str, object] = {
@@ -375,10 +430,11 @@ class Hub:
             "log_index": handled.log_index,
             "step": step,
             "duplicate": handled.duplicate,
-            "detail": handled.detail[:200],
+            "detail": encodable(handled.detail, limit=200),
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
-        _log.info("envelope", **event)
+        # A verdict of INTERNAL is a fault of this node (its validator, its code): an error to look at.
+        (_log.error if ReasonCode.INTERNAL.value in handled.reasons else _log.info)("envelope", **event)
         for observe in self.observers:
             observe(event)
 
@@ -417,3 +473,15 @@ def _message_of(record: MessageRecord) -> exchange_pb2.Message:
         correlation_id=record.correlation_id,
         action=record.action,
     )
+
+
+def _storable_header(message: exchange_pb2.Message | None) -> exchange_pb2.Message | None:
+    """A copy of ``message``'s header whose text every store keeps (`gateway._text.storable`)."""
+    if message is None:
+        return None
+    header = exchange_pb2.Message()
+    header.CopyFrom(message)
+    for name in ("sender", "recipient", "message_id", "standard", "standard_version", "correlation_id",
+                 "action"):  # fmt: skip
+        setattr(header, name, storable(getattr(header, name)))
+    return header

@@ -1,15 +1,17 @@
-"""Signing keys behind one interface: Ed25519 and ECDSA P-256/SHA-256 now, SM2-with-SM3 later.
+"""Signing keys behind one interface: Ed25519, ECDSA P-256/SHA-256 and 国密 SM2-with-SM3.
 
 A key id is the lowercase hex SHA-256 of the public key's DER SubjectPublicKeyInfo (RFC 6962 §3.2 uses
 the same derivation for log ids). It is only a lookup hint: whoever verifies takes the algorithm from
 the trust configuration's key record, never from a message, so an attacker cannot choose it.
 
-To add an algorithm (国密 SM2-with-SM3), subclass `PublicKey` and `PrivateKey`, implement `_verify`,
-`_sign` and the loaders, and register the pair in `_LOADERS`; no caller changes.
+Each algorithm is a `PublicKey`/`PrivateKey` pair; SM2 (GB/T 32918, Tongsuo underneath) lives in
+`gateway.sm2` and is reached only from here, so nothing above this module knows which algorithm a key uses.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import hashlib
 from abc import ABC, abstractmethod
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from gateway import sm2
 from gateway.errors import ReasonCode, VerificationError
 
 __all__ = [
@@ -38,7 +41,7 @@ class Algorithm(enum.StrEnum):
 
     ED25519 = "ed25519"
     ECDSA_P256_SHA256 = "ecdsa-p256-sha256"
-    SM2_SM3 = "sm2-sm3"  # 国密; reserved: no implementation registered yet (see module docstring)
+    SM2_SM3 = "sm2-sm3"  # 国密 SM2 signature over SM3 (GB/T 32918.2), DER-encoded (GB/T 35276)
 
 
 def key_id(spki_der: bytes) -> str:
@@ -66,12 +69,18 @@ class PublicKey(ABC):
     def fits(self, signature: bytes) -> bool:
         """True when `signature` has the shape of this algorithm's signatures (used to name a mismatch)."""
 
+    def with_signer_id(self, signer_id: bytes) -> PublicKey:  # noqa: ARG002 (the SM2 override reads it)
+        """This key verifying under another signer id (SM2's ID_A); other algorithms have none."""
+        raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"{self.algorithm.value} has no signer id")
+
     @abstractmethod
     def _verify(self, signature: bytes, data: bytes) -> bool: ...
 
     def to_pem(self) -> bytes:
         """The public key as SPKI PEM."""
         der = self.spki_der
+        if sm2.is_sm2_spki(der):
+            return sm2.SM2VerifyingKey.from_spki(der).to_pem()
         return serialization.load_der_public_key(der).public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -94,6 +103,10 @@ class PrivateKey(ABC):
     @abstractmethod
     def sign(self, data: bytes) -> bytes:
         """Sign `data` (the PAE bytes) and return the raw signature."""
+
+    def with_signer_id(self, signer_id: bytes) -> PrivateKey:  # noqa: ARG002 (the SM2 override reads it)
+        """This key signing under another signer id (SM2's ID_A); other algorithms have none."""
+        raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"{self.algorithm.value} has no signer id")
 
     @abstractmethod
     def to_pem(self) -> bytes:
@@ -191,6 +204,57 @@ class P256PrivateKey(PrivateKey):
         return _pkcs8(self._key)
 
 
+class SM2PublicKey(PublicKey):
+    """SM2 verification key with SM3 and the signer id Z_A is computed for (default 1234567812345678)."""
+
+    algorithm = Algorithm.SM2_SM3
+
+    def __init__(self, key: sm2.SM2VerifyingKey) -> None:
+        super().__init__(key.spki_der)
+        self._key = key
+
+    def fits(self, signature: bytes) -> bool:
+        """A DER SEQUENCE of two INTEGERs (GB/T 35276), like ECDSA's."""
+        try:
+            decode_dss_signature(signature)
+        except ValueError:
+            return False
+        return True
+
+    def _verify(self, signature: bytes, data: bytes) -> bool:
+        return self._key.verify(signature, data)
+
+    def with_signer_id(self, signer_id: bytes) -> PublicKey:
+        """The same key with Z_A computed for `signer_id`."""
+        return SM2PublicKey(sm2.SM2VerifyingKey.from_spki(self.spki_der, signer_id))
+
+    def to_pem(self) -> bytes:
+        """SPKI PEM."""
+        return self._key.to_pem()
+
+
+class SM2PrivateKey(PrivateKey):
+    """SM2 signing key; nonces come from Tongsuo's DRBG (GB/T 32918.2 draws k at random)."""
+
+    algorithm = Algorithm.SM2_SM3
+
+    def __init__(self, key: sm2.SM2SigningKey) -> None:
+        self._key = key
+        self.public_key = SM2PublicKey(key.verifying_key)
+
+    def sign(self, data: bytes) -> bytes:
+        """Sign with SM2 over SM3(Z_A ‖ data); DER signature."""
+        return self._key.sign(data)
+
+    def with_signer_id(self, signer_id: bytes) -> PrivateKey:
+        """The same key signing with Z_A computed for `signer_id`."""
+        return SM2PrivateKey(self._key.with_signer_id(signer_id))
+
+    def to_pem(self) -> bytes:
+        """PKCS#8 PEM."""
+        return self._key.to_pem()
+
+
 def generate_key(algorithm: Algorithm | str = Algorithm.ED25519) -> PrivateKey:
     """A fresh key pair of `algorithm`."""
     algorithm = Algorithm(algorithm)
@@ -198,7 +262,7 @@ def generate_key(algorithm: Algorithm | str = Algorithm.ED25519) -> PrivateKey:
         return Ed25519PrivateKey(ed25519.Ed25519PrivateKey.generate())
     if algorithm is Algorithm.ECDSA_P256_SHA256:
         return P256PrivateKey(ec.generate_private_key(ec.SECP256R1()))
-    raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"no implementation for {algorithm.value} here")
+    return SM2PrivateKey(sm2.SM2SigningKey.generate())
 
 
 def _wrap_private(key: object) -> PrivateKey:
@@ -223,6 +287,11 @@ def _wrap_public(key: object) -> PublicKey:
 
 def load_private_key(pem: bytes) -> PrivateKey:
     """Load a PKCS#8 PEM private key (unencrypted)."""
+    if _names_sm2_curve(pem):
+        try:
+            return SM2PrivateKey(sm2.SM2SigningKey.from_pem(pem))
+        except ValueError as exc:
+            raise VerificationError(ReasonCode.MALFORMED, f"not a PKCS#8 PEM private key: {exc}") from None
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
@@ -232,6 +301,11 @@ def load_private_key(pem: bytes) -> PrivateKey:
 
 def load_public_key(data: bytes) -> PublicKey:
     """Load a public key from SPKI PEM or DER."""
+    if _names_sm2_curve(data):
+        try:
+            return SM2PublicKey(sm2.SM2VerifyingKey.from_spki(_der(data)))
+        except ValueError as exc:
+            raise VerificationError(ReasonCode.MALFORMED, f"not an SPKI public key: {exc}") from None
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
             key = serialization.load_pem_public_key(data)
@@ -240,3 +314,22 @@ def load_public_key(data: bytes) -> PublicKey:
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise VerificationError(ReasonCode.MALFORMED, f"not an SPKI public key: {exc}") from None
     return _wrap_public(key)
+
+
+def _der(data: bytes) -> bytes:
+    """DER bytes of a PEM or DER input (the first PEM block)."""
+    if not data.lstrip().startswith(b"-----BEGIN"):
+        return data
+    body = b"".join(line for line in data.strip().splitlines() if not line.startswith(b"-----"))
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise VerificationError(ReasonCode.MALFORMED, "PEM body is not base64") from None
+
+
+def _names_sm2_curve(data: bytes) -> bool:
+    """True when a PEM or DER key names the SM2 curve (pyca cannot load those; Tongsuo can)."""
+    try:
+        return sm2.is_sm2_spki(_der(data))
+    except VerificationError:
+        return False

@@ -2,8 +2,8 @@
 
 A leaf is a serialized ``LogLeaf``: time, kind, sender, recipient, message id, standard, SHA-256 of the
 exact envelope bytes, outcome and reason codes. It is small and rebuildable by an auditor; payloads are
-stored beside the log. Checkpoints are C2SP signed notes by the node's Ed25519 log key, whose origin
-names the node's log.
+stored beside the log. Checkpoints are C2SP signed notes by the node's signing key, whose origin names
+the node's log.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 from google.protobuf.message import DecodeError
 
 from gateway.checkpoint import Checkpoint, NoteVerifier, sign_checkpoint, verify_checkpoint
@@ -71,36 +69,22 @@ def parse_leaf(data: bytes) -> exchange_pb2.LogLeaf:
     return leaf
 
 
-def _ed25519(key: PrivateKey) -> ed25519.Ed25519PrivateKey:
-    raw = load_pem_private_key(key.to_pem(), password=None)
-    if not isinstance(raw, ed25519.Ed25519PrivateKey):
-        raise VerificationError(
-            ReasonCode.ALGORITHM_MISMATCH, "检查点须用 Ed25519 密钥签名 / checkpoints are signed with Ed25519"
-        )
-    return raw
-
-
 def log_verifier(node_id: str, public_key: PublicKey) -> NoteVerifier:
-    """The signed-note verifier of ``node_id``'s log for its Ed25519 public key (from the trust config)."""
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
-
-    raw = load_der_public_key(public_key.spki_der)
-    if not isinstance(raw, ed25519.Ed25519PublicKey):
-        raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, "the log key is not Ed25519")
-    return NoteVerifier.from_public_key(log_origin(node_id), raw.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    """The signed-note verifier of ``node_id``'s log for its public key (from the trust configuration)."""
+    return NoteVerifier.from_public_key(log_origin(node_id), public_key)
 
 
 @dataclass(frozen=True)
 class LogSigner:
-    """Signs checkpoints of one node's log with its Ed25519 key."""
+    """Signs checkpoints of one node's log with its signing key (Ed25519, ECDSA P-256 or SM2)."""
 
     node_id: str
-    key: ed25519.Ed25519PrivateKey
+    key: PrivateKey
 
     @classmethod
     def for_key(cls, node_id: str, key: PrivateKey) -> LogSigner:
-        """A signer from the node's signing key (ALGORITHM_MISMATCH unless it is Ed25519)."""
-        return cls(node_id, _ed25519(key))
+        """A signer from the node's signing key."""
+        return cls(node_id, key)
 
     @property
     def origin(self) -> str:
@@ -113,5 +97,4 @@ class LogSigner:
 
     def verify(self, note: str) -> Checkpoint:
         """Verify a note this signer signed; return the checkpoint it carries."""
-        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return verify_checkpoint(note, self.origin, [NoteVerifier.from_public_key(self.origin, public)])
+        return verify_checkpoint(note, self.origin, [log_verifier(self.node_id, self.key.public_key)])

@@ -5,7 +5,9 @@
     7 ACL                   8 validate the payload against standard@version
 
 `judge` never raises for bad input: every refusal becomes a `Verdict` with reason codes, so the I/O
-shell can log it and answer with a signed receipt (steps 9–12 live in the shell). The validator is
+shell can log it and answer with a signed receipt (steps 9–12 live in the shell). A validator that
+fails (a fault of this node, not of the envelope) is a refusal too, with INTERNAL at step 8: a verified
+envelope is answered whatever the validator does. The validator is
 injected, which keeps this module free of the standards catalogue and easy to test.
 """
 
@@ -14,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
-from gateway.envelope import envelope_digest, open_message, parse_envelope
+from gateway.envelope import check_sender, envelope_digest, parse_envelope, read_message
 from gateway.errors import ReasonCode, TransportError, VerificationError
 from gateway.freshness import SeenIds, check_fresh, check_replay
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.policy import Policy
 from gateway.receipts import FindingLike
 from gateway.trust import TrustConfig
 
-__all__ = ["Validate", "Verdict", "audience", "judge", "relays_for"]
+__all__ = ["PAYLOAD_DECODING_RULES", "Validate", "Verdict", "audience", "judge", "relays_for"]
 
 #: validate(payload, standard, version, on, destination) -> findings; raises VerificationError with
 #: STANDARD_UNKNOWN or VERSION_NOT_IN_FORCE. `destination` is the SC-20 class of the recipient
@@ -52,6 +55,15 @@ class Verdict:
         """True when every step passed."""
         return self.outcome == exchange_pb2.OUTCOME_ACCEPTED
 
+    @property
+    def consumes_id(self) -> bool:
+        """True when the verdict uses up (sender, message_id): the sender signed and sent it (step 6 on).
+
+        A body refused at step 5 names a sender that did not sign it (or arrived over another node's
+        TLS connection): recording its id would let one node burn another's message ids.
+        """
+        return self.message is not None and self.step >= 6 and ReasonCode.REPLAYED not in self.reasons
+
 
 def relays_for(trust: TrustConfig, sender: str) -> frozenset[str]:
     """Transport identities allowed to carry `sender`'s envelopes: the sender and its own gateway."""
@@ -72,10 +84,31 @@ def audience(trust: TrustConfig, local_node: str, sender: str) -> frozenset[str]
     return trust.audience_of(local_node)
 
 
+_STEP_3: Final = frozenset(
+    {
+        ReasonCode.PAYLOAD_TYPE_UNKNOWN,
+        ReasonCode.SIGNATURE_MISSING,
+        ReasonCode.KEY_UNKNOWN,
+        ReasonCode.KEY_REVOKED,
+        ReasonCode.KEY_NOT_VALID,
+    }
+)
+#: SC-17 clause 4: the payload is not usable JSON (bad UTF-8, syntax, duplicate key, NaN/Infinity, too
+#: deep, too large, a number out of range, not a JSON object, a lone UTF-16 surrogate). docs/wire.md §4
+#: makes such a payload MALFORMED, not a rule violation; step 8 finds it (the standards' decoder gives the
+#: pointer), so the code is mapped here. tests/gateway/test_pipeline.py keeps the set equal to
+#: `standards.payload`'s error rules.
+PAYLOAD_DECODING_RULES: Final = frozenset(
+    {*(f"SC-17.R00{n}" for n in range(1, 8)), "SC-17.R013", "SC-17.R014"}
+)
+
+
 def _error_reason(findings: Sequence[FindingLike]) -> ReasonCode | None:
     errors = [f for f in findings if f.severity == "error"]
     if not errors:
         return None
+    if any(f.rule_id in PAYLOAD_DECODING_RULES for f in errors):
+        return ReasonCode.MALFORMED
     if any(".S" in f.rule_id or f.rule_id.endswith("SCHEMA") for f in errors):
         return ReasonCode.SCHEMA_INVALID
     return ReasonCode.RULE_VIOLATION
@@ -89,13 +122,15 @@ def judge(
     now: datetime,
     seen: SeenIds,
     transport_node: str | None = None,
-    max_size: int | None = None,
+    policy: Policy | None = None,
     validate: Validate | None = None,
 ) -> Verdict:
     """Judge the envelope bytes `data` as received by `local_node` at `now` (DESIGN §2 steps 1–8).
 
-    `transport_node` is the node id of the authenticated TLS client (None on an insecure dev server).
+    `transport_node` is the node id of the authenticated TLS client (None on an insecure dev server);
+    `policy` the limits in force (default: the trust configuration's policies, `gateway.policy`).
     """
+    policy = policy or Policy.of(trust)
     digest = envelope_digest(data)
     rejected = exchange_pb2.OUTCOME_REJECTED
     # (1) The transport identity must be a node of the trust configuration.
@@ -103,35 +138,45 @@ def judge(
         return Verdict(rejected, digest, (ReasonCode.IDENTITY_MISMATCH,), step=1, detail=transport_node)
     # (2) Size limit, then parse the Envelope frame (not yet its body).
     try:
-        envelope = parse_envelope(data, max_size=max_size or trust.max_envelope_bytes)
+        envelope = parse_envelope(data, max_size=policy.max_envelope_bytes)
     except VerificationError as exc:
         return Verdict(rejected, digest, (exc.reason,), step=2, detail=exc.detail)
     # (3)(4)(5) Key by key id, signature over PAE with the registered algorithm, then parse Message.
     try:
-        opened = open_message(envelope, trust, now=now)
+        read = read_message(envelope, trust, now=now)
     except VerificationError as exc:
-        return Verdict(rejected, digest, (exc.reason,), envelope=envelope, step=4, detail=exc.detail)
-    message = opened.message
+        step = 5 if exc.reason == ReasonCode.MALFORMED else 3 if exc.reason in _STEP_3 else 4
+        return Verdict(rejected, digest, (exc.reason,), envelope=envelope, step=step, detail=exc.detail)
+    message = read.message  # from here on every receipt names the body's message_id, sender, recipient
 
-    def refuse(reason: ReasonCode, step: int, detail: str = "") -> Verdict:
-        return Verdict(rejected, digest, (reason,), (), envelope, message, opened.key_id, step, detail)
+    def refuse(reason: ReasonCode, step: int, detail: str = "", key_id: str = "") -> Verdict:
+        return Verdict(rejected, digest, (reason,), (), envelope, message, key_id, step, detail)
 
+    try:
+        opened = check_sender(read, trust)
+    except VerificationError as exc:
+        return refuse(exc.reason, 5, exc.detail)
     if transport_node is not None and transport_node not in relays_for(trust, message.sender):
         error = TransportError(
             ReasonCode.IDENTITY_MISMATCH, f"TLS client {transport_node}, sender {message.sender}"
         )
-        return refuse(error.reason, 1, error.detail)
+        return refuse(error.reason, 5, error.detail, opened.key_id)
     # (6) Expiry, audience, replay.
     try:
         check_fresh(
-            message, now=now, audience=audience(trust, local_node, message.sender), skew=trust.clock_skew
+            message,
+            now=now,
+            audience=audience(trust, local_node, message.sender),
+            skew=policy.clock_skew,
+            max_lifetime=policy.replay_ttl,
         )
         check_replay(message, seen, now=now)
     except VerificationError as exc:
-        return refuse(exc.reason, 6, exc.detail)
+        return refuse(exc.reason, 6, exc.detail, opened.key_id)
     # (7) ACL, deny by default.
     if not trust.allows(message.sender, message.standard, message.recipient):
-        return refuse(ReasonCode.ACL_DENIED, 7, f"{message.sender} -> {message.recipient} {message.standard}")
+        detail = f"{message.sender} -> {message.recipient} {message.standard}"
+        return refuse(ReasonCode.ACL_DENIED, 7, detail, opened.key_id)
     # (8) The payload against standard@version, as in force on the day it was issued, and masked
     #     as the recipient's destination class requires (SC-20).
     findings: tuple[FindingLike, ...] = ()
@@ -142,9 +187,12 @@ def judge(
             findings = tuple(
                 validate(message.payload, message.standard, message.standard_version, issued_on, destination)
             )
+            reason = _error_reason(findings)
         except VerificationError as exc:
-            return refuse(exc.reason, 8, exc.detail)
-        reason = _error_reason(findings)
+            return refuse(exc.reason, 8, exc.detail, opened.key_id)
+        except Exception as exc:  # noqa: BLE001 - a validator fault must not leave a verified envelope unanswered
+            detail = f"validator failed: {type(exc).__name__}: {exc}"[:300]
+            return refuse(ReasonCode.INTERNAL, 8, detail, opened.key_id)
         if reason is not None:
             return Verdict(rejected, digest, (reason,), findings, envelope, message, opened.key_id, 8)
     return Verdict(exchange_pb2.OUTCOME_ACCEPTED, digest, (), findings, envelope, message, opened.key_id, 8)

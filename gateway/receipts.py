@@ -6,24 +6,52 @@ reason codes and findings, and the log index. Anyone holding the trust configura
 the issuer's registered key. Per-message signing was chosen over checkpoint-batched receipts: one
 Ed25519 signature costs tens of microseconds (bench/README.md), and a receipt that stands alone needs
 no second round trip for an inclusion proof.
+
+Findings are bounded (`bounded_findings`): a receipt lists at most `MAX_FINDINGS` of them in at most
+`MAX_FINDINGS_BYTES`, the last entry then saying how many more were omitted, so a payload with 50 000
+faults still gets a receipt far below any transport limit. Every text a receipt carries is made
+encodable first (`gateway._text`): a lone surrogate in a peer's payload never stops a receipt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 from google.protobuf.message import DecodeError
 
+from gateway._text import encodable
 from gateway.dsse import RECEIPT_TYPE
 from gateway.envelope import seal, verify_signatures
-from gateway.errors import ReasonCode, VerificationError
+from gateway.errors import CATALOGUE, Answer, ReasonCode, VerificationError
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import TrustConfig
 
-__all__ = ["FindingLike", "finding_to_proto", "issue_receipt", "verify_receipt"]
+__all__ = [
+    "MAX_FINDINGS",
+    "MAX_FINDINGS_BYTES",
+    "OMITTED_RULE",
+    "FindingLike",
+    "bounded_findings",
+    "carries_findings",
+    "finding_to_proto",
+    "issue_receipt",
+    "names_message",
+    "receipt_fields_table",
+    "verify_receipt",
+]
+
+#: A receipt lists at most this many findings (the last one may be the "N more omitted" entry) …
+MAX_FINDINGS: Final = 100
+#: … in at most this many serialized bytes, far below the 4 MiB a gRPC client accepts by default.
+MAX_FINDINGS_BYTES: Final = 64 * 1024
+#: The rule id of the entry that stands for the findings left out (clause SC-17 6.6, receipts).
+OMITTED_RULE: Final = "SC-17.FINDINGS_OMITTED"
+# Characters kept of each text field of a finding; a pointer into a 100 000-character key is cut.
+_FIELD_LIMITS: Final = {"rule_id": 64, "clause": 64, "severity": 16, "pointer": 512, "message": 1024}
+_SEVERITY_ORDER: Final = ("info", "warning", "error")
 
 
 class FindingLike(Protocol):
@@ -43,16 +71,100 @@ class FindingLike(Protocol):
     def message_en(self) -> str: ...
 
 
+def names_message(code: ReasonCode, step: int) -> bool:
+    """True when a receipt refusing with `code` at `step` (docs/wire.md §7) names the receipted message.
+
+    The receipt's ``message_id``, ``sender`` and ``recipient`` are copied from the body exactly when
+    the body was verified, parsed and passed its field checks: for every code decided after that in
+    step 5 (SENDER_UNKNOWN, SENDER_KEY_MISMATCH, IDENTITY_MISMATCH) and at steps 6–8. Before that
+    (steps 3–4, and MALFORMED at step 5) the body is unknown or unusable, and the three are empty.
+    """
+    return step >= 6 or (step == 5 and code != ReasonCode.MALFORMED)
+
+
+def carries_findings(code: ReasonCode, step: int) -> bool:
+    """True when a receipt refusing with `code` at `step` lists validation findings (payload judged)."""
+    return step == 8 and code in _JUDGED
+
+
+_JUDGED = frozenset({ReasonCode.MALFORMED, ReasonCode.SCHEMA_INVALID, ReasonCode.RULE_VIOLATION})
+
+
+def receipt_fields_table() -> str:
+    """docs/wire.md §8's table of what each receipt carries, rendered from `CATALOGUE` and `names_message`."""
+    lines = [
+        "| outcome: code (step) | message_id, sender, recipient | findings |",
+        "|---|---|---|",
+        "| ACCEPTED | from the body | warnings and infos of step 8, if any |",
+    ]
+    for reason in CATALOGUE.values():
+        for arising in reason.arises:
+            if arising.answer is not Answer.RECEIPT or arising.step is None:
+                continue
+            named = "from the body" if names_message(reason.code, arising.step) else "empty"
+            judged = carries_findings(reason.code, arising.step)
+            findings = "the error findings, and any others" if judged else "none"
+            lines.append(f"| REJECTED: `{reason.code.value}` ({arising.step}) | {named} | {findings} |")
+    return "\n".join(lines) + "\n"
+
+
 def finding_to_proto(finding: FindingLike) -> exchange_pb2.Finding:
-    """The wire form of a finding."""
+    """The wire form of a finding, every field encodable and cut to its limit."""
+    limits = _FIELD_LIMITS
     return exchange_pb2.Finding(
-        rule_id=finding.rule_id,
-        clause=finding.clause,
-        severity=finding.severity,
-        pointer=finding.pointer,
-        message_zh=finding.message_zh,
-        message_en=finding.message_en,
+        rule_id=encodable(str(finding.rule_id), limit=limits["rule_id"]),
+        clause=encodable(str(finding.clause), limit=limits["clause"]),
+        severity=encodable(str(finding.severity), limit=limits["severity"]),
+        pointer=encodable(str(finding.pointer), limit=limits["pointer"]),
+        message_zh=encodable(str(finding.message_zh), limit=limits["message"]),
+        message_en=encodable(str(finding.message_en), limit=limits["message"]),
     )
+
+
+def _omitted(findings: Sequence[FindingLike]) -> exchange_pb2.Finding:
+    """The entry standing for ``findings`` left out: as severe as the worst of them."""
+    severities = {str(f.severity) for f in findings}
+    worst = next((s for s in reversed(_SEVERITY_ORDER) if s in severities), "info")
+    count = len(findings)
+    return exchange_pb2.Finding(
+        rule_id=OMITTED_RULE,
+        clause="SC-17 6.6",
+        severity=worst,
+        pointer="",
+        message_zh=(
+            f"另有 {count} 条发现项未列出（回执最多列出 {MAX_FINDINGS} 条、"
+            f"{MAX_FINDINGS_BYTES} 字节的发现项）"
+        ),
+        message_en=(
+            f"{count} more findings omitted (a receipt lists at most {MAX_FINDINGS} findings "
+            f"in {MAX_FINDINGS_BYTES} bytes)"
+        ),
+    )
+
+
+def bounded_findings(
+    findings: Sequence[FindingLike], *, max_count: int = MAX_FINDINGS, max_bytes: int = MAX_FINDINGS_BYTES
+) -> list[exchange_pb2.Finding]:
+    """The wire forms of ``findings``, at most ``max_count`` entries in at most ``max_bytes`` bytes.
+
+    When some must be left out, the last entry (`OMITTED_RULE`) says how many, with the severity of the
+    worst one left out. The bound includes that entry, so bounding a bounded list changes nothing.
+    """
+    kept: list[exchange_pb2.Finding] = []
+    used = 0
+    # Room kept back for the omission entry (its size varies only with the digits of the count).
+    reserve = _omitted(findings).ByteSize() + 8
+    for position, finding in enumerate(findings):
+        wire = finding_to_proto(finding)
+        size = wire.ByteSize() + 4  # + the field tag and length prefix in the Receipt
+        rest = len(findings) - position - 1
+        room_count = max_count if rest == 0 else max_count - 1
+        room_bytes = max_bytes if rest == 0 else max_bytes - reserve
+        if len(kept) >= room_count or used + size > room_bytes:
+            return [*kept, _omitted(findings[position:])]
+        kept.append(wire)
+        used += size
+    return kept
 
 
 def issue_receipt(
@@ -69,16 +181,16 @@ def issue_receipt(
     log_index: int,
     now: datetime,
 ) -> exchange_pb2.Envelope:
-    """A receipt envelope signed by `issuer`'s `key`."""
+    """A receipt envelope signed by `issuer`'s `key`; its findings bounded by `bounded_findings`."""
     receipt = exchange_pb2.Receipt(
-        message_id=message_id,
-        sender=sender,
+        message_id=encodable(message_id),
+        sender=encodable(sender),
         issuer=issuer,
-        recipient=recipient,
+        recipient=encodable(recipient),
         envelope_sha256=envelope_sha256,
         outcome=outcome,
-        reason_codes=list(reason_codes),
-        findings=[finding_to_proto(f) for f in findings],
+        reason_codes=[encodable(code) for code in reason_codes],
+        findings=bounded_findings(findings),
         log_index=log_index,
     )
     receipt.issued_at.FromDatetime(now)

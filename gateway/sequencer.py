@@ -3,7 +3,9 @@
 Sequencer. Submissions judged at the same time are appended in one storage transaction (group commit):
 while the store writes one batch, the next one gathers, so the fsync of ``synchronous=FULL`` is shared.
 Each submitter awaits its own future; a batch that fails is retried entry by entry so that one bad entry
-fails alone.
+fails alone and never takes another sender's envelope down with it. An entry that fails alone for what
+it holds (`EntryRefused`, or anything the store did not classify as its own failure) is reported as
+EntryRefused, which the hub answers with a logged rejection; a store that cannot write is StorageError.
 
 Checkpointer. One task signs a checkpoint every ``every`` new leaves or ``interval`` seconds, whichever
 comes first, and only after a consistency proof from the previous checkpoint verifies
@@ -24,7 +26,15 @@ import structlog
 from gateway._aio import wait_event
 from gateway.checkpoint import Checkpoint, CheckpointLog
 from gateway.logbook import LogSigner
-from gateway.storage import Appended, Entry, ReplayConflict, StorageError, Store, StoredCheckpoint
+from gateway.storage import (
+    Appended,
+    Entry,
+    EntryRefused,
+    ReplayConflict,
+    StorageError,
+    Store,
+    StoredCheckpoint,
+)
 
 __all__ = ["Checkpointer", "Sequencer"]
 
@@ -54,6 +64,11 @@ class Sequencer:
     def start(self) -> None:
         """Start the writer task."""
         self._task = asyncio.create_task(self._run(), name="jgx-sequencer")
+
+    @property
+    def queued(self) -> int:
+        """Entries waiting for the writer (not counting the batch being written)."""
+        return self._queue.qsize()
 
     def append(self, entry: Entry) -> asyncio.Future[Appended]:
         """Queue ``entry``; the future resolves once it is durable (or fails with StorageError)."""
@@ -102,7 +117,8 @@ class Sequencer:
             if self._on_failure is not None:
                 self._on_failure(entry)
             if not future.done():
-                future.set_exception(exc if isinstance(exc, StorageError) else StorageError(str(exc)))
+                refused = EntryRefused(f"{type(exc).__name__}: {exc}"[:300])
+                future.set_exception(exc if isinstance(exc, StorageError) else refused)
             return
         for (_, future), appended in zip(batch, results, strict=True):
             if not future.done():  # a submitter whose client went away still gets its entry logged

@@ -23,17 +23,16 @@ from typing import Any
 
 import grpc
 import structlog
-from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError, Message
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from grpc_status import rpc_status
 
 from gateway.config import Connections
-from gateway.errors import CATALOGUE, JgxError, ReasonCode, TransportError, VerificationError
+from gateway.error_details import error_status
+from gateway.errors import JgxError, ReasonCode, TransportError, VerificationError
 from gateway.hub import Handled, Hub
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.policy import transport_limit
 from gateway.ratelimit import RateLimiter
 from gateway.server_calls import connection_options, guarded, guarded_stream
 from gateway.server_queries import LogQueries
@@ -49,29 +48,6 @@ PeerNode = Callable[[grpc.aio.ServicerContext[bytes, bytes]], str | None]
 def insecure_peer(_context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
     """No transport identity (plaintext development server on loopback)."""
     return None
-
-
-def error_status(reason: ReasonCode, detail: str = "", **metadata: str) -> grpc.Status:
-    """A gRPC status for ``reason`` with a google.rpc.ErrorInfo and a bilingual message."""
-    entry = CATALOGUE[reason]
-    info = error_details_pb2.ErrorInfo(
-        reason=reason.value,
-        domain="jgx.exchange.v1",
-        metadata={
-            "message_zh": entry.zh,
-            "message_en": entry.en,
-            **({"detail": detail} if detail else {}),
-            **metadata,
-        },
-    )
-    packed = any_pb2.Any()
-    packed.Pack(info)
-    status = status_pb2.Status(
-        code=grpc.StatusCode[entry.grpc_status].value[0],
-        message=f"{reason.value}: {entry.en} / {entry.zh}" + (f" ({detail})" if detail else ""),
-        details=[packed],
-    )
-    return rpc_status.to_status(status)
 
 
 async def abort_with_reason(
@@ -305,9 +281,13 @@ class Server:
         rate_limit: RateLimiter | None = None,
         connections: Connections | None = None,
     ) -> None:
-        """Prepare the server; the receive limit defaults to the trust policy's envelope limit + 4 KiB."""
+        """Prepare the server; the gRPC receive limit defaults to `gateway.policy.transport_limit`.
+
+        It is well above the envelope limit in force, so an envelope over that limit still reaches
+        step 2 and is answered TOO_LARGE with ErrorInfo instead of a bare RESOURCE_EXHAUSTED.
+        """
         self.hub = hub
-        limit = max_receive or (hub.max_size or hub.trust.max_envelope_bytes) + 4096
+        limit = max_receive or transport_limit(hub.policy.max_envelope_bytes)
         connections = connections or Connections()
         transport = [("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit * 2)]
         self.grpc = grpc.aio.server(options=[*transport, *connection_options(connections)])

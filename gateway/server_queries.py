@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.errors import JgxError, ReasonCode, VerificationError
-from gateway.merkle import ProofError
+from gateway.errors import ReasonCode, VerificationError
+from gateway.merkle import EMPTY_ROOT, ProofError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.storage import MessageRecord, StoredCheckpoint
 
@@ -93,8 +93,10 @@ class LogQueries:
         if stored is None or stored.size < covering or stored.size < await self.hub.store.size():
             stored = await self.hub.checkpointer.checkpoint_now()
         if stored is None:
-            raise JgxError(
-                ReasonCode.UNAVAILABLE, "日志为空，尚无检查点 / the log is empty: no checkpoint yet"
+            # An empty log has a checkpoint too: size 0, root SHA-256(""). It is signed on demand and
+            # not stored; being the empty tree, it is consistent with every later checkpoint.
+            return StoredCheckpoint(
+                size=0, root_hash=EMPTY_ROOT, note=self.hub.signer.sign(0, EMPTY_ROOT), time=self.hub.clock()
             )
         return stored
 

@@ -85,8 +85,8 @@ class Federation:
         lifetime: timedelta = timedelta(days=365),
         endpoints: Mapping[str, str] | None = None,
     ) -> Federation:
-        """A federation of `nodes`, one fresh key each, trust signed by one admin key (threshold 1)."""
-        admin = generate_key(Algorithm.ED25519)
+        """A federation of `nodes`, one fresh `algorithm` key each, trust signed by one admin key of it."""
+        admin = generate_key(algorithm)
         trust = TrustConfig.new([admin.public_key], threshold=1, issued_at=now, expires_at=now + lifetime)
         keys: dict[str, PrivateKey] = {}
         for node_id, (name_zh, name_en, role, region, gateway) in nodes.items():

@@ -25,7 +25,7 @@ import jsonschema
 from gateway._json import loads_strict
 from gateway._time import format_time, parse_time
 from gateway.errors import ReasonCode, TrustError, VerificationError
-from gateway.keys import Algorithm, PublicKey, load_public_key
+from gateway.keys import Algorithm, PrivateKey, PublicKey, load_public_key
 
 __all__ = [
     "DEFAULT_POLICIES",
@@ -61,6 +61,7 @@ class KeyRecord:
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     revoked: bool = False
+    signer_id: str = ""  # SM2 only: an ID_A other than GB/T 35276's default 1234567812345678
 
     def valid_at(self, now: datetime) -> bool:
         """True when `now` lies within the key's validity period (revocation is separate)."""
@@ -81,14 +82,23 @@ class KeyRecord:
             doc["valid_to"] = format_time(self.valid_to)
         if self.revoked:
             doc["revoked"] = True
+        if self.signer_id:
+            doc["signer_id"] = self.signer_id
         return doc
 
 
 def key_record(
-    public_key: PublicKey, *, valid_from: datetime | None = None, valid_to: datetime | None = None
+    public_key: PublicKey,
+    *,
+    valid_from: datetime | None = None,
+    valid_to: datetime | None = None,
+    signer_id: str = "",
 ) -> KeyRecord:
-    """A key record for `public_key` with the algorithm of its implementation."""
-    return KeyRecord(public_key.key_id, public_key.algorithm, public_key, valid_from, valid_to)
+    """A key record for `public_key` with the algorithm of its implementation (and SM2 signer id)."""
+    if signer_id:
+        public_key = public_key.with_signer_id(signer_id.encode("ascii"))
+    algorithm = public_key.algorithm
+    return KeyRecord(public_key.key_id, algorithm, public_key, valid_from, valid_to, False, signer_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +168,14 @@ class TrustConfig:
             return self.nodes[node_id]
         except KeyError:
             raise VerificationError(ReasonCode.SENDER_UNKNOWN, f"node {node_id!r}") from None
+
+    def signing_key(self, key: PrivateKey) -> PrivateKey:
+        """`key` set up as its record says it signs: under the record's SM2 signer id, if one is set."""
+        try:
+            _, record = self.key(key.key_id)
+        except VerificationError:
+            return key  # a key the configuration does not (yet) hold signs as it is
+        return key.with_signer_id(record.signer_id.encode("ascii")) if record.signer_id else key
 
     def key(self, key_id: str) -> tuple[Node, KeyRecord]:
         """The node owning `key_id` and its record; KEY_UNKNOWN when no node has it."""
@@ -299,7 +317,12 @@ def _key_from_doc(doc: Mapping[str, Any]) -> KeyRecord:
         )
     valid_from = parse_time(doc["valid_from"]) if "valid_from" in doc else None
     valid_to = parse_time(doc["valid_to"]) if "valid_to" in doc else None
-    return KeyRecord(doc["key_id"], algorithm, public_key, valid_from, valid_to, bool(doc.get("revoked")))
+    signer_id = doc.get("signer_id", "")
+    if signer_id:
+        public_key = public_key.with_signer_id(signer_id.encode("ascii"))
+    return KeyRecord(
+        doc["key_id"], algorithm, public_key, valid_from, valid_to, bool(doc.get("revoked")), signer_id
+    )
 
 
 def _from_doc(doc: Mapping[str, Any]) -> TrustConfig:

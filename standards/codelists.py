@@ -1,6 +1,7 @@
 """Code lists the standards refer to by name: GB/T 2260 regions, GB/T 4754-2017 industries and the rest.
 
-The data lives in ``standards/codes/*.json`` (each file says what is confirmed and what is recalled);
+The data lives in ``standards/codes/*.json`` (each file says its sources and what is recalled; the
+national region table is written by ``tools/regions_gbt2260.py``);
 this module loads it once at import into dictionaries, so every look-up is a hash probe. Names are
 stable snake_case (``object_type``, ``penalty_kind``, ``region``, ``industry`` …): the standards'
 field tables cite them.
@@ -17,7 +18,6 @@ from importlib.resources import files
 from typing import Any, Final, Literal
 
 __all__ = [
-    "DETAILED_PROVINCES",
     "INDUSTRY_EDITION",
     "CodeList",
     "Industry",
@@ -34,10 +34,6 @@ __all__ = [
     "region_valid",
     "regions",
 ]
-
-DETAILED_PROVINCES: Final = frozenset({"50", "51"})
-"""Provinces with every prefecture- and county-level code listed (重庆, 四川); elsewhere provinces only."""
-
 
 def _load(name: str) -> Any:
     return json.loads(files("standards").joinpath("codes", name).read_text(encoding="utf-8"))
@@ -108,14 +104,10 @@ class RegionStatus(enum.Enum):
 
     VALID = "valid"  # listed (and in force on the date asked about, if one was given)
     NOT_IN_FORCE = "not_in_force"  # listed, but retired before or created after the date
-    UNKNOWN = "unknown"  # not a code: unknown province, or absent from a fully listed province
-    UNCHECKED = "unchecked"  # its province or retired prefecture exists, but its counties are not listed
+    UNKNOWN = "unknown"  # not a code: absent from the national table of every code since 1980
 
 
 _REGION_DOC: Final = _load("regions-gbt2260.json")
-_UNLISTED_PREFECTURES: Final = frozenset(
-    p["code"][:4] for p in _REGION_DOC["historicalPrefectures"]["prefectures"]
-)
 
 
 def _region_rows() -> dict[str, tuple[Region, ...]]:
@@ -154,17 +146,13 @@ def region_valid(code: str, on: date) -> bool:
 
 
 def region_status(code: str, on: date | None = None) -> RegionStatus:
-    """Whether ``code`` is a known region (in force on ``on`` when given), unknown, or beyond the table."""
+    """Whether ``code`` is a known region (in force on ``on`` when given) or not a code at all."""
     rows = _REGIONS.get(code)
-    if rows is not None:
-        if on is None or any(r.valid_on(on) for r in rows):
-            return RegionStatus.VALID
-        return RegionStatus.NOT_IN_FORCE
-    if len(code) != 6 or not code.isdigit() or code[:2] + "0000" not in _REGIONS:
+    if rows is None:
         return RegionStatus.UNKNOWN
-    if code[:2] not in DETAILED_PROVINCES or code[:4] in _UNLISTED_PREFECTURES:
-        return RegionStatus.UNCHECKED
-    return RegionStatus.UNKNOWN
+    if on is None or any(r.valid_on(on) for r in rows):
+        return RegionStatus.VALID
+    return RegionStatus.NOT_IN_FORCE
 
 
 def region_retired_before(code: str, day: date) -> bool:

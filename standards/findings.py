@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["SEVERITIES", "Finding", "Severity", "escape_pointer", "has_error"]
+__all__ = ["SEVERITIES", "Finding", "Severity", "escape_pointer", "has_error", "printable"]
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: Final[tuple[Severity, ...]] = ("error", "warning", "info")
@@ -22,6 +22,15 @@ class Finding:
     message_zh: str
     message_en: str
 
+    def __post_init__(self) -> None:
+        # A finding may quote the value it is about; a value that is not text (a lone surrogate from a
+        # \\uD800 escape) is shown escaped, so every finding can be printed, stored and signed as UTF-8.
+        for name in ("pointer", "message_zh", "message_en"):
+            text = getattr(self, name)
+            shown = printable(text)
+            if shown is not text:
+                object.__setattr__(self, name, shown)
+
     def to_json(self) -> dict[str, str]:
         """The finding as a JSON object (the shape receipts and reports carry)."""
         return {
@@ -32,6 +41,15 @@ class Finding:
             "messageZh": self.message_zh,
             "messageEn": self.message_en,
         }
+
+
+def printable(text: str) -> str:
+    """``text`` itself when it can be encoded as UTF-8, else with each lone surrogate written ``\\udXXX``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def escape_pointer(token: str | int) -> str:

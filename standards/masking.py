@@ -120,6 +120,25 @@ class MaskingPolicy:
         special = self.overrides.get(standard or "", {}).get(destination)
         return {**base, **special} if special else base
 
+    def removes(
+        self, record: Mapping[str, Any], pointer: str, destination: str, standard: str | None = None
+    ) -> bool:
+        """True when ``destination``'s profile drops the field at ``pointer`` of ``record`` (so a record
+        bound there may lack it, even where a rule would otherwise require it)."""
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+        container: Any = record
+        for part in parts[:-1]:
+            if isinstance(container, list) and part.isdigit() and int(part) < len(container):
+                container = container[int(part)]
+            elif isinstance(container, dict):
+                container = container.get(part)
+            else:
+                return False
+        spec = self.fields.get(parts[-1]) if parts else None
+        if spec is None or not isinstance(container, dict) or not spec.applies(container):
+            return False
+        return self.profile(destination, standard).get(spec.cls, "keep") == "drop"
+
     def _walk(
         self, node: Any, pointer: str, profile: Mapping[str, str]
     ) -> Iterator[tuple[str, dict[str, Any], str, str]]:

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from standards.findings import Finding, escape_pointer
@@ -47,14 +48,22 @@ _RULES: Final[dict[str, tuple[str, str, str, str]]] = {
     "SC-17.R007": (
         "4.5",
         "error",
-        "数值超出可互操作范围（整数绝对值不超过 2^53−1，且须为有限数）",
-        "a number is outside the interoperable range (integers within ±(2^53−1), finite)",
+        "数值超出可互操作范围（整数绝对值不超过 2^53−1，须为有限数，且不超出双精度浮点数的精度）",
+        "a number is outside the interoperable range (integers within ±(2^53−1), finite, and no more "
+        "precise than a double keeps)",
     ),
     "SC-17.R008": (
         "4.1",
         "warning",
         "记录以字节顺序标记（BOM）开头，已忽略",
         "the record starts with a byte order mark (ignored)",
+    ),
+    "SC-17.R013": ("4.2", "error", "记录不是 JSON 对象", "the record is not a JSON object"),
+    "SC-17.R014": (
+        "4.1",
+        "error",
+        "字符串含孤立的 UTF-16 代理项（\\uD800–\\uDFFF），无法以 UTF-8 编码",
+        "a string holds a lone UTF-16 surrogate (\\uD800-\\uDFFF) that cannot be encoded as UTF-8",
     ),
 }
 
@@ -117,6 +126,10 @@ def _parse_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
         raise _BadNumber(text)
+    # A double keeps 15 significant digits; a longer number may say more than the decoded value does
+    # (50000.00000000000001 decodes to 50000.0): rules would judge digits the record does not carry.
+    if (len(text) > 16 or value == 0.0) and Decimal(text) != Decimal(repr(value)):
+        raise _BadNumber(text)  # too precise, or so small it underflows to zero (1e-400)
     return value
 
 
@@ -213,7 +226,7 @@ def decode_record(payload: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Any,
             )
             return None, findings
     try:
-        return _DECODER.decode(text), findings
+        value = _DECODER.decode(text)
     except _Duplicate:
         findings.extend(_duplicate_findings(text))
     except _NonFinite as exc:
@@ -229,4 +242,52 @@ def decode_record(payload: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Any,
         findings.append(_finding("SC-17.R002", "", where_zh, where_en))
     except (RecursionError, ValueError) as exc:
         findings.append(_finding("SC-17.R002", "", str(exc)[:80], str(exc)[:80]))
+    else:
+        if type(value) is dict and "\\" not in text:  # the common case: an object, no escape to vet
+            return value, findings
+        return _usable(value, text, findings)
     return None, findings
+
+
+# A \uD800-\uDFFF escape: the only way a lone surrogate gets into a string decoded from valid UTF-8.
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89abAB-fF]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_JSON_TYPES: Final = {
+    type(None): "null",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    str: "string",
+    list: "array",
+}
+
+
+def _usable(value: Any, text: str, findings: list[Finding]) -> tuple[Any, list[Finding]]:
+    """The decoded value when it can be judged as a record: a JSON object whose strings are all text."""
+    usable = True
+    if "\\" in text and _SURROGATE_ESCAPE.search(text):  # a valid pair decodes to one character
+        lone = _surrogate_findings(value, "")
+        findings.extend(lone)
+        usable = not lone
+    if type(value) is not dict:
+        kind = _JSON_TYPES.get(type(value), "value")
+        findings.append(_finding("SC-17.R013", "", f"实为 {kind}", f"got {kind}"))
+        usable = False
+    return (value if usable else None), findings
+
+
+def _surrogate_findings(node: Any, pointer: str) -> list[Finding]:
+    """Every key and string value holding a lone surrogate, by pointer (the pointer shows it escaped)."""
+    found: list[Finding] = []
+    if type(node) is dict:
+        for key, item in node.items():
+            here = f"{pointer}/{escape_pointer(key)}"
+            if _SURROGATE.search(key):
+                found.append(_finding("SC-17.R014", here, "键名", "in a key"))
+            found.extend(_surrogate_findings(item, here))
+    elif type(node) is list:
+        for index, item in enumerate(node):
+            found.extend(_surrogate_findings(item, f"{pointer}/{index}"))
+    elif type(node) is str and _SURROGATE.search(node):
+        found.append(_finding("SC-17.R014", pointer))
+    return found

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Final
 from xml.etree import ElementTree as ET
 
-from standards.findings import Finding
+from standards.findings import Finding, printable
 
-__all__ = ["FileResult", "LocatedFinding", "json_report", "junit", "summary", "text_line"]
+__all__ = ["FileResult", "LocatedFinding", "json_report", "junit", "summary", "text_line", "xml_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ def text_line(item: LocatedFinding) -> str:
     f = item.finding
     where = f" {f.pointer}" if f.pointer else ""
     return (
-        f"{item.path}:{item.line}: {f.severity} {f.rule_id} [{f.clause}]{where}\n"
+        f"{printable(item.path)}:{item.line}: {f.severity} {f.rule_id} [{f.clause}]{where}\n"
         f"    {f.message_zh}\n    {f.message_en}"
     )
 
@@ -66,9 +68,9 @@ def json_report(results: Iterable[FileResult], standard: str) -> str:
         "standard": standard,
         "files": [
             {
-                "path": r.path,
+                "path": printable(r.path),
                 "records": r.records,
-                "error": r.error or None,
+                "error": printable(r.error) or None,
                 "findings": [{"line": f.line, **f.finding.to_json()} for f in r.findings],
             }
             for r in items
@@ -83,9 +85,20 @@ def json_report(results: Iterable[FileResult], standard: str) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
+# Characters XML 1.0 does not allow (C0 controls but tab and newlines, surrogates, U+FFFE/U+FFFF), and a
+# carriage return, which a parser would turn into a newline anyway.
+_NOT_XML: Final = re.compile("[^\t\n\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot carry written as ``\\uXXXX`` (well-formed whatever
+    a record held)."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def junit(results: Iterable[FileResult], standard: str) -> str:
     """JUnit XML: a test suite per file, a test case per record with findings (and one for the rest)."""
-    suites = ET.Element("testsuites", name=f"jgx validate {standard}")
+    suites = ET.Element("testsuites", name=xml_text(f"jgx validate {standard}"))
     for r in results:
         by_line: dict[int, list[Finding]] = {}
         for item in r.findings:
@@ -94,30 +107,32 @@ def junit(results: Iterable[FileResult], standard: str) -> str:
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=r.path,
+            name=xml_text(r.path),
             tests=str(max(r.records, 1)),
             failures=str(len(failing)),
             errors="1" if r.error else "0",
         )
         if r.error:
-            case = ET.SubElement(suite, "testcase", classname=r.path, name="read")
-            ET.SubElement(case, "error", message=r.error)
+            case = ET.SubElement(suite, "testcase", classname=xml_text(r.path), name="read")
+            ET.SubElement(case, "error", message=xml_text(r.error))
         for line, found in sorted(by_line.items()):
-            case = ET.SubElement(suite, "testcase", classname=r.path, name=f"line {line}")
-            text = "\n".join(
-                f"{f.severity} {f.rule_id} [{f.clause}] {f.pointer}\n{f.message_zh}\n{f.message_en}"
-                for f in found
+            case = ET.SubElement(suite, "testcase", classname=xml_text(r.path), name=f"line {line}")
+            text = xml_text(
+                "\n".join(
+                    f"{f.severity} {f.rule_id} [{f.clause}] {f.pointer}\n{f.message_zh}\n{f.message_en}"
+                    for f in found
+                )
             )
             if line in failing:
                 first = next(f for f in found if f.severity == "error")
-                failure = ET.SubElement(
-                    case, "failure", message=f"{first.rule_id}: {first.message_en}", type=first.rule_id
-                )
+                message = xml_text(f"{first.rule_id}: {first.message_en}")
+                failure = ET.SubElement(case, "failure", message=message, type=first.rule_id)
                 failure.text = text
             else:
                 ET.SubElement(case, "system-out").text = text
         clean = r.records - len({line for line in by_line if line > 0})
         if clean > 0:
-            ET.SubElement(suite, "testcase", classname=r.path, name=f"{clean} record(s) without findings")
+            name = f"{clean} record(s) without findings"
+            ET.SubElement(suite, "testcase", classname=xml_text(r.path), name=name)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)

@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["DATETIME_PATTERN", "DATE_PATTERN", "schema_for"]
+__all__ = ["DATETIME_PATTERN", "DATE_PATTERN", "NOT_BLANK_PATTERN", "schema_for"]
 
 DATE_PATTERN: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATETIME_PATTERN: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+#: A required text field holds something besides white space (clause 4.1: 不为空值). The structure check
+#: reports a miss of this one pattern as S001 (missing), not S004 (format). The class lists exactly the
+#: characters Python's ``str.isspace`` calls white space (`standards.rules.base.is_blank`), spelled out:
+#: ``\\S`` differs between the engines (U+001C-U+001F and U+0085 are white space to Python, not to Rust).
+NOT_BLANK_PATTERN: Final = (
+    "[^\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028-\\u2029\\u202f\\u205f\\u3000]"
+)
 _JSON_TYPES: Final = {
     "string": "string",
     "integer": "integer",
@@ -52,6 +59,17 @@ def _leaf(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _not_blank(prop: dict[str, Any]) -> dict[str, Any]:
+    """A required text field (or each text item of a required list) that no other constraint keeps from
+    being blank gets the not-blank pattern; a pattern or an enumeration already refuses blanks."""
+    if prop.get("type") == "string" and "pattern" not in prop and "enum" not in prop:
+        return {**prop, "pattern": NOT_BLANK_PATTERN}
+    items = prop.get("items")
+    if prop.get("type") == "array" and isinstance(items, dict) and items.get("type") == "string":
+        return {**prop, "items": _not_blank(items)}
+    return prop
+
+
 def _object(rows: Sequence[Mapping[str, Any]], prefix: str, variant: str | None) -> dict[str, Any]:
     """The schema of the object whose rows start with ``prefix`` (``""`` for the record itself)."""
     properties: dict[str, Any] = {}
@@ -73,10 +91,11 @@ def _object(rows: Sequence[Mapping[str, Any]], prefix: str, variant: str | None)
                 prop["maxItems"] = row["maxItems"]
         else:
             prop = _leaf(row)
-        properties[rest] = prop
         needed = row.get("required", False)
         if needed is True or (isinstance(needed, list) and variant in needed):
             required.append(rest)
+            prop = _not_blank(prop)
+        properties[rest] = prop
     out: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         out["required"] = required

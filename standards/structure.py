@@ -18,8 +18,8 @@ import jsonschema_rs
 
 from standards.findings import Finding, escape_pointer
 from standards.model import Field, RuleSpec, Standard
-from standards.rules.base import moment
-from standards.schemagen import DATE_PATTERN, DATETIME_PATTERN
+from standards.rules.base import Values, moment
+from standards.schemagen import DATE_PATTERN, DATETIME_PATTERN, NOT_BLANK_PATTERN
 
 __all__ = ["STRUCTURE_RULES", "Structure", "compile_structure", "field_path"]
 
@@ -43,7 +43,7 @@ _KEYWORD_RULE: Final[dict[str, str]] = {
     "exclusiveMaximum": "S007",
 }
 STRUCTURE_RULES: Final[dict[str, tuple[str, str]]] = {
-    "S001": ("缺少必填数据项", "a required field is missing"),
+    "S001": ("缺少必填数据项或其为空值", "a required field is missing or blank"),
     "S002": ("数据项类型不符", "a field has the wrong type"),
     "S003": ("数据项长度或个数超出限制", "a field is too long, too short or has too many items"),
     "S004": ("数据项格式不符", "a field does not have the required format"),
@@ -79,6 +79,8 @@ def _rs_hits(error: Any) -> Iterator[_Hit]:
     keyword = str(error.schema_path[-1]) if error.schema_path else "false"
     kind = error.kind
     suffix = _KEYWORD_RULE.get(keyword, "S002")
+    if keyword == "pattern" and getattr(kind, "pattern", None) == NOT_BLANK_PATTERN:
+        suffix = "S001"  # a blank required field is as good as a missing one (clause 4.1)
     if keyword == "required":
         yield _Hit(suffix, f"{base}/{escape_pointer(kind.property)}")
     elif keyword in {"additionalProperties", "unevaluatedProperties"}:
@@ -92,6 +94,8 @@ def _reference_hits(error: jsonschema.ValidationError) -> Iterator[_Hit]:
     base = _pointer(error.absolute_path)
     keyword = str(error.validator)
     suffix = _KEYWORD_RULE.get(keyword, "S002")
+    if keyword == "pattern" and error.validator_value == NOT_BLANK_PATTERN:
+        suffix = "S001"
     instance = error.instance
     if keyword == "required" and isinstance(instance, dict):
         for name in error.validator_value:  # type: ignore[union-attr]  # a list for "required"
@@ -120,10 +124,11 @@ class Structure:
             r.id.rsplit(".", 1)[1]: r for r in standard.rules if r.kind == "schema"
         }
         self._labels: dict[str, Field] = {f.name: f for f in standard.fields}
+        # Every date field, at any depth: a nested date-time gets the same check as a top-level one.
         self._dates = tuple(
-            (f.name, f.type) for f in standard.fields if f.type in {"date", "datetime"} and "[]" not in f.name
+            (Values(f.name), f.type) for f in standard.fields if f.type in {"date", "datetime"}
         )
-        self.date_fields = tuple(name for name, _ in self._dates)  # read by the calendar check
+        self.date_fields = tuple(f.name for f in standard.fields if f.type in {"date", "datetime"})
 
     def hits(self, record: object, engine: Engine = "fast") -> list[_Hit]:
         """Schema violations as (rule suffix, pointer) pairs, deduplicated, in a stable order."""
@@ -162,13 +167,13 @@ class Structure:
         return list(self._calendar(record))
 
     def _calendar(self, record: Mapping[str, Any]) -> Iterator[Finding]:
-        for name, kind in self._dates:
-            value = record.get(name)
-            if type(value) is not str or moment(value) is not None:
-                continue
-            shape = _DATE_SHAPE if kind == "date" else _DATETIME_SHAPE
-            if shape.fullmatch(value):  # the right shape (else the schema said so) but no such day
-                yield self._finding(_Hit("S004", f"/{escape_pointer(name)}"))
+        for values, kind in self._dates:
+            for pointer, value, _ in values(record):
+                if type(value) is not str or moment(value) is not None:
+                    continue
+                shape = _DATE_SHAPE if kind == "date" else _DATETIME_SHAPE
+                if shape.fullmatch(value):  # the right shape (else the schema said so) but no such moment
+                    yield self._finding(_Hit("S004", pointer))
 
     def _finding(self, hit: _Hit) -> Finding:
         rule = self._rules.get(hit.suffix)

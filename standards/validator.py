@@ -9,6 +9,7 @@ never stops at the first one and never raises for bad bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class CompiledStandard:
 
     run: tuple[Check, ...]  # the checks alone, in order (the interpreted path)
     fused: Fused  # the same checks as one generated function with clean tests (the hot path)
+    # rule id -> the fields a requirement rule demands (one for S001 and required_if: the finding's own)
+    requirements: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def rules(self) -> tuple[RuleSpec, ...]:
@@ -132,7 +135,12 @@ def _compile(cat: Catalogue, standard: Standard, on: date | None) -> CompiledSta
         dates=structure.date_fields,
         calendar=structure.calendar_findings,
     )
-    return CompiledStandard(standard, structure, checks, policy, tuple(c for _, c in checks), fused)
+    requirements: dict[str, tuple[str, ...]] = {f"{standard.id}.S001": ()}
+    requirements |= {r.id: () for r in specs if r.kind == "required_if"}
+    requirements |= {r.id: tuple(r.params["fields"]) for r in specs if r.kind == "at_least_one"}
+    return CompiledStandard(
+        standard, structure, checks, policy, tuple(c for _, c in checks), fused, requirements
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -168,15 +176,39 @@ def validate_record(
     if not interpreted and type(record) is dict:
         findings = target.structure.findings(record, engine, calendar=False)
         target.fused(record, on, destination, findings)  # the calendar findings first, then the rules
-        return findings
-    findings = target.structure.findings(record, engine)
-    if type(record) is dict:
-        ctx = Context(on, destination, record_date(record, target.standard.extra.get("actDateField"), on))
-        for check in target.run:
-            found = check(record, ctx)
-            if found:
-                findings.extend(found)
+    else:
+        findings = target.structure.findings(record, engine)
+        if type(record) is dict:
+            ctx = Context(on, destination, record_date(record, target.standard.extra.get("actDateField"), on))
+            for check in target.run:
+                found = check(record, ctx)
+                if found:
+                    findings.extend(found)
+    if destination is not None and findings and type(record) is dict:
+        return _waive_removed(findings, record, target, destination)
     return findings
+
+
+def _waive_removed(
+    findings: list[Finding], record: Mapping[str, Any], target: CompiledStandard, destination: str
+) -> list[Finding]:
+    """Drop the requirement findings about fields SC-20 removes for ``destination``: a record masked
+    for a destination passes for it (the complainant's phone is required, but not in a public record)."""
+    policy, standard = target.policy, target.standard.id
+    if policy is None:
+        return findings
+
+    def removed(finding: Finding) -> bool:
+        fields = target.requirements.get(finding.rule_id)
+        if fields is None:
+            return False
+        if not fields:
+            return policy.removes(record, finding.pointer, destination, standard)
+        return all(
+            policy.removes(record, "/" + name.replace(".", "/"), destination, standard) for name in fields
+        )
+
+    return [f for f in findings if not removed(f)]
 
 
 def validate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from adapters.demo import run_demo
 from gateway.cli import main
+from gateway.keys import Algorithm
 
 
 async def test_the_federation_scenario_holds_every_expectation_and_leaves_auditable_logs(
@@ -37,3 +39,22 @@ def test_demo_help_explains_with_an_example() -> None:
         "--keep-running" in result.output,
         "Example" in result.output,
     )
+
+
+async def test_the_scenario_runs_on_a_federation_of_sm2_keys(tmp_path: Path) -> None:
+    """`jgx demo --algorithm sm2`: every node and the trust admin sign with SM2; every expectation holds."""
+    import json
+
+    from gateway.trust import TrustConfig
+
+    out = io.StringIO()
+    code = await run_demo(tmp_path, out=out, algorithm=Algorithm.SM2_SM3)
+    assert (0, False) == (code, "✘" in out.getvalue()), out.getvalue()
+    envelope = json.loads((tmp_path / "sc.hub" / "trust.json").read_bytes())
+    trust = TrustConfig.from_json_bytes(base64.b64decode(envelope["payload"]))
+    algorithms = {record.algorithm for node in trust.nodes.values() for record in node.keys}
+    assert {Algorithm.SM2_SM3} == algorithms
+    assert {Algorithm.SM2_SM3} == {key.algorithm for key in trust.admin_keys}
+    args = ["log", "verify", "--dir", str(tmp_path / "sc.hub")]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args)
+    assert 0 == result.exit_code, result.output

@@ -28,6 +28,7 @@ from adapters.demo.report import (
 )
 from adapters.demo.scenario import TASK, Scenario
 from adapters.sdk import Department
+from gateway.keys import Algorithm
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -103,11 +104,21 @@ async def _wait_for_interrupt(out: TextIO) -> None:
     print("正在停止 / stopping (draining in-flight work)…", file=out, flush=True)
 
 
-async def run_demo(directory: Path, *, out: TextIO = sys.stdout, keep_running: bool = False) -> int:
-    """Run the federation demo in `directory`; 0 when every expectation held, 1 otherwise."""
+async def run_demo(
+    directory: Path,
+    *,
+    out: TextIO = sys.stdout,
+    keep_running: bool = False,
+    algorithm: Algorithm = Algorithm.ED25519,
+) -> int:
+    """Run the federation demo in `directory` with `algorithm` keys; 0 when every expectation held."""
     started = time.perf_counter()
     network = LoopbackNetwork.create(
-        directory, demo_departments(), now=datetime.now(UTC), validate=default_validator()
+        directory,
+        demo_departments(),
+        now=datetime.now(UTC),
+        validate=default_validator(),
+        algorithm=algorithm,
     )
     _introduce(network, out)
     scenario: Scenario | None = None

@@ -41,7 +41,7 @@ from adapters.sdk import (
 from gateway.config import Listen, default_config, render_config
 from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 from gateway.hub import Hub
-from gateway.keys import PrivateKey
+from gateway.keys import Algorithm, PrivateKey
 from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.pipeline import Validate
 from gateway.pki import create_ca, issue_node_certificate
@@ -287,12 +287,13 @@ class LoopbackNetwork:
         clock: Callable[[], datetime] = _utcnow,
         validate: Validate | None = None,
         delivery_policy: DeliveryPolicy = DEMO_DELIVERY,
+        algorithm: Algorithm = Algorithm.ED25519,
     ) -> LoopbackNetwork:
         """Generate the CA, certificates, keys and the signed trust configuration; nothing runs yet."""
         ports = {node: _PortReservation() for node in (*GATEWAYS, *departments)}
         endpoints = {node: f"127.0.0.1:{reservation.port}" for node, reservation in ports.items()}
         nodes = {node: DEFAULT_NODES[node] for node in (*GATEWAYS, *departments)}
-        federation = Federation.create(now, nodes=nodes, endpoints=endpoints)
+        federation = Federation.create(now, nodes=nodes, endpoints=endpoints, algorithm=algorithm)
         trust = federation.trust
         for node_id, record in federation.trust.nodes.items():
             trust = trust.with_node(replace(record, uscc=DEMO_USCC.get(node_id, "")))

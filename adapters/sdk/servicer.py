@@ -190,7 +190,8 @@ class AdapterServicer:
             validate=self.validate,
         )  # fmt: skip
         message = verdict.message
-        # (c) Step 1 after the fact: the TLS client must be the sender or this adapter's own gateway.
+        # (c) Step 5's transport check after the fact: the TLS client must be the sender or this
+        #     adapter's own gateway.
         if (
             transport_node is not None
             and message is not None
@@ -200,7 +201,7 @@ class AdapterServicer:
             if transport_node not in allowed:
                 verdict = Verdict(
                     exchange_pb2.OUTCOME_REJECTED, digest, (ReasonCode.IDENTITY_MISMATCH,),
-                    envelope=verdict.envelope, message=message, step=1, detail=transport_node,
+                    envelope=verdict.envelope, message=message, step=5, detail=transport_node,
                 )  # fmt: skip
         # (d) A lifecycle action must fit the task's state (no claim for a closed task).
         if verdict.accepted and message is not None:
@@ -250,9 +251,10 @@ class AdapterServicer:
 
     def _record(self, verdict: Verdict, handling: Handling, now: datetime) -> bytes:
         message = verdict.message
-        # Forged or unreadable envelopes name no trustworthy (sender, message_id): receipt, keep nothing.
-        # A replay must not overwrite the pair's first record.
-        if message is None or ReasonCode.REPLAYED in verdict.reasons:
+        # Envelopes refused before the sender was established (forged, unreadable, another node's body or
+        # TLS connection, step 5 at the latest) name no trustworthy (sender, message_id): receipt, keep
+        # nothing. A replay must not overwrite the pair's first record.
+        if message is None or not verdict.consumes_id:
             log.info("deliver.rejected", reasons=[r.value for r in verdict.reasons], step=verdict.step)
             return self._receipt(verdict, now, log_index=0)
         receipt = self._receipt(verdict, now, log_index=self.store.next_seq())

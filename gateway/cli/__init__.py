@@ -18,6 +18,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "envelope": "gateway.cli.envelope:envelope",
     "demo": "gateway.cli.demo:demo",
     "init": "gateway.cli.init:init",
+    "pki": "gateway.cli.pki:pki",
     "db": "gateway.cli.db:db",
     "serve": "gateway.cli.serve:serve",
     "log": "gateway.cli.log_search:log",  # jgx log verify|export|proof|checkpoint + search|show|tail

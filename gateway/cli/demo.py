@@ -15,14 +15,19 @@ from pathlib import Path
 import click
 import structlog
 
+from gateway.cli.keys import ALGORITHM_CHOICES
+
 
 def _quiet_events(log_file: Path) -> None:
     """Send the nodes' structured events to a file in the demo directory instead of the terminal."""
+    from gateway.cli._logging import encodable_values
+
     handle = log_file.open("a", encoding="utf-8")
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            encodable_values,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         logger_factory=structlog.PrintLoggerFactory(file=handle),
@@ -31,7 +36,7 @@ def _quiet_events(log_file: Path) -> None:
     )
 
 
-def _run(directory: Path, keep_running: bool) -> int:
+def _run(directory: Path, keep_running: bool, algorithm: str = "ed25519") -> int:
     from adapters.demo import run_demo
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -41,7 +46,7 @@ def _run(directory: Path, keep_running: bool) -> int:
         "jgx demo: three gateways (Sichuan hub, national system, Chongqing) and three department adapters,\n"
         f"all on loopback over mTLS; node events go to {directory / 'events.jsonl'}"
     )
-    return asyncio.run(run_demo(directory, keep_running=keep_running))
+    return asyncio.run(run_demo(directory, keep_running=keep_running, algorithm=ALGORITHM_CHOICES[algorithm]))
 
 
 @click.command()
@@ -52,7 +57,14 @@ def _run(directory: Path, keep_running: bool) -> int:
     help="Keep the nodes' files here (default: a temporary directory, removed afterwards).",
 )
 @click.option("--keep-running", is_flag=True, help="Leave every node running until Ctrl-C.")
-def demo(directory: Path | None, keep_running: bool) -> None:
+@click.option(
+    "--algorithm",
+    type=click.Choice(sorted(ALGORITHM_CHOICES)),
+    default="ed25519",
+    show_default=True,
+    help="Every node's and the trust admin's key algorithm: sm2 runs the whole federation on 国密 SM2.",
+)
+def demo(directory: Path | None, keep_running: bool, algorithm: str) -> None:
     """Run the federation scenario on loopback and check every expectation (exit 0 when all held).
 
     \b
@@ -68,11 +80,12 @@ def demo(directory: Path | None, keep_running: bool) -> None:
     Example:
       jgx demo
       jgx demo --dir demo-run --keep-running     # then: jgx log verify --dir demo-run/sc.hub
+      jgx demo --algorithm sm2                   # the same federation on 国密 SM2-with-SM3
     """
     if directory is not None:
-        raise SystemExit(_run(directory, keep_running))
+        raise SystemExit(_run(directory, keep_running, algorithm))
     with tempfile.TemporaryDirectory(prefix="jgx-demo-") as tmp:
-        code = _run(Path(tmp), keep_running)
+        code = _run(Path(tmp), keep_running, algorithm)
     click.echo(
         "临时目录已删除；用 --dir 保留各节点的文件 / the temporary directory was removed; "
         "use --dir to keep the nodes' files"

@@ -1,9 +1,13 @@
 """``jgx init``: everything a new node needs in one directory.
 
 `initialise` is the reusable part (``jgx serve`` calls it on first run): it writes the node's
-Ed25519 signing key, a trust-administration key, an internal CA with the node's TLS certificate, a
-signed single-hub trust configuration, and ``jgx.toml``. It refuses to overwrite any of them unless
-``force`` is given. The click command is a thin shell around it.
+Ed25519 signing key, a trust-administration key, an internal CA with its (empty) revocation list and
+the node's TLS certificate, a signed single-hub trust configuration, and ``jgx.toml``. It refuses to
+overwrite any of them unless ``force`` is given. The click command is a thin shell around it.
+
+A node joining an existing federation uses the CSR path instead (``csr=True``): it writes only its
+own keys, a certificate signing request and ``jgx.toml``; the certificate comes from the federation's
+CA operator (``jgx pki issue``) and the trust configuration from its admins (``jgx trust merge``).
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.keys import ALGORITHM_CHOICES
 from gateway.config import CONFIG_FILE, Config, Listen, default_config, render_config
+from gateway.crl import revoke
 from gateway.errors import JgxError, ReasonCode
 from gateway.keys import Algorithm, generate_key
-from gateway.pki import create_ca, issue_node_certificate
+from gateway.pki import create_ca, create_csr, issue_node_certificate
 from gateway.trust import AclEntry, Node, TrustConfig, key_record
 from gateway.trust_update import sign_trust
 
@@ -44,8 +50,10 @@ class NodeFiles:
     admin_key: Path
     ca_cert: Path
     ca_key: Path
+    crl: Path
     tls_cert: Path
     tls_key: Path
+    csr: Path
     trust: Path
     config: Path
 
@@ -58,8 +66,10 @@ class NodeFiles:
             admin_key=directory / "keys" / "admin.key",
             ca_cert=paths.tls_ca,
             ca_key=directory / "tls" / "ca.key",
+            crl=config.crl or directory / "tls" / "ca.crl",
             tls_cert=paths.tls_cert,
             tls_key=paths.tls_key,
+            csr=directory / "tls" / "node.csr",
             trust=paths.trust,
             config=directory / CONFIG_FILE,
         )
@@ -94,17 +104,32 @@ def initialise(
     hosts: Sequence[str] = ("127.0.0.1", "localhost"),
     trust_lifetime: timedelta = timedelta(days=365),
     ca: tuple[bytes, bytes] | None = None,
+    csr: bool = False,
+    algorithm: Algorithm = Algorithm.ED25519,
 ) -> Config:
-    """Create a hub node's keys, CA, TLS certificate, signed trust configuration and ``jgx.toml``.
+    """Create a hub node's keys, CA, CRL, TLS certificate, signed trust configuration and ``jgx.toml``.
 
     With ``ca`` (certificate and key PEM of an existing federation CA) the node's certificate is issued
     by that CA, so it can talk to the nodes already holding one; the CA key is then not copied.
+    With ``csr`` nobody's CA key is needed: only the node's keys, its CSR and ``jgx.toml`` are written.
     """
+    if csr and ca is not None:
+        raise InitError(
+            "--csr 与 --ca-cert/--ca-key 不能同时使用", "--csr and --ca-cert/--ca-key exclude each other"
+        )
     config = default_config(directory, node_id)
     if listen is not None:
         config = replace(config, listen=listen)
+    own_ca = ca is None and not csr
+    if own_ca:  # the node holding the CA keeps its revocation list and honours it
+        config = replace(config, crl=config.directory / "tls" / "ca.crl")
     files = NodeFiles.of(config)
-    targets = [p for p in files.all() if not (ca is not None and p == files.ca_key)]
+    if csr:
+        targets = [files.node_key, files.tls_key, files.csr, files.config]
+    else:
+        targets = [
+            p for p in files.all() if p != files.csr and (own_ca or p not in (files.ca_key, files.crl))
+        ]
     existing = ", ".join(str(p.relative_to(config.directory)) for p in targets if p.exists())
     if existing and not force:
         raise InitError(
@@ -112,11 +137,14 @@ def initialise(
             f"{config.directory} already holds {existing}; use --force to overwrite",
         )
 
+    if csr:
+        return _initialise_request(config, files, hosts, algorithm)
     # (1) signing keys: the node's own and the trust administrator's
-    node_key, admin_key = generate_key(Algorithm.ED25519), generate_key(Algorithm.ED25519)
+    node_key, admin_key = generate_key(algorithm), generate_key(algorithm)
     # (2) the internal CA and this node's mTLS certificate
     ca_cert, ca_key = ca if ca is not None else create_ca(f"jgx CA of {node_id}", now)
     tls_cert, tls_key = issue_node_certificate(ca_cert, ca_key, node_id, hosts, now=now)
+    crl = revoke(ca_cert, ca_key, None, [], now=now, days=30) if own_ca else b""
     # (3) a single-hub trust configuration, signed by the administrator
     default_zh, default_en = _HUB_NAMES.get(node_id, (node_id, node_id))
     trust = TrustConfig.new(
@@ -140,6 +168,7 @@ def initialise(
         (files.admin_key, admin_key.to_pem(), True),
         (files.ca_cert, ca_cert, False),
         (files.ca_key, ca_key, True),
+        (files.crl, crl, False),
         (files.tls_cert, tls_cert, False),
         (files.tls_key, tls_key, True),
         (files.trust, signed, False),
@@ -147,6 +176,22 @@ def initialise(
     ):
         if path in targets:
             _write(path, data, private=private)
+    return config
+
+
+def _initialise_request(
+    config: Config, files: NodeFiles, hosts: Sequence[str], algorithm: Algorithm
+) -> Config:
+    """The CSR path: the node's signing key, TLS key and CSR, and jgx.toml; nothing of anyone else's."""
+    node_key = generate_key(algorithm)
+    request, tls_key = create_csr(config.node_id, hosts)
+    for path, data, private in (
+        (files.node_key, node_key.to_pem(), True),
+        (files.tls_key, tls_key, True),
+        (files.csr, request, False),
+        (files.config, render_config(config).encode("utf-8"), False),
+    ):
+        _write(path, data, private=private)
     return config
 
 
@@ -164,6 +209,17 @@ def initialise(
     "--ca-cert", type=click.Path(dir_okay=False, path_type=Path), help="Certificate of an existing CA to use."
 )
 @click.option("--ca-key", type=click.Path(dir_okay=False, path_type=Path), help="Its private key (PEM).")
+@click.option(
+    "--csr", "request", is_flag=True,
+    help="Join an existing federation: write a key and a CSR for its CA operator instead of a certificate.",
+)  # fmt: skip
+@click.option(
+    "--algorithm",
+    type=click.Choice(sorted(ALGORITHM_CHOICES)),
+    default="ed25519",
+    show_default=True,
+    help="Signing and trust-admin key algorithm: sm2 for a 国密 federation (SM2-with-SM3).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing keys, certificates and configuration.")
 def init(
     *,
@@ -178,6 +234,8 @@ def init(
     metrics_port: int,
     ca_cert: Path | None,
     ca_key: Path | None,
+    request: bool,
+    algorithm: str,
     force: bool,
 ) -> None:
     """Set up a node (初始化节点): keys, CA and TLS certificate, signed trust, jgx.toml.
@@ -186,12 +244,16 @@ def init(
     Example:
       jgx init nodes/hub --node-id sc.hub
       jgx init nodes/hub --node-id sc.hub --grpc-port 8443 --force
+      jgx init nodes/hub --node-id sc.hub --algorithm sm2
+      jgx init nodes/env --node-id sc.env --csr     # a department joining: no CA key needed
       jgx init nodes/amr --node-id sc.amr --ca-cert nodes/hub/tls/ca.crt --ca-key nodes/hub/tls/ca.key
     Creates in DIRECTORY: keys/node.key (signing), keys/admin.key (trust administration),
-    tls/ca.crt, tls/ca.key, tls/node.crt, tls/node.key, trust.json (signed by the admin key)
-    and jgx.toml. With --ca-cert/--ca-key the node certificate comes from that CA (nodes of one
-    federation share it for mutual TLS) and the CA key is not copied. Keep the *.key files secret
-    (mode 0600). Refuses to overwrite without --force.
+    tls/ca.crt, tls/ca.key, tls/ca.crl (revocation list), tls/node.crt, tls/node.key, trust.json
+    (signed by the admin key) and jgx.toml. With --csr only keys/node.key, tls/node.key,
+    tls/node.csr and jgx.toml: send the CSR to the federation's CA operator (jgx pki issue) and
+    make a join request (jgx trust request --dir DIRECTORY). The older --ca-cert/--ca-key path
+    issues the certificate from a CA key copied here (the key itself is not copied). Keep the *.key
+    files secret (mode 0600). Refuses to overwrite without --force.
     """
     listen = Listen(host, grpc_port, console_port, metrics_port)
     wildcard = host in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
@@ -212,12 +274,14 @@ def init(
             node_id,
             now=datetime.now(UTC),
             force=force,
+            algorithm=ALGORITHM_CHOICES[algorithm],
             name_zh=name_zh,
             name_en=name_en,
             region=region,
             listen=listen,
             hosts=hosts,
             ca=ca,
+            csr=request,
         )
     except JgxError as exc:  # a refusal to overwrite, an invalid node id, an unwritable directory
         click.echo(f"错误 / error: {exc.detail}", err=True)
@@ -227,3 +291,13 @@ def init(
         if path.exists():
             click.echo(f"  {path.relative_to(config.directory)}")
     click.echo(f"配置文件 / configuration: {config.directory / CONFIG_FILE}")
+    if request:
+        csr = NodeFiles.of(config).csr
+        click.echo("下一步 / next steps:")
+        click.echo(
+            f"  1. 将 {csr} 交给联盟 CA 管理员 / send {csr} to the federation's CA operator (jgx pki issue)"
+        )
+        click.echo(f"  2. 入网申请 / join request: jgx trust request --dir {config.directory} --name-zh …")
+        click.echo(
+            "  3. 放入 / put in place: tls/node.crt, tls/ca.crt (and [tls] crl), trust.json from the admins"
+        )

@@ -7,7 +7,12 @@ import click
 from gateway.cli._common import public_key_from, write_bytes
 from gateway.keys import Algorithm, generate_key
 
-_ALGORITHMS = {"ed25519": Algorithm.ED25519, "p256": Algorithm.ECDSA_P256_SHA256}
+#: The --algorithm names the CLI accepts.
+ALGORITHM_CHOICES = {
+    "ed25519": Algorithm.ED25519,
+    "p256": Algorithm.ECDSA_P256_SHA256,
+    "sm2": Algorithm.SM2_SM3,
+}
 
 
 @click.group()
@@ -18,10 +23,10 @@ def keys() -> None:
 @keys.command()
 @click.option(
     "--algorithm",
-    type=click.Choice(sorted(_ALGORITHMS)),
+    type=click.Choice(sorted(ALGORITHM_CHOICES)),
     default="ed25519",
     show_default=True,
-    help="ed25519, or p256 for ECDSA P-256/SHA-256.",
+    help="ed25519, p256 for ECDSA P-256/SHA-256, or sm2 for 国密 SM2-with-SM3 (GB/T 32918).",
 )
 @click.option(
     "--out",
@@ -36,10 +41,11 @@ def generate(algorithm: str, out: str) -> None:
     Example:
       jgx keys generate --out keys/sc.amr
       jgx keys generate --algorithm p256 --out keys/sc.sjs
+      jgx keys generate --algorithm sm2 --out keys/sc.12315
     The key id (SHA-256 of the DER SubjectPublicKeyInfo, hex) is what a trust configuration
     and every signature name the key by.
     """
-    key = generate_key(_ALGORITHMS[algorithm])
+    key = generate_key(ALGORITHM_CHOICES[algorithm])
     write_bytes(f"{out}.key", key.to_pem(), private=True)
     write_bytes(f"{out}.pub", key.public_key.to_pem())
     click.echo(f"{key.key_id}  {key.algorithm.value}  {out}.key {out}.pub")

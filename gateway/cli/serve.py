@@ -15,7 +15,6 @@ import grpc
 import structlog
 from aiohttp import web
 
-from gateway import tls
 from gateway.cli._common import io_error
 from gateway.cli._logging import configure_logging
 from gateway.cli._node import load_node, node_key, node_store, remember_trust, serving_trust
@@ -28,7 +27,9 @@ from gateway.errors import JgxError
 from gateway.health import HealthWatch
 from gateway.hub import Hub
 from gateway.metrics import Metrics, MetricsEndpoint
+from gateway.node_tls import NodeTls
 from gateway.pipeline import Validate
+from gateway.policy import loosening
 from gateway.ratelimit import RateLimiter
 from gateway.server import PeerNode, Server, insecure_peer
 from gateway.storage import StorageError, Store
@@ -56,57 +57,70 @@ def _validator() -> Validate:
 
 def _transport(
     config: Config, listen: str, insecure_dev: bool
-) -> tuple[grpc.ServerCredentials | None, PeerNode]:
-    """(1) mTLS credentials and the peer's node id from the certificate; plaintext only on loopback."""
+) -> tuple[NodeTls | None, grpc.ServerCredentials | None, PeerNode]:
+    """(1) mTLS credentials and the peer's node id from the certificate; plaintext only on loopback.
+
+    The certificate, key, CA and CRL are re-read while serving (`gateway.node_tls`): a rotated
+    certificate is served to new connections and a revocation takes effect without a restart.
+    """
     if insecure_dev:
         if not _loopback(listen):
             io_error(
                 f"--insecure-dev 只能用于本机回环地址，而不是 {listen}",
                 f"--insecure-dev serves plaintext on loopback addresses only, not {listen}",
             )
-        return None, insecure_peer
+        return None, None, insecure_peer
     paths = config.paths
     try:
-        credentials = tls.server_credentials(
-            paths.tls_cert.read_bytes(), paths.tls_key.read_bytes(), paths.tls_ca.read_bytes()
-        )
-    except OSError as exc:
-        io_error(f"无法读取 TLS 证书或密钥: {exc}", f"cannot read the TLS certificate or key: {exc}")
-
-    def peer(context: grpc.aio.ServicerContext[bytes, bytes]) -> str:
-        return tls.peer_node_id(context, require_tls13=config.require_tls13)
-
-    return credentials, peer
+        files = NodeTls(
+            config.node_id, paths.tls_cert, paths.tls_key, paths.tls_ca, config.crl,
+            crl_stale=config.crl_stale, reload_seconds=config.tls_reload_seconds,
+            require_tls13=config.require_tls13,
+        )  # fmt: skip
+    except JgxError as exc:
+        io_error(f"TLS 文件不可用: {exc.detail}", f"the TLS files are not usable: {exc.detail}")
+    return files, files.server_credentials(), files.peer_node
 
 
 async def _run(config: Config, options: _Options) -> None:
     now = datetime.now(UTC)
     trust, signed_trust = serving_trust(config, now)
-    key = node_key(config)
+    key = trust.signing_key(node_key(config))
     store = node_store(config)
-    credentials, peer = _transport(config, options.listen, options.insecure_dev)
+    files, credentials, peer = _transport(config, options.listen, options.insecure_dev)
     try:
         await store.open()
     except StorageError as exc:
         io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
     remember_trust(config, signed_trust)  # from now on, an older trust file is a rollback
-    hub = Hub(
-        node_id=config.node_id,
-        key=key,
-        trust=trust,
-        store=store,
-        validate=_validator(),
-        max_size=config.limits.max_envelope_bytes,
-        checkpoint_every=options.checkpoint_every,
-        checkpoint_interval=options.checkpoint_interval,
-    )
+    try:
+        hub = Hub(
+            node_id=config.node_id,
+            key=key,
+            trust=trust,
+            store=store,
+            validate=_validator(),
+            limits=config.local_limits,
+            checkpoint_every=options.checkpoint_every,
+            checkpoint_interval=options.checkpoint_interval,
+        )
+    except JgxError as exc:  # a node key or stored log the hub cannot work with
+        await store.close()
+        io_error(f"枢纽无法启动: {exc.detail}", f"the hub cannot start: {exc}")
+    for name, (local, federation) in loosening(trust, config.local_limits).items():
+        mine, theirs = f"{local:.0f}", f"{federation:.0f}"
+        click.echo(
+            f"jgx: jgx.toml 的 {name}={mine} 宽于信任配置的 {theirs}，按信任配置执行 / "
+            f"{name}={mine} in jgx.toml is looser than the trust policy's {theirs}: the policy applies",
+            err=True,
+        )
     await hub.start()
     # (12) the delivery worker drains the outbox; metrics follow the hub and the worker.
     worker = start_delivery(
         hub,
         policy=DeliveryPolicy.from_config(config.delivery),
         peers=config.peers,
-        credentials=None if credentials is None else _client_credentials(config),
+        credentials=None if files is None else files.channel_credentials,
     )
     metrics = Metrics(config.node_id)
     metrics.attach(hub, worker)
@@ -178,14 +192,6 @@ class _Running:
         if self.endpoint is not None:
             await self.endpoint.close()
         await self.store.close()
-
-
-def _client_credentials(config: Config) -> grpc.ChannelCredentials:
-    """mTLS credentials the delivery worker presents to peer gateways and adapters."""
-    paths = config.paths
-    return tls.channel_credentials(
-        paths.tls_cert.read_bytes(), paths.tls_key.read_bytes(), paths.tls_ca.read_bytes()
-    )
 
 
 async def _serve_metrics(metrics: Metrics, config: Config, store: Store) -> MetricsEndpoint | None:

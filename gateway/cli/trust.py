@@ -4,6 +4,7 @@ The workflow: ``create`` writes an unsigned document (plain JSON); ``add-node``,
 ``revoke-key``, ``allow`` and ``set-policy`` edit it; ``sign`` turns it into the signed DSSE JSON
 envelope, and adds more admin signatures to a signed one until the threshold is met; ``verify``
 checks it (against the previous version when rotating); ``next`` starts version N+1 from a signed one.
+A department joins with ``request`` (one signed file) and the admin's ``merge`` (`gateway.cli.trust_join`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 import click
 
 from gateway._json import loads_strict
-from gateway._time import format_time
+from gateway._time import format_time, parse_time
+from gateway.cli import trust_join
 from gateway.cli._common import (
     AT_OPTION,
     io_error,
@@ -80,6 +82,10 @@ def trust() -> None:
     """
 
 
+trust.add_command(trust_join.request)
+trust.add_command(trust_join.merge)
+
+
 @trust.command()
 @click.argument("out", type=click.Path())
 @click.option(
@@ -141,12 +147,20 @@ def add_node(
 @click.argument("document", type=click.Path())
 @click.argument("node_id")
 @click.argument("key_file", type=click.Path())
-def add_key(document: str, node_id: str, key_file: str) -> None:
+@click.option("--valid-from", metavar="TIME", help="Start of the key's validity (RFC 3339, UTC with Z).")
+@click.option("--valid-to", metavar="TIME", help="End of the key's validity (RFC 3339, UTC with Z).")
+def add_key(
+    document: str, node_id: str, key_file: str, valid_from: str | None, valid_to: str | None
+) -> None:
     """Add the public key in KEY_FILE to NODE_ID (key rotation: add the new, later revoke the old)."""
     config = _load_document(document)
     key = public_key_from(key_file)
     try:
-        config = config.with_node_key(node_id, key_record(key))
+        start, end = (parse_time(t) if t else None for t in (valid_from, valid_to))
+    except JgxError as exc:
+        io_error(f"时间格式无效: {exc}", f"invalid time (RFC 3339, UTC with Z): {exc}")
+    try:
+        config = config.with_node_key(node_id, key_record(key, valid_from=start, valid_to=end))
     except JgxError as exc:
         io_error(f"无此节点: {node_id}", f"no such node: {node_id} ({exc.reason.value})")
     _checked_save(document, config)

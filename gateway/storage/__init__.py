@@ -30,6 +30,7 @@ from gateway.storage.base import (
     TrafficBucket,
     User,
 )
+from gateway.storage.refused import EntryRefused, check_entry, issued
 
 __all__ = [
     "POSTGRES_SCHEMES",
@@ -38,6 +39,7 @@ __all__ = [
     "AuditEntry",
     "Cursor",
     "Entry",
+    "EntryRefused",
     "LeafRecord",
     "MessageQuery",
     "MessageRecord",
@@ -52,6 +54,8 @@ __all__ = [
     "StoredCheckpoint",
     "TrafficBucket",
     "User",
+    "check_entry",
+    "issued",
     "open_store",
     "sqlite_path",
     "store_for",

@@ -301,7 +301,11 @@ class Store(Protocol):
 
     # -- the log ---------------------------------------------------------------------------------
     async def append(self, entries: Sequence[Entry]) -> list[Appended]:
-        """Append entries in order, each atomically with its side rows; return where each landed."""
+        """Append entries in order, each atomically with its side rows; return where each landed.
+
+        All land or none does. EntryRefused when an entry fails `check_entry` or its receipt cannot be
+        issued (nothing written); StorageError when the store cannot write.
+        """
 
     async def size(self) -> int:
         """The number of leaves in the log."""

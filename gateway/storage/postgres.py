@@ -42,16 +42,20 @@ from gateway.storage.base import (
     StoredCheckpoint,
 )
 from gateway.storage.guard import check_new_checkpoint
+from gateway.storage.outbox_sql import channel
 from gateway.storage.postgres_console import PostgresConsole
 from gateway.storage.postgres_outbox import PostgresOutbox
 from gateway.storage.postgres_schema import migrate, split_url
 from gateway.storage.postgres_tree import Conn, border, fetch_nodes, with_nodes
+from gateway.storage.refused import EntryRefused, check_entry, issued
 from gateway.storage.sqlite_rows import MSG_COLUMNS, dt, message_record, us
 
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# Errors about a value (SQLSTATE class 22, or asyncpg failing to encode an argument), not the database.
+_DATA_ERRORS = (asyncpg.DataError, asyncpg.exceptions._base.DataError)
 
 
 def _replay_conflict(exc: asyncpg.UniqueViolationError, seen: list[tuple[Any, ...]]) -> ReplayConflict:
@@ -128,6 +132,10 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
                     yield conn
         except StorageError:
             raise
+        except _DATA_ERRORS as exc:
+            if writer:  # a value of the entries being appended that PostgreSQL cannot take
+                raise EntryRefused(f"PostgreSQL refuses a value: {exc}"[:300]) from exc
+            raise StorageError(f"PostgreSQL: {exc}") from exc
         except _ERRORS as exc:
             raise StorageError(f"PostgreSQL: {exc}") from exc
 
@@ -149,6 +157,14 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
         """Append entries in order in one transaction under the writer's lock; all land or none does."""
         if not entries:
             return []
+        for entry in entries:
+            check_entry(entry)
+        try:
+            return await self._append(entries)
+        except (ValueError, TypeError, OverflowError) as exc:  # raised while encoding an argument
+            raise EntryRefused(f"an entry cannot be stored: {exc}"[:300]) from exc
+
+    async def _append(self, entries: Sequence[Entry]) -> list[Appended]:
         async with self._conn(transaction=True, writer=True) as conn:
             # Lock the head row and move it on in one statement; a failed batch rolls it back.
             size = int(
@@ -174,7 +190,7 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
     async def _side_rows(
         self, conn: Conn, size: int, hashes: list[bytes], entries: Sequence[Entry]
     ) -> list[Appended]:
-        receipts = [e.receipt(size + n) if e.receipt is not None else None for n, e in enumerate(entries)]
+        receipts = [issued(e, size + n) for n, e in enumerate(entries)]
         placeholders = ", ".join(f"${n}" for n in range(1, 18))
         await conn.executemany(
             f"INSERT INTO messages ({MSG_COLUMNS}) VALUES ({placeholders})",  # noqa: S608
@@ -191,10 +207,15 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
                 "INSERT INTO message_reasons (reason, time_us, log_index) VALUES ($1, $2, $3)",
                 sorted(reasons),
             )
-        outbox = [(size + n, to, us(e.time)) for n, e in enumerate(entries) for to in e.outbox]
+        outbox = [
+            (size + n, to, us(e.time), channel(e.sender, to))
+            for n, e in enumerate(entries)
+            for to in e.outbox
+        ]
         if outbox:
             await conn.executemany(
-                "INSERT INTO outbox (log_index, recipient, next_attempt_us) VALUES ($1, $2, $3)", outbox
+                "INSERT INTO outbox (log_index, recipient, next_attempt_us, channel) VALUES ($1, $2, $3, $4)",
+                outbox,
             )
         seen = [
             (e.seen.sender, e.seen.message_id, size + n, e.envelope_sha256, us(e.seen.until))

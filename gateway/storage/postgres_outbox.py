@@ -1,9 +1,10 @@
 """The PostgreSQL store's outbox and audit trail: claims that replicas share without double delivery.
 
-A mixin of `gateway.storage.postgres.PostgresStore`. A claim is one statement: it picks the due rows
-that head their (sender, recipient) channel, locks them ``FOR UPDATE SKIP LOCKED`` (rows another
-replica's claim holds are skipped, not waited for), and stamps a lease; after the claim commits, the
-lease keeps them away from every other claimer until it ends.
+A mixin of `gateway.storage.postgres.PostgresStore`. A claim is one transaction of two statements
+(`gateway.storage.outbox_sql`): the first finds the row that heads each (sender, recipient) channel
+by a skip scan of a partial index; the second locks those that are due ``FOR UPDATE SKIP LOCKED``
+(rows another replica's claim holds are skipped, not waited for) and stamps a lease; after the claim
+commits, the lease keeps them away from every other claimer until it ends.
 """
 
 from __future__ import annotations
@@ -12,28 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from gateway.storage.base import AuditEntry, OutboxItem, OutboxState, StorageError
+from gateway.storage.outbox_sql import POSTGRES_CLAIM, POSTGRES_HEADS
 from gateway.storage.postgres_host import PostgresHost
-from gateway.storage.sqlite_rows import dt, outbox_item, us
+from gateway.storage.sqlite_rows import OUTBOX_COLUMNS, dt, outbox_item, us
 
-__all__ = ["OUTBOX_COLUMNS", "PostgresOutbox"]
-
-# The columns `outbox_item` reads, qualified: claims join the outbox with other tables.
-OUTBOX_COLUMNS = (
-    "o.id, o.log_index, o.recipient, o.state, o.attempts, o.next_attempt_us, o.last_error, o.delivery_index"
-)
-# Only the oldest pending row of each (sender, recipient) channel is claimable, so a channel is
-# delivered in order. Rows another claimer holds locked are skipped, not waited for; afterwards the
-# lease keeps them away.
-_CLAIM = (
-    "WITH due AS (SELECT o.id FROM outbox o JOIN messages m ON m.log_index = o.log_index "  # noqa: S608
-    "WHERE o.state = $1 AND o.next_attempt_us <= $2 AND o.claimed_until_us <= $2 "
-    "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
-    "WHERE p.recipient = o.recipient AND p.state = $1 AND p.id < o.id AND pm.sender = m.sender) "
-    "ORDER BY o.next_attempt_us, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) "
-    "UPDATE outbox o SET claimed_until_us = $4, claimed_by = $5, attempts = o.attempts + 1 "
-    f"FROM due WHERE o.id = due.id RETURNING {OUTBOX_COLUMNS}, "  # a constant column list
-    "(SELECT envelope FROM messages m WHERE m.log_index = o.log_index)"
-)
+__all__ = ["PostgresOutbox"]
 
 
 class PostgresOutbox(PostgresHost):
@@ -45,10 +29,12 @@ class PostgresOutbox(PostgresHost):
     ) -> list[OutboxItem]:
         """Claim up to ``limit`` due rows, each the oldest pending of its channel (with envelopes)."""
         now_us = us(now)
-        rows = await self._fetch(
-            _CLAIM,
-            OutboxState.PENDING, now_us, limit, now_us + int(lease_seconds * 1_000_000), worker,
-        )  # fmt: skip
+        lease_end = now_us + int(lease_seconds * 1_000_000)
+        async with self._conn(transaction=True) as conn:
+            heads = [int(row[0]) for row in await conn.fetch(POSTGRES_HEADS, now_us, limit)]
+            if not heads:
+                return []
+            rows = list(await conn.fetch(POSTGRES_CLAIM, heads, now_us, lease_end, worker))
         rows.sort(key=lambda row: (int(row[5]), int(row[0])))
         return [outbox_item(tuple(row)[:8], None if row[8] is None else bytes(row[8])) for row in rows]
 

@@ -153,8 +153,18 @@ CREATE INDEX sessions_by_user ON sessions(username);
 CREATE INDEX sessions_by_expiry ON sessions(expires_us)
 """
 
+# Delivery claims that keep up with a backlog (the same shape as SQLite's version 4): each outbox row
+# names its (sender, recipient) channel, and a partial index over the pending rows by (channel, id)
+# gives every channel's head with one index probe per channel, instead of an anti-join over the backlog.
+_V4: Final = """
+ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+UPDATE outbox SET channel = COALESCE(
+    (SELECT m.sender FROM messages m WHERE m.log_index = outbox.log_index), '') || '>' || recipient;
+CREATE INDEX outbox_pending_by_channel ON outbox(channel, id) WHERE state = 'pending'
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 LATEST: Final = max(MIGRATIONS)
 
 

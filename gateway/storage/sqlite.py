@@ -40,6 +40,8 @@ from gateway.storage.base import (
     StoredCheckpoint,
 )
 from gateway.storage.guard import check_new_checkpoint
+from gateway.storage.outbox_sql import SQLITE_CLAIM, channel
+from gateway.storage.refused import EntryRefused, check_entry, issued
 from gateway.storage.sqlite_console import SqliteConsole
 from gateway.storage.sqlite_rows import (
     MSG_COLUMNS,
@@ -151,7 +153,16 @@ class SqliteStore(SqliteConsole):
         """Append entries in order in one transaction (group commit); all land or none does."""
         if not entries:
             return []
-        return await self._write(lambda conn: self._transaction(conn, lambda c: self._append(c, entries)))
+        for entry in entries:
+            check_entry(entry)
+        try:
+            return await self._write(lambda conn: self._transaction(conn, lambda c: self._append(c, entries)))
+        except StorageError:
+            raise
+        except (sqlite3.InterfaceError, sqlite3.DataError, sqlite3.ProgrammingError) as exc:
+            raise EntryRefused(f"an entry cannot be bound: {exc}") from exc  # about the values, not the file
+        except sqlite3.Error as exc:  # disk full, I/O error, locked: the store cannot write
+            raise StorageError(f"SQLite: {exc}") from exc
 
     def _append(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[Appended]:
         size = int(conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves").fetchone()[0])
@@ -175,7 +186,7 @@ class SqliteStore(SqliteConsole):
         return appended
 
     def _side_rows(self, conn: sqlite3.Connection, index: int, leaf_hash: bytes, entry: Entry) -> Appended:
-        receipt = entry.receipt(index) if entry.receipt is not None else None
+        receipt = issued(entry, index)
         time_us = us(entry.time)
         conn.execute(
             f"INSERT INTO messages ({MSG_COLUMNS}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
@@ -189,8 +200,8 @@ class SqliteStore(SqliteConsole):
             [(code, time_us, index) for code in entry.reason_codes],
         )
         conn.executemany(
-            "INSERT INTO outbox (log_index, recipient, next_attempt_us) VALUES (?, ?, ?)",
-            [(index, recipient, time_us) for recipient in entry.outbox],
+            "INSERT INTO outbox (log_index, recipient, next_attempt_us, channel) VALUES (?, ?, ?, ?)",
+            [(index, recipient, time_us, channel(entry.sender, recipient)) for recipient in entry.outbox],
         )
         if entry.seen is not None:
             seen = entry.seen
@@ -355,15 +366,7 @@ class SqliteStore(SqliteConsole):
         def body(conn: sqlite3.Connection) -> list[OutboxItem]:
             # Only the oldest pending row of each (sender, recipient) channel is claimable, so a
             # channel is delivered in order: a later row waits while an earlier one is pending.
-            rows = conn.execute(
-                f"SELECT {OUTBOX_COLUMNS}, m.envelope "  # noqa: S608 - constant column list
-                "FROM outbox o JOIN messages m ON m.log_index = o.log_index "
-                "WHERE o.state = ? AND o.next_attempt_us <= ? AND o.claimed_until_us <= ? "
-                "AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.log_index = p.log_index "
-                "WHERE p.recipient = o.recipient AND p.state = ? AND p.id < o.id AND pm.sender = m.sender) "
-                "ORDER BY o.next_attempt_us, o.id LIMIT ?",
-                (OutboxState.PENDING, now_us, now_us, OutboxState.PENDING, limit),
-            ).fetchall()
+            rows = conn.execute(SQLITE_CLAIM, (now_us, now_us, limit)).fetchall()
             conn.executemany(
                 "UPDATE outbox SET claimed_until_us = ?, claimed_by = ?, attempts = attempts + 1 "
                 "WHERE id = ?",

@@ -130,8 +130,18 @@ CREATE INDEX sessions_by_user ON sessions(username);
 CREATE INDEX sessions_by_expiry ON sessions(expires_us);
 """
 
+# Version 4: delivery claims that keep up with a backlog. Each outbox row names its (sender, recipient)
+# channel in one column, and a partial index over the pending rows by (channel, id) lets a claim find
+# every channel's head with one index probe per channel (a skip scan), whatever the backlog.
+_V4 = """
+ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+UPDATE outbox SET channel = COALESCE(
+    (SELECT m.sender FROM messages m WHERE m.log_index = outbox.log_index), '') || '>' || recipient;
+CREATE INDEX outbox_pending_by_channel ON outbox(channel, id) WHERE state = 'pending';
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -82,8 +82,10 @@ def compile_rule(rule: RuleSpec) -> Check:
 
 
 def is_blank(value: object) -> bool:
-    """Absent, null, empty string or empty list count as not given."""
-    return value is None or value in ("", [])
+    """Absent, null, an empty list, or a string that is empty or white space alone count as not given."""
+    if type(value) is str:
+        return not value or value.isspace()
+    return value is None or value == []
 
 
 class Path:

@@ -39,6 +39,11 @@ def _plain(name: object) -> bool:
     return isinstance(name, str) and name != "" and "." not in name and "[]" not in name
 
 
+def _given(v: str) -> str:
+    """The expression of ``not is_blank(v)`` (`standards.rules.base.is_blank`), inline."""
+    return f'({v} is not None and {v} != "" and {v} != [] and not (type({v}) is str and {v}.isspace()))'
+
+
 def _day(moment: date | None) -> date | None:
     return moment.date() if isinstance(moment, datetime) else moment
 
@@ -54,6 +59,31 @@ def _in_time(acted: date | datetime | None, report: object, reported: date | dat
         return report_day <= time._deadline(act_day, days)
     except CalendarNotCovered:
         return False
+
+
+def _steps(name: str) -> tuple[str, tuple[str, ...]]:
+    """``a.b[].c`` → (``a``, (``b``, ``[]``, ``c``)): the top-level key and the steps below it."""
+    parts = [p for part in name.split(".") for p in (part.removesuffix("[]"), "[]" * part.endswith("[]"))]
+    steps = tuple(p for p in parts if p)
+    return steps[0], steps[1:]
+
+
+def _moments_ok(node: object, steps: tuple[str, ...]) -> bool:
+    """True when every string at ``steps`` below ``node`` is a real date or date-time (the calendar
+    check of `standards.structure` is then silent); absent or odd values are the schema's business."""
+    for index, step in enumerate(steps):
+        if step == "[]":
+            if type(node) is not list:
+                return True
+            rest = steps[index + 1 :]
+            for item in node:  # noqa: SIM110 (a plain loop: no generator on the hot path)
+                if not _moments_ok(item, rest):
+                    return False
+            return True
+        if type(node) is not dict:
+            return True
+        node = node.get(step)
+    return type(node) is not str or _parsed(node) is not None
 
 
 def _listed(value: object, labels: Mapping[str, Any]) -> bool:
@@ -92,6 +122,7 @@ class _Writer:
             "_VALID": codelists.RegionStatus.VALID,
             "_region_status": codes._region_status,
             "_within": _within,
+            "_moments_ok": _moments_ok,
             "_Context": Context,
             "_record_date": codes.record_date,
         }
@@ -125,7 +156,7 @@ def _condition(spec: Mapping[str, Any] | None, w: _Writer) -> str | None:
         expected = w.const(spec["equals"])
         return f"({v} == {expected} and type({v}) is type({expected}))"
     present = bool(spec.get("present", True))
-    return f'(({v} is not None and {v} != "" and {v} != []) is {present})'
+    return f"({_given(v)} is {present})"
 
 
 def _clean_test(rule: RuleSpec, w: _Writer) -> str | None:
@@ -154,9 +185,9 @@ def _unconditional(rule: RuleSpec, w: _Writer) -> str | None:
             return None
         v = w.value(p["field"])
         if kind == "required_if":  # given: silent whatever the condition says
-            return f'({v} is not None and {v} != "" and {v} != [])'
+            return _given(v)
         if kind == "absent_if":
-            return f'({v} is None or {v} == "" or {v} == [])'
+            return f"(not {_given(v)})"
         if kind == "item_code":
             zeros = w.const("0" * 14)
             return (
@@ -277,9 +308,13 @@ def fuse(
     w = _Writer()
     body: list[str] = []
     if calendar is not None:
-        tests = [f"(type({w.value(n)}) is not str or {w.moment(n)} is not None)" for n in dates if _plain(n)]
-        if len(tests) != len(dates):
-            tests = ["False"]
+        tests = []
+        for n in dates:
+            if _plain(n):
+                tests.append(f"(type({w.value(n)}) is not str or {w.moment(n)} is not None)")
+            else:  # a nested date: its top-level container is read once, the rest walked
+                top, parts = _steps(n)
+                tests.append(f"_moments_ok({w.value(top)}, {w.const(parts)})")
         body += [f"if not ({' and '.join(tests or ['True'])}):", f"    extend({w.const(calendar)}(record))"]
     for rule, check in checks:
         test = _clean_test(rule, w)

@@ -17,6 +17,21 @@ _ACTION_TEXT = {
     "district": ("须仅保留到区县", "must keep only the district or county"),
 }
 
+# Chinese names of destinations and classes, so that the Chinese message is wholly Chinese.
+_DESTINATION_ZH = {
+    "internal": "省内部门",
+    "national": "国家系统",
+    "partner": "川渝协作方",
+    "public": "社会公示",
+}
+_CLASS_ZH = {
+    "idNumber": "身份证件号码",
+    "phone": "电话号码",
+    "otherPersonName": "其他自然人姓名",
+    "homeAddress": "住址",
+    "bankAccount": "银行账号",
+}
+
 
 @kind("masked")
 def _masked(params: Mapping[str, Any], emit: Emit) -> Check:
@@ -35,7 +50,8 @@ def _masked(params: Mapping[str, Any], emit: Emit) -> Check:
                 out.append(
                     emit(
                         v.pointer,
-                        f"发往 {ctx.destination}：{v.field}（{v.cls}）{zh}",
+                        f"发往{_DESTINATION_ZH.get(ctx.destination, ctx.destination)}："
+                        f"{v.field}（{_CLASS_ZH.get(v.cls, v.cls)}）{zh}",
                         f"bound for {ctx.destination}: {v.field} ({v.cls}) {en}",
                     )
                 )

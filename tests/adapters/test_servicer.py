@@ -12,7 +12,7 @@ from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-unty
 
 from adapters.sdk import AdapterServicer
 from gateway.envelope import envelope_digest, open_message
-from gateway.errors import ReasonCode
+from gateway.errors import ERROR_DOMAIN, ReasonCode
 from gateway.keys import generate_key
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -157,6 +157,22 @@ def test_a_relay_other_than_the_hub_is_refused(servicer: AdapterServicer, fed: F
     assert [ReasonCode.IDENTITY_MISMATCH.value] == list(receipt.reason_codes)
 
 
+def test_a_body_signed_by_another_node_does_not_use_up_the_senders_id(
+    servicer: AdapterServicer, fed: Federation
+) -> None:
+    """sc.sjs signing a task claiming cn.national's id is refused; the national system's own gets in."""
+    body = fed.message("cn.national", "sc.amr", standard="SC-14", message_id="t-1",
+                       payload={"taskNo": "lhjg111", "taskName": "联合检查"}, correlation_id="lhjg111",
+                       action="dispatch")  # fmt: skip
+    forged = servicer.deliver(fed.envelope(body, key=fed.keys["sc.sjs"]))
+    own = servicer.deliver(task(fed, message_id="t-1"))
+    codes = [
+        list(exchange_pb2.Receipt.FromString(exchange_pb2.Envelope.FromString(r).body).reason_codes)
+        for r in (forged, own)
+    ]
+    assert [[ReasonCode.SENDER_KEY_MISMATCH.value], []] == codes
+
+
 def test_the_hub_as_relay_is_accepted(servicer: AdapterServicer, fed: Federation) -> None:
     """The hub relaying a national task over mTLS is the expected path and is accepted."""
     receipt = exchange_pb2.Receipt.FromString(
@@ -222,10 +238,12 @@ async def test_export_honours_the_limit(adapter_channel: grpc.aio.Channel) -> No
 
 
 async def test_export_of_an_unclaimed_standard_is_refused(adapter_channel: grpc.aio.Channel) -> None:
-    """Export of a standard the adapter does not claim fails with STANDARD_UNKNOWN in the error details."""
+    """Export of a standard the adapter does not claim fails with STANDARD_UNKNOWN in jgx's ErrorInfo."""
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await export(adapter_channel, adapter_pb2.ExportRequest(standard="SC-11"))
     details = dict(caught.value.trailing_metadata())["grpc-status-details-bin"]
     info = error_details_pb2.ErrorInfo()
     status_pb2.Status.FromString(details).details[0].Unpack(info)
-    assert (grpc.StatusCode.INVALID_ARGUMENT, "STANDARD_UNKNOWN") == (caught.value.code(), info.reason)
+    assert (grpc.StatusCode.INVALID_ARGUMENT, "STANDARD_UNKNOWN", ERROR_DOMAIN) == (
+        caught.value.code(), info.reason, info.domain
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance.evidence import Bundle, Exchange, load_bundle, mask_payload, redact, write_bundle
+from conformance.grouping import condense
 from conformance.results import Override
 from gateway.errors import ReasonCode, VerificationError
 from gateway.keys import generate_key
@@ -84,3 +85,18 @@ def test_domain_fields_that_merely_sound_secret_are_kept() -> None:
         "credentialsValue": "91510100MA61234567",
         "privateKey": "[REDACTED]",
     } == redact(doc)
+
+
+def test_lines_that_differ_only_in_where_are_folded_into_one_counted_line() -> None:
+    """Seven records with the same problem become one line naming the count and the first five places."""
+    same = [(f"#3 →sc.hub [{n}] 签名密钥不在清单中", f"#3 →sc.hub [{n}] key abc… is not in the manifest")
+            for n in range(1, 8)]  # fmt: skip
+    problems = [*same, ("#4 →sc.hub [1] 报文无法解析", "#4 →sc.hub [1] the body is not a Message")]
+    places = ["#3 →sc.hub [1]", "#3 →sc.hub [2]", "#3 →sc.hub [3]", "#3 →sc.hub [4]", "#3 →sc.hub [5]"]
+    assert (
+        (
+            f"共 7 处（{'、'.join(places)}…）：签名密钥不在清单中",
+            f"7× ({', '.join(places)}…): key abc… is not in the manifest",
+        ),
+        ("#4 →sc.hub [1] 报文无法解析", "#4 →sc.hub [1] the body is not a Message"),
+    ) == condense(problems)

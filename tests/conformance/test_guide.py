@@ -30,7 +30,8 @@ def free_port() -> int:
 
 @pytest.mark.slow
 def test_the_certification_walk_through_runs_as_printed(tmp_path: Path) -> None:
-    """Every command of the walk-through exits 0, leaving the HTML report and a valid certificate."""
+    """Every command of the walk-through exits 0, leaving the HTML report and a valid certificate, and the
+    adapter's production store is never created (the suite's traffic went to the scratch store)."""
     port = str(free_port())
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     commands = [c.replace("7601", port) for c in section_commands()]
@@ -54,10 +55,11 @@ def test_the_certification_walk_through_runs_as_printed(tmp_path: Path) -> None:
             adapter.wait(timeout=20)
     failed = [r for r in results if r[1] != 0]
     html = (tmp_path / "conformance-out" / "report.html").read_text("utf-8")
-    assert ([], True, True) == (
+    assert ([], True, True, False) == (
         failed,
         "verdict PASS" in html,
         (tmp_path / "conformance-out" / "certificate.dsse.json").exists(),
+        (tmp_path / "nodes" / "amr" / "adapter.sqlite").exists(),
     )
 
 

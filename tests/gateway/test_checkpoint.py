@@ -138,15 +138,42 @@ class TestNotes:
             NoteVerifier.parse(f"other.example+{key_id}+{material}")
         assert "bad_verifier_key" == caught.value.kind
 
-    def test_gateway_keys_sign_like_raw_keys(self) -> None:
-        """A node's Ed25519 key from gateway.keys signs and verifies notes; a P-256 key is refused."""
-        node_key = generate_key(Algorithm.ED25519)
+    @pytest.mark.parametrize("algorithm", list(Algorithm))
+    def test_gateway_keys_of_every_algorithm_sign_notes(self, algorithm: Algorithm) -> None:
+        """A node key of each algorithm signs notes; its verifier key string round-trips and verifies."""
+        node_key = generate_key(algorithm)
         note = sign_note("hello\n", "sc.hub", node_key)
         verifier = NoteVerifier.from_public_key("sc.hub", node_key.public_key)
-        assert "hello\n" == open_note(note, [verifier]).text
+        assert verifier.to_string() == NoteVerifier.parse(verifier.to_string()).to_string()
+        assert "hello\n" == open_note(note, [verifier.to_string()]).text
+        other = NoteVerifier.from_public_key("sc.hub", generate_key(algorithm).public_key)
+        with pytest.raises(CheckpointError):
+            open_note(note, [other])  # same name, other key: its id differs, so no known signature
+
+    def test_note_key_types_follow_c2sp(self) -> None:
+        """Ed25519: type 0x01, raw key; ECDSA: 0x02, SPKI, id = SHA-256(SPKI)[:4]; SM2: 0xff + identifier."""
+        import base64
+        import hashlib
+
+        from gateway.checkpoint import SM2_NOTE_TYPE, note_key_id, verifier_key
+
+        p256 = generate_key(Algorithm.ECDSA_P256_SHA256).public_key
+        assert hashlib.sha256(p256.spki_der).digest()[:4] == note_key_id("sc.hub", p256)
+        assert b"\x02" + p256.spki_der == base64.b64decode(verifier_key("sc.hub", p256).split("+", 2)[2])
+        sm2_key = generate_key(Algorithm.SM2_SM3).public_key
+        typed = SM2_NOTE_TYPE + sm2_key.spki_der
+        assert typed == base64.b64decode(verifier_key("sc.hub", sm2_key).split("+", 2)[2])
+        assert hashlib.sha256(b"sc.hub\n" + typed).digest()[:4] == note_key_id("sc.hub", sm2_key)
+
+    def test_a_verifier_key_whose_type_does_not_fit_its_key_is_refused(self) -> None:
+        """An SM2 SPKI announced as ECDSA (type 0x02) is not a usable verifier key."""
+        import base64
+
+        sm2_key = generate_key(Algorithm.SM2_SM3).public_key
+        forged = "sc.hub+00000000+" + base64.b64encode(b"\x02" + sm2_key.spki_der).decode()
         with pytest.raises(CheckpointError) as caught:
-            sign_note("hello\n", "sc.hub", generate_key(Algorithm.ECDSA_P256_SHA256))
-        assert ReasonCode.ALGORITHM_MISMATCH == caught.value.reason
+            NoteVerifier.parse(forged)
+        assert "bad_verifier_key" == caught.value.kind
 
     def test_signing_needs_a_newline_terminated_body(self) -> None:
         """Signing a body without its final newline is refused."""

@@ -181,3 +181,25 @@ def test_the_console_script_is_installed() -> None:
         [Path(sys.executable).parent / "jgx", "--help"], capture_output=True, text=True, check=True
     )
     assert "trust" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        (("--valid-to", "2026-01-01T00:00:00Z"), (0, {"valid_to": "2026-01-01T00:00:00Z"})),
+        (("--valid-from", "2026-01-01T00:00:00Z"), (0, {"valid_from": "2026-01-01T00:00:00Z"})),
+        (("--valid-to", "2026-01-01 00:00"), (2, {})),
+    ],
+)
+def test_add_key_records_the_validity_window_it_is_given(
+    jgx: Run, tmp_path: Path, window: tuple[str, str], expected: tuple[int, dict[str, str]]
+) -> None:
+    """``trust add-key --valid-from/--valid-to`` writes the validity; a time without Z is a usage error."""
+    import json
+
+    _setup(jgx)
+    assert 0 == jgx("keys", "generate", "--out", "keys/lapsed").exit_code
+    result = jgx("trust", "add-key", "trust.json", "sc.hub", "keys/lapsed.pub", *window)
+    keys = json.loads((tmp_path / "trust.json").read_text("utf-8"))["nodes"]["sc.hub"]["keys"]
+    written = {k: v for k, v in keys[-1].items() if k in ("valid_from", "valid_to")}
+    assert expected == (result.exit_code, written)

@@ -15,8 +15,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from gateway.cli import main
 from gateway.cli.init import InitError, initialise
 from gateway.config import CONFIG_FILE, Config, Listen, load_config
+from gateway.crl import load_crl
 from gateway.keys import load_private_key
-from gateway.pki import load_certificate, node_id_from_certificate
+from gateway.pki import load_certificate, node_id_from_certificate, read_csr
 from gateway.tls import channel_credentials, peer_node_id, server_credentials
 from gateway.trust_update import load_trust
 
@@ -26,6 +27,7 @@ EXPECTED_FILES = [
     "jgx.toml",
     "keys/admin.key",
     "keys/node.key",
+    "tls/ca.crl",
     "tls/ca.crt",
     "tls/ca.key",
     "tls/node.crt",
@@ -85,6 +87,37 @@ class TestInitialise:
         assert old_key == first.paths.node_key.read_bytes()
         initialise(tmp_path, "sc.hub", now=NOW, force=True)
         assert old_key != first.paths.node_key.read_bytes()
+
+
+class TestRevocationList:
+    def test_the_node_holding_the_ca_honours_its_empty_crl(self, tmp_path: Path) -> None:
+        """`jgx init` writes the CA's (empty) CRL, signed by the CA, and names it in jgx.toml."""
+        config = initialise(tmp_path, "sc.hub", now=NOW)
+        crl = load_crl((tmp_path / "tls" / "ca.crl").read_bytes(), config.paths.tls_ca.read_bytes())
+        assert (tmp_path.resolve() / "tls" / "ca.crl", {}, 1) == (config.crl, dict(crl.revoked), crl.number)
+
+
+class TestCsrPath:
+    def test_a_joining_node_writes_only_its_own_keys_and_a_csr(self, tmp_path: Path) -> None:
+        """`--csr`: signing key, TLS key, CSR naming the node, jgx.toml; no CA, no certificate, no trust."""
+        result = CliRunner().invoke(main, ["init", str(tmp_path), "--node-id", "sc.env", "--csr"])
+        assert 0 == result.exit_code, result.output
+        assert ["jgx.toml", "keys/node.key", "tls/node.csr", "tls/node.key"] == _files(tmp_path)
+        request = read_csr((tmp_path / "tls" / "node.csr").read_bytes())
+        assert ("sc.env", ("127.0.0.1", "localhost")) == (request.node_id, tuple(sorted(request.hosts)))
+        assert "jgx pki issue" in result.output
+        assert "jgx trust request" in result.output
+        assert {"tls/node.key": 0o600, "keys/node.key": 0o600} == {
+            name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in ("tls/node.key", "keys/node.key")
+        }
+
+    def test_csr_and_a_ca_key_exclude_each_other(self, tmp_path: Path) -> None:
+        """Asking for a CSR while handing over a CA key is a usage error that writes nothing."""
+        hub = initialise(tmp_path / "hub", "sc.hub", now=NOW)
+        args = ["init", str(tmp_path / "env"), "--node-id", "sc.env", "--csr"]
+        args += ["--ca-cert", str(hub.paths.tls_ca), "--ca-key", str(tmp_path / "hub" / "tls" / "ca.key")]
+        result = CliRunner().invoke(main, args)
+        assert (2, False) == (result.exit_code, (tmp_path / "env").exists())
 
 
 class TestFederation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,6 +37,19 @@ class TestDefaults:
         path.write_text(render_config(config), encoding="utf-8")
         assert config == load_config(path)
         assert 'trust = "trust.json"' in path.read_text(encoding="utf-8")
+
+    def test_the_crl_and_its_policy_round_trip(self, tmp_path: Path) -> None:
+        """[tls] crl (relative to the file), crl_stale and reload_seconds read back as written."""
+        config = replace(default_config(tmp_path, "sc.hub"), crl=tmp_path.resolve() / "tls" / "ca.crl",
+                         crl_stale="refuse", tls_reload_seconds=0.0)  # fmt: skip
+        path = tmp_path / CONFIG_FILE
+        path.write_text(render_config(config), encoding="utf-8")
+        assert config == load_config(path)
+        assert 'crl = "tls/ca.crl"' in path.read_text(encoding="utf-8")
+        assert (None, "keep") == (
+            default_config(tmp_path, "sc.hub").crl,
+            default_config(tmp_path, "x").crl_stale,
+        )
 
     def test_backoff_doubles_up_to_the_cap(self) -> None:
         """Retry delays double from the base and stop at the cap."""
@@ -110,6 +124,9 @@ require_tls13 = false
             ),
             ('node_id = "sc.hub"\n[clock]\nskew_seconds = 100000', "clock.skew_seconds"),
             ('node_id = "sc.hub"\n[tls]\nrequire_tls13 = 1', "tls.require_tls13"),
+            ('node_id = "sc.hub"\n[tls]\ncrl_stale = "ignore"', "tls.crl_stale"),
+            ('node_id = "sc.hub"\n[tls]\nreload_seconds = -1', "tls.reload_seconds"),
+            ('node_id = "sc.hub"\n[tls]\ncrl = 1', "tls.crl"),
             ('node_id = "sc.hub"\n[peers]\n"sc.amr" = "nowhere"', "peers.sc.amr"),
             ('node_id = "sc.hub"\n[peers]\n"sc.amr" = 7443', "peers.sc.amr"),
             ('node_id = "sc.hub"\n[peers]\n"SC" = "h:1"', "peers.SC"),

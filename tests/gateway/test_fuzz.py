@@ -12,7 +12,7 @@ from gateway.dsse import json_envelope_parts
 from gateway.envelope import parse_envelope
 from gateway.errors import JgxError, ReasonCode, TrustError, VerificationError
 from gateway.freshness import MemorySeenIds
-from gateway.keys import load_private_key, load_public_key
+from gateway.keys import Algorithm, generate_key, load_private_key, load_public_key
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import judge
 from gateway.receipts import issue_receipt, verify_receipt
@@ -112,8 +112,17 @@ def test_mutated_receipts_raise_only_typed_errors(data: bytes) -> None:
     assert reason in {None, ReasonCode.RECEIPT_INVALID, ReasonCode.MALFORMED}
 
 
+SM2_KEY = generate_key(Algorithm.SM2_SM3)
+KEY_FILES = (
+    FED.keys["sc.amr"].public_key.to_pem(),
+    SM2_KEY.public_key.to_pem(),
+    SM2_KEY.public_key.spki_der,
+    SM2_KEY.to_pem(),
+)
+
+
 @SETTINGS
-@given(st.one_of(st.binary(max_size=300), mutated(FED.keys["sc.amr"].public_key.to_pem())))
+@given(st.one_of(st.binary(max_size=300), st.sampled_from(KEY_FILES).flatmap(mutated)))
 def test_key_loaders_raise_only_typed_errors(data: bytes) -> None:
     """Random or mutated key files are refused with a JgxError, never a raw exception."""
     for loader in (load_public_key, load_private_key):
@@ -133,3 +142,11 @@ def test_dsse_json_parts_raise_only_verification_errors(doc: object) -> None:
     """Any JSON value given as a DSSE envelope either splits or raises VerificationError."""
     with contextlib.suppress(VerificationError):
         json_envelope_parts(doc)
+
+
+@SETTINGS
+@given(st.one_of(st.binary(max_size=120), mutated(SM2_KEY.sign(b"signed bytes"))))
+def test_mutated_sm2_signatures_are_refused_without_raising(signature: bytes) -> None:
+    """Any bytes other than a valid signature verify False under an SM2 key; nothing raises."""
+    valid = SM2_KEY.public_key.verify(signature, b"signed bytes")
+    assert (not valid) or SM2_KEY.public_key.fits(signature)

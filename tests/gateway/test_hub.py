@@ -113,6 +113,17 @@ async def test_the_same_id_with_other_bytes_is_replayed(fed: Federation, hub: Hu
     assert (exchange_pb2.OUTCOME_REJECTED, ["REPLAYED"]) == (receipt.outcome, list(receipt.reason_codes))
 
 
+async def test_a_body_refused_at_step_5_does_not_use_up_the_named_senders_id(
+    fed: Federation, hub: Hub
+) -> None:
+    """sc.sjs signing a body that claims sc.amr's id gets SENDER_KEY_MISMATCH; sc.amr's own is accepted."""
+    forged = fed.message("sc.amr", "sc.hub", message_id="amr-7")
+    refused = await hub.submit(fed.envelope(forged, key=fed.keys["sc.sjs"]))
+    own = await hub.submit(fed.envelope(fed.message("sc.amr", "sc.hub", message_id="amr-7")))
+    assert (("SENDER_KEY_MISMATCH",), ()) == (refused.reasons, own.reasons)
+    assert exchange_pb2.OUTCOME_ACCEPTED == own.outcome
+
+
 async def test_duplicates_are_recognised_after_a_restart(fed: Federation, tmp_path: Path) -> None:
     """After reopening the store, a resent envelope still gets its original receipt."""
     data = fed.envelope(fed.message("sc.amr", "sc.hub"))
@@ -174,7 +185,7 @@ async def test_a_copy_resent_after_expiry_still_gets_the_original_receipt(
 
 
 async def test_a_fault_of_the_node_is_answered_not_raised(fed: Federation, tmp_path: Path) -> None:
-    """A bug inside the node (here a validator that crashes) gives INTERNAL, no leaf, and the hub goes on."""
+    """A bug inside the node (here a validator that crashes) is a receipted, logged INTERNAL rejection."""
 
     def broken(payload: bytes, standard: str, version: str, on: object, destination: str) -> list[object]:
         raise ValueError("a bug")
@@ -198,5 +209,11 @@ async def test_a_fault_of_the_node_is_answered_not_raised(fed: Federation, tmp_p
     finally:
         await hub.close()
         await store.close()
-    assert (None, ("INTERNAL",)) == (handled.receipt, handled.reasons)
-    assert (exchange_pb2.OUTCOME_ACCEPTED, 1) == (after.outcome, size)
+    assert handled.receipt is not None
+    receipt = verify_receipt(
+        exchange_pb2.Envelope.FromString(handled.receipt), fed.trust, issuer="sc.hub", now=NOW
+    )
+    assert (exchange_pb2.OUTCOME_REJECTED, ["INTERNAL"], 0) == (
+        receipt.outcome, list(receipt.reason_codes), receipt.log_index
+    )
+    assert (exchange_pb2.OUTCOME_ACCEPTED, 2) == (after.outcome, size)

@@ -14,7 +14,8 @@ from gateway.errors import ReasonCode, VerificationError
 from gateway.freshness import MemorySeenIds
 from gateway.keys import Algorithm, generate_key
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from gateway.pipeline import judge
+from gateway.pipeline import PAYLOAD_DECODING_RULES, judge
+from gateway.policy import LocalLimits, Policy
 from gateway.testing import Federation
 from gateway.trust import key_record
 
@@ -170,7 +171,42 @@ def test_a_replayed_id_is_refused(fed: Federation) -> None:
 def test_an_oversized_envelope_is_refused_before_parsing(fed: Federation) -> None:
     """Bytes over the size limit yield TOO_LARGE."""
     data = fed.envelope(fed.message("sc.amr", "sc.hub", payload=b'{"x":"' + b"a" * 5000 + b'"}'))
-    assert (ReasonCode.TOO_LARGE,) == run(fed, data, max_size=4096)
+    policy = Policy.of(fed.trust, LocalLimits(max_envelope_bytes=4096))
+    assert (ReasonCode.TOO_LARGE,) == run(fed, data, policy=policy)
+
+
+def test_the_payload_decoding_rules_are_the_standards_error_rules() -> None:
+    """PAYLOAD_DECODING_RULES is exactly SC-17's decoding rules of severity error (standards.payload)."""
+    from standards.payload import parse_rule_messages
+
+    errors = {rule for rule, (_, severity, _, _) in parse_rule_messages().items() if severity == "error"}
+    assert errors == PAYLOAD_DECODING_RULES
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        (b'{"a": 1, "a": 2}', "SC-17.R003"),
+        (b'{"a": NaN}', "SC-17.R004"),
+        (b'{"a": Infinity}', "SC-17.R004"),
+        (b"\xff\xfe{}", "SC-17.R001"),
+        (b"null", "SC-17.R013"),
+        (b'{"a": "\\ud800"}', "SC-17.R014"),
+    ],
+)
+def test_a_payload_that_is_not_usable_json_is_malformed_with_its_finding(
+    fed: Federation, payload: bytes, rule: str
+) -> None:
+    """Duplicate keys, NaN/Infinity, bad UTF-8, a non-object and a lone surrogate are MALFORMED (docs/wire.md
+    §4), found at step 8."""
+    from gateway.validation import standards_validator
+
+    verdict = judge(
+        fed.envelope(fed.message("sc.amr", "sc.hub", payload=payload)),
+        trust=fed.trust, local_node="sc.hub", now=NOW, seen=MemorySeenIds(), validate=standards_validator,
+    )  # fmt: skip
+    assert ((ReasonCode.MALFORMED,), 8) == (verdict.reasons, verdict.step)
+    assert rule in {f.rule_id for f in verdict.findings}
 
 
 def test_the_tls_identity_must_be_the_sender_or_its_gateway(fed: Federation) -> None:

@@ -14,9 +14,12 @@ from gateway.errors import ReasonCode, TransportError
 from gateway.pki import (
     BACKDATE,
     create_ca,
+    create_csr,
+    issue_certificate,
     issue_node_certificate,
     load_certificate,
     node_id_from_certificate,
+    read_csr,
 )
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -124,3 +127,95 @@ class TestReadNodeId:
         with pytest.raises(TransportError) as caught:
             node_id_from_certificate(b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
         assert ReasonCode.IDENTITY_MISMATCH == caught.value.reason
+
+
+class TestSigningRequest:
+    def test_a_csr_names_the_node_and_its_hosts(self) -> None:
+        """A department's CSR carries its node id in CN and SAN URI, and its host names."""
+        csr, key = create_csr("sc.env", ["env.jgx.example", "10.0.0.9"])
+        request = read_csr(csr)
+        assert ("sc.env", ("env.jgx.example", "10.0.0.9")) == (request.node_id, request.hosts)
+        assert request.request.public_key() == serialization.load_pem_private_key(key, None).public_key()
+
+    def test_the_issued_certificate_is_what_the_ca_decides(self, ca: tuple[bytes, bytes]) -> None:
+        """Issued from a CSR: the CSR's key, node and hosts; client+server auth, not a CA, AKI = CA's SKI."""
+        csr, key = create_csr("sc.env", ["env.jgx.example"])
+        cert = load_certificate(issue_certificate(*ca, csr, now=NOW, days=90))
+        authority = load_certificate(ca[0])
+        cert.verify_directly_issued_by(authority)
+        ext = cert.extensions
+        aki = ext.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+        ski = authority.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        own_ski = ext.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        public = serialization.load_pem_private_key(key, None).public_key()
+        assert (
+            "sc.env",
+            ["urn:jgx:node:sc.env"],
+            ["env.jgx.example"],
+            [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+            (False, True),
+            ski,
+            x509.SubjectKeyIdentifier.from_public_key(public).digest,  # type: ignore[arg-type]
+            NOW + timedelta(days=90),
+        ) == (
+            node_id_from_certificate(cert),
+            ext.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+                x509.UniformResourceIdentifier
+            ),
+            ext.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName),
+            list(ext.get_extension_for_class(x509.ExtendedKeyUsage).value),
+            (
+                ext.get_extension_for_class(x509.BasicConstraints).value.ca,
+                ext.get_extension_for_class(x509.BasicConstraints).critical,
+            ),
+            aki,
+            own_ski,
+            cert.not_valid_after_utc,
+        )
+        assert public == cert.public_key()
+
+    def test_serial_numbers_are_random_and_distinct(self, ca: tuple[bytes, bytes]) -> None:
+        """Two certificates from one CSR get different, large serial numbers."""
+        csr, _ = create_csr("sc.env")
+        serials = {load_certificate(issue_certificate(*ca, csr, now=NOW)).serial_number for _ in range(5)}
+        assert 5 == len(serials)
+        assert all(s.bit_length() > 64 for s in serials)
+
+    def test_a_tampered_csr_is_refused(self, ca: tuple[bytes, bytes]) -> None:
+        """A CSR whose subject was changed after signing fails proof of possession."""
+        csr, _ = create_csr("sc.env")
+        der = bytearray(x509.load_pem_x509_csr(csr).public_bytes(serialization.Encoding.DER))
+        at = bytes(der).index(b"sc.env")
+        der[at : at + 6] = b"sc.amr"
+        with pytest.raises(TransportError) as caught:
+            issue_certificate(*ca, bytes(der), now=NOW)
+        assert ReasonCode.IDENTITY_MISMATCH == caught.value.reason
+        assert "tampered" in caught.value.detail
+
+    @pytest.mark.parametrize(
+        ("common_name", "uris"),
+        [
+            ("sc.env", []),
+            ("sc.env", ["urn:jgx:node:sc.env", "urn:jgx:node:sc.amr"]),
+            ("sc.amr", ["urn:jgx:node:sc.env"]),
+        ],
+        ids=["no-node", "two-nodes", "cn-differs"],
+    )
+    def test_a_csr_without_one_clear_node_is_refused(self, common_name: str, uris: list[str]) -> None:
+        """A CSR is read by the same rules as a certificate: exactly one node, CN agreeing."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = x509.CertificateSigningRequestBuilder().subject_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        )
+        if uris:
+            san = x509.SubjectAlternativeName([x509.UniformResourceIdentifier(u) for u in uris])
+            builder = builder.add_extension(san, critical=False)
+        csr = builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+        with pytest.raises(TransportError) as caught:
+            read_csr(csr)
+        assert ReasonCode.IDENTITY_MISMATCH == caught.value.reason
+
+    def test_garbage_is_not_a_csr(self) -> None:
+        """Bytes that are not a CSR are a typed refusal."""
+        with pytest.raises(TransportError):
+            read_csr(b"hello")

@@ -21,6 +21,7 @@ from gateway.hub import Hub
 from gateway.keys import generate_key
 from gateway.logbook import log_origin, log_verifier
 from gateway.pb.jgx.exchange.v1 import exchange_pb2, exchange_pb2_grpc
+from gateway.policy import LocalLimits
 from gateway.receipts import verify_receipt
 from gateway.server import Server
 from gateway.storage.sqlite import SqliteStore
@@ -48,7 +49,9 @@ class Node:
         return verify_receipt(response.receipt, self.fed.trust, issuer="sc.hub", now=NOW)
 
 
-async def start_node(fed: Federation, path: Path, max_size: int | None = None, **server_options: int) -> Node:
+async def start_node(
+    fed: Federation, path: Path, limits: LocalLimits | None = None, **server_options: int
+) -> Node:
     """A hub on the SQLite file ``path`` served on an ephemeral loopback port."""
     store = SqliteStore(path)
     await store.open()
@@ -58,7 +61,7 @@ async def start_node(fed: Federation, path: Path, max_size: int | None = None, *
         trust=fed.trust,
         store=store,
         clock=lambda: NOW,
-        max_size=max_size,
+        limits=limits,
     )
     await hub.start()
     server = Server(hub, **server_options)
@@ -165,49 +168,31 @@ def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
     return info
 
 
-async def test_oversized_envelopes_are_refused_and_the_node_keeps_serving(tmp_path: Path) -> None:
-    """An envelope over the size limit gets RESOURCE_EXHAUSTED; the next good one is still accepted."""
-    fed = Federation.create(NOW)
-    node = await start_node(fed, tmp_path / "hub.db")
-    try:
-        big = fed.envelope(fed.message("sc.amr", "sc.hub", payload=b'{"x":"' + b"a" * (2 << 20) + b'"}'))
-        call = node.channel.unary_unary(SUBMIT)
-        with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await call(big)
-        after = await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub")))
-    finally:
-        await node.channel.close()
-        await node.server.stop(grace=1)
-        await node.server.hub.store.close()
-    assert grpc.StatusCode.RESOURCE_EXHAUSTED == raised.value.code()
-    assert (exchange_pb2.OUTCOME_ACCEPTED, 0) == (after.outcome, after.log_index)
-
-
-async def test_an_envelope_over_the_node_limit_gets_too_large_with_error_info(tmp_path: Path) -> None:
-    """An envelope above the node's limit but within gRPC's frame limit is refused with TOO_LARGE."""
-    fed = Federation.create(NOW)
-    node = await start_node(fed, tmp_path / "hub.db", max_size=20_000, max_receive=200_000)
-    try:
-        big = fed.envelope(fed.message("sc.amr", "sc.hub", payload=b'{"x":"' + b"a" * 50_000 + b'"}'))
-        with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await node.channel.unary_unary(SUBMIT)(big)
-        size = await node.server.hub.store.size()
-    finally:
-        await node.channel.close()
-        await node.server.stop(grace=1)
-        await node.server.hub.store.close()
-    assert (grpc.StatusCode.RESOURCE_EXHAUSTED, "TOO_LARGE") == (
-        raised.value.code(),
-        _error_info(raised.value).reason,
-    )
-    assert 0 == size
-
-
 async def test_a_duplicate_over_the_wire_returns_the_original_receipt(node: Node) -> None:
     """Sending the same envelope twice answers twice with the same receipt (same log index)."""
     data = node.fed.envelope(node.fed.message("sc.amr", "sc.hub"))
     first, second = await node.submit(data), await node.submit(data)
     assert first == second
+
+
+async def test_a_resend_gets_the_original_receipt_with_the_original_outcome(node: Node) -> None:
+    """An exact resend of a refused (ACL) envelope gets the same receipt bytes: REJECTED, not DUPLICATE."""
+    call = node.channel.unary_unary(SUBMIT, response_deserializer=exchange_pb2.SubmitResponse.FromString)
+    data = node.fed.envelope(node.fed.message("sc.sjs", "sc.hub", standard="SC-06"))
+    first, second = await call(data), await call(data)
+    receipt = verify_receipt(second.receipt, node.fed.trust, issuer="sc.hub", now=NOW)
+    leaves = await node.server.hub.store.messages(0, 2)
+    assert first.receipt.SerializeToString() == second.receipt.SerializeToString()
+    assert (exchange_pb2.OUTCOME_REJECTED, ["ACL_DENIED"]) == (receipt.outcome, list(receipt.reason_codes))
+    assert [exchange_pb2.OUTCOME_REJECTED, exchange_pb2.OUTCOME_DUPLICATE] == [r.outcome for r in leaves]
+
+
+async def test_a_resend_of_bytes_refused_before_step_6_is_judged_again(node: Node) -> None:
+    """Bytes refused at step 5 consumed no id: a resend gets a receipt of its own, for its own leaf."""
+    data = node.fed.envelope(node.fed.message("sc.amr", "sc.hub"), key=node.fed.keys["sc.sjs"])
+    first, second = await node.submit(data), await node.submit(data)
+    assert ["SENDER_KEY_MISMATCH"] == list(first.reason_codes) == list(second.reason_codes)
+    assert (0, 1) == (first.log_index, second.log_index)
 
 
 async def test_a_stream_answers_in_order(node: Node) -> None:
@@ -221,8 +206,7 @@ async def test_a_stream_answers_in_order(node: Node) -> None:
     receipts = [
         verify_receipt(r.receipt, fed.trust, issuer="sc.hub", now=NOW) async for r in call(iter(envelopes))
     ]
-    expected = [f"s-{n}" if n != 7 else "" for n in range(40)]  # an unverified body is never read
-    assert expected == [r.message_id for r in receipts]
+    assert [f"s-{n}" for n in range(40)] == [r.message_id for r in receipts]
     assert ["SENDER_KEY_MISMATCH"] == list(receipts[7].reason_codes)
 
 
@@ -419,3 +403,52 @@ async def test_graceful_shutdown_drains_in_flight_calls(tmp_path: Path) -> None:
     assert len(receipted) == size  # every call the node took is answered: none was cut off mid-way
     assert latest is not None
     assert size == latest.size  # the last checkpoint covers everything logged
+
+
+async def test_an_empty_log_serves_a_signed_checkpoint_of_size_zero(node: Node) -> None:
+    """Before its first leaf a node answers GetCheckpoint with size 0 and the empty root, signed."""
+    fed = node.fed
+    verifier = log_verifier("sc.hub", fed.trust.nodes["sc.hub"].keys[0].public_key)
+    answer = await node.stub.GetCheckpoint(exchange_pb2.GetCheckpointRequest())
+    checkpoint = verify_checkpoint(answer.note, log_origin("sc.hub"), [verifier])
+    await node.submit(fed.envelope(fed.message("sc.amr", "sc.hub")))
+    grown = await node.stub.GetCheckpoint(exchange_pb2.GetCheckpointRequest())
+    assert (0, merkle.EMPTY_ROOT, 0, merkle.EMPTY_ROOT) == (
+        checkpoint.size, checkpoint.root_hash, answer.size, answer.root_hash
+    )
+    assert 1 == verify_checkpoint(grown.note, log_origin("sc.hub"), [verifier]).size
+
+
+def test_the_checkpoint_vectors_use_the_origin_the_node_signs() -> None:
+    """tests/vectors/checkpoint's origin is the node's log origin, and a node signs the vector's notes."""
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from gateway.keys import Ed25519PrivateKey
+    from gateway.logbook import LogSigner
+
+    vectors = Path(__file__).resolve().parents[1] / "vectors" / "checkpoint" / "signed.json"
+    signed = json.loads(vectors.read_text(encoding="utf-8"))
+    seed = bytes.fromhex(signed["ed25519_seed"])
+    key = Ed25519PrivateKey(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
+    signer = LogSigner.for_key("sc.hub", key)
+    empty = signed["empty_log"]
+    assert (log_origin("sc.hub"), log_origin("sc.hub")) == (signed["origin"], signer.origin)
+    assert signed["note"] == signer.sign(signed["size"], bytes.fromhex(signed["root_hash"]))
+    assert empty["note"] == signer.sign(0, merkle.EMPTY_ROOT)
+
+
+@pytest.mark.parametrize("algorithm", ["ecdsa-p256-sha256", "sm2-sm3"])
+async def test_a_hub_of_any_algorithm_signs_checkpoints_its_trust_key_verifies(
+    tmp_path: Path, algorithm: str
+) -> None:
+    """A P-256 or SM2 hub keeps a log: its checkpoints verify with the key the trust configuration holds."""
+    from gateway.keys import Algorithm
+
+    fed = Federation.create(NOW, algorithm=Algorithm(algorithm))
+    store = SqliteStore(tmp_path / "hub.db")
+    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=lambda: NOW)
+    note = hub.signer.sign(0, merkle.EMPTY_ROOT)
+    verifier = log_verifier("sc.hub", fed.trust.node("sc.hub").keys[0].public_key)
+    assert 0 == verify_checkpoint(note, log_origin("sc.hub"), [verifier]).size

@@ -17,6 +17,7 @@ from gateway.keys import load_public_key
 from gateway.pipeline import judge
 from gateway.trust import TrustConfig
 from gateway.trust_update import load_trust
+from gateway.validation import standards_validator
 from tests.vectors.generate import render
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
@@ -61,7 +62,7 @@ ENVELOPES = load("envelopes.json")
 
 @pytest.mark.parametrize("case", ENVELOPES["cases"], ids=lambda c: c["name"])
 def test_envelope_vectors(case: dict[str, Any]) -> None:
-    """Each envelope vector gets its expected verdict."""
+    """Each envelope vector gets its expected verdict from the whole pipeline, step 8 included."""
     now = parse_time(ENVELOPES["now"])
     trust = load_trust(base64.b64decode(ENVELOPES["trust_dsse_json_b64"]), now=now)
     seen = MemorySeenIds()
@@ -73,6 +74,7 @@ def test_envelope_vectors(case: dict[str, Any]) -> None:
         local_node=ENVELOPES["local_node"],
         now=now,
         seen=seen,
+        validate=standards_validator,  # every step, step 8 included
     )
     actual = "ACCEPTED" if verdict.accepted else ",".join(r.value for r in verdict.reasons)
     assert case["expected"] == actual
@@ -94,3 +96,20 @@ def test_trust_rotation_vectors(case: dict[str, Any]) -> None:
         except TrustError as exc:
             outcomes.append(exc.reason.value)
     assert case["expected"] == outcomes
+
+
+@pytest.mark.parametrize("key", ENVELOPES["keys"], ids=lambda k: k["name"])
+def test_the_vector_keys_derive_from_the_seeds_in_the_file(key: dict[str, str]) -> None:
+    """Each key of envelopes.json re-derives from its seed as the file's description says."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    from gateway.keys import Ed25519PrivateKey, P256PrivateKey, PrivateKey
+
+    raw = bytes.fromhex(key["seed_hex"])
+    derived: PrivateKey
+    if key["algorithm"] == "ed25519":
+        derived = Ed25519PrivateKey(ed25519.Ed25519PrivateKey.from_private_bytes(raw))
+    else:
+        order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+        derived = P256PrivateKey(ec.derive_private_key(int.from_bytes(raw, "big") % order, ec.SECP256R1()))
+    assert (key["spki_der_hex"], key["key_id"]) == (derived.public_key.spki_der.hex(), derived.key_id)

@@ -102,3 +102,25 @@ def test_standards_list_and_show() -> None:
     assert "条款 / Clauses" in out
     code, out = run("standards", "show", "SC-42")
     assert 2 == code
+
+
+def test_a_null_line_or_record_is_an_error(tmp_path: Path) -> None:
+    """A JSON null record, or a null line of a JSONL file, exits 1 with SC-17.R013."""
+    (tmp_path / "null.json").write_bytes(b"null")
+    good = (SC06 / "good" / "default.json").read_bytes().replace(b"\n", b"")
+    (tmp_path / "batch.jsonl").write_bytes(good + b"\nnull\n")
+    for name in ("null.json", "batch.jsonl"):
+        code, out = run("validate", "-s", "SC-06", "--on", "2025-06-30", str(tmp_path / name))
+        assert (1, True) == (code, "SC-17.R013" in out)
+
+
+def test_a_complaint_masked_for_public_passes_for_public(tmp_path: Path) -> None:
+    """The record standards.mask gives for public release passes --destination public (exit 0)."""
+    import standards
+
+    good = DATA_DIR / "SC-11" / "1.0.0" / "fixtures" / "good" / "complaint.json"
+    masked = standards.mask(json.loads(good.read_text("utf-8")), "public", standard="SC-11")
+    path = tmp_path / "public.json"
+    path.write_text(json.dumps(masked, ensure_ascii=False), "utf-8")
+    code, out = run("validate", "-s", "SC-11", "--on", "2025-06-30", "--destination", "public", str(path))
+    assert 0 == code, out

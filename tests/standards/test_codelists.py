@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from importlib.resources import files
 
 import pytest
 
@@ -75,8 +77,13 @@ def test_reused_code_names_follow_the_date() -> None:
         pytest.param("519999", None, RegionStatus.UNKNOWN, id="absent from Sichuan's full list"),
         pytest.param("990000", None, RegionStatus.UNKNOWN, id="unknown province"),
         pytest.param("5101", None, RegionStatus.UNKNOWN, id="too short"),
-        pytest.param("110105", None, RegionStatus.UNCHECKED, id="Beijing county not listed in detail"),
-        pytest.param("513101", None, RegionStatus.UNCHECKED, id="county of the retired 雅安地区"),
+        pytest.param("110105", date(2025, 1, 1), RegionStatus.VALID, id="Beijing 朝阳区"),
+        pytest.param("513101", date(1995, 6, 1), RegionStatus.VALID, id="雅安市 under the 雅安地区"),
+        pytest.param("513101", date(2025, 1, 1), RegionStatus.NOT_IN_FORCE, id="雅安市 code retired in 2000"),
+        pytest.param("123456", None, RegionStatus.UNKNOWN, id="never a code"),
+        pytest.param("110199", None, RegionStatus.UNKNOWN, id="never a Beijing code"),
+        pytest.param("511299", None, RegionStatus.UNKNOWN, id="never a code under 万县市"),
+        pytest.param("830000", None, RegionStatus.UNKNOWN, id="Taiwan residence-permit code, not a division"),
     ],
 )
 def test_region_status(code: str, on: date | None, expected: RegionStatus) -> None:
@@ -85,9 +92,52 @@ def test_region_status(code: str, on: date | None, expected: RegionStatus) -> No
 
 
 def test_every_county_has_a_listed_parent() -> None:
-    """Every county row of 四川 and 重庆 names a prefecture-level parent present in the table."""
-    rows = codelists.regions("51") + codelists.regions("50")
+    """Every county row of every province names a parent (prefecture or province) present in the table."""
+    rows = [r for p in range(11, 83) for r in codelists.regions(str(p))]
     assert [] == [r.code for r in rows if r.level == "county" and codelists.region(r.parent or "") is None]
+
+
+PROVINCES_AND_COUNTS = [
+    ("11", "北京市", 16),
+    ("31", "上海市", 16),
+    ("44", "广东省", 122),
+    ("65", "新疆维吾尔自治区", 100),
+]
+
+
+@pytest.mark.parametrize(("province", "name", "least"), PROVINCES_AND_COUNTS)
+def test_the_table_is_national(province: str, name: str, least: int) -> None:
+    """Every province's prefecture- and county-level codes are listed, not only 四川 and 重庆."""
+    counties = _current_counties(province, date(2024, 6, 1))
+    assert (name, True) == (codelists.region(province + "0000").name_zh, len(counties) >= least)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("code", "valid_on", "retired_on"),
+    [
+        pytest.param("330103", date(2020, 6, 1), date(2027, 1, 1), id="杭州 下城区, merged after 2020"),
+        pytest.param("420522", date(1979, 6, 1), date(1985, 1, 1), id="宜都县: in no revision since 1980-12"),
+        pytest.param("511200", date(1995, 6, 1), date(1998, 1, 1), id="万县市, 1992-1997"),
+        pytest.param("510132", date(2020, 6, 28), date(2020, 6, 29), id="新津县: the curated day wins"),
+        pytest.param("350404", date(2022, 6, 1), date(2020, 6, 1), id="三元区 (350404), set up after 2020"),
+    ],
+)
+def test_validity_follows_the_sourced_years(code: str, valid_on: date, retired_on: date) -> None:
+    """A code is in force within its listed years and not outside them (before its start or after its end)."""
+    assert (RegionStatus.VALID, RegionStatus.NOT_IN_FORCE) == (
+        codelists.region_status(code, valid_on),
+        codelists.region_status(code, retired_on),
+    )
+
+
+def test_the_region_table_names_its_sources_and_how_it_is_updated() -> None:
+    """The data file says where its rows come from, what its dates mean and how it is regenerated."""
+    doc = json.loads((files("standards") / "codes" / "regions-gbt2260.json").read_text(encoding="utf-8"))
+    sources = {"curated", "mca-yearly-1980-2020", "current-list", "gbt2260-revisions-1980-2019"}
+    assert sources == set(doc["sources"])
+    assert "tools/regions_gbt2260.py" in doc["update"]
+    bases = {r["basis"].split(";")[0].split(" (")[0] for r in doc["regions"]}
+    assert bases <= sources | {"domain-notes", "recalled"}
 
 
 def test_industry_has_20_sections_and_97_divisions() -> None:
@@ -216,3 +266,16 @@ def test_ethnic_groups_are_01_to_56() -> None:
         found.label_zh("01"),
         found.label_zh("56"),
     )
+
+
+@pytest.mark.parametrize("code", ["123456", "110199", "511299", "519999"])
+def test_a_region_code_that_never_existed_is_refused_in_a_record(code: str) -> None:
+    """A penalty record naming a region code no GB/T 2260 list ever had is an SC-16 error."""
+    import standards
+    from standards.catalogue import DATA_DIR
+
+    good = DATA_DIR / "SC-06" / "1.0.0" / "fixtures" / "good" / "default.json"
+    record = json.loads(good.read_text("utf-8"))
+    payload = json.dumps(record | {"regionCode": code}).encode()
+    found = standards.validate(payload, "SC-06", "1.0.0", on=date(2025, 6, 30))
+    assert [("SC-16.R007", "/regionCode", "error")] == [(f.rule_id, f.pointer, f.severity) for f in found]

@@ -10,6 +10,7 @@ import pytest
 
 import standards
 from standards.catalogue import DATA_DIR
+from standards.validator import compiled, validate_record
 
 DAY = date(2025, 6, 30)
 
@@ -60,10 +61,11 @@ def test_wrong_types_never_crash_the_rules() -> None:
                 standards.validate(encode(record | {key: odd}), standard, "1.0.0", on=DAY)
 
 
-def test_non_object_records_are_structure_errors() -> None:
-    """A JSON array or string where a record belongs is a type error at the root."""
-    findings = standards.validate(b"[1, 2]", "SC-06", "1.0.0")
-    assert [("SC-06.S002", "")] == [(f.rule_id, f.pointer) for f in findings]
+@pytest.mark.parametrize("payload", [b"null", b" null\n", b"[1, 2]", b'"x"', b"0", b"true", b"[]"])
+def test_non_object_records_are_refused(payload: bytes) -> None:
+    """JSON null, an array, a string, a number or a boolean where a record belongs is one SC-17 error."""
+    findings = standards.validate(payload, "SC-06", "1.0.0")
+    assert [("SC-17.R013", "", "error")] == [(f.rule_id, f.pointer, f.severity) for f in findings]
 
 
 def test_unknown_standard_version_and_destination_raise() -> None:
@@ -112,11 +114,25 @@ def test_report_time_missing_uses_the_day_of_validation() -> None:
     assert [] == standards.validate(encode(record), "SC-05", "1.0.0", on=date(2025, 6, 30))
 
 
-def test_lone_surrogates_fall_back_to_the_reference_engine() -> None:
-    """A string the fast engine cannot take is still judged (by the reference engine), not a crash."""
-    payload = encode(good("SC-06")).replace(b'"\\u9500', b'"\\ud800', 1)
-    payload = payload.replace('"销售过期食品案"'.encode(), b'"\\ud800"')
-    assert [] == [f for f in standards.validate(payload, "SC-06", "1.0.0", on=DAY) if f.severity == "error"]
+def test_lone_surrogates_are_refused_at_decoding() -> None:
+    """A \\ud800 escape in a value or a key is one SC-17 error at its pointer, never a judged record."""
+    payload = encode(good("SC-06")).replace('"销售过期食品案"'.encode(), b'"\\ud800"')
+    payload = payload.replace(b'"caseSource"', b'"case\\udfffSource"')
+    findings = standards.validate(payload, "SC-06", "1.0.0", on=DAY)
+    assert [("SC-17.R014", "/case\\udfffSource"), ("SC-17.R014", "/punishActionName")] == sorted(
+        (f.rule_id, f.pointer) for f in findings
+    )
+    for f in findings:  # every part of a finding can be written as UTF-8
+        json.dumps(f.to_json(), ensure_ascii=False).encode("utf-8")
+
+
+def test_a_decoded_record_holding_a_lone_surrogate_is_judged_without_a_crash() -> None:
+    """A record built in Python holding a lone surrogate still gets findings, all of them printable."""
+    record = good("SC-06") | {"regionCode": "\ud800", "punishActionName": ""}
+    found = validate_record(record, compiled("SC-06", "1.0.0"), on=DAY)
+    assert {"/regionCode", "/punishActionName"} <= {f.pointer for f in found}
+    for f in found:
+        (f.pointer + f.message_zh + f.message_en).encode("utf-8")
 
 
 def test_masking_check_applies_only_with_a_destination() -> None:

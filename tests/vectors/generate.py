@@ -19,6 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+import standards
 from gateway.dsse import MESSAGE_TYPE, RECEIPT_TYPE, pae
 from gateway.envelope import seal
 from gateway.keys import Ed25519PrivateKey, P256PrivateKey, PrivateKey
@@ -109,18 +110,39 @@ def vector_trust() -> tuple[TrustConfig, dict[str, PrivateKey]]:
     return trust, keys
 
 
+def record(standard: str) -> bytes:
+    """The standard's sample record as compact UTF-8 JSON: a payload that passes step 8."""
+    parsed = json.loads(standards.sample(standard))
+    return json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def key_table(keys: dict[str, PrivateKey]) -> list[dict[str, str]]:
+    """Every vector key with its seed, so another implementation re-derives and re-signs."""
+    return [
+        {
+            "name": name,
+            "algorithm": key.algorithm.value,
+            "seed_hex": seed(name).hex(),
+            "spki_der_hex": _hex(key.public_key.spki_der),
+            "key_id": key.key_id,
+        }
+        for name, key in sorted(keys.items())
+    ]
+
+
 def _message(**fields: Any) -> exchange_pb2.Message:
     issued = fields.pop("issued_at", NOW - timedelta(minutes=1))
+    standard = fields.pop("standard", "SC-06")
     message = exchange_pb2.Message(
         message_id=fields.pop("message_id", "amr-20261128-000001"),
         sender=fields.pop("sender", "sc.amr"),
         recipient=fields.pop("recipient", "sc.hub"),
-        standard=fields.pop("standard", "SC-06"),
+        standard=standard,
         standard_version="1.0.0",
         operation=exchange_pb2.OPERATION_INSERT,
         business_key=fields.pop("business_key", "CF-510100-2026-0001"),
         batch_id="2026112800001",
-        payload=fields.pop("payload", '{"punishDocumentCode":"川市监罚〔2026〕1号"}'.encode()),
+        payload=fields.pop("payload", None) or record(standard),
         **fields,
     )
     message.issued_at.FromDatetime(issued)
@@ -212,11 +234,16 @@ def envelope_vectors() -> dict[str, Any]:
     return {
         "description": (
             "Judge each envelope as node `local_node` at time `now` against `trust` "
-            "(a signed DSSE JSON document)."
+            "(a signed DSSE JSON document), through every step of docs/wire.md §7 including step 8: "
+            "the payloads of the accepted cases pass their standard (the standard's sample record). "
+            "`seen` lists (sender, message_id) pairs the node has already consumed. `keys` gives every "
+            "key: Ed25519 private key = seed; P-256 private scalar = seed (big-endian) mod the group order; "
+            "seed = SHA-256(\"jgx test vector \" + name); ECDSA signatures use RFC 6979 nonces."
         ),
         "now": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "local_node": "sc.hub",
         "trust_dsse_json_b64": base64.b64encode(sign_trust(trust, [ed("admin")])).decode("ascii"),
+        "keys": key_table({**keys, "admin": ed("admin"), "stranger": ed("stranger")}),
         "cases": [
             {"name": name, "expected": expected, "envelope_hex": _hex(data), **extra}
             for name, expected, data, extra in cases

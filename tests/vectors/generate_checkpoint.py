@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 OUT = Path(__file__).parent / "checkpoint"
 DASH = "\u2014"
 
-# The log of the provincial hub, its key, and a second (rotation / unknown) key.
-ORIGIN = "jgx.sc.example/sc.hub/exchange-log"
+# The log of the provincial hub (origin "jgx.exchange-log/" + node id, docs/wire.md §9: what
+# gateway.logbook.log_origin("sc.hub") gives, which a test checks), its key, and a second key.
+ORIGIN = "jgx.exchange-log/sc.hub"
 SEED = hashlib.sha256(b"jgx checkpoint vector seed 1").digest()
 OTHER_SEED = hashlib.sha256(b"jgx checkpoint vector seed 2").digest()
 SIZE = 8
@@ -89,7 +90,15 @@ def signed_document() -> dict[str, Any]:
         "body": text,
         "signature_line": line,
         "note": text + "\n" + line,
+        "empty_log": _empty(),
     }
+
+
+def _empty() -> dict[str, Any]:
+    """The checkpoint a hub serves before its first leaf: size 0, root SHA-256 of nothing."""
+    text = body(size="0", root=hashlib.sha256(b"").digest())
+    line = sig_line(text, ORIGIN, SEED)
+    return {"size": 0, "root_hash": hashlib.sha256(b"").hexdigest(), "body": text, "note": text + "\n" + line}
 
 
 def go_document() -> dict[str, Any]:

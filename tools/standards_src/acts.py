@@ -374,6 +374,17 @@ def sc06() -> Std:
         bad=Bad("paid-more", set={"/paidFineAmount": 60000.0}),
     )
     party_rules(s)
+    # Clause 5.6 names the confiscated amount too (appended so the ids above stay as published).
+    s.rule(
+        "money_unit",
+        {"field": "confiscatedAmount", "unit": "yuan", "maxDecimals": 2},
+        (
+            "没收违法所得、非法财物金额以元为单位，最多两位小数",
+            "the confiscated amount is in yuan with at most two decimals",
+        ),
+        clause="5.6",
+        bad=Bad("confiscated-wan-yuan", set={"/confiscatedAmount": 1.234567}),
+    )
     return s
 
 

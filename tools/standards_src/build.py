@@ -14,8 +14,8 @@ _STRUCTURE_CLAUSES = {
     "S001": (
         "必填数据项",
         "required fields",
-        "标注为必填的数据项应当出现且不为空值。",
-        "Fields marked required shall be present.",
+        "标注为必填的数据项应当出现且不为空值（空字符串或仅含空白字符均视为空值）。",
+        "Fields marked required shall be present and not blank (an empty string or white space alone is blank).",
     ),
     "S002": (
         "数据类型",
@@ -111,6 +111,16 @@ def _structure_bad(s: Std, suffix: str, base: str, good: dict[str, Any]) -> Bad 
     return None
 
 
+def _blank_bad(s: Std, base: str, good: dict[str, Any]) -> list[Bad]:
+    """A required free-text field given as white space alone (clause 4.1: not blank), when there is one."""
+    variant = good.get(s.variant_field) if s.variant_field else None
+    for r in _top_rows(s, variant):
+        needed = r.get("required") is True or (isinstance(r.get("required"), list) and variant in r["required"])
+        if needed and r["type"] == "string" and not r.get("enum") and "pattern" not in r and r["name"] in good:
+            return [Bad(f"blank-{r['name']}", base, set={f"/{r['name']}": " \u3000 "})]
+    return []
+
+
 def add_structure(s: Std) -> None:
     """Prepend clauses 4.1–4.7 and the structural rules S001–S007 that the field table calls for."""
     rows = s.fields
@@ -150,6 +160,8 @@ def add_structure(s: Std) -> None:
         if bad is None:
             raise ValueError(f"{rid}: no field to build a bad fixture from")
         s.bad[rid] = [bad]
+        if suffix == "S001":
+            s.bad[rid] += _blank_bad(s, base, s.good[base])
     s.clauses[:0] = clauses
     s.rules[:0] = rules
 

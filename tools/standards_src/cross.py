@@ -177,8 +177,11 @@ def sc16() -> Std:
             "4.7",
             ("行政区划代码", "administrative division codes"),
             (
-                "行政区划代码按 GB/T 2260 取 6 位数字，须在业务发生日有效（含重庆 2025 年调整）。",
-                "Six digits per GB/T 2260, in force on the day of the act (including Chongqing's 2025 changes).",
+                "行政区划代码按 GB/T 2260 取 6 位数字，须为全国代码表（1980 年以来的现行及已撤销代码）中的代码，"
+                "并在业务发生日有效（含重庆 2025 年调整）；四川、重庆的变更精确到日，其他省份按年度代码表精确到年。",
+                "Six digits per GB/T 2260, a code of the national table (current and retired codes since 1980), in "
+                "force on the day of the act (including Chongqing's 2025 changes); changes in 四川 and 重庆 are known "
+                "to the day, elsewhere to the year of the yearly lists.",
             ),
         ),
         (
@@ -269,9 +272,30 @@ def sc17(sc05: Std, sc06: Std) -> Std:
                 "huge-number",
                 raw=good.replace('"fineAmount": 50000.0', '"fineAmount": ' + "9" * 30).encode(),
                 options={"standard": "SC-06"},
-            )
+            ),
+            Bad(
+                "more-precise-than-a-double",
+                raw=good.replace('"fineAmount": 50000.0', '"fineAmount": 50000.00000000000001').encode(),
+                options={"standard": "SC-06"},
+            ),
         ],
         "SC-17.R008": [Bad("bom", raw=b"\xef\xbb\xbf" + good.encode(), options={"standard": "SC-06"})],
+        "SC-17.R013": [
+            Bad("null", raw=b"null\n", options={"standard": "SC-06"}),
+            Bad("array", raw=f"[{good}]".encode(), options={"standard": "SC-06"}),
+        ],
+        "SC-17.R014": [
+            Bad(
+                "lone-surrogate",
+                raw=good.replace('"punishActionName": "', '"punishActionName": "\\ud800', 1).encode(),
+                options={"standard": "SC-06"},
+            ),
+            Bad(
+                "lone-surrogate-in-key",
+                raw=good.replace('"caseSource"', '"caseSource\\udfff"', 1).encode(),
+                options={"standard": "SC-06"},
+            ),
+        ],
     }
     header, row = csv_table(sc05, sc05.good["default"])
     raw["SC-17.R009"] = [
@@ -315,14 +339,20 @@ def sc17(sc05: Std, sc06: Std) -> Std:
         (
             "4.1",
             ("字符编码", "character encoding"),
-            ("记录以 UTF-8 编码，不带字节顺序标记。", "Records are UTF-8 without a byte order mark."),
+            (
+                "记录以 UTF-8 编码，不带字节顺序标记；字符串（含键名）不得含孤立的 UTF-16 代理项（如 \\ud800 转义），"
+                "此类字符无法以 UTF-8 存储或转发。",
+                "Records are UTF-8 without a byte order mark; no string (key names included) holds a lone UTF-16 "
+                "surrogate (such as the escape \\ud800), which cannot be stored or passed on as UTF-8.",
+            ),
         ),
         (
             "4.2",
             ("JSON 语法", "JSON syntax"),
             (
-                "记录为符合 RFC 8259 的 JSON 对象，不得含 NaN、Infinity。",
-                "A record is an RFC 8259 JSON object without NaN or Infinity.",
+                "记录为符合 RFC 8259 的 JSON 对象（null、数组、字符串、数值不是记录），不得含 NaN、Infinity。",
+                "A record is an RFC 8259 JSON object (null, an array, a string or a number is not a record) "
+                "without NaN or Infinity.",
             ),
         ),
         (
@@ -342,8 +372,10 @@ def sc17(sc05: Std, sc06: Std) -> Std:
             "4.5",
             ("数值范围", "numbers"),
             (
-                "整数绝对值不超过 2^53−1，数值须为有限数（I-JSON，RFC 7493）。",
-                "Integers stay within ±(2^53−1) and numbers are finite (I-JSON, RFC 7493).",
+                "整数绝对值不超过 2^53−1，数值须为有限数，且所写精度不超过 IEEE 754 双精度浮点数所能保持的精度"
+                "（如 50000.00000000000001 不可接受，它解码后为 50000.0）（I-JSON，RFC 7493）。",
+                "Integers stay within ±(2^53−1), numbers are finite, and no number is written more precisely than an "
+                "IEEE 754 double keeps (50000.00000000000001 is refused: it decodes to 50000.0) (I-JSON, RFC 7493).",
             ),
         ),
         (
@@ -725,9 +757,12 @@ def sc20() -> Std:
         title=("删除", "removal"),
         text=(
             "向社会公示的记录不得含身份证件号码、电话、当事人以外自然人的姓名、住址和银行账号；报送国家系统与川渝协作方的记录不得含银行账号"
-            "（《行政处罚结果信息网上公示暂行办法》，《个人信息保护法》第六条）。",
+            "（《行政处罚结果信息网上公示暂行办法》，《个人信息保护法》第六条）。发往某类接收方时依本条删除的数据项，"
+            "即使所属标准将其列为必填，对该类接收方也不再必填：按本标准脱敏后的记录对其接收方总是合格的。",
             "Public records carry no identity numbers, phones, names of other persons, addresses or bank accounts; "
-            "records for the national system and the partner carry no bank accounts (PIPL art. 6).",
+            "records for the national system and the partner carry no bank accounts (PIPL art. 6). A field this "
+            "clause removes for a destination is not required for that destination even where its standard requires "
+            "it: a record masked per this standard always passes for its destination.",
         ),
         bad=[
             Bad("public-complaint", "complaint", options={"standard": "SC-11", "destination": "public"}),

@@ -935,6 +935,25 @@ def sc10() -> Std:
         ),
         bad=Bad("warning-only", "CF", set={"/CF_CFLB": ["01"]}, drop=["/CF_NR_FK"]),
     )
+    # Clauses 5.5 and 5.6 speak of every counterpart, the licensee of an XK record as much as the party of
+    # a CF one (appended here so the ids of the rules above stay as published).
+    s.rule(
+        "required_if",
+        {"field": "XK_XDR_SHXYM", "when": {"field": "XK_XDR_LB", "in": ["1", "3"]}},
+        (
+            "法人及非法人组织、个体工商户应填写统一社会信用代码（行政许可）",
+            "an organisation or individual business gives its USCC (licence)",
+        ),
+        clause="5.5",
+        bad=Bad("licensee-without-uscc", "XK", drop=["/XK_XDR_SHXYM"]),
+    )
+    s.rule(
+        "required_if",
+        {"field": "XK_XDR_ZJHM", "when": {"field": "XK_XDR_LB", "in": ["2"]}},
+        ("自然人应填写证件号码（行政许可）", "a natural person gives a certificate number (licence)"),
+        clause="5.6",
+        bad=Bad("licensee-person-without-number", "XK", set={"/XK_XDR_LB": "2", "/XK_XDR_MC": "赵六"}),
+    )
     return s
 
 

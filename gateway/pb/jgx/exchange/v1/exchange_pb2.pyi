@@ -70,7 +70,9 @@ class _OutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Outcome.Value
     OUTCOME_REJECTED: _Outcome.ValueType  # 2
     """refused; reason_codes say why; still logged"""
     OUTCOME_DUPLICATE: _Outcome.ValueType  # 3
-    """(sender, message_id) seen before with the same envelope digest"""
+    """Log leaves and trace events only: the exact bytes of an envelope already logged. A resend is
+    answered with the original receipt byte for byte, whose outcome is the original's; never this.
+    """
 
 class Outcome(_Outcome, metaclass=_OutcomeEnumTypeWrapper):
     """The verdict of a receiver on one envelope."""
@@ -81,7 +83,9 @@ OUTCOME_ACCEPTED: Outcome.ValueType  # 1
 OUTCOME_REJECTED: Outcome.ValueType  # 2
 """refused; reason_codes say why; still logged"""
 OUTCOME_DUPLICATE: Outcome.ValueType  # 3
-"""(sender, message_id) seen before with the same envelope digest"""
+"""Log leaves and trace events only: the exact bytes of an envelope already logged. A resend is
+answered with the original receipt byte for byte, whose outcome is the original's; never this.
+"""
 Global___Outcome: _TypeAlias = Outcome  # noqa: Y015
 
 @_typing.final
@@ -306,7 +310,13 @@ class Receipt(_message.Message):
     ISSUED_AT_FIELD_NUMBER: _builtins.int
     RECIPIENT_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
-    """message_id and sender of the receipted Message (empty when the body could not be parsed)."""
+    """message_id, sender (and recipient, field 10) of the receipted Message, copied from its body
+    exactly when the body was verified, parsed and passed its field checks: for ACCEPTED, and for
+    REJECTED by a check from step 5's sender checks on (SENDER_UNKNOWN, SENDER_KEY_MISMATCH,
+    IDENTITY_MISMATCH, and every code of steps 6-8, MALFORMED at steps 6 and 8 included). Empty for
+    PAYLOAD_TYPE_UNKNOWN, SIGNATURE_MISSING, SIGNATURE_INVALID, ALGORITHM_MISMATCH, KEY_UNKNOWN,
+    KEY_REVOKED, KEY_NOT_VALID and MALFORMED at step 5. docs/wire.md §8 has the table.
+    """
     sender: _builtins.str
     issuer: _builtins.str
     """Node id of the node that issued (and signed) this receipt."""
@@ -315,21 +325,26 @@ class Receipt(_message.Message):
     to what was sent.
     """
     outcome: Global___Outcome.ValueType
+    """OUTCOME_ACCEPTED or OUTCOME_REJECTED (never OUTCOME_DUPLICATE, see Outcome)."""
     log_index: _builtins.int
-    """Index of the leaf recording this envelope in the issuer's exchange log."""
+    """Index of the leaf recording this envelope in the issuer's exchange log. Always set."""
     recipient: _builtins.str
-    """Recipient node id of the receipted Message (empty when the body could not be parsed)."""
+    """Recipient node id of the receipted Message; filled exactly when message_id and sender are."""
     @_builtins.property
     def reason_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Reason codes from the catalogue in docs/wire.md §6 (e.g. "SIGNATURE_INVALID"). Empty when accepted."""
+        """One reason code from the catalogue in docs/wire.md §6 when rejected (e.g. "SIGNATURE_INVALID");
+        empty when accepted.
+        """
 
     @_builtins.property
     def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Finding]:
-        """Validation findings (errors, warnings, info) against the standard."""
+        """Validation findings (errors, warnings, info) against the standard: set when step 8 judged the
+        payload (ACCEPTED, and REJECTED with SCHEMA_INVALID, RULE_VIOLATION or MALFORMED at step 8).
+        """
 
     @_builtins.property
     def issued_at(self) -> _timestamp_pb2.Timestamp:
-        """When the issuer decided."""
+        """When the issuer decided: the same instant as the leaf's time. Always set."""
 
     def __init__(
         self,
@@ -375,12 +390,15 @@ class LogLeaf(_message.Message):
     REASON_CODES_FIELD_NUMBER: _builtins.int
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
     version: _builtins.int
-    """1"""
+    """the leaf format: 1"""
     kind: _builtins.str
     """"submission" (an envelope received), "delivery" (a receipt from a recipient to whom the node
-    delivered), "operator" (an operator action such as a replay).
+    delivered).
     """
     sender: _builtins.str
+    """sender .. standard_version and correlation_id: from the body when the receipt names the message
+    (Receipt.message_id); empty otherwise. A duplicate's leaf copies them from the original.
+    """
     recipient: _builtins.str
     message_id: _builtins.str
     standard: _builtins.str
@@ -390,7 +408,11 @@ class LogLeaf(_message.Message):
     outcome: Global___Outcome.ValueType
     correlation_id: _builtins.str
     @_builtins.property
-    def time(self) -> _timestamp_pb2.Timestamp: ...
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """When the node decided, by its own clock (not the message's issued_at); equal to the receipt's
+        issued_at.
+        """
+
     @_builtins.property
     def reason_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
@@ -566,7 +588,10 @@ Global___GetCheckpointRequest: _TypeAlias = GetCheckpointRequest  # noqa: Y015
 
 @_typing.final
 class Checkpoint(_message.Message):
-    """A signed checkpoint of the exchange log."""
+    """A signed checkpoint of the exchange log (docs/wire.md §9): origin and key name
+    "jgx.exchange-log/<node id>", signed by the node's Ed25519 key. An empty log has one too (size 0,
+    root SHA-256("")).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -27,8 +27,10 @@ if _version_not_supported:
 
 class ExchangeStub:
     """What every jgx gateway serves. Errors before a receipt can be issued (oversized or unparseable
-    envelope, transport identity, rate limit) are gRPC statuses carrying a google.rpc.ErrorInfo with
-    the reason code; everything else is answered with a signed receipt.
+    envelope, transport identity, rate limit, store unavailable, internal fault) are gRPC statuses
+    carrying a google.rpc.ErrorInfo with domain "jgx" and the reason code as reason; everything else is
+    answered with a signed receipt. A RESOURCE_EXHAUSTED without ErrorInfo comes from a gRPC library's
+    size limit and means TOO_LARGE.
     """
 
     def __init__(self, channel):
@@ -71,8 +73,10 @@ class ExchangeStub:
 
 class ExchangeServicer:
     """What every jgx gateway serves. Errors before a receipt can be issued (oversized or unparseable
-    envelope, transport identity, rate limit) are gRPC statuses carrying a google.rpc.ErrorInfo with
-    the reason code; everything else is answered with a signed receipt.
+    envelope, transport identity, rate limit, store unavailable, internal fault) are gRPC statuses
+    carrying a google.rpc.ErrorInfo with domain "jgx" and the reason code as reason; everything else is
+    answered with a signed receipt. A RESOURCE_EXHAUSTED without ErrorInfo comes from a gRPC library's
+    size limit and means TOO_LARGE.
     """
 
     def Submit(self, request, context):
@@ -83,7 +87,8 @@ class ExchangeServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SubmitStream(self, request_iterator, context):
-        """Envelopes in, receipts out, in the same order.
+        """Envelopes in, receipts out, in the same order. The node judges several at once, so their log
+        indexes need not follow the sending order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -157,8 +162,10 @@ def add_ExchangeServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class Exchange:
     """What every jgx gateway serves. Errors before a receipt can be issued (oversized or unparseable
-    envelope, transport identity, rate limit) are gRPC statuses carrying a google.rpc.ErrorInfo with
-    the reason code; everything else is answered with a signed receipt.
+    envelope, transport identity, rate limit, store unavailable, internal fault) are gRPC statuses
+    carrying a google.rpc.ErrorInfo with domain "jgx" and the reason code as reason; everything else is
+    answered with a signed receipt. A RESOURCE_EXHAUSTED without ErrorInfo comes from a gRPC library's
+    size limit and means TOO_LARGE.
     """
 
     @staticmethod

@@ -40,8 +40,10 @@ GRPC_VERSION: str
 
 class ExchangeStub:
     """What every jgx gateway serves. Errors before a receipt can be issued (oversized or unparseable
-    envelope, transport identity, rate limit) are gRPC statuses carrying a google.rpc.ErrorInfo with
-    the reason code; everything else is answered with a signed receipt.
+    envelope, transport identity, rate limit, store unavailable, internal fault) are gRPC statuses
+    carrying a google.rpc.ErrorInfo with domain "jgx" and the reason code as reason; everything else is
+    answered with a signed receipt. A RESOURCE_EXHAUSTED without ErrorInfo comes from a gRPC library's
+    size limit and means TOO_LARGE.
     """
 
     @_typing.overload
@@ -51,7 +53,9 @@ class ExchangeStub:
     Submit: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.Envelope, _exchange_pb2.SubmitResponse]
     """Submit one envelope; the answer carries the signed receipt."""
     SubmitStream: _grpc.StreamStreamMultiCallable[_exchange_pb2.Envelope, _exchange_pb2.SubmitResponse]
-    """Envelopes in, receipts out, in the same order."""
+    """Envelopes in, receipts out, in the same order. The node judges several at once, so their log
+    indexes need not follow the sending order.
+    """
     Trace: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.TraceRequest, _exchange_pb2.TraceResponse]
     """A message's or a correlation id's history on this node and the hops it knows of."""
     GetCheckpoint: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.GetCheckpointRequest, _exchange_pb2.Checkpoint]
@@ -61,15 +65,19 @@ class ExchangeStub:
 @_typing.type_check_only
 class ExchangeAsyncStub(ExchangeStub):
     """What every jgx gateway serves. Errors before a receipt can be issued (oversized or unparseable
-    envelope, transport identity, rate limit) are gRPC statuses carrying a google.rpc.ErrorInfo with
-    the reason code; everything else is answered with a signed receipt.
+    envelope, transport identity, rate limit, store unavailable, internal fault) are gRPC statuses
+    carrying a google.rpc.ErrorInfo with domain "jgx" and the reason code as reason; everything else is
+    answered with a signed receipt. A RESOURCE_EXHAUSTED without ErrorInfo comes from a gRPC library's
+    size limit and means TOO_LARGE.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Submit: _aio.UnaryUnaryMultiCallable[_exchange_pb2.Envelope, _exchange_pb2.SubmitResponse]  # type: ignore[assignment]
     """Submit one envelope; the answer carries the signed receipt."""
     SubmitStream: _aio.StreamStreamMultiCallable[_exchange_pb2.Envelope, _exchange_pb2.SubmitResponse]  # type: ignore[assignment]
-    """Envelopes in, receipts out, in the same order."""
+    """Envelopes in, receipts out, in the same order. The node judges several at once, so their log
+    indexes need not follow the sending order.
+    """
     Trace: _aio.UnaryUnaryMultiCallable[_exchange_pb2.TraceRequest, _exchange_pb2.TraceResponse]  # type: ignore[assignment]
     """A message's or a correlation id's history on this node and the hops it knows of."""
     GetCheckpoint: _aio.UnaryUnaryMultiCallable[_exchange_pb2.GetCheckpointRequest, _exchange_pb2.Checkpoint]  # type: ignore[assignment]
@@ -78,8 +86,10 @@ class ExchangeAsyncStub(ExchangeStub):
 
 class ExchangeServicer(metaclass=_abc_1.ABCMeta):
     """What every jgx gateway serves. Errors before a receipt can be issued (oversized or unparseable
-    envelope, transport identity, rate limit) are gRPC statuses carrying a google.rpc.ErrorInfo with
-    the reason code; everything else is answered with a signed receipt.
+    envelope, transport identity, rate limit, store unavailable, internal fault) are gRPC statuses
+    carrying a google.rpc.ErrorInfo with domain "jgx" and the reason code as reason; everything else is
+    answered with a signed receipt. A RESOURCE_EXHAUSTED without ErrorInfo comes from a gRPC library's
+    size limit and means TOO_LARGE.
     """
 
     @_abc_1.abstractmethod
@@ -96,7 +106,9 @@ class ExchangeServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_exchange_pb2.Envelope],
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_exchange_pb2.SubmitResponse], _abc.AsyncIterator[_exchange_pb2.SubmitResponse]]:
-        """Envelopes in, receipts out, in the same order."""
+        """Envelopes in, receipts out, in the same order. The node judges several at once, so their log
+        indexes need not follow the sending order.
+        """
 
     @_abc_1.abstractmethod
     def Trace(
