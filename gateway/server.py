@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -93,26 +93,32 @@ class ExchangeService:
         self.connections = connections or Connections()
         self.queries = LogQueries(hub)
         self._open_calls: dict[str, int] = {}
+        self._call_peers: dict[int, str | None] = {}  # id(context) of each admitted call -> its peer
 
-    @contextlib.contextmanager
-    def _admitted(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> Iterator[None]:
-        """Count the call against its peer; RATE_LIMITED when the peer holds ``max_calls_per_peer``."""
+    @contextlib.asynccontextmanager
+    async def _admitted(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> AsyncIterator[None]:
+        """(1) once per call, then count the call against its peer; RATE_LIMITED over the limit."""
+        peer = await self._peer(context)
         # The TLS node id; without TLS the client's address without its port (one host, one peer).
-        key = self.peer_node(context) or context.peer().rsplit(":", 1)[0]
+        key = peer or context.peer().rsplit(":", 1)[0]
         limit = self.connections.max_calls_per_peer
         if self._open_calls.get(key, 0) >= limit:
             _log.warning("peer.too_many_calls", peer=key, limit=limit)
             raise TransportError(ReasonCode.RATE_LIMITED, f"{limit} calls of {key} are open already")
         self._open_calls[key] = self._open_calls.get(key, 0) + 1
+        self._call_peers[id(context)] = peer  # the handler reads it back instead of asking again
         try:
             yield
         finally:
+            self._call_peers.pop(id(context), None)
             self._open_calls[key] -= 1
             if not self._open_calls[key]:
                 del self._open_calls[key]
 
     async def _peer(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
         """(1) The client's node id from the TLS auth context; a refused identity ends the call."""
+        if id(context) in self._call_peers:
+            return self._call_peers[id(context)]
         try:
             return self.peer_node(context)
         except JgxError as exc:

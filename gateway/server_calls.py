@@ -50,7 +50,7 @@ _Unary = Callable[[Any, grpc.aio.ServicerContext[bytes, bytes]], Awaitable[bytes
 _Stream = Callable[[AsyncIterator[bytes], grpc.aio.ServicerContext[bytes, bytes]], AsyncIterator[bytes]]
 
 
-_Admit = Callable[[grpc.aio.ServicerContext[bytes, bytes]], contextlib.AbstractContextManager[None]]
+_Admit = Callable[[grpc.aio.ServicerContext[bytes, bytes]], contextlib.AbstractAsyncContextManager[None]]
 
 
 def guarded(method: _Unary, admit: _Admit) -> _Unary:
@@ -58,7 +58,7 @@ def guarded(method: _Unary, admit: _Admit) -> _Unary:
 
     async def call(request: Any, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         try:
-            with admit(context):
+            async with admit(context):
                 return await method(request, context)
         except grpc.aio.AbortError:
             raise  # the call was ended on purpose, with its status
@@ -77,7 +77,7 @@ def guarded_stream(method: _Stream, admit: _Admit) -> _Stream:
         requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[bytes, bytes]
     ) -> AsyncIterator[bytes]:
         try:
-            with admit(context):
+            async with admit(context):
                 async for response in method(requests, context):
                     yield response
         except grpc.aio.AbortError:

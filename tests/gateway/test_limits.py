@@ -111,13 +111,12 @@ async def test_a_peer_holds_at_most_max_calls_per_peer(start) -> None:  # type: 
             await channel.unary_unary(EXCHANGE + "GetCheckpoint")(b"", timeout=30)
         open_streams[0].cancel()
         await asyncio.sleep(0.2)
-        with pytest.raises(grpc.aio.AioRpcError) as after:  # admitted: the empty log has no checkpoint
-            await channel.unary_unary(EXCHANGE + "GetCheckpoint")(b"", timeout=30)
+        after = await channel.unary_unary(EXCHANGE + "GetCheckpoint")(b"", timeout=30)  # admitted
         for stream in open_streams[1:]:
             stream.cancel()
     limited = (grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")
     assert limited == (refused.value.code(), _reason(refused.value))
-    assert (grpc.StatusCode.UNAVAILABLE, "UNAVAILABLE") == (after.value.code(), _reason(after.value))
+    assert isinstance(after, bytes)
 
 
 async def test_a_silent_stream_is_ended(start) -> None:  # type: ignore[no-untyped-def]
