@@ -37,7 +37,7 @@ from gateway.delivery_plan import DELIVER, SUBMIT, DeliveryPolicy, Route, backof
 from gateway.envelope import envelope_digest
 from gateway.error_details import reason_of
 from gateway.errors import JgxError, ReasonCode, TransportError, VerificationError
-from gateway.logbook import build_leaf
+from gateway.logbook import bind_side_rows, build_leaf
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.receipts import verify_receipt
@@ -220,7 +220,9 @@ class DeliveryWorker:
         except JgxError as exc:
             return await self._failed(item, header, exc.reason, exc.detail, started)
         try:
-            await self.store.append([self._leaf(item, header, digest, receipt, answer)])
+            entry = self._leaf(item, header, digest, receipt, answer)
+            # The leaf commits to the recipient's receipt as stored and to the outbox row it settles.
+            await self.store.append([bind_side_rows(entry, receipt=answer.SerializeToString())])
         except StorageError as exc:  # the recipient has it; the row is resent after its lease
             _log.error("delivery.log_failed", outbox_id=item.id, error=str(exc))
             return self._report(item, header, "retry", ReasonCode.UNAVAILABLE.value, str(exc), started)

@@ -27,7 +27,8 @@ from gateway.envelope import envelope_digest
 from gateway.errors import ReasonCode
 from gateway.freshness import remember_until
 from gateway.keys import PrivateKey
-from gateway.logbook import LogSigner, build_leaf
+from gateway.logbook import LogSigner, bind_side_rows, build_leaf
+from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge
 from gateway.policy import LocalLimits, Policy
@@ -125,8 +126,13 @@ class Hub:
         limits: LocalLimits | None = None,
         checkpoint_every: int = 1000,
         checkpoint_interval: float = 5.0,
+        head: LogHead | None = None,
     ) -> None:
-        """A hub for ``node_id`` signing receipts with ``key``; call `start` before `submit`."""
+        """A hub for ``node_id`` signing receipts with ``key``; call `start` before `submit`.
+
+        ``head`` (the node directory's `LogHead`) records each commit before its receipts are
+        released and each stored checkpoint, so a database that later loses its tail is refused.
+        """
         self.node_id = node_id
         self.key = key
         self.trust = trust
@@ -139,7 +145,15 @@ class Hub:
         self.checkpointer = Checkpointer(
             store, self.signer, clock=clock, every=checkpoint_every, interval=checkpoint_interval
         )
-        self._sequencer = Sequencer(store, on_commit=self.checkpointer.committed, on_failure=self._forget)
+        on_commit = self.checkpointer.committed
+        if head is not None:
+            self.checkpointer.on_checkpoint = lambda stored: head.checkpointed(stored.note)
+
+            def on_commit(size: int) -> None:
+                head.committed(size)  # before any receipt of the batch leaves the node
+                self.checkpointer.committed(size)
+
+        self._sequencer = Sequencer(store, on_commit=on_commit, on_failure=self._forget)
         self._expiry_logged = False
         self._inflight: dict[bytes, tuple[exchange_pb2.Message, asyncio.Future[Appended]]] = {}
         # Called with the fields of every per-envelope event (metrics, the delivery worker's wake-up).
@@ -263,11 +277,13 @@ class Hub:
             original = await self._original(digest, stored=True)  # a copy that raced its original
             if original is not None:
                 return await self._duplicate(original, digest, now, started)
-        return await self._record(verdict, digest, now, started)
+        return await self._record(verdict, data, digest, now, started)
 
-    async def _record(self, verdict: Verdict, digest: bytes, now: datetime, started: float) -> Handled:
+    async def _record(
+        self, verdict: Verdict, data: bytes, digest: bytes, now: datetime, started: float
+    ) -> Handled:
         try:
-            return await self._commit(verdict, digest, now, started)
+            return await self._commit(verdict, data, digest, now, started)
         except (ReplayConflict, asyncio.CancelledError):
             raise
         except StorageError as exc:
@@ -299,9 +315,11 @@ class Hub:
             step=9 if verdict.step >= 6 else verdict.step,
             detail=f"entry refused: {type(failure).__name__}",
         )
-        return await self._commit(fallback, digest, now, started)
+        return await self._commit(fallback, data, digest, now, started)
 
-    async def _commit(self, verdict: Verdict, digest: bytes, now: datetime, started: float) -> Handled:
+    async def _commit(
+        self, verdict: Verdict, data: bytes, digest: bytes, now: datetime, started: float
+    ) -> Handled:
         """(9)(10)(11) One entry for ``verdict``: leaf, outbox rows and receipt in one transaction."""
         message, envelope = verdict.message, verdict.envelope
         reasons = tuple(r.value for r in verdict.reasons)
@@ -346,13 +364,15 @@ class Hub:
             envelope_sha256=digest,
             outcome=verdict.outcome,
             reason_codes=reasons,
-            envelope=envelope.SerializeToString() if envelope is not None else None,
+            # The exact bytes received (they hash to the leaf's digest), never a re-serialization.
+            envelope=data if envelope is not None else None,
             payload=message.payload if message is not None else None,
             receipt=receipt,
             outbox=(message.recipient,) if deliver and message is not None else (),
             seen=seen,
             **_header(message),
         )
+        entry = bind_side_rows(entry)  # the leaf commits to every row stored beside it
         future = self._sequencer.append(entry)
         if seen is not None and message is not None:
             self._inflight[digest] = (message, future)
@@ -397,6 +417,7 @@ class Hub:
             duplicate_of=original.log_index,
             **_header(original.header),
         )
+        entry = bind_side_rows(entry, receipt=original.receipt)
         try:
             appended = await self._sequencer.append(entry)
         except StorageError:

@@ -150,6 +150,8 @@ class Checkpointer:
         self._wake = asyncio.Event()
         self._stop = False
         self._task: asyncio.Task[None] | None = None
+        # Told every checkpoint stored (the node directory keeps the latest: `gateway.loghead`).
+        self.on_checkpoint: Callable[[StoredCheckpoint], None] | None = None
 
     @property
     def latest_size(self) -> int:
@@ -221,4 +223,6 @@ class Checkpointer:
                 raise
             self._state = state
             _log.info("log.checkpoint", size=size, root=root.hex())
+            if self.on_checkpoint is not None:
+                self.on_checkpoint(stored)
             return stored

@@ -10,7 +10,7 @@ from gateway.checkpoint import NoteVerifier
 from gateway.cli._common import io_error
 from gateway.config import CONFIG_FILE, Config, load_config
 from gateway.errors import JgxError
-from gateway.keys import PrivateKey, load_private_key
+from gateway.keys import PrivateKey, PublicKey, load_private_key
 from gateway.logbook import log_verifier
 from gateway.storage import StorageError, Store, store_for
 from gateway.storage.sqlite import SqliteStore
@@ -21,6 +21,7 @@ __all__ = [
     "last_used_trust",
     "load_node",
     "node_key",
+    "node_keys",
     "node_store",
     "node_trust",
     "remember_trust",
@@ -128,3 +129,13 @@ def verifier(config: Config, now: datetime) -> NoteVerifier:
             f"信任配置中没有本节点的日志公钥: {exc}",
             f"the trust configuration has no log key for this node: {exc}",
         )
+
+
+def node_keys(config: Config, now: datetime) -> dict[str, PublicKey]:
+    """Every public key the trust configuration lists for this node, by key id (revoked or expired too:
+    a rotation must not make the receipts signed before it unverifiable)."""
+    trust = node_trust(config, now)
+    try:
+        return {record.key_id: record.public_key for record in trust.node(config.node_id).keys}
+    except JgxError as exc:
+        io_error(f"信任配置中没有本节点: {exc}", f"the trust configuration does not list this node: {exc}")

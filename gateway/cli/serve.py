@@ -19,6 +19,7 @@ from gateway.cli._common import io_error
 from gateway.cli._logging import configure_logging
 from gateway.cli._node import load_node, node_key, node_store, remember_trust, serving_trust
 from gateway.cli._shutdown import Step, exit_at_deadline, shut_down
+from gateway.cli._startup import open_checked
 from gateway.cli.console import start_console
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
@@ -26,13 +27,14 @@ from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 from gateway.errors import JgxError
 from gateway.health import HealthWatch
 from gateway.hub import Hub
+from gateway.loghead import LogHead
 from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.node_tls import NodeTls
 from gateway.pipeline import Validate
 from gateway.policy import loosening
 from gateway.ratelimit import RateLimiter
 from gateway.server import PeerNode, Server, insecure_peer
-from gateway.storage import StorageError, Store
+from gateway.storage import Store
 
 _log = structlog.get_logger("jgx.serve")
 _RESERVE = 2.0  # seconds of the grace period kept for stopping workers, the final checkpoint and the store
@@ -88,10 +90,7 @@ async def _run(config: Config, options: _Options) -> None:
     key = trust.signing_key(node_key(config))
     store = node_store(config)
     files, credentials, peer = _transport(config, options.listen, options.insecure_dev)
-    try:
-        await store.open()
-    except StorageError as exc:
-        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+    head = await open_checked(config, store, full_audit=options.audit_on_start)  # exit 2 on a damaged log
     remember_trust(config, signed_trust)  # from now on, an older trust file is a rollback
     try:
         hub = Hub(
@@ -103,9 +102,11 @@ async def _run(config: Config, options: _Options) -> None:
             limits=config.local_limits,
             checkpoint_every=options.checkpoint_every,
             checkpoint_interval=options.checkpoint_interval,
+            head=head,
         )
     except JgxError as exc:  # a node key or stored log the hub cannot work with
         await store.close()
+        head.close()
         io_error(f"枢纽无法启动: {exc.detail}", f"the hub cannot start: {exc}")
     for name, (local, federation) in loosening(trust, config.local_limits).items():
         mine, theirs = f"{local:.0f}", f"{federation:.0f}"
@@ -150,7 +151,7 @@ async def _run(config: Config, options: _Options) -> None:
     click.echo(f"jgx: {config.node_id} 正在监听 / listening on {host}:{port} ({mode})", err=True)
     await stop.wait()
     click.echo("jgx: 正在停止，处理中的报文将完成 / draining in-flight work and stopping", err=True)
-    running = _Running(server, worker, watch, hub, store, console, endpoint)
+    running = _Running(server, worker, watch, hub, store, head, console, endpoint)
     if not await shut_down(running.steps(options.grace), grace=options.grace):
         exit_at_deadline(f"停止超时，强制退出 / shutdown exceeded {options.grace} s; exiting now")
     click.echo("jgx: 已停止 / stopped", err=True)
@@ -165,6 +166,7 @@ class _Running:
     watch: HealthWatch
     hub: Hub
     store: Store
+    head: LogHead
     console: web.AppRunner | None
     endpoint: MetricsEndpoint | None
 
@@ -192,6 +194,7 @@ class _Running:
         if self.endpoint is not None:
             await self.endpoint.close()
         await self.store.close()
+        self.head.close()
 
 
 async def _serve_metrics(metrics: Metrics, config: Config, store: Store) -> MetricsEndpoint | None:
@@ -212,6 +215,7 @@ class _Options:
     checkpoint_every: int
     checkpoint_interval: float
     console: str | None = None
+    audit_on_start: bool = False
 
 
 @click.command()
@@ -239,6 +243,10 @@ class _Options:
     "--console", default=None, help="host:port of the operator console (default: jgx.toml's; 'off': none)."
 )
 @click.option(
+    "--audit-on-start", is_flag=True,
+    help="Run the full audit of jgx log verify before serving (O(n); a quick check always runs).",
+)  # fmt: skip
+@click.option(
     "--log-format", type=click.Choice(["json", "console"]), default=None,
     help="Per-envelope events on stdout: json (default when not a terminal) or console.",
 )  # fmt: skip
@@ -254,6 +262,7 @@ def serve(
     checkpoint_every: int,
     checkpoint_interval: float,
     console: str | None,
+    audit_on_start: bool,
 ) -> None:
     """Run the node's Exchange service (gRPC with mTLS, health, reflection) on the node's log store.
 
@@ -287,5 +296,6 @@ def serve(
         checkpoint_every=checkpoint_every,
         checkpoint_interval=checkpoint_interval,
         console=console,
+        audit_on_start=audit_on_start,
     )
     asyncio.run(_run(config, options))

@@ -53,6 +53,7 @@ from gateway.storage.sqlite_rows import (
     us,
 )
 from gateway.storage.sqlite_schema import migrate
+from gateway.storage.sqlite_side import SqliteSideRows
 
 __all__ = ["SqliteNodeReader", "SqliteStore"]
 
@@ -60,7 +61,7 @@ T = TypeVar("T")
 _PROBE_BYTES = 256 * 1024  # free space `probe_write` asks for: a generous batch of appends
 
 
-class SqliteStore(SqliteConsole):
+class SqliteStore(SqliteSideRows, SqliteConsole):
     """`Store` on one SQLite file: a writer thread that sequences the log and a reader thread."""
 
     def __init__(self, path: str | Path, *, durable: bool = True) -> None:
