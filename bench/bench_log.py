@@ -2,7 +2,9 @@
 
 Prints a table per log size: leaves appended per second (batches of 256 in one transaction, as the
 sequencer's group commit does), inclusion and consistency proofs per second read from the SQLite node
-table, and the time of a full audit (every leaf, stored node, side row and checkpoint).
+table, the time of a full audit (every leaf, stored node, side row and checkpoint; the receipts here
+are placeholders, so no receipt signature is verified) and the time of the quick check `jgx serve` runs
+at every start (`gateway.startcheck`: checkpoint against the tree head, the recent leaves re-hashed).
 
     .venv/bin/python bench/bench_log.py [N ...]
 """
@@ -20,8 +22,10 @@ from pathlib import Path
 
 from gateway.keys import Algorithm, generate_key
 from gateway.logaudit import audit_store
-from gateway.logbook import LogSigner, build_leaf, log_verifier
+from gateway.logbook import LogSigner, bind_side_rows, build_leaf, log_verifier
+from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.startcheck import check_start
 from gateway.storage import Entry, StoredCheckpoint
 from gateway.storage.sqlite import SqliteStore
 
@@ -30,7 +34,7 @@ def _entry(n: int, now: datetime) -> Entry:
     envelope = f"envelope-{n}".encode()
     digest = hashlib.sha256(envelope).digest()
     message = exchange_pb2.Message(sender="sc.amr", recipient="sc.hub", message_id=f"m-{n}", standard="SC-06")
-    return Entry(
+    entry = Entry(
         leaf=build_leaf(time=now, kind="submission", envelope_sha256=digest, outcome=1, message=message),
         kind="submission",
         time=now,
@@ -41,10 +45,12 @@ def _entry(n: int, now: datetime) -> Entry:
         message_id=f"m-{n}",
         standard="SC-06",
         envelope=envelope,
+        receipt=lambda _: b"receipt",
     )
+    return bind_side_rows(entry)
 
 
-async def _case(n: int) -> tuple[int, float, float, float, float]:
+async def _case(n: int) -> tuple[int, float, float, float, float, float]:
     now = datetime.now(UTC)
     key = generate_key(Algorithm.ED25519)
     signer = LogSigner.for_key("sc.hub", key)
@@ -70,18 +76,28 @@ async def _case(n: int) -> tuple[int, float, float, float, float]:
         report = await audit_store(store, signer.origin, [log_verifier("sc.hub", key.public_key)])
         audit_seconds = time.perf_counter() - started
         assert report.ok, report.problems[:3]
+        verifiers = [log_verifier("sc.hub", key.public_key)]
+        started = time.perf_counter()
+        problems = await check_start(
+            store, LogHead(Path(tmp)), signer.origin, verifiers, node_id="sc.hub", receipt_keys=None
+        )
+        start_seconds = time.perf_counter() - started
+        assert not problems, problems[:3]
         await store.close()
-    return n, append_rate, inclusion_rate, consistency_rate, audit_seconds
+    return n, append_rate, inclusion_rate, consistency_rate, audit_seconds, start_seconds
 
 
 async def main(sizes: list[int]) -> None:
     """Run each size and print the table."""
-    print("| leaves | append/s (batches of 256) | inclusion proof/s | consistency proof/s | full audit s |")
-    print("|---:|---:|---:|---:|---:|")
+    print(
+        "| leaves | append/s (batches of 256) | inclusion proof/s | consistency proof/s | full audit s "
+        "| start check s |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
-        size, append_rate, inclusion_rate, consistency_rate, audit_seconds = await _case(n)
+        size, append_rate, inclusion_rate, consistency_rate, audit_seconds, start_seconds = await _case(n)
         rates = f"{append_rate:,.0f} | {inclusion_rate:,.0f} | {consistency_rate:,.0f}"
-        print(f"| {size:,} | {rates} | {audit_seconds:.1f} |")
+        print(f"| {size:,} | {rates} | {audit_seconds:.1f} | {start_seconds:.3f} |")
 
 
 if __name__ == "__main__":

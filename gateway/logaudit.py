@@ -4,26 +4,28 @@ The auditor rebuilds the RFC 6962 tree from the leaf bytes alone, keeping only t
 subtrees on the right border (a compact range), so it can audit a log of any size in one pass. It
 checks that the indexes run 0..n-1 without gaps, that each stored leaf hash is SHA-256(0x00 || leaf),
 that each stored complete-subtree hash equals the recomputed one (proofs are served from them), that
-each side row agrees with its leaf and that the stored envelope hashes to the leaf's digest, and that
-every published checkpoint is signed by the node's log key and carries the recomputed root of its size.
-Any edited, deleted or reordered row makes one of these fail. The same auditor reads a database (through
+every row stored beside a leaf holds what the leaf commits to (`gateway.logaudit_rows`), that no row
+of a log table names a leaf outside the log, and that every published checkpoint is signed by the
+node's log key and carries the recomputed root of its size. Any edited, NULLed, deleted, inserted or
+reordered row of those tables makes one of these fail (docs/exchange-log.md lists, per table and
+column, what is proven and what is not). The same auditor reads a database (through
 the `Store` interface) or an export file.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway import merkle
 from gateway.checkpoint import NoteVerifier, verify_checkpoint
 from gateway.errors import JgxError
-from gateway.logbook import parse_leaf
-from gateway.storage import MessageRecord, Store, StoredCheckpoint
+from gateway.keys import PublicKey
+from gateway.logaudit_rows import SideRowAudit, by_index
+from gateway.storage import Store, StoredCheckpoint
 
 __all__ = ["EXPORT_FORMAT", "AuditReport", "LogAuditor", "audit_export", "audit_store", "export_lines"]
 
@@ -39,6 +41,7 @@ class AuditReport:
     root_hash: bytes = merkle.EMPTY_ROOT
     checkpoints: int = 0
     nodes_checked: int = 0
+    unbound: int = 0  # version-1 leaves, whose payload, action, outbox and seen rows are not bound
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -131,41 +134,41 @@ class LogAuditor:
         self.report.root_hash = self.root()
         return self.report
 
-    def check_side_row(self, leaf: bytes, record: MessageRecord | None) -> None:
-        """The side row of a leaf must agree with it, and its envelope must hash to the leaf's digest."""
-        index = self.report.size - 1
-        if record is None:
-            self.problem(f"叶子 {index} 缺少消息记录", f"leaf {index}: its message row is missing")
-            return
-        try:
-            parsed = parse_leaf(leaf)
-        except JgxError:
-            self.problem(f"叶子 {index} 不是日志叶子记录", f"leaf {index}: not a LogLeaf record")
-            return
-        fields = ("sender", "recipient", "message_id", "standard", "outcome", "envelope_sha256")
-        if any(getattr(parsed, f) != getattr(record, f) for f in fields) or tuple(
-            parsed.reason_codes
-        ) != tuple(record.reason_codes):
-            self.problem(
-                f"叶子 {index} 的消息记录被改动", f"leaf {index}: its message row differs from the leaf"
-            )
-        if record.envelope is not None and hashlib.sha256(record.envelope).digest() != parsed.envelope_sha256:
-            self.problem(
-                f"叶子 {index} 存储的信封被改动", f"leaf {index}: the stored envelope does not hash to it"
-            )
 
+async def audit_store(
+    store: Store,
+    origin: str,
+    verifiers: list[NoteVerifier],
+    *,
+    node_id: str | None = None,
+    receipt_keys: Mapping[str, PublicKey] | None = None,
+) -> AuditReport:
+    """Audit a live store: leaves, stored nodes, every row beside the leaves, and every checkpoint.
 
-async def audit_store(store: Store, origin: str, verifiers: list[NoteVerifier]) -> AuditReport:
-    """Audit a live store: leaves, stored nodes, side rows and every checkpoint."""
+    ``receipt_keys`` (the node's public keys by key id, from the trust configuration) verify the
+    receipts the node signed; without them only their presence is checked.
+    """
     auditor = LogAuditor(origin, verifiers, await store.checkpoints())
+    rows_audit = SideRowAudit(node_id or origin.rsplit("/", 1)[-1], receipt_keys, auditor.problem)
     size = await store.size()
     for start in range(0, size, _CHUNK):
-        leaves = await store.leaves(start, min(start + _CHUNK, size))
-        rows = {row.log_index: row for row in await store.messages(start, min(start + _CHUNK, size))}
+        end = min(start + _CHUNK, size)
+        leaves = await store.leaves(start, end)
+        rows = {row.log_index: row for row in await store.messages(start, end)}
+        side = await store.side_rows(start, end)
+        outbox, seen, reasons = by_index(side.outbox), by_index(side.seen), by_index(side.reasons)
         auditor.created = []
         for record in leaves:
-            auditor.add(record.log_index, record.leaf, record.leaf_hash)
-            auditor.check_side_row(record.leaf, rows.get(record.log_index))
+            index = record.log_index
+            auditor.add(index, record.leaf, record.leaf_hash)
+            rows_audit.check(
+                index,
+                record.leaf,
+                rows.get(index),
+                outbox.get(index, []),
+                seen.get(index, []),
+                reasons.get(index, []),
+            )
         stored = await store.get_nodes([key for key, _ in auditor.created])
         auditor.report.nodes_checked += len(auditor.created)
         for key, value in auditor.created:
@@ -173,7 +176,21 @@ async def audit_store(store: Store, origin: str, verifiers: list[NoteVerifier]) 
                 auditor.problem(
                     f"存储的节点 {key} 与重算结果不符", f"stored node {key} differs from the leaves"
                 )
-    return auditor.finish()
+    if auditor.report.size != size:
+        auditor.problem(
+            f"日志记录的长度为 {size}，实际只有 {auditor.report.size} 个连续叶子",
+            f"the log's head says {size} leaves, {auditor.report.size} contiguous leaves are stored",
+        )
+    # Rows appended while the audit ran belong to leaves it did not see: count strays beyond the end.
+    for table, count in (await store.stray_rows(max(size, await store.size()))).items():
+        if count:
+            auditor.problem(
+                f"{table} 表有 {count} 行不属于日志中的任何叶子（被插入？）",
+                f"{table}: {count} rows name no leaf of the log (inserted?)",
+            )
+    report = auditor.finish()
+    report.unbound = rows_audit.unbound
+    return report
 
 
 async def export_lines(store: Store, origin: str) -> Iterator[str]:

@@ -18,12 +18,12 @@ that lost the race adopts the winner's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
 import structlog
 
+from gateway._aio import wait_event
 from gateway.checkpoint import Checkpoint, CheckpointLog
 from gateway.logbook import LogSigner
 from gateway.storage import (
@@ -150,6 +150,8 @@ class Checkpointer:
         self._wake = asyncio.Event()
         self._stop = False
         self._task: asyncio.Task[None] | None = None
+        # Told every checkpoint stored (the node directory keeps the latest: `gateway.loghead`).
+        self.on_checkpoint: Callable[[StoredCheckpoint], None] | None = None
 
     @property
     def latest_size(self) -> int:
@@ -178,8 +180,7 @@ class Checkpointer:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            await wait_event(self._wake, self._interval)
             self._wake.clear()
             if self._stop:
                 return
@@ -222,4 +223,6 @@ class Checkpointer:
                 raise
             self._state = state
             _log.info("log.checkpoint", size=size, root=root.hex())
+            if self.on_checkpoint is not None:
+                self.on_checkpoint(stored)
             return stored

@@ -16,13 +16,15 @@ import click
 from gateway import merkle
 from gateway.checkpoint import verify_checkpoint
 from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
-from gateway.cli._node import load_node, node_store, verifier
+from gateway.cli._node import load_node, node_keys, node_store, verifier
 from gateway.config import Config
 from gateway.errors import JgxError
-from gateway.logaudit import audit_export, audit_store, export_lines
+from gateway.logaudit import AuditReport, audit_export, audit_store, export_lines
 from gateway.logbook import log_origin
+from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.published import check_published
+from gateway.startcheck import check_head
 from gateway.storage import MessageRecord, StorageError, Store
 
 T = TypeVar("T")
@@ -72,8 +74,11 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
     """Recompute every leaf hash and root and check every signed checkpoint; exit 1 on any problem.
 
     \b
-    The log key comes from the node's trust configuration. From the database the stored
-    Merkle nodes, message rows and envelopes are checked too. After a restore, pass the
+    The log and receipt keys come from the node's trust configuration. From the database
+    the stored Merkle nodes and every row beside the leaves (messages: envelope, payload,
+    receipt…; outbox; seen; reason index) are checked against what each leaf commits to,
+    rows that name no leaf are counted, and the directory's log/ record (latest checkpoint,
+    receipted size) must lie within the log. After a restore, pass the
     checkpoints published before it (as printed by `jgx log checkpoint`): each must verify,
     lie within the restored log, and have the same root there.
     Examples:
@@ -91,7 +96,17 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
             io_error(f"{export_file} 不是日志导出文件: {exc}", f"{export_file} is not a log export: {exc}")
     else:
-        report = _with_store(config, lambda store: audit_store(store, origin, [note_verifier]))
+        keys = node_keys(config, datetime.now(UTC))
+        head = LogHead(config.directory)
+
+        async def audit(store: Store) -> AuditReport:
+            found = await audit_store(
+                store, origin, [note_verifier], node_id=config.node_id, receipt_keys=keys
+            )
+            found.problems.extend(await check_head(store, head, origin, [note_verifier]))  # log/ of the dir
+            return found
+
+        report = _with_store(config, audit)
     if published and export_file is None:
         notes = [(str(path), read_bytes(path).decode("utf-8", errors="replace")) for path in published]
         report.problems.extend(
@@ -106,6 +121,11 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
         f"日志完好 / log OK: {report.size} leaves, root {report.root_hash.hex()}, "
         f"{report.checkpoints} checkpoints verified, {report.nodes_checked} stored nodes checked"
     )
+    if report.unbound:
+        click.echo(
+            f"注意: {report.unbound} 个第 1 版叶子未绑定其载荷、动作、投递与防重放记录 / note: "
+            f"{report.unbound} version-1 leaves do not bind their payload, action, outbox and seen rows"
+        )
 
 
 @log.command()

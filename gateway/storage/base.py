@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from gateway.storage.side_rows import SideRows
+
 __all__ = [
     "Appended",
     "AuditEntry",
@@ -38,6 +40,13 @@ __all__ = [
 ]
 
 NodeKey = tuple[int, int]  # (level, index) of a complete subtree; level 0 are the leaf hashes
+
+
+# The write of `Store.probe_write`: one row rewritten with its own values, committed like an append.
+PROBE_WRITE = (
+    "UPDATE schema_migrations SET applied_at_us = applied_at_us"
+    " WHERE version = (SELECT MAX(version) FROM schema_migrations)"
+)
 
 
 class StorageError(Exception):
@@ -289,6 +298,9 @@ class Store(Protocol):
     async def close(self) -> None:
         """Finish in-flight work and release the store."""
 
+    async def probe_write(self) -> None:
+        """Commit a write that changes no value; StorageError when the store cannot write (disk full…)."""
+
     # -- the log ---------------------------------------------------------------------------------
     async def append(self, entries: Sequence[Entry]) -> list[Appended]:
         """Append entries in order, each atomically with its side rows; return where each landed.
@@ -321,6 +333,16 @@ class Store(Protocol):
 
     async def messages(self, start: int, end: int) -> list[MessageRecord]:
         """The side rows of leaves ``start <= index < end``, in index order (for audits and exports)."""
+
+    async def side_rows(self, start: int, end: int) -> SideRows:
+        """The outbox, seen and reason-index rows of leaves ``start <= index < end`` (for the audit)."""
+
+    async def stray_rows(self, size: int) -> dict[str, int]:
+        """Per log table, how many rows name no leaf of a log of ``size`` leaves (the audit's insert check).
+
+        Counts rows of leaves, messages, outbox, seen and message_reasons whose index is negative or
+        at least ``size``, and nodes that are not complete subtrees of a tree of ``size`` leaves.
+        """
 
     async def find_original(self, envelope_sha256: bytes) -> MessageRecord | None:
         """The earlier submission with these exact envelope bytes whose message id was consumed."""

@@ -29,6 +29,7 @@ import asyncpg
 
 from gateway import merkle
 from gateway.storage.base import (
+    PROBE_WRITE,
     Appended,
     Entry,
     LeafRecord,
@@ -45,6 +46,7 @@ from gateway.storage.outbox_sql import channel
 from gateway.storage.postgres_console import PostgresConsole
 from gateway.storage.postgres_outbox import PostgresOutbox
 from gateway.storage.postgres_schema import migrate, split_url
+from gateway.storage.postgres_side import PostgresSideRows
 from gateway.storage.postgres_tree import Conn, border, fetch_nodes, with_nodes
 from gateway.storage.refused import EntryRefused, check_entry, issued
 from gateway.storage.sqlite_rows import MSG_COLUMNS, dt, message_record, us
@@ -65,7 +67,7 @@ def _replay_conflict(exc: asyncpg.UniqueViolationError, seen: list[tuple[Any, ..
     return ReplayConflict(str(seen[0][0]), str(seen[0][1]))
 
 
-class PostgresStore(PostgresOutbox, PostgresConsole):
+class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
     """`Store` on PostgreSQL: a connection pool per replica, one writer at a time across replicas."""
 
     def __init__(self, url: str, *, min_connections: int = 1, max_connections: int = 8) -> None:
@@ -111,6 +113,11 @@ class PostgresStore(PostgresOutbox, PostgresConsole):
         self._pool = self._writer = None
         for pool in pools:
             await pool.close()
+
+    async def probe_write(self) -> None:
+        """Commit a write that changes no value on the writer's connection; StorageError when it fails."""
+        async with self._conn(transaction=True, writer=True) as conn:
+            await conn.execute(PROBE_WRITE)
 
     @contextlib.asynccontextmanager
     async def _conn(self, *, transaction: bool = False, writer: bool = False) -> AsyncIterator[Conn]:

@@ -163,8 +163,14 @@ UPDATE outbox SET channel = COALESCE(
 CREATE INDEX outbox_pending_by_channel ON outbox(channel, id) WHERE state = 'pending'
 """
 
+# Version 5: the log audit reads the seen and reason rows of each range of leaves (`Store.side_rows`).
+_V5: Final = """
+CREATE INDEX seen_by_log_index ON seen(log_index);
+CREATE INDEX message_reasons_by_log_index ON message_reasons(log_index)
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 LATEST: Final = max(MIGRATIONS)
 
 

@@ -65,10 +65,10 @@ def test_verify_passes_on_an_untouched_log(node: Path) -> None:
     ("sql", "clue"),
     [
         ("UPDATE leaves SET leaf = CAST('forged' AS BLOB) WHERE idx = 3", "leaf 3: stored hash"),
-        ("UPDATE messages SET outcome = 2 WHERE log_index = 4", "leaf 4: its message row differs"),
+        ("UPDATE messages SET outcome = 2 WHERE log_index = 4", "leaf 4: messages.outcome differs"),
         (
             "UPDATE messages SET envelope = CAST('x' AS BLOB) WHERE log_index = 5",
-            "leaf 5: the stored envelope",
+            "leaf 5: messages.envelope does not hash",
         ),
         ("UPDATE nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0", "stored node (1, 0)"),
         ("DELETE FROM leaves WHERE idx = 11", "beyond the log's 11 leaves"),

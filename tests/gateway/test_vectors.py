@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,44 @@ def test_trust_rotation_vectors(case: dict[str, Any]) -> None:
         except TrustError as exc:
             outcomes.append(exc.reason.value)
     assert case["expected"] == outcomes
+
+
+def test_logleaf_vectors_are_current() -> None:
+    """Regenerating logleaf.json with the node's own leaf builder yields exactly the checked-in file."""
+    from tests.vectors import generate_logleaf
+
+    assert generate_logleaf.render() == (VECTORS / "logleaf.json").read_text(encoding="utf-8"), (
+        "logleaf.json drifted: run tests/vectors/generate_logleaf.py"
+    )
+
+
+@pytest.mark.parametrize("case", load("logleaf.json")["cases"], ids=lambda c: c["name"])
+def test_logleaf_vectors(case: dict[str, Any]) -> None:
+    """Each leaf parses to its fields, hashes to its leaf hash, and binds the digests of its rows."""
+    from google.protobuf import json_format
+
+    from gateway import merkle
+    from gateway.logbook import parse_leaf
+
+    data = bytes.fromhex(case["leaf_hex"])
+    leaf = parse_leaf(data)
+    assert case["fields"] == json_format.MessageToDict(leaf, preserving_proto_field_name=True)
+    assert case["leaf_hash_hex"] == merkle.leaf_hash(data).hex()
+    rows = case["rows"]
+    if rows is None:
+        assert 1 == leaf.version
+        return
+    payload = (
+        None if rows["payload_hex"] is None else hashlib.sha256(bytes.fromhex(rows["payload_hex"])).digest()
+    )
+    receipt = (
+        None if rows["receipt_hex"] is None else hashlib.sha256(bytes.fromhex(rows["receipt_hex"])).digest()
+    )
+    assert (2, payload, receipt) == (
+        leaf.version,
+        leaf.payload_sha256 if leaf.HasField("payload_sha256") else None,
+        leaf.receipt_sha256 if leaf.HasField("receipt_sha256") else None,
+    )
 
 
 @pytest.mark.parametrize("key", ENVELOPES["keys"], ids=lambda k: k["name"])

@@ -389,8 +389,16 @@ class LogLeaf(_message.Message):
     OUTCOME_FIELD_NUMBER: _builtins.int
     REASON_CODES_FIELD_NUMBER: _builtins.int
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    ENVELOPE_STORED_FIELD_NUMBER: _builtins.int
+    PAYLOAD_SHA256_FIELD_NUMBER: _builtins.int
+    DUPLICATE_OF_FIELD_NUMBER: _builtins.int
+    RECEIPT_SHA256_FIELD_NUMBER: _builtins.int
+    OUTBOX_RECIPIENTS_FIELD_NUMBER: _builtins.int
+    REPLAY_UNTIL_FIELD_NUMBER: _builtins.int
+    DELIVERS_OUTBOX_ID_FIELD_NUMBER: _builtins.int
     version: _builtins.int
-    """the leaf format: 1"""
+    """The leaf format: 2 (1: leaves written before the stored rows were bound; fields 14-21 absent)."""
     kind: _builtins.str
     """"submission" (an envelope received), "delivery" (a receipt from a recipient to whom the node
     delivered).
@@ -407,6 +415,24 @@ class LogLeaf(_message.Message):
     envelope_sha256: _builtins.bytes
     outcome: Global___Outcome.ValueType
     correlation_id: _builtins.str
+    action: _builtins.str
+    """Version 2: what the rows stored beside the leaf must hold, so that `jgx log verify` detects an edit,
+    NULL, deletion or insertion of any of them (docs/exchange-log.md "What verify proves, per table").
+    the message's lifecycle action (messages.action)
+    """
+    envelope_stored: _builtins.bool
+    """the envelope's exact bytes are stored (messages.envelope)"""
+    payload_sha256: _builtins.bytes
+    """SHA-256 of messages.payload; absent: payload is NULL"""
+    duplicate_of: _builtins.int
+    """a DUPLICATE's original leaf (messages.duplicate_of)"""
+    receipt_sha256: _builtins.bytes
+    """SHA-256 of messages.receipt when the receipt exists before the leaf: the original receipt of a
+    duplicate, the recipient's receipt of a delivery. Absent for a receipt this node signs after the
+    index is assigned: the audit verifies that one's signature and fields instead.
+    """
+    delivers_outbox_id: _builtins.int
+    """a delivery leaf: the outbox row it settled"""
     @_builtins.property
     def time(self) -> _timestamp_pb2.Timestamp:
         """When the node decided, by its own clock (not the message's issued_at); equal to the receipt's
@@ -415,6 +441,14 @@ class LogLeaf(_message.Message):
 
     @_builtins.property
     def reason_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def outbox_recipients(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """one outbox row per recipient, in this order"""
+
+    @_builtins.property
+    def replay_until(self) -> _timestamp_pb2.Timestamp:
+        """set iff a seen row (sender, message_id) belongs to the leaf"""
+
     def __init__(
         self,
         *,
@@ -431,12 +465,35 @@ class LogLeaf(_message.Message):
         outcome: Global___Outcome.ValueType = ...,
         reason_codes: _abc.Iterable[_builtins.str] | None = ...,
         correlation_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        envelope_stored: _builtins.bool = ...,
+        payload_sha256: _builtins.bytes | None = ...,
+        duplicate_of: _builtins.int | None = ...,
+        receipt_sha256: _builtins.bytes | None = ...,
+        outbox_recipients: _abc.Iterable[_builtins.str] | None = ...,
+        replay_until: _timestamp_pb2.Timestamp | None = ...,
+        delivers_outbox_id: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_delivers_outbox_id", b"_delivers_outbox_id", "_duplicate_of", b"_duplicate_of", "_payload_sha256", b"_payload_sha256", "_receipt_sha256", b"_receipt_sha256", "delivers_outbox_id", b"delivers_outbox_id", "duplicate_of", b"duplicate_of", "payload_sha256", b"payload_sha256", "receipt_sha256", b"receipt_sha256", "replay_until", b"replay_until", "time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "envelope_sha256", b"envelope_sha256", "kind", b"kind", "message_id", b"message_id", "outcome", b"outcome", "payload_type", b"payload_type", "reason_codes", b"reason_codes", "recipient", b"recipient", "sender", b"sender", "standard", b"standard", "standard_version", b"standard_version", "time", b"time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_delivers_outbox_id", b"_delivers_outbox_id", "_duplicate_of", b"_duplicate_of", "_payload_sha256", b"_payload_sha256", "_receipt_sha256", b"_receipt_sha256", "action", b"action", "correlation_id", b"correlation_id", "delivers_outbox_id", b"delivers_outbox_id", "duplicate_of", b"duplicate_of", "envelope_sha256", b"envelope_sha256", "envelope_stored", b"envelope_stored", "kind", b"kind", "message_id", b"message_id", "outbox_recipients", b"outbox_recipients", "outcome", b"outcome", "payload_sha256", b"payload_sha256", "payload_type", b"payload_type", "reason_codes", b"reason_codes", "receipt_sha256", b"receipt_sha256", "recipient", b"recipient", "replay_until", b"replay_until", "sender", b"sender", "standard", b"standard", "standard_version", b"standard_version", "time", b"time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__delivers_outbox_id: _TypeAlias = _typing.Literal["delivers_outbox_id"]  # noqa: Y015
+    _WhichOneofArgType__delivers_outbox_id: _TypeAlias = _typing.Literal["_delivers_outbox_id", b"_delivers_outbox_id"]  # noqa: Y015
+    _WhichOneofReturnType__duplicate_of: _TypeAlias = _typing.Literal["duplicate_of"]  # noqa: Y015
+    _WhichOneofArgType__duplicate_of: _TypeAlias = _typing.Literal["_duplicate_of", b"_duplicate_of"]  # noqa: Y015
+    _WhichOneofReturnType__payload_sha256: _TypeAlias = _typing.Literal["payload_sha256"]  # noqa: Y015
+    _WhichOneofArgType__payload_sha256: _TypeAlias = _typing.Literal["_payload_sha256", b"_payload_sha256"]  # noqa: Y015
+    _WhichOneofReturnType__receipt_sha256: _TypeAlias = _typing.Literal["receipt_sha256"]  # noqa: Y015
+    _WhichOneofArgType__receipt_sha256: _TypeAlias = _typing.Literal["_receipt_sha256", b"_receipt_sha256"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__delivers_outbox_id) -> _WhichOneofReturnType__delivers_outbox_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__duplicate_of) -> _WhichOneofReturnType__duplicate_of | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__payload_sha256) -> _WhichOneofReturnType__payload_sha256 | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__receipt_sha256) -> _WhichOneofReturnType__receipt_sha256 | None: ...
 
 Global___LogLeaf: _TypeAlias = LogLeaf  # noqa: Y015
 
