@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from gateway._aio import wait_event
 from gateway.cli._common import EXIT_OK, EXIT_USAGE, EXIT_VERDICT, io_error, private_key_from, read_bytes
 from gateway.errors import JgxError
 
@@ -196,13 +197,8 @@ async def _run(
                 code = _exit_code(report)
                 if once:
                     return code
-            try:
-                await asyncio.wait_for(
-                    stop.wait(), interval if interval is not None else mapping.poll_seconds
-                )
-            except TimeoutError:
-                continue
-            return code
+            if await wait_event(stop, interval if interval is not None else mapping.poll_seconds):
+                return code
     finally:
         await runner.close()
 

@@ -8,7 +8,6 @@ claim/feedback rows from the outbound table) every ``poll_seconds``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import click
 
 from adapters.bridge.cli import EXIT_UNAVAILABLE, bridge_of, load_or_exit, trust_or_exit
 from adapters.bridge.mapping import BridgeMapping
+from gateway._aio import wait_event
 from gateway.cli._common import EXIT_OK, io_error, private_key_from, read_bytes
 from gateway.errors import JgxError
 
@@ -111,8 +111,7 @@ async def _serve(
                         continue
                     if report.total("read"):
                         click.echo(f"{runner.mapping.table}: {report.describe()}")
-                with contextlib.suppress(TimeoutError):  # the poll interval passed without a stop
-                    await asyncio.wait_for(stop.wait(), min(m.poll_seconds for m in mappings))
+                await wait_event(stop, min(m.poll_seconds for m in mappings))
     finally:
         for runner in bridges:
             await runner.close()
