@@ -207,10 +207,8 @@ def _b64(raw: bytes) -> str:
 def _unb64(sealed: dict[str, Any], name: str) -> bytes:
     value = sealed[name]
     try:
-        if not isinstance(value, str):
-            raise TypeError(name)
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError, TypeError):
+        return base64.b64decode(value if isinstance(value, str) else "!", validate=True)
+    except (binascii.Error, ValueError):
         raise SealedValueError(ReasonCode.MALFORMED, f"{name} is not standard base64") from None
 
 
