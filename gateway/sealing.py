@@ -159,7 +159,7 @@ def open_value(sealed: Any, private_key: PrivateKey, *, aad: bytes, content_key:
 def open_fields(record: dict[str, Any], private_key: PrivateKey, *, aad: bytes) -> dict[str, Any]:
     """A copy of `record` with every sealed value opened with `private_key` (SealedValueError otherwise)."""
     copy: dict[str, Any] = json.loads(json.dumps(record))
-    keys: dict[str, bytes] = {}  # one unwrap per wrapped key, not per field
+    keys: dict[bytes, bytes] = {}  # one unwrap per wrapped key, not per field
     for pointer, container, key in list(_walk(copy, "")):
         sealed = container[key]
         _kid, wrapped, _iv, _ct = _parts(sealed)
