@@ -128,6 +128,15 @@ class PrivateKey(ABC):
         return f"<{type(self).__name__} {self.algorithm.value} {self.key_id[:16]}…>"
 
 
+def _is_der_pair(signature: bytes) -> bool:
+    """True when `signature` is a DER SEQUENCE { INTEGER r, INTEGER s } (ECDSA and SM2 alike)."""
+    try:
+        decode_dss_signature(signature)
+    except ValueError:
+        return False
+    return True
+
+
 def _spki(key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -187,11 +196,7 @@ class P256PublicKey(PublicKey):
 
     def fits(self, signature: bytes) -> bool:
         """A DER SEQUENCE of two INTEGERs."""
-        try:
-            decode_dss_signature(signature)
-        except ValueError:
-            return False
-        return True
+        return _is_der_pair(signature)
 
     def _verify(self, signature: bytes, data: bytes) -> bool:
         self._key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
@@ -227,11 +232,7 @@ class SM2PublicKey(PublicKey):
 
     def fits(self, signature: bytes) -> bool:
         """A DER SEQUENCE of two INTEGERs (GB/T 35276), like ECDSA's."""
-        try:
-            decode_dss_signature(signature)
-        except ValueError:
-            return False
-        return True
+        return _is_der_pair(signature)
 
     def _verify(self, signature: bytes, data: bytes) -> bool:
         return self._key.verify(signature, data)

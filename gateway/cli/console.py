@@ -22,17 +22,20 @@ _log = structlog.get_logger("jgx.console")
 
 
 async def start_console(
-    store: Store, trust: TrustConfig, *, node_id: str, address: str
+    store: Store, trust: TrustConfig, *, node_id: str, address: str, shutdown_timeout: float = 60.0
 ) -> web.AppRunner | None:
     """Serve the console of ``node_id`` at ``host:port`` over the open ``store``; None when it cannot bind.
 
     The console is a side door of the node: when its port is taken the exchange keeps running and
-    the failure is reported, rather than the node refusing to start.
+    the failure is reported, rather than the node refusing to start. ``shutdown_timeout`` bounds how
+    long `cleanup` waits for requests in progress.
     """
     from gateway.console import make_console_app
 
     host, _, port = address.rpartition(":")
-    runner = web.AppRunner(make_console_app(store, trust, node_id=node_id), access_log=None)
+    runner = web.AppRunner(
+        make_console_app(store, trust, node_id=node_id), access_log=None, shutdown_timeout=shutdown_timeout
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()

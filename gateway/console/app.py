@@ -1,6 +1,8 @@
 """The console's aiohttp application: sessions, CSRF, security headers, login and logout.
 
-Requests pass three middlewares in order: security headers on every answer; the session (a random
+Requests pass four middlewares in order: security headers on every answer; failures (a store that
+fails answers 503 ``unavailable``, any other fault 500 ``internal``: the exception's text is logged on
+the node and never shown, so no table name or SQL reaches a browser); the session (a random
 token in an HttpOnly, SameSite=Strict cookie, looked up by its SHA-256, expiring after ``session_ttl``);
 and CSRF (every state-changing request carries the session's token in the form field ``csrf_token`` or
 the ``X-CSRF-Token`` header; the login form uses a double-submit cookie because there is no session yet).
@@ -17,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
+import structlog
 from aiohttp import web
 from markupsafe import Markup
 
@@ -31,13 +34,14 @@ from gateway.console.auth import (
 )
 from gateway.console.i18n import LANGUAGES, translator
 from gateway.console.records import LogKeys
-from gateway.storage import Session, Store
+from gateway.storage import Session, StorageError, Store
 from gateway.trust import TrustConfig
 
 __all__ = ["CONSOLE", "PRINCIPAL", "SESSION", "Console", "make_console_app", "render"]
 
 SESSION_COOKIE = "jgx_session"
 LOGIN_CSRF_COOKIE = "jgx_login_csrf"
+_log = structlog.get_logger("jgx.console")
 LANG_COOKIE = "jgx_lang"
 _PUBLIC = frozenset({"/login", "/api/v1/login", "/api/v1/openapi.json", "/favicon.ico"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -125,6 +129,21 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     if isinstance(response, web.HTTPException):
         raise response
     return response
+
+
+@web.middleware
+async def failures(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A failing store or a bug answers with a reason, never with the exception's text."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except StorageError as exc:
+        _log.error("console.store_failed", path=request.path, error=str(exc))
+        return fail(request, 503, "unavailable")
+    except Exception as exc:  # noqa: BLE001 - the console answers every request
+        _log.error("console.internal_error", path=request.path, error=type(exc).__name__, exc_info=exc)
+        return fail(request, 500, "internal")
 
 
 @web.middleware
@@ -279,7 +298,9 @@ def make_console_app(
     )
     templates.globals["urlencode"] = urlencode
     templates.globals["safe_svg"] = Markup  # only for SVG built by gateway.console.charts (escaped there)
-    app = web.Application(middlewares=[security_headers, sessions, csrf], client_max_size=64 * 1024)
+    app = web.Application(
+        middlewares=[security_headers, failures, sessions, csrf], client_max_size=64 * 1024
+    )
     app[CONSOLE] = Console(store, LogKeys(node_id, trust), clock, session_ttl, secure_cookies, templates)
     app.router.add_get("/login", login_page)
     app.router.add_get("/favicon.ico", favicon)

@@ -89,6 +89,8 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "not_found": ("未找到", "Not found"),
     "forbidden": ("无权执行此操作", "You may not do this"),
     "bad_request": ("请求有误", "Bad request"),
+    "unavailable": ("数据暂时无法读取或写入，请稍后重试", "The data cannot be reached now; retry later"),
+    "internal": ("内部错误，已记录", "Internal error; it has been logged"),
     "none": ("无", "none"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
