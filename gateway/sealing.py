@@ -38,6 +38,7 @@ __all__ = [
     "field_aad",
     "is_sealed",
     "message_aad",
+    "opaque",
     "open_fields",
     "open_value",
     "seal_fields",
@@ -181,6 +182,17 @@ def sealed_pointers(record: Any) -> list[str]:
     return [pointer for pointer, _container, _key in _walk(record, "")]
 
 
+def opaque(record: dict[str, Any], placeholder: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A copy of `record` with each well-formed sealed value replaced by `placeholder`, and
+    {pointer: recipient key id} of those values; SealedValueError (MALFORMED) for a misshapen one."""
+    copy: dict[str, Any] = json.loads(json.dumps(record))
+    found: dict[str, str] = {}
+    for pointer, container, key in list(_walk(copy, "")):
+        found[pointer] = check_shape(container[key])
+        container[key] = placeholder
+    return copy, found
+
+
 def check_shape(sealed: Any) -> str:
     """The recipient key id of a well-formed sealed object; SealedValueError (MALFORMED) otherwise."""
     return _parts(sealed)[0]
@@ -233,9 +245,9 @@ def _locate(record: dict[str, Any], pointer: str) -> tuple[Any, Any]:
         elif not (isinstance(node, dict) and token in node):
             raise SealedValueError(ReasonCode.MALFORMED, f"{pointer} names no field of the record")
         if depth == len(tokens) - 1:
-            return node, key
+            break
         node = node[key]
-    raise SealedValueError(ReasonCode.MALFORMED, f"{pointer} names no field")  # pragma: no cover
+    return node, key
 
 
 def _walk(node: Any, pointer: str) -> Iterator[tuple[str, Any, Any]]:

@@ -71,40 +71,15 @@ def opaque_view(payload: bytes) -> tuple[bytes, frozenset[str]] | None:
     record, problems = decode_record(payload)
     if not isinstance(record, dict) or problems:
         return None
-    pointers = sealing.sealed_pointers(record)
-    if not pointers:
+    view, sealed = sealing.opaque(record, SEALED_PLACEHOLDER)
+    if not sealed:
         return None
     personal = policy()
-    for pointer in pointers:
-        sealing.check_shape(_at(record, pointer))
-        if personal.personal_class(record, pointer) is None:
+    for pointer in sealed:
+        if personal.personal_class(view, pointer) is None:
             raise sealing.SealedValueError(
                 ReasonCode.MALFORMED,
                 f"{pointer}: 只有 SC-20 列明的个人信息字段可以加密封装 / "
                 "only fields SC-20 classes as personal information may be sealed",
             )
-    for pointer in pointers:
-        _put(record, pointer, SEALED_PLACEHOLDER)
-    return json.dumps(record, ensure_ascii=False).encode(), frozenset(pointers)
-
-
-def _tokens(pointer: str) -> list[str]:
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
-
-
-def _at(record: object, pointer: str) -> object:
-    node = record
-    for token in _tokens(pointer):
-        node = node[int(token)] if isinstance(node, list) else node[token]  # type: ignore[index]
-    return node
-
-
-def _put(record: object, pointer: str, value: object) -> None:
-    *path, last = _tokens(pointer)
-    node = record
-    for token in path:
-        node = node[int(token)] if isinstance(node, list) else node[token]  # type: ignore[index]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value  # type: ignore[index]
+    return json.dumps(view, ensure_ascii=False).encode(), frozenset(sealed)
