@@ -366,7 +366,7 @@ def breakdown(sample: list[bytes], fed: object, whole: float) -> None:
         return receipt.SerializeToString()
 
     rows = [
-        ("steps 1–7 (parse, Ed25519 verify, freshness, ACL)", per_call(steps_1_to_7)),
+        (f"steps 1–7 (parse, {key.algorithm.value} verify, freshness, ACL)", per_call(steps_1_to_7)),
         ("step 8 (SC-06 validation)", per_call(step_8)),
         ("step 11 (sign the receipt)", per_call(step_11)),
         ("`Hub.submit`, steps 1–11 with the SQLite log (NORMAL), 64 in flight, no gRPC", whole),

@@ -87,9 +87,8 @@ async def read_server_certificate(
         context.load_cert_chain(cert_path, key_path)
     started = time.perf_counter()
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=context, server_hostname=host), timeout
-        )
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port, ssl=context, server_hostname=host)
     except (OSError, ssl.SSLError, TimeoutError) as exc:
         return {"status": "FAILED", "detail": str(exc)[:300]}
     try:

@@ -28,6 +28,7 @@ __all__ = [
     "CONFIG_FILE",
     "Config",
     "ConfigError",
+    "Connections",
     "Delivery",
     "Limits",
     "Listen",
@@ -98,6 +99,18 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Connections:
+    """What one peer may hold open on the gRPC listener, and when silent connections are closed."""
+
+    max_concurrent_streams: int = 100  # per HTTP/2 connection (gRPC core; a client queues beyond it)
+    max_calls_per_peer: int = 200  # Exchange calls open at once per TLS node id (per address without TLS)
+    stream_idle_seconds: float = 300.0  # a SubmitStream with no envelope for this long is ended
+    keepalive_seconds: float = 60.0  # the node pings a connection silent for this long…
+    keepalive_timeout_seconds: float = 20.0  # …and closes it when the ping is not answered in time
+    connection_idle_seconds: float = 900.0  # a connection without calls for this long is closed (GOAWAY)
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """How the delivery worker retries: exponential backoff from ``backoff_base`` up to ``backoff_cap``."""
 
@@ -126,6 +139,7 @@ class Config:
     listen: Listen = field(default_factory=Listen)
     limits: Limits = field(default_factory=Limits)
     delivery: Delivery = field(default_factory=Delivery)
+    connections: Connections = field(default_factory=Connections)
     clock_skew: timedelta | None = None  # tightens the trust policy's clock_skew_seconds; None follows it
     require_tls13: bool = True
     peers: Mapping[str, str] = field(default_factory=dict)  # node id -> "host:port"
@@ -180,8 +194,8 @@ def parse_config(text: str, *, directory: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("file", "不是有效的 TOML", f"not valid TOML: {exc}") from exc
     directory = directory.resolve()
-    known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "clock", "tls", "peers"}
-    known.add("console")
+    known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "connections", "clock", "tls"}
+    known.update(("peers", "console"))
     _refuse_unknown("", doc, known)
     node_id = _get(doc, "node_id", str, None)
     _check_node_id("node_id", node_id)
@@ -219,6 +233,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
     )
 
     delivery = _delivery(_table(doc, "delivery", set(_DELIVERY_KEYS)))
+    connections = _connections(_table(doc, "connections", set(Connections.__slots__)))
     clock = _table(doc, "clock", {"skew_seconds"})
     skew = _optional(clock, "clock.skew_seconds", _positive_float, allow_zero=True)
     if skew is not None and skew > 86_400:
@@ -250,6 +265,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         listen=Listen(host=host, **ports),
         limits=limits,
         delivery=delivery,
+        connections=connections,
         clock_skew=None if skew is None else timedelta(seconds=skew),
         require_tls13=require_tls13,
         peers=peers,
@@ -299,6 +315,17 @@ def _delivery(doc: Mapping[str, Any]) -> Delivery:
         call_timeout=timedelta(seconds=seconds["call_timeout_seconds"]),
         lease=timedelta(seconds=seconds["lease_seconds"]),
     )
+
+
+def _connections(doc: Mapping[str, Any]) -> Connections:
+    base = Connections()
+    values: dict[str, Any] = {}
+    for name in Connections.__slots__:
+        default = getattr(base, name)
+        key = f"connections.{name}"
+        read = _positive_int if isinstance(default, int) else _positive_float
+        values[name] = read(doc, key, default)
+    return Connections(**values)
 
 
 def _refuse_unknown(where: str, doc: Mapping[str, Any], known: set[str]) -> None:
@@ -430,6 +457,7 @@ def render_config(config: Config) -> str:
                 for key, attr in _DELIVERY_KEYS.items()
             },
         ),
+        ("connections", {name: getattr(config.connections, name) for name in Connections.__slots__}),
         ("clock", _present({"skew_seconds": config.local_limits.clock_skew_seconds})),
         ("tls", _tls_values(config)),
         ("console", console_table(config.console, config.directory)),

@@ -32,6 +32,7 @@ import grpc
 import structlog
 from google.protobuf.message import DecodeError
 
+from gateway._aio import stop_task, wait_event
 from gateway.delivery_plan import DELIVER, SUBMIT, DeliveryPolicy, Route, backoff, route
 from gateway.envelope import envelope_digest
 from gateway.error_details import reason_of
@@ -130,6 +131,7 @@ class DeliveryWorker:
         self._presented: grpc.ChannelCredentials | None = None  # what the open channels were made with
         self._closing: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._stopping = False  # checked every turn: the loop ends even if a cancellation went astray
         self._task: asyncio.Task[None] | None = None
 
     # -- the loop --------------------------------------------------------------------------------
@@ -143,11 +145,10 @@ class DeliveryWorker:
 
     async def close(self) -> None:
         """Stop the loop (a call in flight is cancelled; its row is retried after its lease)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        self._stopping = True
+        self._wake.set()
+        await stop_task(self._task)
+        self._task = None
         for channel in self._channels.values():
             await channel.close(None)
         self._channels.clear()
@@ -159,9 +160,11 @@ class DeliveryWorker:
         # only its own channel's row, never a pass: whenever a delivery ends the loop claims again.
         inflight: set[asyncio.Task[Attempt | None]] = set()
         try:
-            while True:
+            while not self._stopping:
                 self._wake.clear()
                 room = self.policy.batch - len(inflight)
+                if self.clock() >= self.trust.expires_at:
+                    room = 0  # nothing is sent, nor a receipt judged, under an expired trust configuration
                 items: list[OutboxItem] = []
                 if room > 0:
                     try:
@@ -177,8 +180,7 @@ class DeliveryWorker:
                     task.add_done_callback(inflight.discard)
                 if items and len(items) == room:
                     continue  # more may be due at once
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_interval)
+                await wait_event(self._wake, self.policy.poll_interval)
         finally:
             for task in inflight:
                 task.cancel()

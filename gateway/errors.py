@@ -163,7 +163,7 @@ CATALOGUE: Final[dict[ReasonCode, Reason]] = dict(
         _r(_C.TRUST_INVALID, "FAILED_PRECONDITION", 422, "信任配置格式或内容无效", "the trust configuration is malformed or inconsistent", _TRUST),
         _r(_C.TRUST_THRESHOLD_NOT_MET, "UNAUTHENTICATED", 401, "信任配置的管理员签名未达到门限", "the trust configuration lacks a threshold of admin signatures", _TRUST),
         _r(_C.TRUST_ROLLBACK, "FAILED_PRECONDITION", 409, "信任配置版本回退", "the trust configuration version is not newer than the current one (rollback)", _TRUST),
-        _r(_C.TRUST_EXPIRED, "FAILED_PRECONDITION", 422, "信任配置已过期", "the trust configuration has expired", _TRUST),
+        _r(_C.TRUST_EXPIRED, "FAILED_PRECONDITION", 422, "信任配置已过期", "the trust configuration has expired", _at((None, _A.TRUST), (None, _A.STATUS))),
         _r(_C.RECEIPT_INVALID, "UNAUTHENTICATED", 502, "对方回执无效或签名不符", "the peer's receipt is invalid or not signed by the peer", _at((None, _A.SENDER))),
         _r(_C.RATE_LIMITED, "RESOURCE_EXHAUSTED", 429, "发送频率超过限制，请稍后重试", "the sender exceeds its rate limit; retry later", _at((1, _A.STATUS)), content=False),
         _r(_C.UNAVAILABLE, "UNAVAILABLE", 503, "服务暂不可用，请稍后重试", "the service is unavailable; retry later", _at((9, _A.STATUS)), content=False),

@@ -46,7 +46,11 @@ from gateway.storage import (
 )
 from gateway.trust import TrustConfig
 
-__all__ = ["Handled", "Hub", "SeenCache"]
+__all__ = ["STORE_FAILED", "Handled", "Hub", "SeenCache"]
+
+# What a client is told when the log cannot be written: the store's own error (table names, SQL,
+# file paths) is logged on the node and never sent.
+STORE_FAILED = "交换日志暂时无法写入 / the exchange log cannot be written at the moment"
 
 _log = structlog.get_logger("jgx.hub")
 _OUTCOME_NAMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
@@ -150,6 +154,7 @@ class Hub:
                 self.checkpointer.committed(size)
 
         self._sequencer = Sequencer(store, on_commit=on_commit, on_failure=self._forget)
+        self._expiry_logged = False
         self._inflight: dict[bytes, tuple[exchange_pb2.Message, asyncio.Future[Appended]]] = {}
         # Called with the fields of every per-envelope event (metrics, the delivery worker's wake-up).
         self.observers: list[Callable[[Mapping[str, object]], None]] = []
@@ -182,6 +187,8 @@ class Hub:
         Never raises for what a peer sends: a fault of this node (a bug, a broken store) becomes an
         INTERNAL or UNAVAILABLE answer with no receipt, and an error event with the traceback.
         """
+        if (expired := self._trust_expired()) is not None:
+            return expired
         try:
             return await self._judged_again_on_conflict(data, transport_node)
         except asyncio.CancelledError:
@@ -189,13 +196,36 @@ class Hub:
         except StorageError as exc:
             _log.exception("envelope.store_failed", detail=str(exc))
             return Handled(
-                None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=str(exc)
+                None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED
             )
         except Exception as exc:  # noqa: BLE001 - the last line of defence: answer, log, keep serving
             _log.exception("envelope.internal_error", error=type(exc).__name__)
             return Handled(
                 None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.INTERNAL.value,), detail="internal error"
             )
+
+    def _trust_expired(self) -> Handled | None:
+        """TRUST_EXPIRED once the trust configuration in force has expired (freeze protection, DESIGN §4).
+
+        Keys, ACL and policies of an expired document are no longer vouched for by its admins, so the
+        node judges nothing against them: every envelope is refused, unlogged, until a new signed
+        version is installed (and the node restarted). ``trust.expired`` is logged once.
+        """
+        now = self.clock()
+        if now < self.trust.expires_at:
+            return None
+        expired = f"{self.trust.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+        if not self._expiry_logged:
+            self._expiry_logged = True
+            _log.error("trust.expired", version=self.trust.version, expired_at=expired)
+        handled = Handled(
+            None,
+            exchange_pb2.OUTCOME_REJECTED,
+            (ReasonCode.TRUST_EXPIRED.value,),
+            detail=f"trust configuration version {self.trust.version} expired at {expired}",
+        )
+        self._event(handled, None, time.perf_counter(), step=None)  # before any step of §7
+        return handled
 
     async def _judged_again_on_conflict(self, data: bytes, transport_node: str | None) -> Handled:
         try:
@@ -207,8 +237,9 @@ class Hub:
             try:
                 return await self._submit(data, transport_node, stored_first=True)
             except ReplayConflict as exc:  # cannot happen twice unless the store misbehaves
+                _log.error("envelope.replay_conflict_again", detail=str(exc))
                 return Handled(
-                    None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=str(exc)
+                    None, exchange_pb2.OUTCOME_REJECTED, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED
                 )
 
     async def _submit(self, data: bytes, transport_node: str | None, *, stored_first: bool) -> Handled:
@@ -256,8 +287,8 @@ class Hub:
         except (ReplayConflict, asyncio.CancelledError):
             raise
         except StorageError as exc:
-            if not isinstance(exc, EntryRefused):
-                handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
+            if not isinstance(exc, EntryRefused):  # the sequencer logged the store's words: none are sent
+                handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED)
                 self._event(handled, verdict.message, started, step=9)
                 return handled
             failure: Exception = exc
@@ -389,8 +420,8 @@ class Hub:
         entry = bind_side_rows(entry, receipt=original.receipt)
         try:
             appended = await self._sequencer.append(entry)
-        except StorageError as exc:
-            handled = Handled(None, outcome, (ReasonCode.UNAVAILABLE.value,), detail=str(exc))
+        except StorageError:
+            handled = Handled(None, outcome, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED)
         else:
             handled = Handled(original.receipt, outcome, (), appended.log_index, duplicate=True)
         self._event(handled, original.header, started, step=0)
@@ -401,7 +432,7 @@ class Hub:
             self.seen.discard(entry.seen.sender, entry.seen.message_id)
 
     def _event(
-        self, handled: Handled, message: exchange_pb2.Message | None, started: float, *, step: int
+        self, handled: Handled, message: exchange_pb2.Message | None, started: float, *, step: int | None
     ) -> None:
         fields = _header(message)
         event: dict[str, object] = {
@@ -409,7 +440,13 @@ class Hub:
             "sender": fields["sender"],
             "recipient": fields["recipient"],
             "standard": fields["standard"],
-            "outcome": _OUTCOME_NAMES.get(handled.outcome, str(handled.outcome)),
+            # Nothing logged, nothing receipted: "refused", whatever the verdict would have been, so that
+            # jgx_envelopes_accepted_total counts only envelopes whose leaf was committed.
+            "outcome": (
+                _OUTCOME_NAMES.get(handled.outcome, str(handled.outcome))
+                if handled.receipt is not None
+                else "refused"
+            ),
             "reasons": list(handled.reasons),
             "log_index": handled.log_index,
             "step": step,

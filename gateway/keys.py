@@ -73,6 +73,12 @@ class PublicKey(ABC):
         """This key verifying under another signer id (SM2's ID_A); other algorithms have none."""
         raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"{self.algorithm.value} has no signer id")
 
+    def wrap_key(self, content_key: bytes) -> bytes:  # noqa: ARG002 (the SM2 override reads it)
+        """`content_key` encrypted to this key (sealed fields, wire.md §12); only SM2 keys can."""
+        raise VerificationError(
+            ReasonCode.ALGORITHM_MISMATCH, f"{self.algorithm.value} keys cannot receive sealed fields"
+        )
+
     @abstractmethod
     def _verify(self, signature: bytes, data: bytes) -> bool: ...
 
@@ -108,12 +114,27 @@ class PrivateKey(ABC):
         """This key signing under another signer id (SM2's ID_A); other algorithms have none."""
         raise VerificationError(ReasonCode.ALGORITHM_MISMATCH, f"{self.algorithm.value} has no signer id")
 
+    def unwrap_key(self, wrapped: bytes) -> bytes:  # noqa: ARG002 (the SM2 override reads it)
+        """The content key `wrapped` for this key's public half; only SM2 keys can."""
+        raise VerificationError(
+            ReasonCode.ALGORITHM_MISMATCH, f"{self.algorithm.value} keys cannot open sealed fields"
+        )
+
     @abstractmethod
     def to_pem(self) -> bytes:
         """The private key as unencrypted PKCS#8 PEM."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.algorithm.value} {self.key_id[:16]}…>"
+
+
+def _is_der_pair(signature: bytes) -> bool:
+    """True when `signature` is a DER SEQUENCE { INTEGER r, INTEGER s } (ECDSA and SM2 alike)."""
+    try:
+        decode_dss_signature(signature)
+    except ValueError:
+        return False
+    return True
 
 
 def _spki(key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey) -> bytes:
@@ -175,11 +196,7 @@ class P256PublicKey(PublicKey):
 
     def fits(self, signature: bytes) -> bool:
         """A DER SEQUENCE of two INTEGERs."""
-        try:
-            decode_dss_signature(signature)
-        except ValueError:
-            return False
-        return True
+        return _is_der_pair(signature)
 
     def _verify(self, signature: bytes, data: bytes) -> bool:
         self._key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
@@ -215,11 +232,7 @@ class SM2PublicKey(PublicKey):
 
     def fits(self, signature: bytes) -> bool:
         """A DER SEQUENCE of two INTEGERs (GB/T 35276), like ECDSA's."""
-        try:
-            decode_dss_signature(signature)
-        except ValueError:
-            return False
-        return True
+        return _is_der_pair(signature)
 
     def _verify(self, signature: bytes, data: bytes) -> bool:
         return self._key.verify(signature, data)
@@ -227,6 +240,10 @@ class SM2PublicKey(PublicKey):
     def with_signer_id(self, signer_id: bytes) -> PublicKey:
         """The same key with Z_A computed for `signer_id`."""
         return SM2PublicKey(sm2.SM2VerifyingKey.from_spki(self.spki_der, signer_id))
+
+    def wrap_key(self, content_key: bytes) -> bytes:
+        """SM2 encryption (GB/T 32918.4) of `content_key`: DER C1‖C3‖C2 (GB/T 35276)."""
+        return self._key.encrypt(content_key)
 
     def to_pem(self) -> bytes:
         """SPKI PEM."""
@@ -249,6 +266,13 @@ class SM2PrivateKey(PrivateKey):
     def with_signer_id(self, signer_id: bytes) -> PrivateKey:
         """The same key signing with Z_A computed for `signer_id`."""
         return SM2PrivateKey(self._key.with_signer_id(signer_id))
+
+    def unwrap_key(self, wrapped: bytes) -> bytes:
+        """SM2 decryption of a wrapped content key; VerificationError when it does not open."""
+        try:
+            return self._key.decrypt(wrapped)
+        except ValueError as exc:
+            raise VerificationError(ReasonCode.MALFORMED, str(exc)) from None
 
     def to_pem(self) -> bytes:
         """PKCS#8 PEM."""

@@ -67,7 +67,8 @@ class Metrics:
             registry=reg,
         )
         self.accepted = Counter(
-            "jgx_envelopes_accepted", "Envelopes accepted and logged.", ["standard", "sender"], registry=reg
+            "jgx_envelopes_accepted", "Envelopes accepted whose leaf was committed.", ["standard", "sender"],
+            registry=reg,
         )
         self.rejected = Counter(
             "jgx_envelopes_rejected",
@@ -104,7 +105,8 @@ class Metrics:
         latency = event.get("latency_ms")
         if isinstance(latency, int | float):
             self.latency.labels(outcome).observe(latency / 1000)
-        if outcome == "accepted":
+        committed = isinstance(event.get("log_index"), int)
+        if outcome == "accepted" and committed:  # only an envelope whose leaf was committed
             self.accepted.labels(standard, sender).inc()
         elif outcome == "duplicate":
             self.duplicates.labels(sender).inc()

@@ -18,12 +18,12 @@ that lost the race adopts the winner's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
 import structlog
 
+from gateway._aio import wait_event
 from gateway.checkpoint import Checkpoint, CheckpointLog
 from gateway.logbook import LogSigner
 from gateway.storage import (
@@ -180,8 +180,7 @@ class Checkpointer:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            await wait_event(self._wake, self._interval)
             self._wake.clear()
             if self._stop:
                 return

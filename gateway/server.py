@@ -16,21 +16,25 @@ RESOURCE_EXHAUSTED / RATE_LIMITED; a SubmitStream over its rate is paced by the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from gateway.config import Connections
 from gateway.error_details import error_status
-from gateway.errors import JgxError, ReasonCode
+from gateway.errors import JgxError, ReasonCode, TransportError, VerificationError
 from gateway.hub import Handled, Hub
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.policy import transport_limit
 from gateway.ratelimit import RateLimiter
+from gateway.server_calls import connection_options, guarded, guarded_stream
 from gateway.server_queries import LogQueries
 
 __all__ = ["SERVICE_NAME", "ExchangeService", "PeerNode", "Server", "abort_with_reason", "insecure_peer"]
@@ -79,16 +83,42 @@ class ExchangeService:
         peer_node: PeerNode = insecure_peer,
         max_in_flight: int = 64,
         rate_limit: RateLimiter | None = None,
+        connections: Connections | None = None,
     ) -> None:
         """Serve ``hub``; ``peer_node`` reads the client's node id from the TLS auth context."""
         self.hub = hub
         self.peer_node = peer_node
         self.max_in_flight = max_in_flight
         self.rate_limit = rate_limit
+        self.connections = connections or Connections()
         self.queries = LogQueries(hub)
+        self._open_calls: dict[str, int] = {}
+        self._call_peers: dict[int, str | None] = {}  # id(context) of each admitted call -> its peer
+
+    @contextlib.asynccontextmanager
+    async def _admitted(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> AsyncIterator[None]:
+        """(1) once per call, then count the call against its peer; RATE_LIMITED over the limit."""
+        peer = await self._peer(context)
+        # The TLS node id; without TLS the client's address without its port (one host, one peer).
+        key = peer or context.peer().rsplit(":", 1)[0]
+        limit = self.connections.max_calls_per_peer
+        if self._open_calls.get(key, 0) >= limit:
+            _log.warning("peer.too_many_calls", peer=key, limit=limit)
+            raise TransportError(ReasonCode.RATE_LIMITED, f"{limit} calls of {key} are open already")
+        self._open_calls[key] = self._open_calls.get(key, 0) + 1
+        self._call_peers[id(context)] = peer  # the handler reads it back instead of asking again
+        try:
+            yield
+        finally:
+            self._call_peers.pop(id(context), None)
+            self._open_calls[key] -= 1
+            if not self._open_calls[key]:
+                del self._open_calls[key]
 
     async def _peer(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
         """(1) The client's node id from the TLS auth context; a refused identity ends the call."""
+        if id(context) in self._call_peers:
+            return self._call_peers[id(context)]
         try:
             return self.peer_node(context)
         except JgxError as exc:
@@ -143,9 +173,21 @@ class ExchangeService:
         peer = await self._peer(context)
         pending: asyncio.Queue[asyncio.Task[Handled] | None] = asyncio.Queue(maxsize=self.max_in_flight)
 
+        idle = self.connections.stream_idle_seconds
+
         async def read() -> None:
+            envelopes = aiter(requests)
             try:
-                async for data in requests:
+                while True:
+                    try:
+                        async with asyncio.timeout(idle):
+                            data = await anext(envelopes)
+                    except StopAsyncIteration:
+                        return
+                    except TimeoutError:  # a silent stream holds memory: end it, the client may reopen
+                        raise TransportError(
+                            ReasonCode.UNAVAILABLE, f"no envelope for {idle:g} s: the stream is closed"
+                        ) from None
                     await self._paced(context, peer)  # over its rate: stop reading for a while
                     task = asyncio.create_task(self.hub.submit(data, transport_node=peer))
                     await pending.put(task)  # blocks while max_in_flight are unanswered: flow control
@@ -180,53 +222,50 @@ class ExchangeService:
         return await self.queries.trace(request)
 
     async def get_checkpoint(
-        self, _request: exchange_pb2.GetCheckpointRequest, context: grpc.aio.ServicerContext[bytes, bytes]
+        self, _request: exchange_pb2.GetCheckpointRequest, _context: grpc.aio.ServicerContext[bytes, bytes]
     ) -> exchange_pb2.Checkpoint:
         """GetCheckpoint: the latest signed checkpoint (signing one first if the log grew)."""
-        try:
-            return await self.queries.checkpoint()
-        except JgxError as exc:
-            await abort_with_reason(context, exc.reason, exc.detail)
-            raise
+        return await self.queries.checkpoint()
 
     async def get_inclusion_proof(
-        self, request: exchange_pb2.GetInclusionProofRequest, context: grpc.aio.ServicerContext[bytes, bytes]
+        self, request: exchange_pb2.GetInclusionProofRequest, _context: grpc.aio.ServicerContext[bytes, bytes]
     ) -> exchange_pb2.InclusionProof:
         """GetInclusionProof: a leaf's audit path against a signed checkpoint."""
-        try:
-            return await self.queries.inclusion_proof(request)
-        except JgxError as exc:
-            await abort_with_reason(context, exc.reason, exc.detail)
-            raise
+        return await self.queries.inclusion_proof(request)
 
     async def get_consistency_proof(
         self,
         request: exchange_pb2.GetConsistencyProofRequest,
-        context: grpc.aio.ServicerContext[bytes, bytes],
+        _context: grpc.aio.ServicerContext[bytes, bytes],
     ) -> exchange_pb2.ConsistencyProof:
         """GetConsistencyProof: proof that one tree size extends another."""
-        try:
-            return await self.queries.consistency_proof(request)
-        except JgxError as exc:
-            await abort_with_reason(context, exc.reason, exc.detail)
-            raise
+        return await self.queries.consistency_proof(request)
 
     def handler(self) -> grpc.GenericRpcHandler[Any, Any]:
-        """The generic handler registering every Exchange method."""
+        """The generic handler registering every Exchange method, each behind `_guarded`."""
         ex = exchange_pb2
 
-        def unary(fn: Callable[..., object], request_type: type) -> grpc.RpcMethodHandler[object, object]:
-            return grpc.unary_unary_rpc_method_handler(
-                fn,
-                request_deserializer=request_type.FromString,  # type: ignore[attr-defined]
-                response_serializer=lambda message: message.SerializeToString(),
-            )
+        def unary(fn: Callable[..., Awaitable[Any]], request_type: type[Message]) -> Any:
+            async def parsed(data: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+                request = request_type()
+                try:
+                    request.ParseFromString(data)
+                except (DecodeError, ValueError, TypeError):
+                    raise VerificationError(
+                        ReasonCode.MALFORMED, f"the request is not a {request_type.__name__}"
+                    ) from None
+                response: Message = await fn(request, context)
+                return response.SerializeToString()
+
+            return grpc.unary_unary_rpc_method_handler(guarded(parsed, self._admitted))
 
         return grpc.method_handlers_generic_handler(
             SERVICE_NAME,
             {
-                "Submit": grpc.unary_unary_rpc_method_handler(self.submit),
-                "SubmitStream": grpc.stream_stream_rpc_method_handler(self.submit_stream),
+                "Submit": grpc.unary_unary_rpc_method_handler(guarded(self.submit, self._admitted)),
+                "SubmitStream": grpc.stream_stream_rpc_method_handler(
+                    guarded_stream(self.submit_stream, self._admitted)
+                ),
                 "Trace": unary(self.trace, ex.TraceRequest),
                 "GetCheckpoint": unary(self.get_checkpoint, ex.GetCheckpointRequest),
                 "GetInclusionProof": unary(self.get_inclusion_proof, ex.GetInclusionProofRequest),
@@ -246,6 +285,7 @@ class Server:
         max_in_flight: int = 64,
         max_receive: int | None = None,
         rate_limit: RateLimiter | None = None,
+        connections: Connections | None = None,
     ) -> None:
         """Prepare the server; the gRPC receive limit defaults to `gateway.policy.transport_limit`.
 
@@ -254,12 +294,13 @@ class Server:
         """
         self.hub = hub
         limit = max_receive or transport_limit(hub.policy.max_envelope_bytes)
-        self.grpc = grpc.aio.server(
-            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit * 2)]
-        )
+        connections = connections or Connections()
+        transport = [("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit * 2)]
+        self.grpc = grpc.aio.server(options=[*transport, *connection_options(connections)])
         self.exchange = ExchangeService(
-            hub, peer_node=peer_node, max_in_flight=max_in_flight, rate_limit=rate_limit
-        )
+            hub, peer_node=peer_node, max_in_flight=max_in_flight, rate_limit=rate_limit,
+            connections=connections,
+        )  # fmt: skip
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self.grpc.add_generic_rpc_handlers([self.exchange.handler()])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
@@ -285,9 +326,20 @@ class Server:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         _log.info("server.started", node=self.hub.node_id)
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Graceful shutdown: NOT_SERVING, refuse new calls, let in-flight calls finish, drain the hub."""
+    async def set_serving(self, serving: bool) -> None:
+        """SERVING or NOT_SERVING on the health service (`gateway.health.HealthWatch` decides)."""
+        answer = health_pb2.HealthCheckResponse
+        status = answer.SERVING if serving else answer.NOT_SERVING
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, status)
+
+    async def drain(self, grace: float) -> None:
+        """Stop accepting (NOT_SERVING, new calls refused); in-flight calls get ``grace`` s, then end."""
         await self.health.enter_graceful_shutdown()
         await self.grpc.stop(grace)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Graceful shutdown: `drain`, then write what the hub queued and sign a last checkpoint."""
+        await self.drain(grace)
         await self.hub.close()
         _log.info("server.stopped", node=self.hub.node_id)

@@ -3,6 +3,10 @@
 Proofs are assembled from O(log n) stored complete-subtree hashes (`gateway.merkle`), never by
 recomputing the tree. A proof "against the latest checkpoint" for a leaf newer than that checkpoint
 first signs a new checkpoint, so a sender can prove its receipt at once.
+
+Every request is checked before the store sees it (an id of bounded length without NUL, an index
+inside the log, sizes in order): what a client sends wrong is MALFORMED (INVALID_ARGUMENT), and a
+failing store is the caller's to report as UNAVAILABLE, never with the store's own words.
 """
 
 from __future__ import annotations
@@ -12,12 +16,27 @@ from typing import TYPE_CHECKING
 from gateway.errors import ReasonCode, VerificationError
 from gateway.merkle import EMPTY_ROOT, ProofError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from gateway.storage import MessageRecord, StorageError, StoredCheckpoint
+from gateway.storage import MessageRecord, StoredCheckpoint
 
 if TYPE_CHECKING:
     from gateway.hub import Hub
 
 __all__ = ["LogQueries", "trace_event"]
+
+_MAX_TEXT = 256  # characters of an id in a query (message ids are at most 64)
+
+
+def _text(value: str, field: str, *, required: bool = False) -> str:
+    """``value`` if it can name something in the log; MALFORMED otherwise."""
+    if (required and not value) or len(value) > _MAX_TEXT or "\x00" in value:
+        raise VerificationError(
+            ReasonCode.MALFORMED, f"{field} must be 1–{_MAX_TEXT} characters without NUL"
+        )
+    return value
+
+
+def _malformed(detail: str) -> VerificationError:
+    return VerificationError(ReasonCode.MALFORMED, detail)
 
 
 def trace_event(node: str, record: MessageRecord) -> exchange_pb2.TraceEvent:
@@ -56,10 +75,16 @@ class LogQueries:
     async def trace(self, request: exchange_pb2.TraceRequest) -> exchange_pb2.TraceResponse:
         """Every log event of the message id (optionally of one sender) or of the correlation id."""
         store = self.hub.store
-        if request.WhichOneof("key") == "correlation_id":
-            rows = await store.find_messages(correlation_id=request.correlation_id)
+        key = request.WhichOneof("key")
+        if key is None:
+            raise _malformed("name a message_id or a correlation_id")
+        sender = _text(request.sender, "sender")
+        if key == "correlation_id":
+            rows = await store.find_messages(correlation_id=_text(request.correlation_id, key, required=True))
         else:
-            rows = await store.find_messages(message_id=request.message_id, sender=request.sender)
+            rows = await store.find_messages(
+                message_id=_text(request.message_id, key, required=True), sender=sender
+            )
         return exchange_pb2.TraceResponse(events=[trace_event(self.hub.node_id, row) for row in rows])
 
     async def latest(self, *, covering: int = 0) -> StoredCheckpoint:
@@ -82,8 +107,14 @@ class LogQueries:
         return found
 
     async def _leaf_index(self, request: exchange_pb2.GetInclusionProofRequest) -> int:
-        if request.WhichOneof("leaf") == "message_id":
-            rows = await self.hub.store.find_messages(message_id=request.message_id, sender=request.sender)
+        which = request.WhichOneof("leaf")
+        if which is None:
+            raise _malformed("name a log_index or a message_id")
+        if which == "message_id":
+            rows = await self.hub.store.find_messages(
+                message_id=_text(request.message_id, which, required=True),
+                sender=_text(request.sender, "sender"),
+            )
             originals = [r for r in rows if r.duplicate_of is None and r.kind == "submission"]
             if not originals:
                 raise VerificationError(
@@ -98,6 +129,11 @@ class LogQueries:
         """The audit path of a leaf in the tree of ``tree_size`` (0: the latest checkpoint)."""
         store = self.hub.store
         index = await self._leaf_index(request)
+        logged = await store.size()
+        if request.tree_size > logged or index >= (request.tree_size or logged):
+            raise _malformed(
+                f"leaf {index} in a tree of {request.tree_size or logged}: the log has {logged} leaves"
+            )
         if request.tree_size:
             size, checkpoint = request.tree_size, _checkpoint(await store.checkpoint(request.tree_size))
         else:
@@ -106,8 +142,8 @@ class LogQueries:
         try:
             hashes = await store.inclusion_proof(index, size)
             [leaf] = await store.leaves(index, index + 1)
-        except (StorageError, ProofError, ValueError) as exc:
-            raise VerificationError(ReasonCode.MALFORMED, str(exc)) from None
+        except ProofError as exc:
+            raise _malformed(str(exc)) from None
         proof = exchange_pb2.InclusionProof(
             log_index=index, tree_size=size, leaf=leaf.leaf, leaf_hash=leaf.leaf_hash, hashes=hashes
         )
@@ -120,8 +156,11 @@ class LogQueries:
     ) -> exchange_pb2.ConsistencyProof:
         """The consistency proof from ``first_size`` to ``second_size`` (0: the latest checkpoint)."""
         second = request.second_size or (await self.latest()).size
+        logged = await self.hub.store.size()
+        if not request.first_size <= second <= logged:
+            raise _malformed(f"sizes {request.first_size} → {second} in a log of {logged} leaves")
         try:
             hashes = await self.hub.store.consistency_proof(request.first_size, second)
-        except (StorageError, ProofError) as exc:
-            raise VerificationError(ReasonCode.MALFORMED, str(exc)) from None
+        except ProofError as exc:
+            raise _malformed(str(exc)) from None
         return exchange_pb2.ConsistencyProof(first_size=request.first_size, second_size=second, hashes=hashes)

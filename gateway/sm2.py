@@ -1,4 +1,5 @@
-"""国密 SM2-with-SM3 signatures (GB/T 32918.2, encoded per GB/T 35276) over the Tongsuo library.
+"""国密 SM2-with-SM3 signatures (GB/T 32918.2, encoded per GB/T 35276) and SM2 encryption (GB/T 32918.4)
+over the Tongsuo library.
 
 The curve arithmetic, the nonce and the signing equation are Tongsuo's (铜锁, the OpenAtom Foundation's
 maintained OpenSSL derivative with SM2 in C and assembly), reached through its Python binding
@@ -14,6 +15,11 @@ default. SM3 itself comes from `cryptography` (pyca), already a dependency.
 
 Signatures are DER ``SEQUENCE { INTEGER r, INTEGER s }`` (GB/T 35276 §7.3). Public keys are SPKI with
 ``id-ecPublicKey`` and the SM2 curve OID 1.2.156.10197.1.301, so key ids stay SHA-256 of the DER SPKI.
+
+SM2 encryption (used only to wrap the 16-byte SM4 content keys of sealed fields, docs/wire.md §12) is
+Tongsuo's `EVP_PKEY_encrypt`/`EVP_PKEY_decrypt` with SM3 as the KDF and C3 digest: ciphertexts are the
+DER ``SEQUENCE { INTEGER x1, INTEGER y1, OCTET STRING C3, OCTET STRING C2 }`` of GB/T 35276 §7.2 (the
+C1‖C3‖C2 order), which GmSSL reads and writes too.
 
 Nothing outside `gateway.keys` imports this module.
 """
@@ -135,6 +141,10 @@ class SM2VerifyingKey:
             return False
         return _verify_digest(self._key, signature, digest_to_sign(self._z, message))
 
+    def encrypt(self, plaintext: bytes) -> bytes:
+        """SM2 encryption of `plaintext` to this key (GB/T 32918.4, SM3); DER C1‖C3‖C2 (GB/T 35276)."""
+        return _encrypt(self._key, plaintext)
+
 
 class SM2SigningKey:
     """An SM2 private key; signs under `signer_id` with a fresh nonce from Tongsuo's DRBG each time."""
@@ -167,6 +177,10 @@ class SM2SigningKey:
     def with_signer_id(self, signer_id: bytes) -> SM2SigningKey:
         """The same key signing under `signer_id`."""
         return SM2SigningKey(self._key, signer_id)
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        """The plaintext of a DER SM2 ciphertext made for this key; ValueError when it does not open."""
+        return _decrypt(self._key, ciphertext)
 
     def to_pem(self) -> bytes:
         """Unencrypted PKCS#8 PEM."""
@@ -210,3 +224,40 @@ def _verify_digest(key: Any, signature: bytes, e: bytes) -> bool:
     )
     _tongsuo._consume_errors()  # a failed verify leaves errors on Tongsuo's thread-local queue
     return bool(ok)
+
+
+#: SM2 ciphertexts jgx carries wrap 16-byte keys: 2 x 33-byte INTEGERs + 32-byte C3 + C2 + DER framing.
+_MAX_CIPHERTEXT: Final = 1024
+
+
+def _encrypt(key: Any, plaintext: bytes) -> bytes:
+    ctx = _ffi.gc(_lib.EVP_PKEY_CTX_new(key._evp_pkey, _ffi.NULL), _lib.EVP_PKEY_CTX_free)
+    size = _ffi.new("size_t *", 0)
+    if _lib.EVP_PKEY_encrypt_init(ctx) != 1 or (
+        _lib.EVP_PKEY_encrypt(ctx, _ffi.NULL, size, plaintext, len(plaintext)) != 1
+    ):
+        _tongsuo._consume_errors()
+        raise RuntimeError("Tongsuo SM2 encryption failed")
+    buf = _ffi.new("unsigned char[]", size[0])
+    if _lib.EVP_PKEY_encrypt(ctx, buf, size, plaintext, len(plaintext)) != 1:
+        _tongsuo._consume_errors()
+        raise RuntimeError("Tongsuo SM2 encryption failed")
+    return bytes(_ffi.buffer(buf)[: size[0]])
+
+
+def _decrypt(key: Any, ciphertext: bytes) -> bytes:
+    if not 0 < len(ciphertext) <= _MAX_CIPHERTEXT:
+        raise ValueError("SM2 ciphertext size out of range")
+    ctx = _ffi.gc(_lib.EVP_PKEY_CTX_new(key._evp_pkey, _ffi.NULL), _lib.EVP_PKEY_CTX_free)
+    size = _ffi.new("size_t *", 0)
+    # Tongsuo checks C3 = SM3(x2 ‖ M ‖ y2) and the point C1 before it returns any plaintext.
+    ok = _lib.EVP_PKEY_decrypt_init(ctx) == 1 and (
+        _lib.EVP_PKEY_decrypt(ctx, _ffi.NULL, size, ciphertext, len(ciphertext)) == 1
+    )
+    if ok:
+        buf = _ffi.new("unsigned char[]", size[0])
+        ok = _lib.EVP_PKEY_decrypt(ctx, buf, size, ciphertext, len(ciphertext)) == 1
+    _tongsuo._consume_errors()
+    if not ok:
+        raise ValueError("SM2 ciphertext does not open with this key (altered, or made for another key)")
+    return bytes(_ffi.buffer(buf)[: size[0]])

@@ -24,7 +24,14 @@ from gateway.errors import ReasonCode, TrustError, VerificationError
 from gateway.keys import PrivateKey
 from gateway.trust import KeyRecord, TrustConfig
 
-__all__ = ["SignatureCount", "add_trust_signature", "count_signatures", "load_trust", "sign_trust"]
+__all__ = [
+    "SignatureCount",
+    "add_trust_signature",
+    "count_signatures",
+    "load_trust",
+    "load_trust_after",
+    "sign_trust",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,32 @@ def _parts(signed: bytes) -> tuple[bytes, str, list[tuple[str, bytes]]]:
     return payload, payload_type, signatures
 
 
+def _refuse_rollback(payload: bytes, previous: TrustConfig) -> None:
+    """TRUST_ROLLBACK when ``payload`` (untrusted: read only to name the refusal) is an older version."""
+    try:
+        config = TrustConfig.from_json_bytes(payload)
+    except TrustError:
+        return
+    if config.version <= previous.version and config.to_json() != previous.to_json():
+        raise TrustError(
+            ReasonCode.TRUST_ROLLBACK, f"version {config.version} is not above version {previous.version}"
+        )
+
+
+def load_trust_after(signed: bytes, *, last_used: bytes | None, now: datetime) -> TrustConfig:
+    """The trust configuration a node may run with, given the signed document it ran with last.
+
+    The same document (or the same version with more signatures) is fine; an older version is a
+    TRUST_ROLLBACK; a newer one must be its successor: signed by a threshold of the last one's admins
+    and of its own, one version up (TRUST_THRESHOLD_NOT_MET or TRUST_INVALID otherwise); and it must
+    not have expired (TRUST_EXPIRED).
+    """
+    if last_used is None or last_used == signed:
+        return load_trust(signed, now=now)
+    previous = load_trust(last_used, now=now, check_expiry=False)
+    return load_trust(signed, now=now, previous=previous)
+
+
 def load_trust(
     signed: bytes, *, now: datetime, previous: TrustConfig | None = None, check_expiry: bool = True
 ) -> TrustConfig:
@@ -104,6 +137,7 @@ def load_trust(
     if previous is not None:
         count = count_signatures(payload, signatures, previous.admin_keys, previous.admin_threshold, now)
         if not count.met:
+            _refuse_rollback(payload, previous)  # an older version is named for what it is
             raise TrustError(
                 ReasonCode.TRUST_THRESHOLD_NOT_MET, f"version {previous.version}'s admins: {count.describe()}"
             )

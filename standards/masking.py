@@ -120,11 +120,9 @@ class MaskingPolicy:
         special = self.overrides.get(standard or "", {}).get(destination)
         return {**base, **special} if special else base
 
-    def removes(
-        self, record: Mapping[str, Any], pointer: str, destination: str, standard: str | None = None
-    ) -> bool:
-        """True when ``destination``'s profile drops the field at ``pointer`` of ``record`` (so a record
-        bound there may lack it, even where a rule would otherwise require it)."""
+    def personal_class(self, record: Mapping[str, Any], pointer: str) -> str | None:
+        """The personal-information class of the field at ``pointer`` of ``record`` (``idNumber``…), or
+        None when SC-20 does not class it as personal there (e.g. the party is an organisation)."""
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
         container: Any = record
         for part in parts[:-1]:
@@ -133,11 +131,19 @@ class MaskingPolicy:
             elif isinstance(container, dict):
                 container = container.get(part)
             else:
-                return False
+                return None
         spec = self.fields.get(parts[-1]) if parts else None
         if spec is None or not isinstance(container, dict) or not spec.applies(container):
-            return False
-        return self.profile(destination, standard).get(spec.cls, "keep") == "drop"
+            return None
+        return spec.cls
+
+    def removes(
+        self, record: Mapping[str, Any], pointer: str, destination: str, standard: str | None = None
+    ) -> bool:
+        """True when ``destination``'s profile drops the field at ``pointer`` of ``record`` (so a record
+        bound there may lack it, even where a rule would otherwise require it)."""
+        cls = self.personal_class(record, pointer)
+        return cls is not None and self.profile(destination, standard).get(cls, "keep") == "drop"
 
     def _walk(
         self, node: Any, pointer: str, profile: Mapping[str, str]

@@ -74,4 +74,5 @@ class Inbox:
                 if not any(match(a.message) for a in self.arrivals):
                     await asyncio.sleep(interval)
 
-        return await asyncio.wait_for(look(), timeout)
+        async with asyncio.timeout(timeout):
+            return await look()

@@ -12,6 +12,7 @@ import structlog
 
 from adapters.sdk.client import HubClient
 from adapters.sdk.servicer import AdapterServicer, rpc_handler
+from gateway._aio import stop_task
 
 __all__ = ["RunningAdapter", "drain_forever", "serve_adapter", "watch_deadlines"]
 
@@ -71,7 +72,5 @@ async def serve_adapter(
         yield RunningAdapter(server, bound)
     finally:
         for worker in workers:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            await stop_task(worker)
         await server.stop(grace=0.5)

@@ -29,6 +29,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "deliveries": "gateway.cli.deliveries:deliveries",
     "adapter": "adapters.cli:adapter",
     "lifecycle": "adapters.cli:lifecycle",
+    "bridge": "adapters.bridge.cli:bridge",
     "users": "gateway.cli.users:users",
     "console": "gateway.cli.console:console",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -14,9 +15,19 @@ from gateway.logbook import log_verifier
 from gateway.storage import StorageError, Store, store_for
 from gateway.storage.sqlite import SqliteStore
 from gateway.trust import TrustConfig
-from gateway.trust_update import load_trust
+from gateway.trust_update import load_trust, load_trust_after
 
-__all__ = ["load_node", "node_key", "node_keys", "node_store", "node_trust", "verifier"]
+__all__ = [
+    "last_used_trust",
+    "load_node",
+    "node_key",
+    "node_keys",
+    "node_store",
+    "node_trust",
+    "remember_trust",
+    "serving_trust",
+    "verifier",
+]
 
 
 def load_node(directory: Path) -> Config:
@@ -63,6 +74,49 @@ def node_trust(config: Config, now: datetime) -> TrustConfig:
         io_error(f"无法读取信任配置 {config.paths.trust}: {exc}", f"cannot read {config.paths.trust}: {exc}")
     except JgxError as exc:
         io_error(f"信任配置被拒绝: {exc.diagnostics()}", f"the trust configuration is refused: {exc}")
+
+
+def last_used_trust(config: Config) -> Path:
+    """Where the node keeps the signed trust document it last ran with (rollback protection)."""
+    return config.directory / "state" / "trust-last-used.json"
+
+
+def serving_trust(config: Config, now: datetime) -> tuple[TrustConfig, bytes]:
+    """The trust configuration `jgx serve` may run with and its signed bytes, or exit 2 saying why.
+
+    Refused besides what `node_trust` refuses: an older version than the one the node last ran with
+    (TRUST_ROLLBACK), and a newer one its admins did not hand over to (TRUST_THRESHOLD_NOT_MET).
+    """
+    try:
+        signed = config.paths.trust.read_bytes()
+    except OSError as exc:
+        io_error(f"无法读取信任配置 {config.paths.trust}: {exc}", f"cannot read {config.paths.trust}: {exc}")
+    record = last_used_trust(config)
+    try:
+        last = record.read_bytes() if record.exists() else None
+    except OSError as exc:
+        io_error(f"无法读取 {record}: {exc}", f"cannot read {record}: {exc}")
+    try:
+        return load_trust_after(signed, last_used=last, now=now), signed
+    except JgxError as exc:
+        io_error(
+            f"信任配置被拒绝（上次使用的版本记录在 {record}）: {exc.diagnostics()}",
+            f"the trust configuration is refused (the version last used is kept in {record}): {exc}",
+        )
+
+
+def remember_trust(config: Config, signed: bytes) -> None:
+    """Record ``signed`` as the trust document the node runs with (atomically, durably)."""
+    record = last_used_trust(config)
+    if record.exists() and record.read_bytes() == signed:
+        return
+    record.parent.mkdir(parents=True, exist_ok=True)
+    partial = record.with_suffix(".partial")
+    with partial.open("wb") as out:
+        out.write(signed)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, record)
 
 
 def verifier(config: Config, now: datetime) -> NoteVerifier:

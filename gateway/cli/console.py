@@ -40,11 +40,13 @@ async def start_console(
     node_id: str,
     address: str,
     settings: ConsoleSettings | None = None,
+    shutdown_timeout: float = 60.0,
 ) -> web.AppRunner | None:
     """Serve the console of ``node_id`` at ``host:port`` over the open ``store``; None when it cannot start.
 
     The console is a side door of the node: when its port is taken (or its TLS files cannot be read)
     the exchange keeps running and the failure is reported, rather than the node refusing to start.
+    ``shutdown_timeout`` bounds how long `cleanup` waits for requests in progress.
     """
     from gateway.console import make_console_app
     from gateway.console.app import ConsoleRunner
@@ -52,7 +54,8 @@ async def start_console(
     settings = settings or ConsoleSettings()
     host, _, port = address.rpartition(":")
     runner = ConsoleRunner(
-        make_console_app(store, trust, node_id=node_id, settings=settings), access_log=None
+        make_console_app(store, trust, node_id=node_id, settings=settings), access_log=None,
+        shutdown_timeout=shutdown_timeout,
     )
     await runner.setup()
     try:

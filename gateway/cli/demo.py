@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 import structlog
 
-from gateway.cli.keys import ALGORITHM_CHOICES
+from gateway.cli.keys import ALGORITHM_CHOICES, algorithm_option
 
 
 def _quiet_events(log_file: Path) -> None:
@@ -57,13 +57,7 @@ def _run(directory: Path, keep_running: bool, algorithm: str = "ed25519") -> int
     help="Keep the nodes' files here (default: a temporary directory, removed afterwards).",
 )
 @click.option("--keep-running", is_flag=True, help="Leave every node running until Ctrl-C.")
-@click.option(
-    "--algorithm",
-    type=click.Choice(sorted(ALGORITHM_CHOICES)),
-    default="ed25519",
-    show_default=True,
-    help="Every node's and the trust admin's key algorithm: sm2 runs the whole federation on 国密 SM2.",
-)
+@algorithm_option("Every node's and the trust admin's key algorithm: sm2 runs the federation on 国密 SM2.")
 def demo(directory: Path | None, keep_running: bool, algorithm: str) -> None:
     """Run the federation scenario on loopback and check every expectation (exit 0 when all held).
 

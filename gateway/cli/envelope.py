@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
 from google.protobuf.json_format import MessageToDict
 
+from gateway import sealing
 from gateway._json import loads_strict
 from gateway.cli._common import (
     AT_OPTION,
@@ -23,8 +24,9 @@ from gateway.cli._common import (
 )
 from gateway.dsse import MESSAGE_TYPE, json_envelope_parts
 from gateway.envelope import envelope_digest, parse_envelope, seal_message
-from gateway.errors import JgxError, TrustError, VerificationError
+from gateway.errors import JgxError, ReasonCode, TrustError, VerificationError
 from gateway.freshness import MemorySeenIds
+from gateway.keys import Algorithm
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import judge
 from gateway.trust_update import load_trust
@@ -65,7 +67,7 @@ def _dsse_json(envelope: exchange_pb2.Envelope) -> dict[str, Any]:
 
 @click.group()
 def envelope() -> None:
-    """Signed envelopes (信封): sign, verify, show.
+    """Signed envelopes (信封): sign (optionally sealing personal fields), verify, open, show.
 
     \b
     Example:
@@ -99,6 +101,18 @@ def envelope() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Write the DSSE JSON form instead of the protobuf wire form."
 )
+@click.option(
+    "--seal",
+    "seal_pointers",
+    multiple=True,
+    help="JSON pointer of a personal field to seal for the recipient (SM4-GCM, wire.md §12); repeatable.",
+)
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(),
+    help="Signed trust configuration: where --seal finds the recipient's SM2 key.",
+)
 @AT_OPTION
 def sign_command(
     record: str,
@@ -117,6 +131,8 @@ def sign_command(
     ttl: int,
     out: str,
     as_json: bool,
+    seal_pointers: tuple[str, ...],
+    trust_file: str | None,
     at: str | None,
 ) -> None:
     """Sign the JSON RECORD into an envelope from SENDER to RECIPIENT.
@@ -125,15 +141,25 @@ def sign_command(
     Example:
       jgx envelope sign penalty.json --key keys/sc.amr.key --sender sc.amr --recipient sc.hub \\
           --standard SC-06 --business-key CF-2026-0001 --batch-id 2026112800001 --out penalty.env
+    \b
+    A clue for the 川渝 partner with the party's identity number sealed for cq.hub alone:
+      jgx envelope sign clue.json --key keys/sc.amr.key --sender sc.amr --recipient cq.hub \\
+          --standard SC-13 --action dispatch --business-key CY-XS-2025-0042 \\
+          --seal /partyIdCode --trust trust.signed.json --out clue.env
     """
     payload = read_bytes(record)
     try:
-        loads_strict(payload, what=record)
+        document = loads_strict(payload, what=record)
     except JgxError as exc:
         io_error(f"{record} 不是有效的 JSON: {exc.detail}", f"{record} is not valid JSON: {exc.detail}")
     now = when(at)
+    message_id = message_id or uuid.uuid4().hex
+    if seal_pointers:
+        payload = _sealed_payload(
+            document, seal_pointers, trust_file, now, (sender, recipient, message_id, standard)
+        )
     message = exchange_pb2.Message(
-        message_id=message_id or uuid.uuid4().hex,
+        message_id=message_id,
         sender=sender,
         recipient=recipient,
         standard=standard,
@@ -195,6 +221,71 @@ def verify(envelope_file: str, trust_file: str, local_node: str, validate: bool,
         f"OK 验证通过: {verdict.message.message_id} from {verdict.message.sender} "
         f"(key {verdict.signer_key_id[:16]}…) to {verdict.message.recipient}, {verdict.message.standard}"
     )
+
+
+def _sealed_payload(
+    document: Any,
+    pointers: tuple[str, ...],
+    trust_file: str | None,
+    now: datetime,
+    header: tuple[str, str, str, str],
+) -> bytes:
+    """The record with `pointers` sealed for the recipient's registered SM2 key."""
+    if trust_file is None or not isinstance(document, dict):
+        io_error("--seal 需要 --trust 与 JSON 对象记录", "--seal needs --trust and a JSON object record")
+    try:
+        trust_config = load_trust(read_bytes(trust_file), now=now)
+    except TrustError as exc:
+        verdict_error(exc)
+    node = trust_config.nodes.get(header[1])
+    keys = [k for k in (node.keys if node else ()) if k.algorithm is Algorithm.SM2_SM3 and not k.revoked]
+    if not keys:
+        io_error(f"接收方 {header[1]} 没有登记 SM2 密钥", f"recipient {header[1]} has no registered SM2 key")
+    try:
+        sealed = sealing.seal_fields(
+            document, list(pointers), keys[0].public_key, aad=sealing.message_aad(*header)
+        )
+    except VerificationError as exc:
+        verdict_error(exc)
+    return json.dumps(sealed, ensure_ascii=False).encode()
+
+
+@envelope.command("open")
+@click.argument("envelope_file", type=click.Path())
+@click.option("--trust", "trust_file", required=True, type=click.Path(), help="Signed trust configuration.")
+@click.option("--as", "local_node", required=True, help="The recipient node opening the record.")
+@click.option("--key", "key_file", required=True, type=click.Path(), help="The recipient's SM2 private key.")
+@click.option("--out", required=True, type=click.Path(), help="Where to write the opened JSON record.")
+@AT_OPTION
+def open_command(
+    envelope_file: str, trust_file: str, local_node: str, key_file: str, out: str, at: str | None
+) -> None:
+    """Verify an envelope as LOCAL_NODE, then open its sealed fields (wire.md §12) into a clear record.
+
+    \b
+    Example:
+      jgx envelope open clue.env --trust trust.signed.json --as cq.hub --key keys/cq.hub.key --out clue.json
+    """
+    now = when(at)
+    try:
+        trust_config = load_trust(read_bytes(trust_file), now=now)
+    except TrustError as exc:
+        verdict_error(exc)
+    data, _ = read_envelope(envelope_file)
+    verdict = judge(data, trust=trust_config, local_node=local_node, now=now, seen=MemorySeenIds())
+    if not verdict.accepted or verdict.message is None:
+        verdict_error(VerificationError(verdict.reasons[0], f"step {verdict.step}: {verdict.detail}"))
+    message = verdict.message
+    try:
+        record = loads_strict(message.payload)
+        if not isinstance(record, dict):
+            raise VerificationError(ReasonCode.MALFORMED, "payload is not a JSON object")
+        aad = sealing.message_aad(message.sender, message.recipient, message.message_id, message.standard)
+        opened = sealing.open_fields(record, private_key_from(key_file), aad=aad)
+    except JgxError as exc:
+        verdict_error(VerificationError(exc.reason, exc.detail))
+    write_bytes(out, json.dumps(opened, ensure_ascii=False, indent=2).encode() + b"\n")
+    click.echo(f"wrote {out}: {len(sealing.sealed_pointers(record))} sealed field(s) opened")
 
 
 @envelope.command()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli.keys import ALGORITHM_CHOICES
+from gateway.cli.keys import ALGORITHM_CHOICES, algorithm_option
 from gateway.config import CONFIG_FILE, Config, Listen, default_config, render_config
 from gateway.crl import revoke
 from gateway.errors import JgxError, ReasonCode
@@ -213,13 +213,7 @@ def _initialise_request(
     "--csr", "request", is_flag=True,
     help="Join an existing federation: write a key and a CSR for its CA operator instead of a certificate.",
 )  # fmt: skip
-@click.option(
-    "--algorithm",
-    type=click.Choice(sorted(ALGORITHM_CHOICES)),
-    default="ed25519",
-    show_default=True,
-    help="Signing and trust-admin key algorithm: sm2 for a 国密 federation (SM2-with-SM3).",
-)
+@algorithm_option("Signing and trust-admin key algorithm: sm2 for a 国密 federation (SM2-with-SM3).")
 @click.option("--force", is_flag=True, help="Overwrite existing keys, certificates and configuration.")
 def init(
     *,

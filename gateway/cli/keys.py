@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from gateway.cli._common import public_key_from, write_bytes
@@ -15,19 +17,24 @@ ALGORITHM_CHOICES = {
 }
 
 
+def algorithm_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The --algorithm option (ed25519 by default) as every command that makes keys offers it."""
+    return click.option(
+        "--algorithm",
+        type=click.Choice(sorted(ALGORITHM_CHOICES)),
+        default="ed25519",
+        show_default=True,
+        help=help_text,
+    )
+
+
 @click.group()
 def keys() -> None:
     """Signing keys (密钥): generate key pairs, print key ids."""
 
 
 @keys.command()
-@click.option(
-    "--algorithm",
-    type=click.Choice(sorted(ALGORITHM_CHOICES)),
-    default="ed25519",
-    show_default=True,
-    help="ed25519, p256 for ECDSA P-256/SHA-256, or sm2 for 国密 SM2-with-SM3 (GB/T 32918).",
-)
+@algorithm_option("ed25519, p256 for ECDSA P-256/SHA-256, or sm2 for 国密 SM2-with-SM3 (GB/T 32918).")
 @click.option(
     "--out",
     required=True,

@@ -13,17 +13,21 @@ from pathlib import Path
 import click
 import grpc
 import structlog
+from aiohttp import web
 
 from gateway.cli._common import io_error
 from gateway.cli._logging import configure_logging
-from gateway.cli._node import load_node, node_key, node_store, node_trust
+from gateway.cli._node import load_node, node_key, node_store, remember_trust, serving_trust
+from gateway.cli._shutdown import Step, exit_at_deadline, shut_down
 from gateway.cli._startup import open_checked
 from gateway.cli.console import start_console
 from gateway.cli.init import NodeFiles, initialise
 from gateway.config import CONFIG_FILE, Config
-from gateway.delivery import DeliveryPolicy, start_delivery
+from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 from gateway.errors import JgxError
+from gateway.health import HealthWatch
 from gateway.hub import Hub
+from gateway.loghead import LogHead
 from gateway.metrics import Metrics, MetricsEndpoint
 from gateway.node_tls import NodeTls
 from gateway.pipeline import Validate
@@ -33,6 +37,7 @@ from gateway.server import PeerNode, Server, insecure_peer
 from gateway.storage import Store
 
 _log = structlog.get_logger("jgx.serve")
+_RESERVE = 2.0  # seconds of the grace period kept for stopping workers, the final checkpoint and the store
 
 
 def _loopback(listen: str) -> bool:
@@ -81,11 +86,12 @@ def _transport(
 
 async def _run(config: Config, options: _Options) -> None:
     now = datetime.now(UTC)
-    trust = node_trust(config, now)
+    trust, signed_trust = serving_trust(config, now)
     key = trust.signing_key(node_key(config))
     store = node_store(config)
     files, credentials, peer = _transport(config, options.listen, options.insecure_dev)
     head = await open_checked(config, store, full_audit=options.audit_on_start)  # exit 2 on a damaged log
+    remember_trust(config, signed_trust)  # from now on, an older trust file is a rollback
     try:
         hub = Hub(
             node_id=config.node_id,
@@ -121,14 +127,21 @@ async def _run(config: Config, options: _Options) -> None:
     metrics.attach(hub, worker)
     endpoint = await _serve_metrics(metrics, config, store)
     limiter = RateLimiter(config.limits.rate_limit_per_sender, config.limits.rate_burst)
-    server = Server(hub, peer_node=peer, max_in_flight=options.max_in_flight, rate_limit=limiter)
+    server = Server(
+        hub, peer_node=peer, max_in_flight=options.max_in_flight, rate_limit=limiter,
+        connections=config.connections,
+    )  # fmt: skip
     port = server.add_port(options.listen, credentials)
     await server.start()
+    watch = HealthWatch(store, trust, server.set_serving, clock=hub.clock)
+    hub.observers.append(watch.observe)
+    watch.start()
     console_address = options.console or f"{config.listen.host}:{config.listen.console_port}"
     console = None
     if console_address != "off":
         console = await start_console(
-            store, trust, node_id=config.node_id, address=console_address, settings=config.console
+            store, trust, node_id=config.node_id, address=console_address, settings=config.console,
+            shutdown_timeout=1.0,
         )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -139,14 +152,50 @@ async def _run(config: Config, options: _Options) -> None:
     click.echo(f"jgx: {config.node_id} 正在监听 / listening on {host}:{port} ({mode})", err=True)
     await stop.wait()
     click.echo("jgx: 正在停止，处理中的报文将完成 / draining in-flight work and stopping", err=True)
-    await worker.close()
-    await server.stop(options.grace)
-    if endpoint is not None:
-        await endpoint.close()
-    if console is not None:
-        await console.cleanup()
-    await store.close()
-    head.close()
+    running = _Running(server, worker, watch, hub, store, head, console, endpoint)
+    if not await shut_down(running.steps(options.grace), grace=options.grace):
+        exit_at_deadline(f"停止超时，强制退出 / shutdown exceeded {options.grace} s; exiting now")
+    click.echo("jgx: 已停止 / stopped", err=True)
+
+
+@dataclass(frozen=True)
+class _Running:
+    """The parts of a serving node, stopped in the order of `gateway.cli._shutdown`."""
+
+    server: Server
+    worker: DeliveryWorker
+    watch: HealthWatch
+    hub: Hub
+    store: Store
+    head: LogHead
+    console: web.AppRunner | None
+    endpoint: MetricsEndpoint | None
+
+    def steps(self, grace: float) -> tuple[Step, ...]:
+        """Stop accepting → drain calls → stop workers → final checkpoint → close the store."""
+        reserve = min(_RESERVE, grace / 2)  # for the steps after the calls' drain
+        return (
+            Step("stop accepting", self._stop_accepting),
+            Step("drain calls", lambda left: self.server.drain(max(left - reserve, 0.0))),
+            Step("stop workers", self._stop_workers),
+            Step("final checkpoint", lambda _left: self.hub.close()),
+            Step("close store", self._close_store),
+        )
+
+    async def _stop_accepting(self, _left: float) -> None:
+        await self.server.health.enter_graceful_shutdown()
+        if self.console is not None:
+            await self.console.cleanup()
+
+    async def _stop_workers(self, _left: float) -> None:
+        await self.worker.close()
+        await self.watch.close()
+
+    async def _close_store(self, _left: float) -> None:
+        if self.endpoint is not None:
+            await self.endpoint.close()
+        await self.store.close()
+        self.head.close()
 
 
 async def _serve_metrics(metrics: Metrics, config: Config, store: Store) -> MetricsEndpoint | None:
@@ -182,7 +231,10 @@ class _Options:
     "--node-id", default="sc.hub", show_default=True, help="Node id when initialising an empty directory."
 )
 @click.option("--insecure-dev", is_flag=True, help="Plaintext gRPC for development; loopback addresses only.")
-@click.option("--grace", default=10.0, show_default=True, help="Seconds in-flight calls get on shutdown.")
+@click.option(
+    "--grace", default=10.0, show_default=True,
+    help="Hard deadline of the shutdown, in seconds; in-flight calls get it less up to 2 s.",
+)  # fmt: skip
 @click.option(
     "--max-in-flight", default=64, show_default=True, help="SubmitStream envelopes read but not answered."
 )
@@ -216,9 +268,11 @@ def serve(
     """Run the node's Exchange service (gRPC with mTLS, health, reflection) on the node's log store.
 
     \b
-    Every envelope gets a log leaf and a signed receipt; SIGTERM or Ctrl-C drains in-flight
-    work before exiting. In an empty directory the first run creates the node (as jgx init:
-    keys, CA and TLS certificate, trust configuration, jgx.toml) and says what it created.
+    Every envelope gets a log leaf and a signed receipt; SIGTERM or Ctrl-C stops accepting,
+    drains in-flight calls, stops the delivery worker, signs a last checkpoint and closes the
+    store, all within --grace seconds (past it the process exits 1 at once). In an empty
+    directory the first run creates the node (as jgx init: keys, CA and TLS certificate, trust
+    configuration, jgx.toml) and says what it created.
 
     \b
     Example:

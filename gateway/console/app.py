@@ -1,7 +1,9 @@
 """The console's aiohttp application: security headers, error pages, sessions, CSRF, time zone.
 
-Requests pass three middlewares in order: error pages (every error, aiohttp's own 404/405/413 and an
-unexpected exception alike, answers the console's bilingual page or JSON); the session (a random token
+Requests pass three middlewares in order: error pages (every error, aiohttp's own 404/405/413 and a
+failure alike, answers the console's bilingual page or JSON: a store that fails answers 503
+``unavailable``, any other fault 500 ``internal``; the exception's text is logged on the node and never
+shown, so no table name or SQL reaches a browser); the session (a random token
 in an HttpOnly, SameSite=Strict cookie, looked up by its SHA-256, expiring after ``session_ttl``); and
 CSRF (every state-changing request carries the session's token in the form field ``csrf_token`` or
 the ``X-CSRF-Token`` header). Security headers are set where every answer passes, including the ones
@@ -32,7 +34,7 @@ from gateway.console.records import LogKeys
 from gateway.console.throttle import LoginThrottle
 from gateway.console.timezone import local_time, zone_label
 from gateway.console_settings import ConsoleSettings
-from gateway.storage import Session, Store
+from gateway.storage import Session, StorageError, Store
 from gateway.trust import TrustConfig
 
 __all__ = [
@@ -221,9 +223,12 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         if "Allow" in exc.headers:
             answer.headers["Allow"] = exc.headers["Allow"]
         return answer
-    except Exception as exc:  # noqa: BLE001 - a failure of ours must not show a traceback to the browser
-        _log.error("console.error", path=request.path[:200], error=repr(exc)[:500])
-        return fail(request, 500, "server_error")
+    except StorageError as exc:
+        _log.error("console.store_failed", path=request.path[:200], error=str(exc))
+        return fail(request, 503, "unavailable")
+    except Exception as exc:  # noqa: BLE001 - the console answers every request, never with a traceback
+        _log.error("console.internal_error", path=request.path[:200], error=type(exc).__name__, exc_info=exc)
+        return fail(request, 500, "internal")
 
 
 @web.middleware

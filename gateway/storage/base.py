@@ -42,6 +42,13 @@ __all__ = [
 NodeKey = tuple[int, int]  # (level, index) of a complete subtree; level 0 are the leaf hashes
 
 
+# The write of `Store.probe_write`: one row rewritten with its own values, committed like an append.
+PROBE_WRITE = (
+    "UPDATE schema_migrations SET applied_at_us = applied_at_us"
+    " WHERE version = (SELECT MAX(version) FROM schema_migrations)"
+)
+
+
 class StorageError(Exception):
     """The store cannot do what was asked (corrupt database, broken invariant, closed store)."""
 
@@ -290,6 +297,9 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Finish in-flight work and release the store."""
+
+    async def probe_write(self) -> None:
+        """Commit a write that changes no value; StorageError when the store cannot write (disk full…)."""
 
     # -- the log ---------------------------------------------------------------------------------
     async def append(self, entries: Sequence[Entry]) -> list[Appended]:

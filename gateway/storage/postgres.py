@@ -29,6 +29,7 @@ import asyncpg
 
 from gateway import merkle
 from gateway.storage.base import (
+    PROBE_WRITE,
     Appended,
     Entry,
     LeafRecord,
@@ -112,6 +113,11 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
         self._pool = self._writer = None
         for pool in pools:
             await pool.close()
+
+    async def probe_write(self) -> None:
+        """Commit a write that changes no value on the writer's connection; StorageError when it fails."""
+        async with self._conn(transaction=True, writer=True) as conn:
+            await conn.execute(PROBE_WRITE)
 
     @contextlib.asynccontextmanager
     async def _conn(self, *, transaction: bool = False, writer: bool = False) -> AsyncIterator[Conn]:

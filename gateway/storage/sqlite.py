@@ -15,6 +15,7 @@ loss; it is available for benchmarks (``durable=False``) and not the default.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from typing import TypeVar
 
 from gateway import merkle
 from gateway.storage.base import (
+    PROBE_WRITE,
     Appended,
     AuditEntry,
     Entry,
@@ -56,6 +58,7 @@ from gateway.storage.sqlite_side import SqliteSideRows
 __all__ = ["SqliteNodeReader", "SqliteStore"]
 
 T = TypeVar("T")
+_PROBE_BYTES = 256 * 1024  # free space `probe_write` asks for: a generous batch of appends
 
 
 class SqliteStore(SqliteSideRows, SqliteConsole):
@@ -124,6 +127,27 @@ class SqliteStore(SqliteSideRows, SqliteConsole):
         self._closed = True
         self._writer.shutdown(wait=True)
         self._reader.shutdown(wait=True)
+
+    async def probe_write(self) -> None:
+        """Grow a file beside the database and commit a write; StorageError when either fails."""
+        try:
+            await self._write(self._probe)
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(f"SQLite: {exc}") from exc
+
+    def _probe(self, conn: sqlite3.Connection) -> None:
+        # A full disk still lets SQLite rewrite pages inside its files; what fails is growing them, as
+        # every append does. So the probe grows a file beside the database by what a batch of appends
+        # may need, then commits a write through SQLite itself.
+        spare = self.path.with_name(self.path.name + "-probe")
+        try:
+            with spare.open("wb") as out:
+                out.write(bytes(_PROBE_BYTES))
+                out.flush()
+                os.fsync(out.fileno())
+        finally:
+            spare.unlink(missing_ok=True)
+        self._transaction(conn, lambda c: c.execute(PROBE_WRITE))
 
     # -- the log ---------------------------------------------------------------------------------
     async def append(self, entries: Sequence[Entry]) -> list[Appended]:

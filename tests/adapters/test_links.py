@@ -242,6 +242,15 @@ async def test_trace_across_shows_every_hop_with_verified_receipts(
     hub_dir = str(network.gateways["sc.hub"].directory)
     args = ["trace", TASK, "--correlation", "--across", "--dir", hub_dir]
     result = await asyncio.to_thread(CliRunner().invoke, main, args)
+
+    async def delivery_logged() -> bool:
+        # national has the claim once its gateway took it; the hub logs its delivery leaf (with national's
+        # receipt) just after, so wait for that leaf rather than race it.
+        nonlocal result
+        result = await asyncio.to_thread(CliRunner().invoke, main, args)
+        return result.exit_code != 0 or sum(" sc.hub " in line for line in result.output.splitlines()) >= 4
+
+    assert await until(delivery_logged)
     lines = result.output.splitlines()
     receipts = [line.rsplit("receipt ", 1)[-1] for line in lines if " sc.hub " in line]
     assert 0 == result.exit_code, result.output

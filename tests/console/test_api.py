@@ -230,3 +230,16 @@ async def test_every_page_renders_for_each_role(console: Pair) -> None:
         statuses = [(await client.get(page)).status for page in pages]
         expected = [200] * 8 + [403 if user == "amr" else 200]
         assert (user, expected) == (user, statuses)
+
+
+async def test_a_failing_store_answers_a_reason_without_its_words(console: Pair, tmp_path: Any) -> None:
+    """With the messages table gone, the API answers 500 {"error": "internal"} in both languages and
+    nothing of SQLite's message (table name, SQL) reaches the client."""
+    client, _ = console
+    await login(client, "ops")
+    with sqlite3.connect(tmp_path / "jgx.db") as conn:
+        conn.execute("ALTER TABLE messages RENAME TO messages_gone")
+    response = await client.get("/api/v1/messages")
+    body = await response.text()
+    assert (500, "internal") == (response.status, json.loads(body)["error"])
+    assert [] == [word for word in ("messages_gone", "no such", "sqlite", "SELECT") if word in body]

@@ -109,9 +109,10 @@ async def _raw(client: Client, data: bytes) -> tuple[int, dict[str, str]]:
     return int(head[0].split()[1]), headers
 
 
-async def test_every_route_and_error_carries_the_security_headers(console: Pair) -> None:
+async def test_every_route_and_error_carries_the_security_headers(console: Pair, tmp_path: Path) -> None:
     """Each route (anonymous and logged in), the CSV download, redirects and every error kind."""
     client, exchange = console
+    database = tmp_path / "jgx.db"
     paths = {}
     for route in client.server.app.router.routes():
         info = route.resource.get_info() if route.resource is not None else {}
@@ -140,14 +141,17 @@ async def test_every_route_and_error_carries_the_security_headers(console: Pair)
     status, headers = await _raw(client, b"GARBAGE / HTTP/1.1\r\n\r\n")
     raw_missing = {k: v for k, v in SECURITY_HEADERS.items() if headers.get(k) != v}
     missing.update({f"raw {status}": raw_missing} if raw_missing else {})
-    await client.server.app[CONSOLE].store.close()  # every query now fails: a 500
-    errors_500 = [await client.get("/messages"), await client.get("/api/v1/messages")]
-    missing.update({f"500 {r.url.path}": m for r in errors_500 if (m := _missing_headers(r))})
+    with sqlite3.connect(database) as conn:  # a fault that is not the store's: 500
+        conn.execute("ALTER TABLE messages RENAME TO messages_gone")
+    failures = [await client.get("/messages"), await client.get("/api/v1/messages")]
+    await client.server.app[CONSOLE].store.close()  # the store itself fails: 503
+    failures += [await client.get("/messages"), await client.get("/api/v1/messages")]
+    missing.update({f"{r.status} {r.url.path}": m for r in failures if (m := _missing_headers(r))})
     assert {} == missing
     assert [404, 404, 405, 413, 400, 200] == [r.status for r in errors.values()]
-    assert [500, 500] == [r.status for r in errors_500]
-    page = await errors_500[0].text()
-    assert ("服务器内部错误" in page, "Traceback" in page) == (True, False)
+    assert [500, 500, 503, 503] == [r.status for r in failures]
+    page = await failures[0].text()
+    assert ("内部错误，已记录" in page, "messages_gone" in page, "Traceback" in page) == (True, False, False)
 
 
 async def test_unknown_pages_answer_the_bilingual_error_page_with_a_way_back(console: Pair) -> None:

@@ -165,6 +165,7 @@ def test_usage_and_io_errors_exit_2(jgx: Run) -> None:
         ("envelope",),
         ("envelope", "sign"),
         ("envelope", "verify"),
+        ("envelope", "open"),
         ("demo",),
     ],
 )

@@ -260,3 +260,21 @@ async def test_an_sm2_hub_answers_over_grpc_with_sm2_receipts_and_checkpoints(tm
         await node.channel.close()
         await node.server.stop(grace=1)
         await node.server.hub.store.close()
+
+
+def test_the_readme_sm2_block_runs_as_printed(tmp_path: Path) -> None:
+    """README's 国密 commands (init, keys generate, demo with --algorithm sm2) run and make SM2 keys."""
+    import os
+    import re
+    import sys
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    block = re.findall(r"```sh\n(.*?)```", readme.split("### 国密", 1)[1], flags=re.DOTALL)[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    runs = [subprocess.run(["bash", "-c", c], cwd=tmp_path, env=env, capture_output=True, check=False)
+            for c in commands]  # fmt: skip
+    assert [] == [(c, r.stderr[-500:]) for c, r in zip(commands, runs, strict=True) if r.returncode != 0]
+    assert Algorithm.SM2_SM3 == load_private_key((tmp_path / "keys" / "sc.amr.key").read_bytes()).algorithm
+    hub_key = load_private_key((tmp_path / "nodes/hub/keys/node.key").read_bytes())
+    assert Algorithm.SM2_SM3 == hub_key.algorithm

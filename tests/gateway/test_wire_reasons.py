@@ -469,6 +469,22 @@ async def _expired_trust(w: Wire) -> Observed:
     return await _trust_refusal(w.fed.signed_trust, now=NOW + timedelta(days=400))
 
 
+@scenario(ReasonCode.TRUST_EXPIRED, Answer.STATUS, None)
+async def _trust_expired_while_running(w: Wire) -> Observed:
+    store = SqliteStore(w.tmp / "expired.db")
+    await store.open()
+    late = w.fed.trust.expires_at + timedelta(seconds=1)
+    hub = Hub(node_id="sc.hub", key=w.fed.keys["sc.hub"], trust=w.fed.trust, store=store, clock=lambda: late)
+    await hub.start()
+    server, port = await serve(hub)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            return await submit_on(channel, w.fed.envelope(w.fed.message("sc.amr", "sc.hub")), w.fed)
+    finally:
+        await server.stop(0)
+        await store.close()
+
+
 @scenario(ReasonCode.RECEIPT_INVALID, Answer.SENDER, None)
 async def _receipt_for_another_envelope(w: Wire) -> Observed:
     call_data = w.fed.envelope(w.fed.message("sc.amr", "sc.hub"))

@@ -644,8 +644,9 @@ def sc19() -> Std:
         "4.5",
         ("摘要", "digests"),
         (
-            "报文与日志摘要采用 SHA-256，可并行提供 SM3。",
-            "Envelope and log digests use SHA-256; SM3 may be given alongside.",
+            "密钥标识、报文摘要与日志采用 SHA-256；SM2 签名内部按 GB/T 32918.2 以 SM3 计算 Z_A 与 e。",
+            "Key ids, envelope digests and the log use SHA-256; SM2 signatures compute Z_A and e with SM3 "
+            "(GB/T 32918.2).",
         ),
         attestation={
             "reasonZh": "摘要算法的选用体现在实现与配置中，由密码应用安全性评估人员核查。",
@@ -661,9 +662,38 @@ def sc19() -> Std:
             "files and never travel in messages.",
         ),
         attestation={
-            "reasonZh": "存储加密与私钥保管无法从交换报文中观察，须由部门提供密评报告并由认证人员确认。",
+            "reasonZh": "存储加密与私钥保管无法从交换报文中观察，须由部门提供密评报告并由认证人员确认；"
+            "jgx 的密钥文件是开发用软件密钥库，密码机经 PKCS#11 或 GM/T 0018 SDF 接入（见运维指南）。",
             "reasonEn": "Storage encryption and key custody cannot be seen in exchanged messages; the department "
-            "provides its assessment report and a certifier confirms it.",
+            "provides its assessment report and a certifier confirms it. jgx's key files are a software key "
+            "store for development; a cryptographic module plugs in through PKCS#11 or GM/T 0018 SDF "
+            "(operations guide).",
+        },
+    )
+    s.clause(
+        "4.7",
+        ("国密签名配置", "国密 signature profile"),
+        (
+            "国密联邦中节点密钥、信任配置管理员密钥、回执、检查点与认证证书均采用 SM2-with-SM3 签名（GB/T 32918.2），"
+            "签名按 GB/T 35276 以 DER 编码，签名者标识默认为 1234567812345678，信任配置可另行登记。",
+            "In a 国密 federation node keys, trust-admin keys, receipts, checkpoints and certificates are "
+            "SM2-with-SM3 signatures (GB/T 32918.2), DER-encoded per GB/T 35276, with signer id 1234567812345678 "
+            "unless the trust configuration records another.",
+        ),
+        enforcedBy=["ALGORITHM_MISMATCH", "SIGNATURE_INVALID"],
+    )
+    s.clause(
+        "4.8",
+        ("国密通道", "国密 transport channel"),
+        (
+            "gRPC 的 TLS 不支持 TLCP（GB/T 38636）与 RFC 8998 密码套件；要求通道国密化的部署须在节点前部署 TLCP 网关。",
+            "gRPC's TLS supports neither TLCP (GB/T 38636) nor the RFC 8998 suites; a deployment whose channel must "
+            "use 国密 puts a TLCP gateway in front of the node.",
+        ),
+        attestation={
+            "reasonZh": "通道协议由部署决定（TLCP 网关或 TLS 1.3），须由密码应用安全性评估人员核查。",
+            "reasonEn": "The channel protocol is a deployment choice (TLCP gateway or TLS 1.3); a cryptography "
+            "assessor checks it.",
         },
     )
     return s

@@ -1,0 +1,245 @@
+"""One bridge pass: read new rows by watermark, map, validate, sign, submit, write each verdict back.
+
+A pass is a loop of bounded batches (memory stays flat however large the table). Each batch is
+accounted and committed in this order, so a bridge stopped anywhere loses nothing and sends nothing twice:
+
+    (1) read up to ``batch_size`` rows after the cursor, in (cd_time, cd_id) order
+    (2) map each row; rows already written back (journal ``done``) are skipped
+    (3) validate locally; a row that fails is refused here and never signed or sent
+    (4) sign the rest with idempotent message ids; journal them ``pending`` (committed) before sending
+    (5) submit over one SubmitStream; every receipt is verified against the trust configuration
+    (6) write the verdicts back to the result table (one transaction)
+    (7) journal the rows ``done`` and advance the watermark
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Protocol
+
+import structlog
+
+import standards
+from adapters.bridge.mapping import BridgeMapping
+from adapters.bridge.rows import MappedRow, map_row
+from adapters.bridge.state import BridgeState
+from adapters.bridge.tables import DatabaseUnavailable, FrontDatabase
+from adapters.bridge.verdicts import ACCEPTED, REFUSED_LOCAL, REJECTED, Verdict, local_findings, result_row
+from adapters.sdk.client import RetryPolicy, Submitted
+from adapters.sdk.department import Record
+from adapters.sdk.messages import record_message
+from gateway.envelope import seal_message
+from gateway.errors import JgxError, ReasonCode
+from gateway.keys import PrivateKey
+from gateway.trust import TrustConfig
+from standards.findings import has_error
+
+__all__ = ["BatchReport", "Bridge", "PassReport", "Submitter"]
+
+log = structlog.get_logger("jgx.bridge")
+_RETRYABLE = frozenset({ReasonCode.UNAVAILABLE, ReasonCode.RATE_LIMITED})
+
+
+class Submitter(Protocol):
+    """What the bridge needs of the hub: `adapters.sdk.HubClient.submit_many`."""
+
+    async def submit_many(self, envelopes: Sequence[bytes]) -> list[Submitted]: ...
+
+
+@dataclass(slots=True)
+class BatchReport:
+    """The account of one batch (批次): rows read, already receipted, sent, and how they ended."""
+
+    read: int = 0
+    already: int = 0  # written back by an earlier pass: skipped, not sent again
+    sent: int = 0
+    accepted: int = 0
+    rejected: int = 0  # refused by the hub (logged, receipted)
+    refused_local: int = 0  # refused by the bridge before sending
+    first: str = ""  # cd_time of the first and last row read
+    last: str = ""
+
+    def describe(self) -> str:
+        """One line for a person, Chinese and English."""
+        return (
+            f"批次 / batch {self.first} … {self.last}: 读取 / read {self.read}, "
+            f"已回写 / already {self.already}, "
+            f"发送 / sent {self.sent}, 接收 / accepted {self.accepted}, 拒收 / rejected {self.rejected}, "
+            f"本地拒收未发送 / refused locally, not sent {self.refused_local}"
+        )
+
+
+@dataclass(slots=True)
+class PassReport:
+    """The account of one pass over the source table."""
+
+    batches: list[BatchReport] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        """The sum of one counter over the batches."""
+        return sum(int(getattr(b, name)) for b in self.batches)
+
+    def describe(self) -> str:
+        """One summary line for a person, Chinese and English."""
+        return (
+            f"本轮 / pass: 批次 / batches {len(self.batches)}, 读取 / read {self.total('read')}, "
+            f"发送 / sent {self.total('sent')}, 接收 / accepted {self.total('accepted')}, "
+            f"拒收 / rejected {self.total('rejected')}, "
+            f"本地拒收 / refused locally {self.total('refused_local')}"
+        )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Bridge:
+    """A front-database table bridged to the hub as the node ``mapping.node``."""
+
+    def __init__(
+        self,
+        mapping: BridgeMapping,
+        *,
+        database: FrontDatabase,
+        state: BridgeState,
+        hub: Submitter,
+        key: PrivateKey,
+        trust: TrustConfig,
+        clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.mapping = mapping
+        self.database = database
+        self.state = state
+        self.hub = hub
+        self.key = key
+        self.trust = trust
+        self.retry = retry or RetryPolicy(attempts=8, base=0.5, cap=30.0)
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.SystemRandom()
+        standard = standards.catalogue().get(mapping.standard, mapping.version)
+        self.fields = {f.name: f for f in standard.fields}
+        self.destination = trust.destination_of(mapping.recipient)
+
+    async def close(self) -> None:
+        """Release the database pool, the state file and the hub client."""
+        self.database.close()
+        self.state.close()
+        close = getattr(self.hub, "close", None)
+        if close is not None:
+            await close()
+
+    def _seal(self, row: MappedRow, now: datetime) -> bytes:
+        record = Record(
+            self.mapping.standard, self.mapping.version, row.cd_id, row.payload,
+            operation=row.operation, recipient=self.mapping.recipient, batch_id=row.batch,  # type: ignore[arg-type]
+            correlation_id=row.correlation_id, action=row.action, in_reply_to=row.in_reply_to,
+        )  # fmt: skip
+        message = record_message(
+            record, sender=self.mapping.node, default_recipient=self.mapping.recipient, now=now,
+            message_id=lambda: row.message_id,
+        )  # fmt: skip
+        return seal_message(message, self.key).SerializeToString()
+
+    async def _batch(self, rows: Sequence[dict[str, object]]) -> BatchReport:
+        source, now = self.mapping.table, self._clock()
+        mapped = [map_row(row, self.mapping, self.fields) for row in rows]  # (2)
+        report = BatchReport(read=len(rows), first=mapped[0].cd_time_text, last=mapped[-1].cd_time_text)
+        seen = self.state.entries(m.message_id for m in mapped)
+        verdicts: list[tuple[MappedRow, Verdict]] = []
+        outgoing: list[tuple[MappedRow, bytes]] = []
+        fresh: list[tuple[str, datetime, bytes]] = []
+        for row in mapped:
+            entry = seen.get(row.message_id)
+            if entry is not None and entry.done:
+                report.already += 1
+                continue
+            if entry is not None and entry.envelope is not None:  # sent before a stop: the same bytes again
+                outgoing.append((row, entry.envelope))
+                continue
+            findings = local_findings(row, self.mapping, on=now.date(), destination=self.destination)  # (3)
+            if has_error(list(findings)):
+                verdicts.append((row, Verdict.refused_locally(findings, now.replace(tzinfo=None))))
+                continue
+            envelope = self._seal(row, now)  # (4)
+            fresh.append((row.message_id, row.cd_time or datetime.min, envelope))
+            outgoing.append((row, envelope))
+        self.state.pending(source, fresh)
+        receipts = await self.hub.submit_many([e for _, e in outgoing]) if outgoing else []  # (5)
+        verdicts.extend(
+            (row, Verdict.from_receipt(r)) for (row, _), r in zip(outgoing, receipts, strict=True)
+        )
+        # A REPLAYED refusal of one of our own idempotent ids means the hub already has this change (the
+        # state file was lost, so it was signed afresh): it must not write over the verdict already there.
+        replayed = frozenset(
+            r.message_id for r, v in verdicts if v.reason_codes == (ReasonCode.REPLAYED.value,)
+        )
+        await asyncio.to_thread(  # (6)
+            partial(self.database.write_results, keep=replayed),
+            [result_row(self.mapping, r, r.message_id, v) for r, v in verdicts],
+        )
+        self.state.done(source, [(r.message_id, r.cd_time or datetime.min) for r, _ in verdicts])  # (7)
+        times = [m.cd_time for m in mapped if m.cd_time is not None]
+        if times:
+            self.state.advance(source, max(times))
+        report.sent = len(outgoing)
+        for _, verdict in verdicts:
+            counter = {ACCEPTED: "accepted", REJECTED: "rejected", REFUSED_LOCAL: "refused_local"}[
+                verdict.status
+            ]
+            setattr(report, counter, getattr(report, counter) + 1)
+        return report
+
+    async def run_pass(self, report: PassReport | None = None) -> PassReport:
+        """One pass from the watermark's look-back window to the end of the table (batches go to ``report``).
+
+        Raises `DatabaseUnavailable` or a `JgxError` (hub unavailable, receipt not verifiable); every
+        batch finished before the failure is already written back and journaled.
+        """
+        source_name = self.mapping.table
+        since = self.database.lookback(self.state.watermark(source_name))
+        cd_time, cd_id = self.mapping.column("cd_time"), self.mapping.column("cd_id")
+        report = report if report is not None else PassReport()
+        after = None
+        while True:
+            rows = await asyncio.to_thread(  # (1)
+                self.database.read, since=since, after=after, limit=self.mapping.batch_size
+            )
+            if not rows:
+                break
+            batch = await self._batch(rows)
+            log.info(
+                "bridge.batch", table=source_name, read=batch.read, sent=batch.sent, accepted=batch.accepted
+            )
+            report.batches.append(batch)
+            after = (rows[-1][cd_time], rows[-1][cd_id])
+            if len(rows) < self.mapping.batch_size:
+                break
+        if since is not None:
+            self.state.prune(source_name, since)
+        return report
+
+    async def run_once(self, on_retry: Callable[[int, Exception], None] | None = None) -> PassReport:
+        """A pass, retried with backoff while the database or the hub is away (it resumes, not restarts)."""
+        report = PassReport()  # batches finished before a failure stay counted
+        for attempt in range(self.retry.attempts):
+            try:
+                return await self.run_pass(report)
+            except (DatabaseUnavailable, JgxError) as exc:
+                if isinstance(exc, JgxError) and exc.reason not in _RETRYABLE:
+                    raise
+                if attempt + 1 >= self.retry.attempts:
+                    raise
+                log.warning("bridge.retry", attempt=attempt + 1, error=str(exc))
+                if on_retry is not None:
+                    on_retry(attempt + 1, exc)
+                await self._sleep(self.retry.delay(attempt, self._rng))
+        raise AssertionError("unreachable: the last attempt re-raises")

@@ -1,0 +1,119 @@
+"""``jgx bridge serve``: the whole bridge of a database-only department as one long-running process.
+
+It serves the department's Adapter service (Describe, Deliver, Export) so the hub can deliver tasks,
+clues and feedback into the inbound table, and polls each mapping's source table (records upward,
+claim/feedback rows from the outbound table) every ``poll_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import click
+
+from adapters.bridge.cli import EXIT_UNAVAILABLE, bridge_of, load_or_exit, trust_or_exit
+from adapters.bridge.mapping import BridgeMapping
+from gateway._aio import wait_event
+from gateway.cli._common import EXIT_OK, io_error, private_key_from, read_bytes
+from gateway.errors import JgxError
+
+__all__ = ["serve"]
+
+
+@click.command("serve")
+@click.argument(
+    "mapping_files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--listen", default="127.0.0.1:7601", show_default=True, help="Where the Adapter service listens."
+)
+@click.option("--dir", "directory", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The node's directory (default: [bridge] dir of the first mapping).")  # fmt: skip
+@click.option(
+    "--hub", "hub_address", help="The hub's gRPC address (default: [bridge] hub of the first mapping)."
+)
+@click.option("--insecure", is_flag=True, help="No TLS (loopback development only).")
+def serve(
+    mapping_files: tuple[Path, ...],
+    listen: str,
+    directory: Path | None,
+    hub_address: str | None,
+    insecure: bool,
+) -> None:
+    """Serve the department's Adapter service (deliveries → inbound table) and poll its mappings' tables.
+
+    \b
+    Example:
+      jgx bridge serve sc05.toml replies.toml --listen 0.0.0.0:7601
+    """
+    mappings = [load_or_exit(path) for path in mapping_files]
+    node_dir = directory or mappings[0].node_dir
+    address = hub_address or mappings[0].hub
+    if node_dir is None or not address:
+        io_error(
+            "须给出节点目录与枢纽地址（[bridge] dir/hub）", "a node directory and a hub address are needed"
+        )
+    inbound = [m for m in mappings if m.inbound_table]
+    if not inbound:
+        io_error("没有映射文件含 [inbound] 表", "no mapping file has an [inbound] table")
+    raise SystemExit(asyncio.run(_serve(mappings, node_dir, address, listen, insecure=insecure)))
+
+
+async def _serve(
+    mappings: list[BridgeMapping], node_dir: Path, address: str, listen: str, *, insecure: bool
+) -> int:
+    import sqlalchemy as sa
+
+    from adapters.bridge.inbound import FrontDesk, InboundTable
+    from adapters.bridge.tables import DatabaseUnavailable
+    from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, serve_adapter
+    from adapters.sdk.build import build_digest
+    from gateway.config import Paths
+    from gateway.tls import server_credentials
+    from gateway.validation import standards_validator
+
+    paths = Paths.under(node_dir)
+    trust = trust_or_exit(node_dir)
+    first = next(m for m in mappings if m.inbound_table)
+    engine = sa.create_engine(first.database_url, pool_pre_ping=True)
+    try:
+        inbound = InboundTable(engine, first.inbound_table, first.db_schema)
+    except DatabaseUnavailable as exc:
+        click.echo(str(exc), err=True)
+        return EXIT_UNAVAILABLE
+    servicer = AdapterServicer(
+        identity=AdapterIdentity(
+            first.node, private_key_from(paths.node_key), "jgx-bridge", "0.1.0", build_digest()
+        ),
+        trust=trust, department=FrontDesk(mappings, inbound), validate=standards_validator,
+        store=AdapterStore(first.state.with_name(first.state.stem + "-adapter.sqlite")),
+    )  # fmt: skip
+    bridges = [bridge_of(m, node_dir, address, insecure=insecure) for m in mappings]
+    tls = None if insecure else [read_bytes(p) for p in (paths.tls_cert, paths.tls_key, paths.tls_ca)]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    host, _, port = listen.rpartition(":")
+    try:
+        async with serve_adapter(
+            servicer, host=host, port=int(port), credentials=server_credentials(*tls) if tls else None
+        ) as running:
+            click.echo(f"{first.node} 前置库桥已启动 / bridge listening on {host}:{running.port}", err=True)
+            while not stop.is_set():
+                for runner in bridges:
+                    try:
+                        report = await runner.run_once()
+                    except (DatabaseUnavailable, JgxError) as exc:
+                        click.echo(f"不可用 / unavailable ({runner.mapping.table}): {exc}", err=True)
+                        continue
+                    if report.total("read"):
+                        click.echo(f"{runner.mapping.table}: {report.describe()}")
+                await wait_event(stop, min(m.poll_seconds for m in mappings))
+    finally:
+        for runner in bridges:
+            await runner.close()
+        engine.dispose()
+    return EXIT_OK

@@ -1,0 +1,153 @@
+"""The front database through SQLAlchemy Core: read the source table by watermark, write verdicts back.
+
+Everything dialect-specific stays in SQLAlchemy: the URL picks PostgreSQL (``postgresql+psycopg://``),
+MySQL (``mysql+pymysql://``), Oracle (``oracle+oracledb://``), 达梦 (``dm+dmPython://``, the vendor's
+dialect) or a SQLite file. The bridge only issues portable statements: a keyset ``SELECT`` ordered by
+(cd_time, cd_id), and an ``UPDATE``-then-``INSERT`` of result rows keyed by (cd_id, cd_time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
+
+from adapters.bridge.mapping import BridgeMapping, MappingError
+
+__all__ = ["Cursor", "DatabaseUnavailable", "FrontDatabase"]
+
+#: Where the keyset scan stands: (cd_time as the database returned it, cd_id) of the last row read.
+Cursor = tuple[Any, Any]
+
+
+class DatabaseUnavailable(ConnectionError):
+    """The front database cannot be reached or failed mid-statement; the pass may be retried."""
+
+
+def _unavailable(exc: SQLAlchemyError) -> DatabaseUnavailable:
+    detail = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()[0][:300]
+    return DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {detail}")
+
+
+class FrontDatabase:
+    """One department's front database as the bridge sees it: a source table and a result table."""
+
+    def __init__(self, mapping: BridgeMapping, engine: sa.Engine | None = None) -> None:
+        self.mapping = mapping
+        # pre-ping: a connection the server dropped while the bridge slept is replaced, not reused
+        self.engine = engine or sa.create_engine(mapping.database_url, pool_pre_ping=True)
+        self._source: sa.Table | None = None
+        self._result: sa.Table | None = None
+
+    def close(self) -> None:
+        """Release the pool."""
+        self.engine.dispose()
+
+    def source(self) -> sa.Table:
+        """The source table, reflected from the database (its column types come from there)."""
+        if self._source is None:
+            try:
+                table = sa.Table(
+                    self.mapping.table, sa.MetaData(schema=self.mapping.db_schema), autoload_with=self.engine
+                )
+            except NoSuchTableError:
+                raise MappingError(
+                    f"前置库中没有表 {self.mapping.table}",
+                    f"the front database has no table {self.mapping.table}",
+                ) from None
+            except SQLAlchemyError as exc:
+                raise _unavailable(exc) from None
+            optional = {self.mapping.column("cd_batch"), self.mapping.column("cd_source")}
+            wanted = [*self.mapping.change.values(), *(r.column for r in self.mapping.fields if r.column)]
+            absent = sorted({c for c in wanted if c not in table.c and c not in optional})
+            if absent:
+                raise MappingError(
+                    f"表 {self.mapping.table} 没有列 {absent}",
+                    f"table {self.mapping.table} has no columns {absent}",
+                )
+            self._source = table
+        return self._source
+
+    def result(self) -> sa.Table:
+        """The result table; created with the standard layout when the mapping allows and it is absent."""
+        if self._result is None:
+            names = self.mapping.result_column
+            table = sa.Table(
+                self.mapping.result_table,
+                sa.MetaData(schema=self.mapping.db_schema),
+                sa.Column(names("cd_id"), sa.String(64), primary_key=True),
+                sa.Column(names("cd_time"), sa.String(40), primary_key=True),
+                sa.Column(names("cd_operation"), sa.String(1)),
+                sa.Column(names("message_id"), sa.String(64)),
+                sa.Column(names("status"), sa.String(16)),
+                sa.Column(names("reason_codes"), sa.String(500)),
+                sa.Column(names("messages_zh"), sa.Text),
+                sa.Column(names("receipt_sha256"), sa.String(64)),
+                sa.Column(names("log_index"), sa.BigInteger),
+                sa.Column(names("decided_at"), sa.DateTime),
+            )
+            if self.mapping.create_result_table:
+                try:
+                    table.create(self.engine, checkfirst=True)
+                except SQLAlchemyError as exc:
+                    raise _unavailable(exc) from None
+            self._result = table
+        return self._result
+
+    def _time_bound(self, moment: datetime) -> Any:
+        """``moment`` as the cd_time column stores it: a timestamp, or text in the mapping's format."""
+        column = self.source().c[self.mapping.column("cd_time")]
+        try:
+            python_type = column.type.python_type
+        except NotImplementedError:
+            python_type = str
+        if issubclass(python_type, datetime):
+            return moment
+        return moment.strftime(self.mapping.cd_time_format)
+
+    def read(self, *, since: datetime | None, after: Cursor | None, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` rows after ``after`` (or from ``since`` on), in (cd_time, cd_id) order."""
+        table = self.source()
+        cd_time = table.c[self.mapping.column("cd_time")]
+        cd_id = table.c[self.mapping.column("cd_id")]
+        query = sa.select(table).order_by(cd_time, cd_id).limit(limit)
+        if after is not None:
+            # the plain range on cd_time first, so an index on (cd_time, cd_id) serves the keyset scan
+            query = query.where(cd_time >= after[0], sa.or_(cd_time > after[0], cd_id > after[1]))
+        elif since is not None:
+            query = query.where(cd_time >= self._time_bound(since))
+        try:
+            with self.engine.connect() as connection:
+                return [dict(row) for row in connection.execute(query).mappings()]
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from None
+
+    def write_results(self, rows: Sequence[Mapping[str, Any]], *, keep: frozenset[str] = frozenset()) -> None:
+        """Write verdict rows back in one transaction: a row for the same (cd_id, cd_time) is replaced,
+        except that a row whose message id is in ``keep`` is only added, never written over."""
+        if not rows:
+            return
+        table = self.result()
+        key_id = table.c[self.mapping.result_column("cd_id")]
+        key_time = table.c[self.mapping.result_column("cd_time")]
+        try:
+            with self.engine.begin() as connection:
+                for row in rows:
+                    where = sa.and_(key_id == row[key_id.name], key_time == row[key_time.name])
+                    if row[self.mapping.result_column("message_id")] in keep:
+                        if connection.execute(sa.select(sa.func.count()).where(where)).scalar_one() == 0:
+                            connection.execute(sa.insert(table).values(**row))
+                        continue
+                    if connection.execute(sa.update(table).where(where).values(**row)).rowcount == 0:
+                        connection.execute(sa.insert(table).values(**row))
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from None
+
+    def lookback(self, watermark: datetime | None) -> datetime | None:
+        """Where a pass starts: the look-back window before the watermark (late commits are caught there)."""
+        if watermark is None:
+            return None
+        return watermark - timedelta(seconds=self.mapping.lookback_seconds)

@@ -1,0 +1,112 @@
+"""What the bridge writes back per row: the hub's verdict or the local refusal, as result-table values.
+
+Pure: findings and receipts in, a `Verdict` and a result row (column name → value) out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Final
+
+import standards
+from adapters.bridge.mapping import BridgeMapping
+from adapters.bridge.rows import MappedRow
+from adapters.sdk.client import Submitted
+from standards.errors import StandardsError
+from standards.findings import Finding
+
+__all__ = [
+    "ACCEPTED",
+    "REFUSED_LOCAL",
+    "REJECTED",
+    "Verdict",
+    "local_findings",
+    "payload_bytes",
+    "result_row",
+]
+
+ACCEPTED: Final = "accepted"  # 已接收: the hub logged and receipted it as accepted
+REJECTED: Final = "rejected"  # 被拒收: the hub logged it and refused it (reason codes say why)
+REFUSED_LOCAL: Final = "refused_local"  # 本地拒收，未发送: failed the mapping or the standard, never sent
+_MESSAGES_MAX: Final = 4000  # the messages column is for people; the receipt keeps everything
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One row's outcome: status, reason codes, Chinese messages, and the receipt that proves it."""
+
+    status: str
+    reason_codes: tuple[str, ...]
+    messages_zh: tuple[str, ...]
+    decided_at: datetime
+    receipt_sha256: str = ""
+    log_index: int | None = None
+
+    @classmethod
+    def refused_locally(cls, findings: Iterable[Finding], now: datetime) -> Verdict:
+        """The verdict of a row that failed locally: nothing was signed or sent."""
+        errors = [f for f in findings if f.severity == "error"]
+        messages = (
+            "本地校验未通过，未发送至枢纽 / failed local validation, not sent",
+            *(f"{f.pointer or '/'} {f.message_zh}" for f in errors),
+        )
+        return cls(REFUSED_LOCAL, tuple(dict.fromkeys(f.rule_id for f in errors)), messages, now)
+
+    @classmethod
+    def from_receipt(cls, submitted: Submitted) -> Verdict:
+        """The hub's verdict as its verified receipt states it (a resend gets the original receipt)."""
+        receipt = submitted.receipt
+        status = ACCEPTED if submitted.accepted else REJECTED
+        messages = tuple(f"[{f.severity}] {f.pointer or '/'} {f.message_zh}" for f in receipt.findings)
+        return cls(
+            status,
+            tuple(receipt.reason_codes),
+            messages,
+            receipt.issued_at.ToDatetime().replace(tzinfo=None),
+            hashlib.sha256(submitted.receipt_envelope).hexdigest(),
+            receipt.log_index,
+        )
+
+
+def payload_bytes(row: MappedRow) -> bytes:
+    """The record's JSON bytes exactly as the message carries them."""
+    return json.dumps(row.payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def local_findings(
+    row: MappedRow, mapping: BridgeMapping, *, on: date, destination: str | None
+) -> tuple[Finding, ...]:
+    """The mapping's problems, else the standard's findings on the record as the hub will judge it.
+
+    ``destination`` is the recipient's SC-20 class from the trust configuration, as the hub passes it.
+    """
+    if row.problems:
+        return row.problems  # a half-mapped record would only repeat the same fault as schema findings
+    try:
+        found = standards.validate(
+            payload_bytes(row), mapping.standard, mapping.version, on=on, destination=destination
+        )
+    except StandardsError as exc:
+        return (Finding(exc.reason.value, "SC-17", "error", "", exc.detail, exc.detail),)
+    return tuple(found)
+
+
+def result_row(mapping: BridgeMapping, row: MappedRow, message_id: str, verdict: Verdict) -> dict[str, Any]:
+    """The result-table values for ``row`` (keyed by the mapping's result column names)."""
+    values: Mapping[str, Any] = {
+        "cd_id": row.cd_id,
+        "cd_time": row.cd_time_text,
+        "cd_operation": {"insert": "I", "update": "U", "delete": "D"}.get(row.operation, ""),
+        "message_id": message_id,
+        "status": verdict.status,
+        "reason_codes": " ".join(verdict.reason_codes),
+        "messages_zh": "\n".join(verdict.messages_zh)[:_MESSAGES_MAX],
+        "receipt_sha256": verdict.receipt_sha256,
+        "log_index": verdict.log_index,
+        "decided_at": verdict.decided_at,
+    }
+    return {mapping.result_column(role): value for role, value in values.items()}
