@@ -22,6 +22,8 @@ import contextlib
 import os
 from pathlib import Path
 
+from gateway._files import fsync_folder, replace_file
+
 __all__ = ["LogHead"]
 
 _WIDTH = 20  # decimal digits of a uint64, zero-padded so that each write replaces the whole value
@@ -63,7 +65,7 @@ class LogHead:
         self._receipted = self.receipted()
         self._fd = os.open(self.receipted_path, os.O_RDWR | os.O_CREAT, 0o644)
         self._write_receipted(self._receipted)
-        _fsync_dir(self.folder)
+        fsync_folder(self.folder)
 
     def committed(self, size: int) -> None:
         """Record that receipts up to log size ``size`` are about to be released (called after commit)."""
@@ -77,14 +79,7 @@ class LogHead:
 
     def checkpointed(self, note: str) -> None:
         """Replace ``log/checkpoint.note`` with ``note``, durably (write, fsync, rename, fsync the folder)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.note_path.with_suffix(".partial")
-        with partial.open("w", encoding="utf-8") as handle:
-            handle.write(note)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(self.note_path)
-        _fsync_dir(self.folder)
+        replace_file(self.note_path, note.encode("utf-8"))
 
     def close(self) -> None:
         """Flush ``log/receipted`` to disk and close it."""
@@ -93,11 +88,3 @@ class LogHead:
                 os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
+from gateway._files import replace_file
 from gateway.checkpoint import NoteVerifier
 from gateway.cli._common import io_error
 from gateway.config import CONFIG_FILE, Config, load_config
@@ -110,13 +110,7 @@ def remember_trust(config: Config, signed: bytes) -> None:
     record = last_used_trust(config)
     if record.exists() and record.read_bytes() == signed:
         return
-    record.parent.mkdir(parents=True, exist_ok=True)
-    partial = record.with_suffix(".partial")
-    with partial.open("wb") as out:
-        out.write(signed)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, record)
+    replace_file(record, signed)  # replicas sharing the directory may write it at the same moment
 
 
 def verifier(config: Config, now: datetime) -> NoteVerifier:

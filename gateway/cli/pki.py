@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from cryptography.exceptions import InvalidSignature
 
+from gateway._files import replace_file
 from gateway.cli._common import AT_OPTION, EXIT_VERDICT, io_error, read_bytes, when, write_bytes
 from gateway.cli._node import load_node
 from gateway.config import CONFIG_FILE
@@ -284,10 +285,8 @@ def _write_crl(authority: _Authority, serials: list[int], *, reason: str, days: 
             f"cannot update the CRL {authority.crl}: {exc.detail}",
         )
     # Nodes re-read the CRL while serving: write beside it and rename, so none reads half a file.
-    partial = authority.crl.with_name(authority.crl.name + ".partial")
-    write_bytes(partial, data)
     try:
-        partial.replace(authority.crl)
+        replace_file(authority.crl, data)
     except OSError as exc:
         io_error(f"无法写入 {authority.crl}: {exc.strerror}", f"cannot write {authority.crl}: {exc.strerror}")
     click.echo(

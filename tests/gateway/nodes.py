@@ -90,7 +90,7 @@ class ServeProcess:
             if "listening on" in line:
                 self.port = int(line.split("listening on ", 1)[1].split()[0].rsplit(":", 1)[1])
                 break
-        assert self.port, "jgx serve did not start"
+        assert self.port, "jgx serve did not start: " + "".join(self.banner)[-3000:]
 
     def terminate(self) -> int:
         """SIGTERM (graceful drain) and wait; the exit code."""
