@@ -13,11 +13,13 @@ injected, which keeps this module free of the standards catalogue and easy to te
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, TypeAlias
 
+from gateway import sealing
 from gateway.envelope import check_sender, envelope_digest, parse_envelope, read_message
 from gateway.errors import ReasonCode, TransportError, VerificationError
 from gateway.freshness import SeenIds, check_fresh, check_replay
@@ -195,4 +197,27 @@ def judge(
             return refuse(ReasonCode.INTERNAL, 8, detail, opened.key_id)
         if reason is not None:
             return Verdict(rejected, digest, (reason,), findings, envelope, message, opened.key_id, 8)
+        # A sealed value must be sealed for a key the recipient holds, or nobody could ever open it.
+        if (stray := _sealed_for_another(message.payload, trust, message.recipient)) is not None:
+            return refuse(ReasonCode.MALFORMED, 8, stray, opened.key_id)
     return Verdict(exchange_pb2.OUTCOME_ACCEPTED, digest, (), findings, envelope, message, opened.key_id, 8)
+
+
+def _sealed_for_another(payload: bytes, trust: TrustConfig, recipient: str) -> str | None:
+    """Why a sealed value of `payload` cannot be opened by `recipient` (its key id is not one of the
+    recipient's unrevoked keys), or None. The payload has passed step 8's decoding by now."""
+    if sealing.SEALED.encode() not in payload:
+        return None
+    try:
+        record = json.loads(payload)
+        _view, kids = sealing.opaque(record, "") if isinstance(record, dict) else ({}, {})
+        held = {key.key_id for key in trust.node(recipient).keys if not key.revoked}
+    except (ValueError, VerificationError):
+        return None  # what cannot be read here was judged by the validator already
+    for pointer, kid in kids.items():
+        if kid not in held:
+            return (
+                f"{pointer}: 加密封装所用密钥 {kid[:16]}… 不属于接收方 {recipient} / "
+                f"sealed for key {kid[:16]}…, which {recipient} does not hold"
+            )
+    return None

@@ -106,3 +106,17 @@ def test_a_sealed_value_of_the_wrong_shape_is_malformed(fed: Federation) -> None
     record["partyIdCode"] = {"jgx:sealed": "rot13", "kid": "00" * 32, "ek": "", "iv": "", "ct": ""}
     verdict = _judge(fed, _clue(fed, record))
     assert ((ReasonCode.MALFORMED,), 8) == (verdict.reasons, verdict.step)
+
+
+def test_a_value_sealed_for_a_key_the_recipient_does_not_hold_is_malformed(fed: Federation) -> None:
+    """Sealed for the hub's key instead of cq.hub's: nobody addressed could open it, so step 8 refuses it."""
+    record = standards.mask(json.loads(DISPATCH.read_bytes()), "partner", standard="SC-13")
+    message = fed.message("sc.amr", "cq.hub", standard="SC-13", payload=b"{}", action="dispatch")
+    aad = sealing.message_aad(message.sender, message.recipient, message.message_id, message.standard)
+    wrong_key = fed.trust.nodes["sc.hub"].keys[0].public_key
+    message.payload = json.dumps(
+        sealing.seal_fields(record, ["/partyIdCode"], wrong_key, aad=aad), ensure_ascii=False
+    ).encode()
+    verdict = _judge(fed, message)
+    assert ((ReasonCode.MALFORMED,), 8) == (verdict.reasons, verdict.step)
+    assert "cq.hub does not hold" in verdict.detail
