@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.errors import ReasonCode, TransportError
-from gateway.pki import BACKDATE, load_certificate
+from gateway.pki import BACKDATE, load_certificate, load_pem_or_der
 
 __all__ = ["REASONS", "STALE_POLICIES", "Revocation", "RevocationList", "load_crl", "revoke", "sign_crl"]
 
@@ -89,15 +89,8 @@ def _reason_name(flag: x509.ReasonFlags) -> str:
 
 def load_crl(data: bytes, ca_cert: bytes) -> RevocationList:
     """Parse a PEM or DER CRL and check it is the CA's: issuer and signature. IDENTITY_MISMATCH if not."""
-    try:
-        if data.lstrip().startswith(b"-----BEGIN"):
-            crl = x509.load_pem_x509_crl(data)
-        else:
-            crl = x509.load_der_x509_crl(data)
-    except ValueError as exc:
-        raise TransportError(
-            ReasonCode.IDENTITY_MISMATCH, "无法解析证书吊销列表 / not a certificate revocation list"
-        ) from exc
+    refusal = "无法解析证书吊销列表 / not a certificate revocation list"
+    crl = load_pem_or_der(data, x509.load_pem_x509_crl, x509.load_der_x509_crl, refusal)
     authority = load_certificate(ca_cert)
     public = authority.public_key()
     if crl.issuer != authority.subject or not isinstance(public, ec.EllipticCurvePublicKey):

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,9 +38,12 @@ __all__ = [
     "issue_certificate",
     "issue_node_certificate",
     "load_certificate",
+    "load_pem_or_der",
     "node_id_from_certificate",
     "read_csr",
 ]
+
+_Loaded = TypeVar("_Loaded")
 
 NODE_URI_PREFIX: Final = "urn:jgx:node:"
 BACKDATE: Final = timedelta(minutes=5)
@@ -65,12 +68,18 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def load_certificate(data: bytes) -> x509.Certificate:
     """Parse a PEM or DER certificate; IDENTITY_MISMATCH when it is not one."""
+    pem, der = x509.load_pem_x509_certificate, x509.load_der_x509_certificate
+    return load_pem_or_der(data, pem, der, "无法解析证书 / not an X.509 certificate")
+
+
+def load_pem_or_der(
+    data: bytes, pem: Callable[[bytes], _Loaded], der: Callable[[bytes], _Loaded], refusal: str
+) -> _Loaded:
+    """An X.509 object (certificate, CSR, CRL) from PEM or DER; IDENTITY_MISMATCH with `refusal` if not."""
     try:
-        if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
+        return pem(data) if data.lstrip().startswith(b"-----BEGIN") else der(data)
     except ValueError as exc:
-        raise TransportError(ReasonCode.IDENTITY_MISMATCH, "无法解析证书 / not an X.509 certificate") from exc
+        raise TransportError(ReasonCode.IDENTITY_MISMATCH, refusal) from exc
 
 
 def create_ca(name: str, now: datetime, days: int = 3650) -> tuple[bytes, bytes]:
@@ -156,15 +165,12 @@ class NodeRequest:
 
 def read_csr(data: bytes) -> NodeRequest:
     """A PEM or DER CSR whose signature verifies and that names exactly one node; else IDENTITY_MISMATCH."""
-    try:
-        if data.lstrip().startswith(b"-----BEGIN"):
-            csr = x509.load_pem_x509_csr(data)
-        else:
-            csr = x509.load_der_x509_csr(data)
-    except ValueError as exc:
-        raise TransportError(
-            ReasonCode.IDENTITY_MISMATCH, "无法解析证书签名请求 / not a certificate signing request (CSR)"
-        ) from exc
+    csr = load_pem_or_der(
+        data,
+        x509.load_pem_x509_csr,
+        x509.load_der_x509_csr,
+        "无法解析证书签名请求 / not a certificate signing request (CSR)",
+    )
     # (1) proof of possession: the requester holds the key it asks a certificate for
     if not csr.is_signature_valid:
         raise TransportError(
