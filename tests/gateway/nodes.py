@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,3 +102,18 @@ class ServeProcess:
         """SIGKILL, as a crash would."""
         self.process.kill()
         self.process.wait(timeout=60)
+
+
+@dataclass(frozen=True)
+class UnreadableFinding:
+    """A finding whose pointer raises when read: a validator bug, so its receipt cannot be built as judged."""
+
+    rule_id: str = "SC-06.S005"
+    clause: str = "SC-06 4.5"
+    severity: str = "warning"
+    message_zh: str = "坏"
+    message_en: str = "bad"
+
+    @property
+    def pointer(self) -> str:
+        raise RuntimeError("a validator bug")

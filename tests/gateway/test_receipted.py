@@ -37,6 +37,7 @@ from gateway.storage.postgres import PostgresStore
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import Federation
 from gateway.validation import standards_validator
+from tests.gateway.nodes import UnreadableFinding
 from tests.gateway.storage.pgschema import fresh_schema
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -231,27 +232,13 @@ async def test_a_bad_envelope_does_not_fail_the_batch_it_shares(node: Node) -> N
     } == outcomes
 
 
-@dataclass(frozen=True)
-class _Unreadable:
-    """A finding whose pointer raises when read: a validator bug the hub must survive."""
-
-    rule_id: str = "SC-06.S005"
-    clause: str = "SC-06 4.5"
-    severity: str = "warning"
-    message_zh: str = "坏"
-    message_en: str = "bad"
-
-    @property
-    def pointer(self) -> str:
-        raise RuntimeError("a validator bug")
-
 
 async def test_an_entry_the_hub_cannot_build_is_a_logged_internal_rejection(node: Node) -> None:
     """Findings that break a receipt give an INTERNAL rejection with a leaf; the batch's others pass."""
 
     def validate(payload: bytes, standard: str, version: str, on: date, dest: str) -> list[FindingLike]:
         if b"poison" in payload:
-            return [_Unreadable()]
+            return [UnreadableFinding()]
         return list(standards_validator(payload, standard, version, on, dest))
 
     node.hub.validate = validate

@@ -38,6 +38,7 @@ from gateway.testing import Federation
 from gateway.trust import AclEntry, key_record
 from gateway.trust_update import load_trust, sign_trust
 from gateway.validation import standards_validator
+from tests.gateway.nodes import UnreadableFinding
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
@@ -144,20 +145,6 @@ async def serve(hub: Hub, **options: object) -> tuple[Server, int]:
     return server, port
 
 
-@dataclass(frozen=True)
-class _Unreadable:
-    """A finding whose pointer raises when read: the receipt of its envelope cannot be built as judged."""
-
-    rule_id: str = "SC-06.S005"
-    clause: str = "SC-06 4.5"
-    severity: str = "warning"
-    message_zh: str = "坏"
-    message_en: str = "bad"
-
-    @property
-    def pointer(self) -> str:
-        raise RuntimeError("a fault inside the node")
-
 
 def _validate_with_a_fault(payload: bytes, *args: str):  # type: ignore[no-untyped-def]
     # Stand-ins for bugs in the node: nothing a peer sends can make the real code raise, which is
@@ -165,7 +152,7 @@ def _validate_with_a_fault(payload: bytes, *args: str):  # type: ignore[no-untyp
     if payload == BUG:
         raise RuntimeError("a fault inside the node")
     if payload == UNKEEPABLE:
-        return [_Unreadable()]
+        return [UnreadableFinding()]
     return standards_validator(payload, *args)  # type: ignore[arg-type]
 
 
