@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -17,6 +17,7 @@ from google.protobuf.json_format import MessageToDict
 
 from conformance.assess import assess_envelope, destination_of, header_json
 from conformance.evidence import Exchange, b64, mask_payload
+from gateway._time import utc_now
 from gateway.error_details import error_info
 from gateway.errors import ReasonCode, TransportError
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
@@ -94,9 +95,6 @@ class Recorder:
             request["payload"], request["maskedPointers"] = None, [f"omitted: {len(message.payload)} bytes"]
         return request
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Session:

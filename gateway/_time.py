@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from gateway.errors import ReasonCode, VerificationError
 
-__all__ = ["format_time", "parse_time"]
+__all__ = ["format_time", "parse_time", "utc_now"]
 
 
 def parse_time(value: str) -> datetime:
@@ -24,3 +24,8 @@ def format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime; jgx works in aware UTC times")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_now() -> datetime:
+    """The current time, aware and in UTC: the default clock everywhere a clock is injectable."""
+    return datetime.now(UTC)

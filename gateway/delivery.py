@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import grpc
@@ -33,6 +33,7 @@ import structlog
 from google.protobuf.message import DecodeError
 
 from gateway._aio import stop_task, wait_event
+from gateway._time import utc_now
 from gateway.delivery_plan import DELIVER, SUBMIT, DeliveryPolicy, Route, backoff, route
 from gateway.envelope import envelope_digest
 from gateway.error_details import reason_of
@@ -83,9 +84,6 @@ def _constant(data: bytes) -> Callable[[int], bytes]:
     return lambda _index: data
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 def _header(envelope: bytes) -> exchange_pb2.Message:
     """The stored envelope's message header (verified when it was received; payload dropped)."""
@@ -108,7 +106,7 @@ class DeliveryWorker:
         policy: DeliveryPolicy | None = None,
         peers: Mapping[str, str] | None = None,
         credentials: grpc.ChannelCredentials | Callable[[], grpc.ChannelCredentials] | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
         rand: Callable[[], float] = random.random,
         worker_id: str = "",
     ) -> None:

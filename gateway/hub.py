@@ -17,12 +17,13 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypedDict
 
 import structlog
 
 from gateway._text import encodable, storable
+from gateway._time import utc_now
 from gateway.envelope import envelope_digest
 from gateway.errors import ReasonCode
 from gateway.freshness import remember_until
@@ -55,9 +56,6 @@ STORE_FAILED = "交换日志暂时无法写入 / the exchange log cannot be writ
 _log = structlog.get_logger("jgx.hub")
 _OUTCOME_NAMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +120,7 @@ class Hub:
         trust: TrustConfig,
         store: Store,
         validate: Validate | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
         limits: LocalLimits | None = None,
         checkpoint_every: int = 1000,
         checkpoint_interval: float = 5.0,

@@ -18,7 +18,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Protocol
 
@@ -33,6 +33,7 @@ from adapters.bridge.verdicts import ACCEPTED, REFUSED_LOCAL, REJECTED, Verdict,
 from adapters.sdk.client import RetryPolicy, Submitted
 from adapters.sdk.department import Record
 from adapters.sdk.messages import record_message
+from gateway._time import utc_now
 from gateway.envelope import seal_message
 from gateway.errors import JgxError, ReasonCode
 from gateway.keys import PrivateKey
@@ -94,9 +95,6 @@ class PassReport:
         )
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 class Bridge:
     """A front-database table bridged to the hub as the node ``mapping.node``."""
@@ -110,7 +108,7 @@ class Bridge:
         hub: Submitter,
         key: PrivateKey,
         trust: TrustConfig,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,

@@ -22,7 +22,7 @@ import contextlib
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -38,6 +38,7 @@ from adapters.sdk import (
     RetryPolicy,
     serve_adapter,
 )
+from gateway._time import utc_now
 from gateway.config import Listen, default_config, render_config
 from gateway.delivery import DeliveryPolicy, DeliveryWorker, start_delivery
 from gateway.hub import Hub
@@ -69,9 +70,6 @@ DEMO_USCC: Final = {
     "sc.sjs": "11510000MB0A1B2C62",
 }
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_validator() -> Validate:
@@ -122,7 +120,7 @@ class GatewayNode:
     tls: NodeTLS
     port: int
     validate: Validate | None = None
-    clock: Callable[[], datetime] = _utcnow
+    clock: Callable[[], datetime] = utc_now
     delivery_policy: DeliveryPolicy = DEMO_DELIVERY
     store: SqliteStore | None = None
     hub: Hub | None = None
@@ -284,7 +282,7 @@ class LoopbackNetwork:
         departments: Mapping[str, Department],
         *,
         now: datetime,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
         validate: Validate | None = None,
         delivery_policy: DeliveryPolicy = DEMO_DELIVERY,
         algorithm: Algorithm = Algorithm.ED25519,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import structlog
@@ -27,6 +27,7 @@ from adapters.chuanyu import ACTION_WORDS, CQ_FIELDS, from_chongqing, region_pro
 from adapters.lifecycle import CHINA, china_day
 from adapters.links.inbox import Arrival, Inbox
 from adapters.sdk import AdapterServicer, Handling, HubClient, Record, Submitted, record_message, seal_record
+from gateway._time import utc_now
 from gateway.envelope import seal_message
 from gateway.errors import ReasonCode, VerificationError
 from gateway.keys import PrivateKey
@@ -53,9 +54,6 @@ class ClueRegionError(VerificationError):
     def __init__(self, detail: str) -> None:
         super().__init__(ReasonCode.RULE_VIOLATION, detail)
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def mask_for_partner(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,7 +112,7 @@ class ChongqingPlatform:
         key: PrivateKey,
         hub: HubClient,
         inbox: Inbox,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """The platform signing as `node_id`, submitting through `hub`, reading its gateway's `inbox`."""
         self.node_id = node_id

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -28,6 +28,7 @@ from adapters import national
 from adapters.lifecycle import CHINA, Event, IllegalTransition, Item, apply, china_day, dispatch, overdue
 from adapters.links.inbox import Arrival, Inbox
 from adapters.sdk import AdapterServicer, HubClient, Record, Submitted, seal_record
+from gateway._time import utc_now
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import TrustConfig
@@ -42,9 +43,6 @@ _OPERATIONS = {
     exchange_pb2.OPERATION_DELETE: "delete",
 }
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _wall(now: datetime) -> str:
@@ -80,7 +78,7 @@ class NationalSystem:
         trust: TrustConfig,
         hub: HubClient,
         inbox: Inbox,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """A national system signing as `node_id`, submitting to the hub through `hub`, reading `inbox`."""
         self.node_id = node_id

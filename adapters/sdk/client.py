@@ -12,13 +12,14 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import grpc
 import structlog
 
 from adapters.sdk._status import error_from_rpc
 from adapters.sdk.store import AdapterStore
+from gateway._time import utc_now
 from gateway.envelope import envelope_digest
 from gateway.errors import JgxError, ReasonCode, TransportError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -85,9 +86,6 @@ class DrainReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 class HubClient:
     """A client of the hub's Exchange service for one department node."""
@@ -100,7 +98,7 @@ class HubClient:
         hub: str = "sc.hub",
         credentials: grpc.ChannelCredentials | None = None,
         retry: RetryPolicy | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:

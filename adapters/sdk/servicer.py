@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import grpc
 import structlog
@@ -28,6 +28,7 @@ from adapters.sdk.department import Department, Handling, Record
 from adapters.sdk.messages import record_message
 from adapters.sdk.store import AdapterStore
 from adapters.sdk.worklist import Worklist
+from gateway._time import utc_now
 from gateway.envelope import envelope_digest, seal_message
 from gateway.errors import ReasonCode, TransportError
 from gateway.freshness import remember_until
@@ -91,9 +92,6 @@ class Published:
     unchanged: int
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 class AdapterServicer:
     """Serves `jgx.adapter.v1.Adapter` for one department; the department supplies only its mapping."""
@@ -106,7 +104,7 @@ class AdapterServicer:
         department: Department,
         store: AdapterStore,
         validate: Validate | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         peer_identity: PeerIdentity = peer_node,
         on_handled: Callable[[exchange_pb2.Message, Handling, datetime], None] | None = None,
     ) -> None:

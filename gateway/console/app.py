@@ -18,7 +18,7 @@ import functools
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ import structlog
 from aiohttp import web
 from markupsafe import Markup
 
+from gateway._time import utc_now
 from gateway.console.auth import Principal, Role, token_digest
 from gateway.console.i18n import LANGUAGES, translator
 from gateway.console.records import LogKeys
@@ -66,9 +67,6 @@ SECURITY_HEADERS: Final[Mapping[str, str]] = {
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _log = structlog.get_logger("jgx.console")
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -270,7 +268,7 @@ def make_console_app(
     trust: TrustConfig,
     *,
     node_id: str,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utc_now,
     session_ttl: timedelta = timedelta(hours=8),
     settings: ConsoleSettings | None = None,
 ) -> web.Application:
