@@ -22,7 +22,7 @@ from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import AclEntry, Node, TrustConfig, key_record
 from gateway.trust_update import sign_trust
 
-__all__ = ["DEFAULT_ACL", "DEFAULT_NODES", "Federation"]
+__all__ = ["BRIDGE_ACL", "BRIDGE_NODES", "DEFAULT_ACL", "DEFAULT_NODES", "NATIONAL_BRIDGE", "Federation"]
 
 #: node id -> (name_zh, name_en, role, region, gateway)
 DEFAULT_NODES: Mapping[str, tuple[str, str, str, str, str]] = {
@@ -61,6 +61,26 @@ DEFAULT_ACL: tuple[AclEntry, ...] = (
     AclEntry("sc.hub", ("*",), ("*",)),
     AclEntry("cq.hub", ("sc.hub", "sc.amr"), ("SC-13",)),
     AclEntry("sc.amr", ("cq.hub",), ("SC-13",)),
+)
+
+#: The province's national bridge (国家前置库桥): a node of the province, behind the hub, that links the
+#: national system's front database (the national system itself runs no jgx). Records bound for it are
+#: destined for the national system (role ``national``: SC-20 masks them for that destination).
+NATIONAL_BRIDGE = "sc.national-bridge"
+BRIDGE_NODES: Mapping[str, tuple[str, str, str, str, str]] = {
+    NATIONAL_BRIDGE: (
+        "四川省国家前置库桥",
+        "Sichuan national front-database bridge",
+        "national",
+        "510000",
+        "sc.hub",
+    ),
+}
+BRIDGE_ACL: tuple[AclEntry, ...] = (
+    AclEntry("sc.amr", (NATIONAL_BRIDGE,), (*_RECORDS, "SC-12", "SC-13", "SC-14")),
+    AclEntry("sc.12315", (NATIONAL_BRIDGE,), ("SC-11", "SC-12")),
+    AclEntry("sc.sjs", (NATIONAL_BRIDGE,), ("SC-09", "SC-03", "SC-05", "SC-14")),
+    AclEntry(NATIONAL_BRIDGE, ("sc.hub", "sc.amr", "sc.12315", "sc.sjs"), ("SC-12", "SC-14")),
 )
 
 

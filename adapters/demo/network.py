@@ -3,8 +3,11 @@
     LoopbackNetwork.create(directory, departments, now=…)
         ├─ a federation CA and one TLS certificate per node (`gateway.pki`)
         ├─ one signing key per node and ONE signed trust configuration, endpoints = the chosen ports
-        ├─ gateways  sc.hub · cn.national · cq.hub   Hub + Exchange server + delivery worker, own SQLite file
+        ├─ gateways  sc.hub · cq.hub                 Hub + Exchange server + delivery worker, own SQLite file
         └─ adapters  sc.amr · sc.12315 · sc.sjs      AdapterServicer + outbox drain to sc.hub
+                     sc.national-bridge              the province's national bridge (the national
+                                                     system runs no jgx: it is a database there,
+                                                     see adapters.demo.national)
 
 Ports are ephemeral on 127.0.0.1. They are reserved before the trust configuration is signed (so the
 signed endpoints are the real ones) and held while the network runs, so a gateway stopped for a
@@ -24,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 import grpc
 import structlog
@@ -48,28 +51,37 @@ from gateway.pipeline import Validate
 from gateway.pki import create_ca, issue_node_certificate
 from gateway.server import Server
 from gateway.storage.sqlite import SqliteStore
-from gateway.testing import DEFAULT_NODES, Federation
+from gateway.testing import BRIDGE_ACL, BRIDGE_NODES, DEFAULT_ACL, DEFAULT_NODES, Federation
 from gateway.tls import channel_credentials, peer_node_id, server_credentials
-from gateway.trust import TrustConfig
+from gateway.trust import AclEntry, TrustConfig
 
 __all__ = ["GATEWAYS", "DepartmentNode", "GatewayNode", "LoopbackNetwork", "NodeTLS", "default_validator"]
 
 _log = structlog.get_logger("jgx.demo.network")
-#: The gateways of the federation: the provincial hub, the national system, the Chongqing partner.
-GATEWAYS: Final = ("sc.hub", "cn.national", "cq.hub")
+#: The gateways of the federation: the provincial hub and the Chongqing partner. The national system runs
+#: no gateway: the province's national bridge (an adapter behind the hub) writes to its front database.
+GATEWAYS: Final = ("sc.hub", "cq.hub")
 #: Quick retries, so a peer that comes back is served within a second or two.
 DEMO_DELIVERY: Final = DeliveryPolicy(backoff_base=0.1, backoff_cap=1.0, timeout=5.0, poll_interval=0.1)
 DEMO_RETRY: Final = RetryPolicy(attempts=8, base=0.1, cap=1.0, timeout=5.0)
 #: The agencies behind the nodes (统一社会信用代码; the national ``cd_source`` names the department by it).
 DEMO_USCC: Final = {
     "sc.hub": "11510000MB1H7D3K4X",
-    "cn.national": "11100000MB0N1A2T43",
     "cq.hub": "11500000MB1C9Q2R7M",
     "sc.amr": "11510000MB0A1B2C62",
     "sc.12315": "11510000MB0A1B2C62",
     "sc.sjs": "11510000MB0A1B2C62",
 }
 
+
+def _acl(nodes: Mapping[str, object]) -> list[AclEntry]:
+    """The default ACL and the national bridge's, narrowed to the nodes of this network."""
+    entries = []
+    for entry in (*DEFAULT_ACL, *BRIDGE_ACL):
+        recipients = tuple(r for r in entry.recipients if r == "*" or r in nodes)
+        if entry.sender in nodes and recipients:
+            entries.append(AclEntry(entry.sender, recipients, entry.standards))
+    return entries
 
 
 def default_validator() -> Validate:
@@ -279,7 +291,7 @@ class LoopbackNetwork:
     def create(
         cls,
         directory: Path,
-        departments: Mapping[str, Department],
+        departments: Mapping[str, Department | Callable[[TrustConfig], Department]],
         *,
         now: datetime,
         clock: Callable[[], datetime] = utc_now,
@@ -290,8 +302,11 @@ class LoopbackNetwork:
         """Generate the CA, certificates, keys and the signed trust configuration; nothing runs yet."""
         ports = {node: _PortReservation() for node in (*GATEWAYS, *departments)}
         endpoints = {node: f"127.0.0.1:{reservation.port}" for node, reservation in ports.items()}
-        nodes = {node: DEFAULT_NODES[node] for node in (*GATEWAYS, *departments)}
-        federation = Federation.create(now, nodes=nodes, endpoints=endpoints, algorithm=algorithm)
+        known = {**DEFAULT_NODES, **BRIDGE_NODES}
+        nodes = {node: known[node] for node in (*GATEWAYS, *departments)}
+        federation = Federation.create(
+            now, nodes=nodes, acl=_acl(nodes), endpoints=endpoints, algorithm=algorithm
+        )
         trust = federation.trust
         for node_id, record in federation.trust.nodes.items():
             trust = trust.with_node(replace(record, uscc=DEMO_USCC.get(node_id, "")))
@@ -322,7 +337,11 @@ class LoopbackNetwork:
             gateway.write_files(federation.signed_trust)
         hub = gateways["sc.hub"]
         adapters: dict[str, DepartmentNode] = {}
-        for node, department in departments.items():
+        for node, made in departments.items():
+            if hasattr(made, "handle_delivered"):
+                department = cast(Department, made)
+            else:  # a factory: the department needs the federation's trust configuration
+                department = made(federation.trust)
             folder = directory / node
             folder.mkdir(parents=True, exist_ok=True)
             servicer = AdapterServicer(

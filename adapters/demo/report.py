@@ -64,9 +64,8 @@ async def summarise(
     for node, department in network.departments.items():
         store = department.store
         outbox = store.outbox()
-        row = NodeSummary(
-            node, sent=sum(1 for p in outbox if p.sent_at is not None), overdue=overdue.get(node, 0)
-        )
+        sent_out = sent[node] if node in sent else sum(1 for p in outbox if p.sent_at is not None)
+        row = NodeSummary(node, sent=sent_out, overdue=overdue.get(node, 0))
         row.queued = sum(1 for p in outbox if p.sent_at is None)
         for seq in range(1, store.next_seq()):
             received = store.by_seq(seq)

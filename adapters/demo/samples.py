@@ -13,7 +13,16 @@ from typing import Any, Final
 from adapters.lifecycle import CHINA
 from standards.calendar import add_working_days
 
-__all__ = ["CHONGQING_UNIT", "clue", "national_task", "spot_check_task"]
+__all__ = [
+    "AMR_DEPT",
+    "CHONGQING_UNIT",
+    "SJS_DEPT",
+    "close_task",
+    "clue",
+    "malformed_task",
+    "national_task",
+    "spot_check_task",
+]  # fmt: skip
 
 #: The Chongqing unit that works on transferred clues (两江新区, set up on 2025-11-06).
 CHONGQING_UNIT: Final = {
@@ -22,6 +31,9 @@ CHONGQING_UNIT: Final = {
     "region": "500157",
 }
 _SAMR: Final = {"initiateUnitNo": "11100000MB0N1A2T43", "initiateUnitName": "国家市场监督管理总局"}
+#: The Sichuan units a national task names (taskInfo unionDeptNo, a USCC); the bridge routes by them.
+AMR_DEPT: Final = "11510000MB0A1B2C62"
+SJS_DEPT: Final = "11510000MB0D2J3K4T"
 
 
 def _wall(moment: datetime) -> str:
@@ -40,6 +52,8 @@ def national_task(now: datetime, task_no: str = "LHJG-51-DEMO-0001") -> bytes:
             "status": "分发",
             **_SAMR,
             "initiateUnitType": "dept",
+            "unionDeptNo": AMR_DEPT,
+            "unionDeptName": "四川省市场监督管理局",
             "unionRegionNo": "510100",
             "supervisionMatterCode": "51010020240001",
             "superviseObjectNo": "F52",
@@ -86,6 +100,8 @@ def spot_check_task(now: datetime, task_no: str = "LHJG-51-DEMO-0002") -> bytes:
             "taskEndTime": add_working_days(start.date(), 20).isoformat(),
             **_SAMR,
             "initiateUnitType": "dept",
+            "unionDeptNo": SJS_DEPT,
+            "unionDeptName": "四川省双随机一公开监管系统",
             "supervisionMatterCode": "51010020240001",
             "inspectContent": "粮油经营企业进货查验与标签标识",
             "superviseObjects": {
@@ -101,6 +117,23 @@ def spot_check_task(now: datetime, task_no: str = "LHJG-51-DEMO-0002") -> bytes:
         }
     }
     return json.dumps({"superviseData": tree}, ensure_ascii=False).encode("utf-8")
+
+
+def close_task(task_no: str, reason: str) -> bytes:
+    """结束: the national side closes a task it dispatched (status 结束, the reason in taskDetails)."""
+    tree = {
+        "taskInfo": {"taskNo": task_no, "status": "结束", **_SAMR},
+        "supervisionProcess": {"taskDetails": [{"taskNo": task_no, "status": "结束", "endReason": reason}]},
+    }
+    return json.dumps({"superviseData": tree}, ensure_ascii=False).encode("utf-8")
+
+
+def malformed_task() -> bytes:
+    """A superviseData document the national side wrote wrongly: its taskInfo element repeats."""
+    return (
+        b"<superviseData><taskInfo><taskNo>LHJG-BAD</taskNo></taskInfo>"
+        b"<taskInfo><taskNo>LHJG-BAD-2</taskNo></taskInfo></superviseData>"
+    )
 
 
 def clue(now: datetime, clue_no: str, *, receiver_region: str = "500157") -> dict[str, Any]:

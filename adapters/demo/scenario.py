@@ -1,9 +1,13 @@
 """The federation scenario of ``jgx demo``: every act over real gRPC with mTLS, each one checking itself.
 
-    1 national pushes a supervision task carrying a risk-warning clue → hub → market regulation
-    2 认领 (claim) up to national            3 inspection records, 反馈 (feedback) up to national, 结束
+    1 the national side writes a supervision task (with a risk-warning clue) and a malformed one into its
+      front database; the province's national bridge reads them: the task goes through the hub to market
+      regulation, the malformed one is refused with its reason written back
+    2 认领 (claim) up into the national up-table   3 inspection, 反馈 (feedback) up; the national side 结束
     4 川渝: a clue to a retired 渝北 code is refused; to 两江新区 it goes masked; Chongqing claims, feeds back
-    5 12315 complaints flow in               6 penalties and spot-check results go up with cd_batch ids
+    5 12315 complaints flow in
+    6 penalties and spot-check results go up in a cd_batch run; the national side acknowledges, refusing
+      one row, and the reconciliation (对账) finds it
     7 a forged and a replayed envelope are rejected (and an exact resend gets the original receipt)
     8 Chongqing's gateway is down: the transfer queues, and completes when it is back
     9 a task nobody claims turns overdue (demo clock advanced past its deadline)
@@ -20,15 +24,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
+from adapters.bridge.national import NationalDesk, render
+from adapters.bridge.national.layout import UP_TABLES
 from adapters.demo import samples
+from adapters.demo.national import DemoBridge
 from adapters.demo.network import LoopbackNetwork
 from adapters.links.chuanyu import ChongqingPlatform, ClueRegionError, Unit, transfer
 from adapters.links.inbox import Inbox
-from adapters.links.national import NationalSystem, report_upward
+from adapters.links.national import report_upward
 from adapters.sdk import Record
 from gateway.envelope import seal_message
 from gateway.keys import Algorithm, generate_key
 from gateway.storage import OutboxState
+from gateway.testing import NATIONAL_BRIDGE
 
 __all__ = ["Scenario"]
 
@@ -46,14 +54,14 @@ class Scenario:
         self.timeout = timeout
         self.checks: list[tuple[str, bool]] = []
         self.started = network.departments["sc.amr"].servicer.clock()
-        national, chongqing = network.gateways["cn.national"], network.gateways["cq.hub"]
-        self.national = NationalSystem(
-            node_id="cn.national",
-            key=network.key("cn.national"),
-            trust=network.trust,
-            hub=network.client("cn.national"),
-            inbox=Inbox("cn.national", lambda: national.store),
-        )
+        chongqing = network.gateways["cq.hub"]
+        node = network.departments[NATIONAL_BRIDGE]
+        assert isinstance(node.department, NationalDesk)
+        self.bridge = DemoBridge(
+            node.department, hub=network.client(NATIONAL_BRIDGE), key=network.key(NATIONAL_BRIDGE),
+            trust=network.trust, clock=self.now, worklist=node.servicer.worklist,
+        )  # fmt: skip
+        self.side = self.bridge.side
         self.chongqing = ChongqingPlatform(
             node_id="cq.hub",
             key=network.key("cq.hub"),
@@ -64,7 +72,7 @@ class Scenario:
 
     async def close(self) -> None:
         """Close the link clients."""
-        await self.national.hub.close()
+        await self.bridge.close()
         await self.chongqing.hub.close()
 
     # -- narration and expectations -------------------------------------------------------------------
@@ -101,24 +109,43 @@ class Scenario:
         item = self.net.departments[node].servicer.worklist.get(correlation_id)
         return item.state.value if item is not None else "-"
 
-    async def replied(self, correlation_id: str, action: str) -> bool:
-        """True once the national system has collected `action` for `correlation_id`."""
-        await self.national.collect()
-        return any(
-            m.correlation_id == correlation_id and m.action == action for m in self.national.collected.replies
-        )
+    async def up(self, message_ids: list[str]) -> int:
+        """Flush what the hub delivered to the national bridge into the national up-tables; rows written."""
+        batches = await self.bridge.upward(message_ids, timeout=self.timeout)
+        for batch in batches:
+            self.say(batch.describe())
+        return sum(b.written for b in batches)
+
+    def task_row(self, status: str) -> dict[str, Any] | None:
+        """The national task-feedback row of TASK in ``status`` (认领, 反馈), as the national side sees it."""
+        rows = self.side.up_rows(UP_TABLES["SC-14"])
+        return next((r for r in rows if r["taskNo"] == TASK and r["status"] == status), None)
 
     # -- the acts -----------------------------------------------------------------------------------
     async def national_task(self) -> None:
-        """Act 1: the national system pushes a task with a risk warning; the hub delivers it to sc.amr."""
-        self.act(1, "国家系统下发监管任务（附风险预警线索）", "the national system pushes a supervision task")
-        pushed = await self.national.push_task(samples.national_task(self.now(), TASK), recipient="sc.amr")
-        receipt = pushed.submitted.receipt
-        self.say(
-            f"superviseData → SC-14 {TASK}; 枢纽回执 / hub receipt: {pushed.submitted.outcome}, "
-            f"log #{receipt.log_index}, signed by {receipt.issuer}"
+        """Act 1: the national side writes a task row; the bridge reads it, the hub delivers it to sc.amr."""
+        self.act(
+            1, "国家系统在前置库下发监管任务（附风险预警线索）",
+            "the national side writes a supervision task into its front database",
+        )  # fmt: skip
+        now = self.now()
+        self.side.publish_task(TASK, samples.national_task(now, TASK), now, f"{now:%Y%m%d}00001")
+        self.side.publish_task("LHJG-BAD", samples.malformed_task(), now, f"{now:%Y%m%d}00001")
+        report = await self.bridge.poll()
+        self.say(report.describe())
+        for cd_id, why in report.refused:
+            self.say(f"拒收 / refused {cd_id}: {why[:100]}")
+        self.say(f"superviseData → SC-14 {TASK} + SC-12 FXYJ-{TASK}, 签名 / signed by {NATIONAL_BRIDGE}")
+        self.expect(
+            "国家桥读取任务，枢纽接收 / the bridge read the task, the hub accepted it", report.accepted == 1
         )
-        self.expect("枢纽接收任务 / the hub accepted the task", pushed.submitted.accepted)
+        read = self.side.read_back()
+        bad = read.get("LHJG-BAD", {})
+        self.say(f"LHJG-BAD → {bad.get('status')}: {str(bad.get('message', ''))[:90]}")
+        self.expect(
+            "畸形任务被拒收并回写原因 / the malformed task is refused, its reason written back",
+            bad.get("status") == "refused" and bad.get("reason_codes") == "MALFORMED",
+        )
 
         async def delivered() -> bool:
             return self.state("sc.amr", TASK) == "dispatched"
@@ -126,33 +153,38 @@ class Scenario:
         self.expect("任务已送达市场监管局 / delivered to sc.amr (已分发)", await self.until(delivered))
 
     async def claim(self) -> None:
-        """Act 2: market regulation claims the task; the claim travels up to the national gateway."""
+        """Act 2: market regulation claims the task; the claim lands in the national up-table."""
         self.act(2, "市场监管局认领任务", "sc.amr claims the task (认领)")
         amr = self.net.departments["sc.amr"]
-        amr.servicer.send([amr.department.claim(TASK, self.now())])  # type: ignore[attr-defined]
+        ids = amr.servicer.send([amr.department.claim(TASK, self.now())])  # type: ignore[attr-defined]
+        await self.up(ids)
         self.expect(
-            "认领已到达国家系统 / the claim reached cn.national",
-            await self.until(lambda: self.replied(TASK, "claim")),
+            "认领已写入国家上行表 / the claim is in the national up-table (t_task_feedback 认领)",
+            self.task_row("认领") is not None,
         )
 
     async def inspect_and_feed_back(self) -> None:
-        """Act 3: inspection records go to the hub, the feedback goes up, national closes the task."""
+        """Act 3: inspection records go to the hub, the feedback goes up, the national side closes it."""
         self.act(
             3, "检查并反馈，国家系统结束任务", "inspection, feedback (反馈) to national, task closed (结束)"
         )
         amr = self.net.departments["sc.amr"]
         inspections = list(amr.department.export("SC-05"))
         amr.servicer.send(inspections)
-        amr.servicer.send([amr.department.task_feedback(TASK, self.now())])  # type: ignore[attr-defined]
-        fed_back = await self.until(lambda: self.replied(TASK, "feedback"))
+        ids = amr.servicer.send([amr.department.task_feedback(TASK, self.now())])  # type: ignore[attr-defined]
+        await self.up(ids)
         self.say(f"{len(inspections)} 条检查记录 (SC-05) 报送枢纽 / inspection records sent to the hub")
-        self.expect("反馈已到达国家系统 / the feedback reached cn.national", fed_back)
-        if self.national.collected.documents:
-            document = self.national.collected.documents[-1].decode("utf-8")
-            self.say("国家格式反馈 / feedback in the national layout:")
-            for line in document.splitlines()[1:9]:
+        row = self.task_row("反馈")
+        self.expect("反馈已写入国家上行表 / the feedback is in the national up-table (反馈)", row is not None)
+        if row is not None:
+            self.say("国家格式反馈 / feedback in the national layout (superviseData):")
+            for line in str(row["superviseData"]).splitlines()[1:9]:
                 self.say(f"  {line}")
-        await self.national.close(TASK, reason="核查完毕，已责令整改")
+        now = self.now()
+        self.side.publish_task(
+            f"{TASK}-END", samples.close_task(TASK, "核查完毕，已责令整改"), now, f"{now:%Y%m%d}00002"
+        )
+        await self.bridge.poll()
 
         async def closed() -> bool:
             return self.state("sc.amr", TASK) == "closed"
@@ -224,36 +256,57 @@ class Scenario:
         )
 
     async def report_upward(self) -> None:
-        """Act 6: penalties (SC-06) and spot-check results (SC-09) go up with cd_batch run numbers."""
+        """Act 6: penalties and spot-check results go up in a cd_batch run; acknowledged; reconciled."""
         self.act(
-            6,
-            "行政处罚与双随机结果上报国家（批次号）",
-            "penalties and spot-check results go up with batch ids",
-        )
+            6, "行政处罚与双随机结果上报国家（批次号），国家回执与对账",
+            "penalties and spot-check results go up in a cd_batch run; acknowledged and reconciled",
+        )  # fmt: skip
         amr, sjs = self.net.departments["sc.amr"], self.net.departments["sc.sjs"]
-        first, amr_ids = report_upward(amr.servicer, ["SC-06"])
-        second, more_ids = report_upward(amr.servicer, ["SC-10"])
-        sjs_batch, sjs_ids = report_upward(sjs.servicer, ["SC-09"])
+        first, amr_ids = report_upward(amr.servicer, ["SC-06"], recipient=NATIONAL_BRIDGE)
+        second, more_ids = report_upward(amr.servicer, ["SC-10"], recipient=NATIONAL_BRIDGE)
+        sjs_batch, sjs_ids = report_upward(sjs.servicer, ["SC-09"], recipient=NATIONAL_BRIDGE)
         expected = len(amr_ids) + len(more_ids) + len(sjs_ids)
-        self.say(f"cd_batch: sc.amr {first} (SC-06), {second} (SC-10); sc.sjs {sjs_batch} (SC-09)")
-
-        async def received() -> bool:
-            await self.national.collect()
-            return len(self.national.collected.rows) >= expected
-
-        self.expect(
-            f"国家系统收到 {expected} 行 / cn.national received {expected} rows", await self.until(received)
+        self.say(
+            f"部门批次 / department runs: sc.amr {first} (SC-06), {second} (SC-10); "
+            f"sc.sjs {sjs_batch} (SC-09)"
         )
         self.expect(
             "同日第二批次序号递增 / the day's second run is numbered 00002",
             first[:8] == second[:8] and int(second[8:]) == int(first[8:]) + 1,
         )
-        if self.national.collected.rows:
-            row = self.national.collected.rows[0]
+        written = await self.up([*amr_ids, *more_ids, *sjs_ids])
+        self.expect(
+            f"国家上行表写入 {expected} 行 / {expected} rows written to the national up-tables",
+            written == expected,
+        )
+        punished = self.side.up_rows(UP_TABLES["SC-06"])
+        if punished:
+            row = punished[0]
             self.say(
-                "前置表行 / front-table row: "
+                "前置表行 / up-table row: "
                 + ", ".join(f"{k}={row[k]}" for k in sorted(row) if k.startswith("cd_"))
             )
+        batches = self.bridge.desk.journal.written()
+        for batch, rows in batches.items():  # the national side acknowledges every batch, refusing one row
+            refused = [
+                (
+                    f"{UP_TABLES['SC-06']}",
+                    punished[0]["cd_id"],
+                    "处罚决定书文号重复 / duplicate punishDocumentCode",
+                )
+            ]
+            last = batch == max(batches)
+            self.side.acknowledge(batch, len(rows), refused if last and punished else [], self.now())
+        checks = self.bridge.reconcile()
+        self.say("jgx bridge national reconcile:")
+        for line in render(checks):
+            self.say(f"  {line}")
+        self.expect(
+            "对账发现被国家拒收的行 / reconciliation finds the row the national side refused",
+            [c.status for c in checks][:-1] == ["ok"] * (len(checks) - 1) and checks[-1].status == "refused"
+            if checks
+            else False,
+        )
 
     async def forged_and_replayed(self) -> None:
         """Act 7: a forged envelope and a replayed message id are rejected with signed receipts."""
@@ -327,16 +380,18 @@ class Scenario:
     async def overdue(self) -> list[tuple[str, str, str]]:
         """Act 9: a task nobody claims turns overdue on the demo clock; the overdue items (node, id, due)."""
         self.act(9, "无人认领的任务超期", "a task nobody claims turns overdue")
-        pushed = await self.national.push_task(
-            samples.spot_check_task(self.now(), OVERDUE_TASK), recipient="sc.sjs"
+        now = self.now()
+        self.side.publish_task(
+            OVERDUE_TASK, samples.spot_check_task(now, OVERDUE_TASK), now, f"{now:%Y%m%d}00003"
         )
+        report = await self.bridge.poll()
 
         async def delivered() -> bool:
             return self.state("sc.sjs", OVERDUE_TASK) == "dispatched"
 
         self.expect(
             "任务送达双随机系统 / delivered to sc.sjs",
-            pushed.submitted.accepted and await self.until(delivered),
+            report.accepted == 1 and await self.until(delivered),
         )
         later = self.now() + timedelta(days=10)
         self.say(f"演示时钟拨快至 / demo clock advanced to {later:%Y-%m-%d}")
@@ -344,8 +399,6 @@ class Scenario:
         for node, department in self.net.departments.items():
             for item in department.servicer.worklist.mark_overdue(later):
                 found.append((node, item.correlation_id, item.due.isoformat() if item.due else "-"))
-        for item in self.national.overdue(later):
-            found.append(("cn.national", item.correlation_id, item.due.isoformat() if item.due else "-"))
         for node, correlation_id, due in found:
             self.say(f"超期 / overdue: {node:<12} {correlation_id}  due {due}")
         store = self.net.departments["sc.sjs"].directory / "adapter.db"

@@ -1,1 +1,1 @@
-"""The running national and 川渝 links: the systems behind the ``cn.national`` and ``cq.hub`` gateways."""
+"""The running links: the department side of the national bridge, and the 川渝 partner ``cq.hub``."""

@@ -1,8 +1,8 @@
 """``jgx demo``: the whole federation on this machine, printing what it does at each step.
 
-The scenario lives in `adapters.demo` (three gateways, three department adapters, the national and
-川渝 links); it is imported only when the command runs, so `gateway` never imports `adapters` at
-module level.
+The scenario lives in `adapters.demo` (two gateways, three department adapters, the province's
+national bridge to the national front database, the 川渝 link); it is imported only when the
+command runs, so `gateway` never imports `adapters` at module level.
 """
 
 from __future__ import annotations
@@ -42,9 +42,12 @@ def _run(directory: Path, keep_running: bool, algorithm: str = "ed25519") -> int
     directory.mkdir(parents=True, exist_ok=True)
     _quiet_events(directory / "events.jsonl")
     click.echo(
-        "jgx 演示：三个网关（四川枢纽、国家系统、重庆）与三个部门适配器，全部在本机回环地址上以 mTLS 运行\n"
-        "jgx demo: three gateways (Sichuan hub, national system, Chongqing) and three department adapters,\n"
-        f"all on loopback over mTLS; node events go to {directory / 'events.jsonl'}"
+        "jgx 演示：两个网关（四川枢纽、重庆）、三个部门适配器与国家前置库桥，\n"
+        "全部在本机回环地址上以 mTLS 运行；国家系统只是一个数据库（可达时用 PostgreSQL，否则 SQLite）\n"
+        "jgx demo: two gateways (Sichuan hub, Chongqing), three department adapters and the national\n"
+        "bridge, "
+        "all on loopback over mTLS; the national system is only a database (PostgreSQL when reachable,\n"
+        f"SQLite otherwise); node events go to {directory / 'events.jsonl'}"
     )
     return asyncio.run(run_demo(directory, keep_running=keep_running, algorithm=ALGORITHM_CHOICES[algorithm]))
 
@@ -62,11 +65,15 @@ def demo(directory: Path | None, keep_running: bool, algorithm: str) -> None:
     """Run the federation scenario on loopback and check every expectation (exit 0 when all held).
 
     \b
-    A hub, a national node, a Chongqing node and the market-regulation, 12315 and spot-check
-    adapters start with generated keys, a CA and one signed trust configuration. The national
-    system pushes a task with a risk-warning clue, market regulation claims, inspects and feeds
-    back; a clue goes to Chongqing (masked) and is fed back; 12315 complaints flow in; penalties
-    and spot-check results go up with batch ids; forged and replayed envelopes are rejected;
+    A hub, a Chongqing node, the market-regulation, 12315 and spot-check adapters and the
+    province's national bridge start with generated keys, a CA and one signed trust
+    configuration. The national system is only a database (PostgreSQL at JGX_DEMO_POSTGRES or
+    the test server when reachable, in a schema of its own; a SQLite file otherwise): a task row
+    with a risk-warning clue is written there, the bridge dispatches it, market regulation
+    claims, inspects and feeds back into the national up-tables; a clue goes to Chongqing
+    (masked) and is fed back; 12315 complaints flow in; penalties and spot-check results go up
+    in a cd_batch run, the national side acknowledges it and the reconciliation finds the row it
+    refused; forged and replayed envelopes are rejected;
     Chongqing goes down and its delivery completes when it returns; an unclaimed task turns
     overdue. Then the summary per node, the log audits and the hub's signed checkpoint.
 
