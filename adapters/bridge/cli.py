@@ -67,6 +67,7 @@ def bridge() -> None:
       jgx bridge check mapping.toml           # dry run on the live table: what would be refused and why
       jgx bridge run mapping.toml --once      # one pass: send new rows, write each verdict back
       jgx bridge run mapping.toml             # poll every poll_seconds until stopped
+      jgx bridge national reconcile national.toml   # the national bridge: cd_batch vs acknowledgements
     """
 
 
@@ -210,3 +211,12 @@ def _serve_command() -> click.Command:
 
 
 bridge.add_command(_serve_command())
+
+
+def _national_command() -> click.Group:
+    from adapters.bridge.national.cli import national
+
+    return national
+
+
+bridge.add_command(_national_command())
