@@ -1,4 +1,6 @@
-"""The national and 川渝 links over real sockets: three gateways and the reference adapters, mTLS, SQLite."""
+"""The national and 川渝 links over real sockets: the hub, Chongqing's gateway, the reference adapters and
+the province's national bridge on a SQLite national front database (the national system runs no jgx),
+mTLS. The national bridge on PostgreSQL too: tests/adapters/bridge/test_national.py."""
 
 from __future__ import annotations
 
@@ -9,13 +11,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from adapters.bridge.national import NationalDesk
 from adapters.demo import demo_departments, samples
+from adapters.demo.national import DemoBridge, NationalDatabase, national_desk, national_link
 from adapters.demo.network import LoopbackNetwork, default_validator
 from adapters.links.chuanyu import ChongqingPlatform, ClueRegionError, Unit, transfer
 from adapters.links.inbox import Inbox
-from adapters.links.national import NationalSystem, report_upward
+from adapters.links.national import report_upward
 from gateway.storage import OutboxState
+from gateway.testing import NATIONAL_BRIDGE
 
 TASK = "LHJG-51-TEST-0001"
 CLUE = "CY-XS-TEST-0001"
@@ -34,30 +40,42 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 60.0)
 
 @pytest.fixture
 async def network(tmp_path: Path) -> AsyncIterator[LoopbackNetwork]:
-    """The federation on loopback: sc.hub, cn.national, cq.hub and the three reference adapters."""
+    """The federation on loopback: sc.hub, cq.hub, the three reference adapters and the national bridge."""
     from datetime import UTC, datetime
 
+    url = f"sqlite:///{tmp_path / 'national.db'}"
+    database = NationalDatabase("SQLite", url, None, sa.create_engine(url))
+    link = national_link(tmp_path, database)
+    departments = {
+        **demo_departments(), NATIONAL_BRIDGE: lambda trust: national_desk(link, database, trust)
+    }  # fmt: skip
     net = LoopbackNetwork.create(
-        tmp_path, demo_departments(), now=datetime.now(UTC), validate=default_validator()
+        tmp_path / "net", departments, now=datetime.now(UTC), validate=default_validator()
     )
     await net.start()
     yield net
     await net.stop()
+    database.engine.dispose()
 
 
 @pytest.fixture
-async def national(network: LoopbackNetwork) -> AsyncIterator[NationalSystem]:
-    """The national system behind the cn.national gateway."""
-    gateway = network.gateways["cn.national"]
-    system = NationalSystem(
-        node_id="cn.national",
-        key=network.key("cn.national"),
-        trust=network.trust,
-        hub=network.client("cn.national"),
-        inbox=Inbox("cn.national", lambda: gateway.store),
-    )
-    yield system
-    await system.hub.close()
+async def national(network: LoopbackNetwork) -> AsyncIterator[DemoBridge]:
+    """The province's national bridge, driven step by step (poll the down-table, flush the up-tables)."""
+    node = network.departments[NATIONAL_BRIDGE]
+    assert isinstance(node.department, NationalDesk)
+    bridge = DemoBridge(
+        node.department, hub=network.client(NATIONAL_BRIDGE), key=network.key(NATIONAL_BRIDGE),
+        trust=network.trust, clock=node.servicer.clock, worklist=node.servicer.worklist,
+    )  # fmt: skip
+    yield bridge
+    await bridge.close()
+
+
+async def push_task(national: DemoBridge, document: bytes, task: str) -> int:
+    """The national side writes a task row; the bridge dispatches it; the rows the hub accepted."""
+    now = national.clock()
+    national.side.publish_task(task, document, now, f"{now:%Y%m%d}00001")
+    return (await national.poll()).accepted
 
 
 @pytest.fixture
@@ -80,15 +98,16 @@ def state(network: LoopbackNetwork, node: str, correlation_id: str) -> str:
 
 
 async def test_a_national_task_reaches_market_regulation_through_the_hub(
-    network: LoopbackNetwork, national: NationalSystem
+    network: LoopbackNetwork, national: DemoBridge
 ) -> None:
-    """A task pushed by the national system is accepted by the hub and delivered to sc.amr's worklist."""
-    pushed = await national.push_task(samples.national_task(national.clock(), TASK), recipient="sc.amr")
+    """A task the national side writes into its down-table is read by the bridge, accepted by the hub
+    and delivered to sc.amr's worklist."""
+    accepted = await push_task(national, samples.national_task(national.clock(), TASK), TASK)
 
     async def delivered() -> bool:
         return state(network, "sc.amr", TASK) == "dispatched"
 
-    assert ("accepted", True) == (pushed.submitted.outcome, await until(delivered))
+    assert (1, True) == (accepted, await until(delivered))
     hub = network.gateways["sc.hub"].store
     assert hub is not None
     kinds = [r.kind for r in await hub.find_messages(correlation_id=TASK)]
@@ -96,10 +115,11 @@ async def test_a_national_task_reaches_market_regulation_through_the_hub(
 
 
 async def test_claim_and_feedback_reach_the_national_system_in_its_layout(
-    network: LoopbackNetwork, national: NationalSystem
+    network: LoopbackNetwork, national: DemoBridge
 ) -> None:
-    """sc.amr's 认领 and 反馈 arrive at the national gateway and read back as the national XML layout."""
-    await national.push_task(samples.national_task(national.clock(), TASK), recipient="sc.amr")
+    """sc.amr's 认领 and 反馈 reach the national bridge and stand in the national up-table in the national
+    layout (status words, the superviseData reply document)."""
+    await push_task(national, samples.national_task(national.clock(), TASK), TASK)
     amr = network.departments["sc.amr"]
     desk = amr.department
 
@@ -107,36 +127,32 @@ async def test_claim_and_feedback_reach_the_national_system_in_its_layout(
         return state(network, "sc.amr", TASK) == "dispatched"
 
     assert await until(delivered)
-    amr.servicer.send([desk.claim(TASK, amr.servicer.clock())])  # type: ignore[attr-defined]
-    amr.servicer.send([desk.task_feedback(TASK, amr.servicer.clock())])  # type: ignore[attr-defined]
-
-    async def fed_back() -> bool:
-        await national.collect()
-        return national.items[TASK].state.value == "fed_back"
-
-    assert await until(fed_back)
-    assert ["claim", "feedback"] == [m.action for m in national.collected.replies]
-    document = national.collected.documents[-1].decode("utf-8")
+    ids = amr.servicer.send([desk.claim(TASK, amr.servicer.clock())])  # type: ignore[attr-defined]
+    ids += amr.servicer.send([desk.task_feedback(TASK, amr.servicer.clock())])  # type: ignore[attr-defined]
+    await national.upward(ids, timeout=60.0)
+    rows = national.side.up_rows("t_task_feedback")
+    assert ["认领", "反馈"] == [r["status"] for r in rows]
+    document = rows[-1]["superviseData"]
     assert ("<status>反馈</status>" in document, "<admInspection>" in document) == (True, True)
+    item = network.departments[NATIONAL_BRIDGE].servicer.worklist.get(TASK)
+    assert item is not None
+    assert "fed_back" == item.state.value
 
 
 async def test_records_go_up_with_the_days_consecutive_batch_ids(
-    network: LoopbackNetwork, national: NationalSystem
+    network: LoopbackNetwork, national: DemoBridge
 ) -> None:
-    """Two reports on one day carry cd_batch runs 00001 and 00002, and arrive as rows with cd_* columns."""
+    """Two reports on one day carry the department's runs 00001 and 00002; the bridge writes them as rows
+    with cd_* columns in a cd_batch run of its own."""
     amr = network.departments["sc.amr"]
     first, first_ids = report_upward(amr.servicer, ["SC-06"])
     second, second_ids = report_upward(amr.servicer, ["SC-07"])
-
-    async def arrived() -> bool:
-        await national.collect()
-        return len(national.collected.rows) == len(first_ids) + len(second_ids)
-
-    assert await until(arrived)
+    (batch,) = await national.upward([*first_ids, *second_ids], timeout=60.0)
     assert (first[8:], second[8:]) == ("00001", "00002")
-    assert {first, second} == {row["cd_batch"] for row in national.collected.rows}
-    row = national.collected.rows[0]
-    assert ("i", "51000011510000MB0A1B2C62") == (row["cd_operation"], row["cd_source"])
+    rows = national.side.up_rows("t_jgxw_punish_action") + national.side.up_rows("t_up_record")
+    assert len(first_ids) + len(second_ids) == len(rows) == batch.written
+    assert {batch.cd_batch} == {row["cd_batch"] for row in rows}
+    assert ("i", "51000011510000MB0A1B2C62") == (rows[0]["cd_operation"], rows[0]["cd_source"])
 
 
 async def test_a_clue_reaches_chongqing_masked_for_the_partner(
@@ -202,10 +218,10 @@ async def test_a_transfer_waits_while_chongqing_is_down_and_completes_when_it_re
     assert (CLUE, True) == (arrival.message.correlation_id, await until(settled))
 
 
-async def test_a_task_nobody_claims_turns_overdue(network: LoopbackNetwork, national: NationalSystem) -> None:
-    """An SC-14 task sc.sjs never claims is overdue days later, at sc.sjs and at the national system."""
+async def test_a_task_nobody_claims_turns_overdue(network: LoopbackNetwork, national: DemoBridge) -> None:
+    """An SC-14 task sc.sjs never claims is overdue days later, at sc.sjs and at the national bridge."""
     task = "LHJG-51-TEST-0002"
-    await national.push_task(samples.spot_check_task(national.clock(), task), recipient="sc.sjs")
+    await push_task(national, samples.spot_check_task(national.clock(), task), task)
 
     async def delivered() -> bool:
         return state(network, "sc.sjs", task) == "dispatched"
@@ -213,39 +229,36 @@ async def test_a_task_nobody_claims_turns_overdue(network: LoopbackNetwork, nati
     assert await until(delivered)
     later = national.clock() + timedelta(days=10)
     at_sjs = [i.correlation_id for i in network.departments["sc.sjs"].servicer.worklist.mark_overdue(later)]
-    at_national = [i.correlation_id for i in national.overdue(later)]
+    bridge = network.departments[NATIONAL_BRIDGE].servicer.worklist
+    at_national = [i.correlation_id for i in bridge.mark_overdue(later)]
     assert ([task], [task], "overdue") == (at_sjs, at_national, state(network, "sc.sjs", task))
 
 
 async def test_trace_across_shows_every_hop_with_verified_receipts(
-    network: LoopbackNetwork, national: NationalSystem
+    network: LoopbackNetwork, national: DemoBridge
 ) -> None:
-    """`jgx trace --across` from the hub lists its hops with verified receipts, and national's own row."""
+    """`jgx trace --across` from the hub lists its hops with verified receipts: the dispatch the bridge
+    signed, its delivery to sc.amr, the claim, and its delivery to the bridge (receipted by the bridge)."""
     from click.testing import CliRunner
 
     from gateway.cli import main
 
-    await national.push_task(samples.national_task(national.clock(), TASK), recipient="sc.amr")
+    await push_task(national, samples.national_task(national.clock(), TASK), TASK)
     amr = network.departments["sc.amr"]
 
     async def delivered() -> bool:
         return state(network, "sc.amr", TASK) == "dispatched"
 
     assert await until(delivered)
-    amr.servicer.send([amr.department.claim(TASK, amr.servicer.clock())])  # type: ignore[attr-defined]
-
-    async def claimed() -> bool:
-        await national.collect()
-        return bool(national.collected.replies)
-
-    assert await until(claimed)
+    ids = amr.servicer.send([amr.department.claim(TASK, amr.servicer.clock())])  # type: ignore[attr-defined]
+    assert await national.upward(ids, timeout=60.0)
     hub_dir = str(network.gateways["sc.hub"].directory)
     args = ["trace", TASK, "--correlation", "--across", "--dir", hub_dir]
     result = await asyncio.to_thread(CliRunner().invoke, main, args)
 
     async def delivery_logged() -> bool:
-        # national has the claim once its gateway took it; the hub logs its delivery leaf (with national's
-        # receipt) just after, so wait for that leaf rather than race it.
+        # the bridge staged the claim when it was delivered; the hub logs its delivery leaf (with the
+        # bridge's receipt) just after, so wait for that leaf rather than race it.
         nonlocal result
         result = await asyncio.to_thread(CliRunner().invoke, main, args)
         return result.exit_code != 0 or sum(" sc.hub " in line for line in result.output.splitlines()) >= 4
@@ -254,5 +267,9 @@ async def test_trace_across_shows_every_hop_with_verified_receipts(
     lines = result.output.splitlines()
     receipts = [line.rsplit("receipt ", 1)[-1] for line in lines if " sc.hub " in line]
     assert 0 == result.exit_code, result.output
-    assert ["sc.hub#0 ✔", "sc.amr#1 ✔", "sc.hub#2 ✔", "cn.national#0 ✔"] == receipts
-    assert 1 == sum(" cn.national  #0" in line for line in lines)
+    issuers = [r.split("#")[0] for r in receipts]
+    assert (["sc.hub", "sc.amr", "sc.hub", NATIONAL_BRIDGE], True) == (
+        issuers,
+        all(r.endswith("✔") for r in receipts),
+    )
+    assert 0 == sum("cn.national" in line for line in lines)  # no national gateway: nobody to ask
