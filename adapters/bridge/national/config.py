@@ -7,6 +7,9 @@
     state = "national-state.sqlite"      # the bridge's journal and watermark
     source_region = "510000"             # cd_source = province region + department code
     default_recipient = "sc.amr"         # a task no route names goes here ("" = refuse it)
+    poll_seconds = 30                    # between polls of the down-table and flushes of the up-tables
+    batch_size = 200                     # down rows per read
+    lookback_seconds = 300               # re-read this far behind the watermark (late commits)
     [database]
     url = "postgresql+psycopg://user@national-front/qzk"
     schema = "gjqzk"                     # optional
@@ -58,6 +61,15 @@ def _text(section: Mapping[str, Any], key: str, where: str, default: str | None 
     return value
 
 
+def _number(section: Mapping[str, Any], key: str, default: float) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise MappingError(
+            f"[national] 的 {key} 须为非负数", f"[national] {key} must be a non-negative number"
+        )
+    return float(value)
+
+
 def parse_link(text: str, *, base: Path = Path()) -> NationalLink:
     """The national bridge declared by the TOML ``text``; relative paths are taken from ``base``."""
     try:
@@ -94,6 +106,9 @@ def parse_link(text: str, *, base: Path = Path()) -> NationalLink:
         prefix=_text(database, "prefix", "database", ""),
         hub=_text(national, "hub", "national", ""),
         node_dir=base / node_dir if isinstance(node_dir, str) else None,
+        batch_size=max(1, int(_number(national, "batch_size", 200))),
+        lookback_seconds=_number(national, "lookback_seconds", 300.0),
+        poll_seconds=_number(national, "poll_seconds", 30.0),
     )
 
 

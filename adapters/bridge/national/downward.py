@@ -84,6 +84,7 @@ class _Outcome:
     codes: list[str]
     detail: str
     ids: list[str]
+    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,18 +273,26 @@ class NationalDownward:
         by_row = {id(o.row): o for o in outcomes}
         for sent, submitted in zip(outgoing, receipts, strict=True):
             report.sent.append(sent.message_id)
+            outcome = by_row[id(rows[sent.index])]
             if submitted.accepted:
                 if self.track is not None:
                     self.track(sent.record, sent.message_id, now)
                 continue
-            outcome = by_row[id(rows[sent.index])]
+            if list(submitted.reason_codes) == [ReasonCode.REPLAYED.value]:
+                # our own id, derived from the row, signed afresh after the state file was lost: the hub
+                # already has this message, so the row's read-back stands and is not written over
+                outcome.replayed = True
+                continue
             outcome.codes.extend(submitted.reason_codes or ["REJECTED"])
             findings = [f"{f.rule_id} {f.pointer or '/'} {f.message_zh}" for f in submitted.receipt.findings]
             outcome.detail = "; ".join(["枢纽拒收 / refused by the hub", *findings])
-        written = []
+        written, keep = [], set()
         for outcome in outcomes:
             cd_id = str(outcome.row["cd_id"])
-            if outcome.codes:
+            if outcome.replayed and not outcome.codes:
+                keep.add(cd_id)
+                report.already += 1
+            elif outcome.codes:
                 report.refused.append((cd_id, f"{' '.join(dict.fromkeys(outcome.codes))}: {outcome.detail}"))
             else:
                 report.accepted += 1
@@ -293,18 +302,23 @@ class NationalDownward:
                 "reason_codes": " ".join(dict.fromkeys(outcome.codes)), "message": outcome.detail,
                 "message_ids": " ".join(outcome.ids), "read_at": now.replace(tzinfo=None),
             })  # fmt: skip
-        await asyncio.to_thread(self._write_back, written)  # (6)
+        await asyncio.to_thread(self._write_back, written, frozenset(keep))  # (6)
         self.state.done(source, [(keys[id(o.row)], o.row["cd_time"]) for o in outcomes])  # (7)
         self.state.done(source, [(o.message_id, rows[o.index]["cd_time"]) for o in outgoing])
         if rows:
             self.state.advance(source, max(r["cd_time"] for r in rows))
 
-    def _write_back(self, rows: Sequence[dict[str, Any]]) -> None:
+    def _write_back(self, rows: Sequence[dict[str, Any]], keep: frozenset[str]) -> None:
+        """Write each row's outcome; a row in ``keep`` is only added when absent, never written over."""
         table = self.tables.read_back
         try:
             with self.tables.engine.begin() as connection:
                 for row in rows:
                     key = sa.and_(table.c.cd_id == row["cd_id"], table.c.cd_time == row["cd_time"])
+                    if row["cd_id"] in keep:
+                        if not connection.execute(sa.select(sa.func.count()).where(key)).scalar_one():
+                            connection.execute(sa.insert(table).values(**row))
+                        continue
                     if connection.execute(sa.update(table).where(key).values(**row)).rowcount == 0:
                         connection.execute(sa.insert(table).values(**row))
         except SQLAlchemyError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from adapters.bridge.national import (
     NationalDownward,
     NationalJournal,
     NationalTables,
+    load_link,
     reconcile,
 )
 from adapters.bridge.state import BridgeState
@@ -32,6 +34,7 @@ from gateway.cli import main
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.testing import BRIDGE_ACL, BRIDGE_NODES, DEFAULT_ACL, DEFAULT_NODES, NATIONAL_BRIDGE, Federation
 from tests.adapters.bridge.conftest import PG_SERVER
+from tests.adapters.bridge.front import GUIDE
 from tests.gateway.storage.pgschema import fresh_schema
 
 TASK = "LHJG-51-NB-0001"
@@ -180,6 +183,39 @@ async def test_a_bridge_killed_between_submit_and_write_back_loses_nothing_and_d
     assert 1 == (await bridge.poll()).already  # read back: never dispatched again
 
 
+async def test_a_bridge_that_lost_its_state_file_dispatches_nothing_twice(
+    net: tuple[LoopbackNetwork, DemoBridge], tmp_path: Path
+) -> None:
+    """A bridge starting over with an empty state file re-reads the table and re-signs the row: the hub
+    refuses the re-signed messages as REPLAYED (same ids), the row counts as already read and its
+    read-back is kept; sc.amr holds the task once."""
+    network, bridge = net
+    publish(bridge, TASK, samples.national_task(bridge.clock(), TASK))
+    assert 1 == (await bridge.poll()).accepted
+    before = bridge.side.read_back()[TASK]
+    desk, lost = bridge.desk, BridgeState(tmp_path / "empty-state.sqlite")
+    again = NationalDownward(
+        desk.link, tables=desk.tables, state=lost, journal=desk.journal, hub=bridge.hub,
+        key=network.key(NATIONAL_BRIDGE), trust=network.trust,
+        clock=lambda: bridge.clock() + timedelta(seconds=5),
+    )  # fmt: skip
+    report = await again.poll()
+    lost.close()
+    assert (1, 0, []) == (report.already, report.accepted, report.refused)
+    assert before == bridge.side.read_back()[TASK]
+    hub = network.gateways["sc.hub"].store
+    assert hub is not None
+    outcomes = Counter(
+        (r.outcome, r.reason_codes)
+        for r in await hub.find_messages(correlation_id=TASK)
+        if r.kind == "submission"
+    )
+    assert {
+        (exchange_pb2.OUTCOME_ACCEPTED, ()): 1,
+        (exchange_pb2.OUTCOME_REJECTED, ("REPLAYED",)): 1,
+    } == outcomes
+
+
 async def test_a_flush_killed_after_the_national_commit_writes_nothing_twice(
     net: tuple[LoopbackNetwork, DemoBridge], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -250,13 +286,15 @@ def _fed() -> Federation:
 
 
 def _config(tmp_path: Path, database: NationalDatabase) -> Path:
-    schema = f'schema = "{database.schema}"\n' if database.schema else ""
+    """The national bridge configuration printed in docs/integrator-guide.md §8, on this test's database."""
+    blocks = re.findall(r"```toml\n(.*?)```", GUIDE.read_text("utf-8"), flags=re.DOTALL)
+    text = next(b for b in blocks if "[national]" in b)
+    if database.schema:
+        text = re.sub(r'(?m)^# schema = ".*"', f'schema = "{database.schema}"', text)
+    text = re.sub(r'(?m)^url = "[^"]*"', f'url = "{database.url}"', text)
+    text = re.sub(r'(?m)^state = "[^"]*"', 'state = "state.sqlite"', text)
     path = tmp_path / "national.toml"
-    path.write_text(
-        f'[national]\nnode = "{NATIONAL_BRIDGE}"\nstate = "state.sqlite"\n'
-        f'[database]\nurl = "{database.url}"\n{schema}',
-        encoding="utf-8",
-    )
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -269,8 +307,8 @@ async def test_reconciliation_finds_refused_missing_and_unacknowledged_rows_and_
     config = _config(tmp_path, national_db)
     tables = NationalTables(national_db.engine, national_db.schema)
     tables.create()
-    journal = NationalJournal(tmp_path / "state.sqlite")
-    link = national_link(tmp_path, national_db)
+    link = load_link(config)
+    journal = NationalJournal(link.state)
     desk = NationalDesk(link, tables, journal, fed.trust)
     now = datetime.now(UTC)
     batches = []
