@@ -33,6 +33,7 @@ from adapters.bridge.national import (
     reconcile,
 )
 from adapters.bridge.national.downward import worklist_tracker
+from adapters.bridge.national.layout import UP_TABLES
 from adapters.bridge.state import BridgeState
 from adapters.demo import samples
 from adapters.sdk import HubClient
@@ -125,6 +126,11 @@ class NationalSide:
         with self.tables.engine.connect() as connection:
             return [dict(r) for r in connection.execute(sa.select(up).order_by(up.c.cd_time)).mappings()]
 
+    def task_row(self, task_no: str, status: str) -> dict[str, Any] | None:
+        """The task-feedback row of ``task_no`` in ``status`` (认领, 反馈, …), if there is one."""
+        rows = self.up_rows(UP_TABLES["SC-14"])
+        return next((r for r in rows if r["taskNo"] == task_no and r["status"] == status), None)
+
     def read_back(self) -> dict[str, dict[str, Any]]:
         """The bridge's read-back rows by cd_id."""
         table = self.tables.read_back
@@ -185,6 +191,12 @@ class DemoBridge:
         except TimeoutError:
             return []
         return await asyncio.to_thread(self.desk.flush, self.clock())
+
+    def acknowledge_all(self, refused: tuple[str, str, str], at: datetime) -> None:
+        """The national side acknowledges every written batch, refusing ``refused`` in the newest one."""
+        batches = self.desk.journal.written()
+        for batch, rows in batches.items():
+            self.side.acknowledge(batch, len(rows), [refused] if batch == max(batches) else [], at)
 
     def reconcile(self) -> list[BatchCheck]:
         """The written batches against the national acknowledgements."""

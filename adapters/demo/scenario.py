@@ -116,11 +116,6 @@ class Scenario:
             self.say(batch.describe())
         return sum(b.written for b in batches)
 
-    def task_row(self, status: str) -> dict[str, Any] | None:
-        """The national task-feedback row of TASK in ``status`` (认领, 反馈), as the national side sees it."""
-        rows = self.side.up_rows(UP_TABLES["SC-14"])
-        return next((r for r in rows if r["taskNo"] == TASK and r["status"] == status), None)
-
     # -- the acts -----------------------------------------------------------------------------------
     async def national_task(self) -> None:
         """Act 1: the national side writes a task row; the bridge reads it, the hub delivers it to sc.amr."""
@@ -160,7 +155,7 @@ class Scenario:
         await self.up(ids)
         self.expect(
             "认领已写入国家上行表 / the claim is in the national up-table (t_task_feedback 认领)",
-            self.task_row("认领") is not None,
+            self.side.task_row(TASK, "认领") is not None,
         )
 
     async def inspect_and_feed_back(self) -> None:
@@ -174,7 +169,7 @@ class Scenario:
         ids = amr.servicer.send([amr.department.task_feedback(TASK, self.now())])  # type: ignore[attr-defined]
         await self.up(ids)
         self.say(f"{len(inspections)} 条检查记录 (SC-05) 报送枢纽 / inspection records sent to the hub")
-        row = self.task_row("反馈")
+        row = self.side.task_row(TASK, "反馈")
         self.expect("反馈已写入国家上行表 / the feedback is in the national up-table (反馈)", row is not None)
         if row is not None:
             self.say("国家格式反馈 / feedback in the national layout (superviseData):")
@@ -281,31 +276,22 @@ class Scenario:
         )
         punished = self.side.up_rows(UP_TABLES["SC-06"])
         if punished:
-            row = punished[0]
-            self.say(
-                "前置表行 / up-table row: "
-                + ", ".join(f"{k}={row[k]}" for k in sorted(row) if k.startswith("cd_"))
+            cd = ", ".join(f"{k}={v}" for k, v in sorted(punished[0].items()) if k.startswith("cd_"))
+            self.say(f"前置表行 / up-table row: {cd}")
+            refused = (
+                UP_TABLES["SC-06"],
+                punished[0]["cd_id"],
+                "处罚决定书文号重复 / duplicate punishDocumentCode",
             )
-        batches = self.bridge.desk.journal.written()
-        for batch, rows in batches.items():  # the national side acknowledges every batch, refusing one row
-            refused = [
-                (
-                    f"{UP_TABLES['SC-06']}",
-                    punished[0]["cd_id"],
-                    "处罚决定书文号重复 / duplicate punishDocumentCode",
-                )
-            ]
-            last = batch == max(batches)
-            self.side.acknowledge(batch, len(rows), refused if last and punished else [], self.now())
+            self.bridge.acknowledge_all(refused, self.now())
         checks = self.bridge.reconcile()
         self.say("jgx bridge national reconcile:")
         for line in render(checks):
             self.say(f"  {line}")
+        statuses = [c.status for c in checks]
         self.expect(
             "对账发现被国家拒收的行 / reconciliation finds the row the national side refused",
-            [c.status for c in checks][:-1] == ["ok"] * (len(checks) - 1) and checks[-1].status == "refused"
-            if checks
-            else False,
+            bool(checks) and statuses == ["ok"] * (len(checks) - 1) + ["refused"],
         )
 
     async def forged_and_replayed(self) -> None:

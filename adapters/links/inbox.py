@@ -1,7 +1,8 @@
 """What a gateway node received for itself: its log tailed for accepted envelopes addressed to it.
 
-The national system and the Chongqing platform are jgx gateways (DESIGN §1). What other nodes send
-them arrives through their Exchange service, is judged, logged and receipted there; the system behind
+The Chongqing platform is a jgx gateway (DESIGN §1; the national system is not: it is reached
+through its front database by the national bridge, `adapters.bridge.national`). What other nodes send
+it arrives through their Exchange service, is judged, logged and receipted there; the system behind
 the gateway then reads the accepted messages addressed to the node from the log, in log order. The
 inbox remembers how far it has read, so each message is handed over once.
 """
