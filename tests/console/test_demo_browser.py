@@ -2,8 +2,9 @@
 
 The demo runs as a child process (the whole federation over mTLS on loopback, with the console on a
 free port). A new account is added with ``jgx users add``; the operator logs in, finds the task the
-national system pushed, follows its lifecycle, verifies its inclusion proof against the hub's signed
-checkpoint, sees market regulation's claim delivered with national's valid receipt, and replays a
+national bridge dispatched (read from the national front database), follows its lifecycle, verifies its
+inclusion proof against the hub's signed checkpoint, sees market regulation's claim delivered with the
+bridge's valid receipt, and replays a
 dead letter. The demo delivers everything, so the test gives up one delivery
 of that task first, through `Store.dead_letter` (what the delivery worker does when it gives up).
 """
@@ -90,7 +91,7 @@ def give_up_delivery_of_task(database: Path) -> int:
             [dispatch] = [
                 m
                 for m in await store.find_messages(correlation_id=TASK)
-                if m.sender == "cn.national" and m.kind == "submission" and m.action == "dispatch"
+                if m.sender == "sc.national-bridge" and m.kind == "submission" and m.action == "dispatch"
             ]
             [item] = await store.outbox_of(dispatch.log_index)
             await store.dead_letter(
@@ -120,7 +121,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[DemoProcess, Path]]:
 
 
 def test_new_operator_after_the_demo(browser: Browser, demo: tuple[DemoProcess, Path]) -> None:
-    """A new operator finds national's task, follows it, proves it and replays its dead letter."""
+    """A new operator finds the national task, follows it, proves it and replays its dead letter."""
     process, directory = demo
     hub = directory / "sc.hub"
     assert 0 == jgx("users", "add", "zhao.min", "--role", "operator", "--password-stdin", "--dir", str(hub),
@@ -134,13 +135,13 @@ def test_new_operator_after_the_demo(browser: Browser, demo: tuple[DemoProcess, 
         expect(page.locator("#whoami")).to_contain_text("zhao.min")
         shot(page, "demo-01-dashboard")
         page.goto("/messages")
-        page.fill("#f-sender", "cn.national")
+        page.fill("#f-sender", "sc.national-bridge")
         page.fill("#f-correlation_id", TASK)
         page.click("#search-submit")
         expect(page.locator("tr.result").first).to_be_visible()
         shot(page, "demo-02-search")
         page.locator("tr.result", has_text="分发").first.locator("a").click()
-        expect(page.locator("#h-sender")).to_have_text("cn.national")
+        expect(page.locator("#h-sender")).to_have_text("sc.national-bridge")
         page.click("#lifecycle-link")
         expect(page.locator("#timeline")).to_contain_text("认领")
         expect(page.locator("#timeline")).to_contain_text("sc.amr")
@@ -152,11 +153,11 @@ def test_new_operator_after_the_demo(browser: Browser, demo: tuple[DemoProcess, 
         page.goto(f"/messages?correlation_id={TASK}&sender=sc.amr")
         page.locator("tr.result", has_text="认领").filter(has_not_text="投递回执").first.locator("a").click()
         receipt = page.locator("tr.delivery .delivery-receipt")
-        expect(receipt).to_contain_text("cn.national")  # national's own gateway signed it
+        expect(receipt).to_contain_text("sc.national-bridge")  # the national bridge signed it
         expect(receipt.locator(".ok")).to_have_text("是")
         shot(page, "demo-045-claim-delivered")
         receipt.locator("a").click()  # the delivery entry keeps the same receipt
-        expect(page.locator("#receipt")).to_contain_text("cn.national")
+        expect(page.locator("#receipt")).to_contain_text("sc.national-bridge")
         expect(page.locator("#receipt .ok")).to_have_text("是")
         page.goto("/dead-letters")
         page.click(f"#replay-{dead}")
