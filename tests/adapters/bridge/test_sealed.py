@@ -90,6 +90,18 @@ def test_a_mapping_seal_must_be_a_list_of_pointers(tmp_path: Path) -> None:
         _mapping(tmp_path, seal='"counterpartIdCode"')
 
 
+def test_check_of_a_sealing_mapping_needs_the_trust_configuration(tmp_path: Path) -> None:
+    """Without the recipient's SM2 key nothing can be sealed, so the dry run says so instead of guessing."""
+    mapping = _mapping(tmp_path, seal='["/counterpartIdCode"]')
+    FrontDb(f"sqlite:///{tmp_path / 'front.db'}").close()
+    database = FrontDatabase(mapping)
+    try:
+        with pytest.raises(MappingError, match="trust"):
+            dry_run(mapping, database, on=date(2026, 11, 27), destination="internal", limit=10)
+    finally:
+        database.close()
+
+
 @pytest.fixture
 async def sm2_hub(sm2: Federation, tmp_path: Path) -> AsyncIterator[RunningHub]:
     async with running_hub(sm2, tmp_path / "hub.sqlite", standards_validator) as running:
