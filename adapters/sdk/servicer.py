@@ -3,8 +3,9 @@
 Deliver is the hub pushing one signed envelope to the department. The adapter judges it with the same
 pure pipeline as the hub (with itself as the local node), answers an identical envelope with the
 receipt it gave the first time, refuses a reused message id with other bytes as REPLAYED, signs its
-own receipt, and only then hands an accepted message to the department's mapping. Receipts and seen
-ids live in a SQLite file, so a restart forgets nothing.
+own receipt, and only then hands an accepted message to the department's mapping, the values sealed
+for the adapter's key opened (wire.md §12.7; the store keeps the envelope as received). Receipts and
+seen ids live in a SQLite file, so a restart forgets nothing.
 
 Deliver receives the exact envelope bytes (no protobuf round trip), so the digest in the receipt is
 the digest of what the hub sent.
