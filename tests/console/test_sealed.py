@@ -22,21 +22,18 @@ from gateway.storage import User
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import Federation
 from gateway.validation import standards_validator
-from tests.console.conftest import NOW, PASSWORD, Clock, ConsoleTestServer, login
+from tests.console.conftest import NOW, PASSWORD, Clock, ConsoleTestServer, Exchange, login
 
 DISPATCH = Path(standards.__file__).parent / "data/SC-13/1.0.0/fixtures/good/dispatch.json"
 PARTY_ID = "500103198808080314"
 SEALED_TEXT = "已加密 / sealed"
 
 
-@pytest.fixture
-async def sealed_console(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], dict[str, int], str]]:
-    """A hub (SM2, step 8 on) that logged a sealed clue for cq.hub (accepted) and one whose sealed value
-    is misshapen (rejected); the console over its store; the accepted clue's ciphertext."""
+async def build_sealed(store: SqliteStore) -> tuple[Exchange, str]:
+    """A hub (SM2, step 8 on) logs a sealed clue for cq.hub (accepted, index "good") and one whose sealed
+    value is misshapen (rejected, "bad") into `store`; users ops and audit; the good clue's ciphertext."""
     fed = Federation.create(NOW - timedelta(days=1), algorithm=Algorithm.SM2_SM3)
     clock = Clock(NOW - timedelta(hours=1))
-    store = SqliteStore(tmp_path / "jgx.db")
-    await store.open()
     hub = Hub(
         node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, clock=clock,
         validate=standards_validator,
@@ -50,20 +47,29 @@ async def sealed_console(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, 
     bad = fed.message("sc.amr", "cq.hub", **header)
     spoiled = dict(record, partyIdCode={"jgx:sealed": "rot13", "ct": "x"})
     bad.payload = json.dumps(spoiled, ensure_ascii=False).encode()
-    index: dict[str, int] = {}
+    exchange = Exchange(fed, clock)
     for name, message in (("good", good), ("bad", bad)):
         handled = await hub.submit(fed.envelope(message))
         assert handled.log_index is not None
-        index[name] = handled.log_index
+        exchange.index[name] = handled.log_index
     await hub.close()
     for name, role in (("ops", "operator"), ("audit", "auditor")):
         await store.add_user(User(name, role, "", hash_password(PASSWORD), NOW), now=NOW, actor="test")
     clock.now = NOW
-    app = make_console_app(store, fed.trust, node_id="sc.hub", clock=clock)
+    return exchange, str(json.loads(good.payload)["partyIdCode"]["ct"])
+
+
+@pytest.fixture
+async def sealed_console(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], dict[str, int], str]]:
+    """The console over `build_sealed`'s log (real HTTP on an ephemeral port)."""
+    store = SqliteStore(tmp_path / "jgx.db")
+    await store.open()
+    exchange, ciphertext = await build_sealed(store)
+    app = make_console_app(store, exchange.fed.trust, node_id="sc.hub", clock=exchange.clock)
     client: TestClient[Any, Any] = TestClient(ConsoleTestServer(app, host="127.0.0.1"))
     await client.start_server()
     try:
-        yield client, index, json.loads(good.payload)["partyIdCode"]["ct"]
+        yield client, exchange.index, ciphertext
     finally:
         await client.close()
         await store.close()
