@@ -355,3 +355,26 @@ def bridge_rows(tables: NationalTables, batch: str) -> list[str]:
     table = tables.up["t_jgxw_punish_action"]
     with tables.engine.connect() as connection:
         return list(connection.execute(sa.select(table.c.cd_id).where(table.c.cd_batch == batch)).scalars())
+
+
+def test_reconcile_exits_2_on_an_unusable_configuration_and_3_when_the_database_is_away(
+    tmp_path: Path,
+) -> None:
+    """The exit codes a script relies on besides 0 and 1: 2 for a configuration that cannot be used (and
+    for no state file to reconcile), 3 when the national database does not answer."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[national]\nnode = "sc.national-bridge"\n', encoding="utf-8")  # no [database]
+    away = tmp_path / "away.toml"
+    away.write_text(
+        '[national]\nnode = "sc.national-bridge"\nstate = "state.sqlite"\n'
+        '[database]\nurl = "postgresql+psycopg://postgres@127.0.0.1:1/test"\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    unusable = runner.invoke(main, ["bridge", "national", "reconcile", str(bad)])
+    no_state = runner.invoke(main, ["bridge", "national", "reconcile", str(away)])
+    NationalJournal(tmp_path / "state.sqlite").close()
+    unavailable = runner.invoke(main, ["bridge", "national", "reconcile", str(away)])
+    assert (2, 2, 3) == (unusable.exit_code, no_state.exit_code, unavailable.exit_code), unavailable.output
+    assert "[national] and [database]" in unusable.output
+    assert "national front database is unavailable" in unavailable.output
