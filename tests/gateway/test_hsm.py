@@ -310,3 +310,17 @@ def test_a_node_whose_token_key_is_not_usable_refuses_to_start(
     assert "listening" not in refused.stderr
     for clue in clues:
         assert clue in refused.stderr
+
+
+def test_jgx_keys_token_prints_the_key_id_the_trust_configuration_needs(softhsm: Hsm, tmp_path: Path) -> None:
+    """`jgx keys token --dir` logs in to the token of [keys.pkcs11] and writes its public key: the same
+    key id `jgx keys id` computes from the file, the one the trust configuration must list."""
+    node, _, hub_key, _ = _node_with_token_keys(softhsm, tmp_path)
+    shown = jgx("keys", "token", "--dir", str(node), "--out", str(tmp_path / "hub.pub"))
+    computed = jgx("keys", "id", str(tmp_path / "hub.pub"))
+    (node / CONFIG_FILE).write_text(render_config(replace(load_config(node / CONFIG_FILE), token_key=None)))
+    without = jgx("keys", "token", "--dir", str(node))
+    assert 0 == shown.returncode, shown.stderr
+    assert shown.stdout.startswith(f"{hub_key.key_id}  ed25519  jgx-node/hub")
+    assert computed.stdout.startswith(f"{hub_key.key_id}  ed25519")
+    assert (2, True) == (without.returncode, "has no [keys.pkcs11]" in without.stderr)
