@@ -290,14 +290,18 @@ def test_a_node_signs_receipts_and_checkpoints_with_its_token_key(softhsm: Hsm, 
         ("wrong-pin", ("[pin]", "CKR_PIN_INCORRECT", "拒绝了口令")),
         ("no-token", ("[token]", "no token labelled 'jgx-gone'", "找不到标签为")),
         ("other-key", ("[key_id]", "KEY_UNKNOWN", "不是信任配置中节点 sc.hub 的密钥")),
+        ("revoked", ("[key_id]", "KEY_UNKNOWN", "(listed: none)")),
     ],
 )
 def test_a_node_whose_token_key_is_not_usable_refuses_to_start(
     softhsm: Hsm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, clues: tuple[str, ...]
 ) -> None:
-    """A wrong PIN, a missing token, or a token key that is not the node's key in the trust
-    configuration: jgx serve exits 2 before listening, saying which, in Chinese and English."""
-    node, *_ = _node_with_token_keys(softhsm, tmp_path)
+    """A wrong PIN, a missing token, a token key that is not the node's key in the trust configuration
+    or is revoked there: jgx serve exits 2 before listening, saying which, in Chinese and English."""
+    node, fed, hub_key, _ = _node_with_token_keys(softhsm, tmp_path)
+    if change == "revoked":
+        fed.resign(fed.trust.with_key_revoked(hub_key.key_id))
+        (node / "trust.json").write_bytes(fed.signed_trust)
     config = load_config(node / CONFIG_FILE)
     assert config.token_key is not None
     if change == "wrong-pin":
