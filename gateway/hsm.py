@@ -218,7 +218,12 @@ def open_token_key(settings: TokenKeySettings, environ: Mapping[str, str] | None
             f"找不到标签为 {settings.token!r} 的令牌",
             f"no token labelled {settings.token!r} (tokens present: {present})",
         )
-    session = library.openSession(slots[settings.token], PyKCS11.CKF_SERIAL_SESSION)
+    try:
+        session = library.openSession(slots[settings.token], PyKCS11.CKF_SERIAL_SESSION)
+    except PyKCS11.PyKCS11Error as exc:
+        raise TokenKeyError(
+            TokenProblem.TOKEN, f"无法打开令牌 {settings.token!r} 的会话", f"cannot open a session: {exc}"
+        ) from None
     try:
         session.login(pin)
     except PyKCS11.PyKCS11Error as exc:
@@ -229,7 +234,12 @@ def open_token_key(settings: TokenKeySettings, environ: Mapping[str, str] | None
                 f"令牌 {settings.token!r} 拒绝了口令（{code}）",
                 f"the token refused the PIN ({code})",
             ) from None
-    return _key_pair(_Session(library, session, PyKCS11), session, PyKCS11, settings)
+    try:
+        return _key_pair(_Session(library, session, PyKCS11), session, PyKCS11, settings)
+    except PyKCS11.PyKCS11Error as exc:
+        raise TokenKeyError(
+            TokenProblem.KEY, f"无法读取令牌上的密钥 {settings.label!r}", f"cannot read the key pair: {exc}"
+        ) from None
 
 
 def _key_pair(holder: _Session, session: Any, pkcs11: Any, settings: TokenKeySettings) -> PrivateKey:
