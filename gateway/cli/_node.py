@@ -27,6 +27,7 @@ __all__ = [
     "node_trust",
     "remember_trust",
     "serving_trust",
+    "token_key",
     "verifier",
 ]
 
@@ -67,16 +68,34 @@ def node_key(config: Config) -> PrivateKey:
         )
 
 
+def token_key(config: Config) -> PrivateKey:
+    """The node's key on the PKCS#11 token of ``[keys.pkcs11]``, or exit 2 naming the step that failed."""
+    from gateway.hsm import TokenKeyError, open_token_key
+
+    if config.token_key is None:
+        io_error(
+            f"{config.directory / CONFIG_FILE} 没有 [keys.pkcs11]",
+            f"{config.directory / CONFIG_FILE} has no [keys.pkcs11] table",
+        )
+    try:
+        return open_token_key(config.token_key)
+    except TokenKeyError as exc:
+        io_error(
+            f"无法使用令牌上的节点签名密钥 [{exc.problem}]: {exc.zh}",
+            f"cannot use the node's signing key on the token [{exc.problem}]: {exc.en} ({exc.reason.value})",
+        )
+
+
 def node_signing_key(config: Config, trust: TrustConfig) -> PrivateKey:
     """The key the node signs receipts and checkpoints with, set up as the trust configuration says, or
     exit 2: the PKCS#8 file, or with ``[keys.pkcs11]`` the token's key, which must be one of this node's
     unrevoked keys in the trust configuration (a node never starts signing with a key nobody can verify)."""
     if config.token_key is None:
         return trust.signing_key(node_key(config))
-    from gateway.hsm import TokenKeyError, check_in_trust, open_token_key
+    from gateway.hsm import TokenKeyError, check_in_trust
 
+    key = token_key(config)
     try:
-        key = open_token_key(config.token_key)
         node = trust.node(config.node_id)
         check_in_trust(key, config.node_id, (record.key_id for record in node.keys if not record.revoked))
     except TokenKeyError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli._common import io_error, public_key_from, write_bytes
+from gateway.cli._common import public_key_from, write_bytes
 from gateway.keys import Algorithm, generate_key
 
 #: The --algorithm names the CLI accepts.
@@ -88,18 +88,11 @@ def token_command(directory: Path, out: str | None) -> None:
     Logs in to the token named by [keys.pkcs11] (PIN from pin_env or pin_file) and reads the public
     key; the private key never leaves the token.
     """
-    from gateway.cli._node import load_node
-    from gateway.hsm import TokenKeyError, open_token_key
+    from gateway.cli._node import load_node, token_key
 
     config = load_node(directory)
-    if config.token_key is None:
-        io_error(
-            f"{directory}/jgx.toml 没有 [keys.pkcs11]", f"{directory}/jgx.toml has no [keys.pkcs11] table"
-        )
-    try:
-        key = open_token_key(config.token_key)
-    except TokenKeyError as exc:
-        io_error(f"[{exc.problem}] {exc.zh}", f"[{exc.problem}] {exc.en}")
+    key = token_key(config)
+    assert config.token_key is not None  # token_key exits otherwise
     if out is not None:
         write_bytes(out, key.public_key.to_pem())
     click.echo(f"{key.key_id}  {key.algorithm.value}  {config.token_key.token}/{config.token_key.label}")

@@ -30,6 +30,7 @@ from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.receipts import verify_receipt
 from gateway.testing import Federation
 from gateway.trust import key_record
+from gateway.trust_request import read_request
 from tests.gateway.nodes import ServeProcess, client_credentials, jgx, write_node
 from tests.gateway.softhsm import (
     MODULE,
@@ -328,3 +329,16 @@ def test_jgx_keys_token_prints_the_key_id_the_trust_configuration_needs(softhsm:
     assert shown.stdout.startswith(f"{hub_key.key_id}  ed25519  jgx-node/hub")
     assert computed.stdout.startswith(f"{hub_key.key_id}  ed25519")
     assert (2, True) == (without.returncode, "has no [keys.pkcs11]" in without.stderr)
+
+
+def test_a_token_node_signs_its_join_request_with_the_token_key(softhsm: Hsm, tmp_path: Path) -> None:
+    """`jgx trust request --dir` on a node with [keys.pkcs11] (and no key file) registers the token's
+    public key and proves possession with a signature made on the token."""
+    node, _, hub_key, _ = _node_with_token_keys(softhsm, tmp_path)
+    made = jgx(
+        "trust", "request", "--dir", str(node), "--name-zh", "枢纽", "--name-en", "Hub",
+        "--out", str(tmp_path / "request.json"),
+    )  # fmt: skip
+    assert 0 == made.returncode, made.stderr
+    request = read_request((tmp_path / "request.json").read_bytes())  # verifies every key's signature
+    assert [hub_key.key_id] == [record.key_id for record in request.node.keys]
