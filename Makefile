@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all demo test lint browser proto proto-check clean bench help docs
+.PHONY: all demo test lint browser softhsm proto proto-check clean bench help docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -18,11 +18,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## set up and run the demonstration on the embedded SQLite store
 	$(BIN)/jgx demo
 
-test: $(STAMP) lint browser ## set up, lint, type-check and run the whole test suite
+test: $(STAMP) lint browser softhsm ## set up, lint, type-check and run the whole test suite
 	$(BIN)/python -m pytest -q
 
 browser: ## Debian's chromium (and a CJK font) for the console's browser tests, when absent
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-wqy-zenhei)
+
+softhsm: ## Debian's SoftHSM2 (a PKCS#11 token in files) for the token-key tests, when absent
+	@command -v softhsm2-util >/dev/null || (apt-get update && apt-get install -y softhsm2)
 
 lint: $(STAMP) ## ruff and mypy --strict on the packages
 	$(BIN)/ruff check standards gateway adapters conformance tests bench tools

@@ -1,4 +1,5 @@
-"""Signatures per second for each algorithm a trust configuration can name, on one core.
+"""Signatures per second for each algorithm a trust configuration can name, on one core; then the
+same signatures made by a key on a PKCS#11 token (SoftHSM2, `gateway.hsm`) beside the software key.
 
     .venv/bin/python bench/bench_signatures.py [SECONDS]
 
@@ -9,10 +10,14 @@ and the curve work in Tongsuo. CPU time (process_time), so other load on the mac
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from gateway.keys import Algorithm, generate_key
+from gateway.keys import Algorithm, PrivateKey, generate_key
 
 MESSAGE = b"DSSEv1 41 application/vnd.jgx.message.v1+protobuf 1780 " + bytes(1780)
 
@@ -39,6 +44,44 @@ def main() -> None:
         signs = rate(lambda key=key: key.sign(MESSAGE), seconds)
         verifies = rate(lambda key=key, sig=signature: key.public_key.verify(sig, MESSAGE), seconds)
         print(f"| `{algorithm.value}` | {signs:,.0f} | {verifies:,.0f} | {len(signature)} | |")
+    token(seconds)
+
+
+def wall_rate(key: PrivateKey, seconds: float) -> float:
+    """Signatures per wall-clock second (a token's work is not this process's CPU time)."""
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for _ in range(20):
+            key.sign(MESSAGE)
+        count += 20
+    return count / elapsed
+
+
+def token(seconds: float) -> None:
+    """Software key vs the same algorithm's key on a SoftHSM2 token, both through `PrivateKey.sign`."""
+    if shutil.which("softhsm2-util") is None:
+        print("\nSoftHSM2 is not installed (`make softhsm`): no token numbers.")
+        return
+    from gateway.hsm import open_token_key
+    from gateway.keystore import TokenKeySettings
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the SoftHSM2 helpers of the tests
+    from tests.gateway.softhsm import MODULE, USER_PIN, generate_on_token, init_token, write_softhsm_conf
+
+    with tempfile.TemporaryDirectory() as directory:
+        conf = write_softhsm_conf(Path(directory))
+        os.environ["SOFTHSM2_CONF"] = str(conf)
+        init_token("bench", conf)
+        print("\n| algorithm | software sign/s (wall) | SoftHSM2 sign/s (wall) | token / software |")
+        print("|---|---:|---:|---:|")
+        for algorithm in (Algorithm.ED25519, Algorithm.ECDSA_P256_SHA256):
+            generate_on_token(conf, "bench", algorithm.value, algorithm)
+            settings = TokenKeySettings(MODULE, "bench", algorithm.value, pin_env="JGX_BENCH_PIN")
+            key = open_token_key(settings, environ={"JGX_BENCH_PIN": USER_PIN})
+            assert key.public_key.verify(key.sign(MESSAGE), MESSAGE)
+            software, on_token = wall_rate(generate_key(algorithm), seconds), wall_rate(key, seconds)
+            ratio = on_token / software
+            print(f"| `{algorithm.value}` | {software:,.0f} | {on_token:,.0f} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

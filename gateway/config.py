@@ -21,6 +21,7 @@ from typing import Any, Final
 from gateway.console_settings import CONSOLE_KEYS, ConsoleSettings, console_table, parse_console_table
 from gateway.crl import STALE_POLICIES
 from gateway.errors import JgxError, ReasonCode
+from gateway.keystore import TokenKeySettings, parse_keys_table, render_keys_table
 from gateway.pki import NODE_ID
 from gateway.policy import LocalLimits
 
@@ -147,6 +148,7 @@ class Config:
     crl_stale: str = "keep"  # past its nextUpdate: keep enforcing it, or refuse every client certificate
     tls_reload_seconds: float = 10.0  # how often certificate, key, CA and CRL files are looked at
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    token_key: TokenKeySettings | None = None  # [keys.pkcs11]: the signing key is on a token, not node_key
 
     @property
     def grpc_address(self) -> str:
@@ -195,7 +197,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         raise ConfigError("file", "不是有效的 TOML", f"not valid TOML: {exc}") from exc
     directory = directory.resolve()
     known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "connections", "clock", "tls"}
-    known.update(("peers", "console"))
+    known.update(("peers", "console", "keys"))
     _refuse_unknown("", doc, known)
     node_id = _get(doc, "node_id", str, None)
     _check_node_id("node_id", node_id)
@@ -256,6 +258,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         _check_peer(peer, address)
         peers[peer] = address
     console = parse_console_table(_table(doc, "console", set(CONSOLE_KEYS)), directory)
+    token_key = parse_keys_table(_table(doc, "keys", None), directory, ConfigError)
 
     return Config(
         node_id=node_id,
@@ -273,6 +276,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         crl_stale=crl_stale,
         tls_reload_seconds=reload_seconds,
         console=console,
+        token_key=token_key,
     )
 
 
@@ -467,6 +471,9 @@ def render_config(config: Config) -> str:
         "# jgx node configuration (监管交换节点配置). Relative paths are relative to this file.",
         f"node_id = {_toml_value(config.node_id)}",
     ]
+    token = render_keys_table(config.token_key, lambda path: _relative(config.directory, path))
+    if token:
+        sections.append(("keys.pkcs11", token))
     for name, values in sections:
         lines += ["", f"[{name}]", *(f"{key} = {_toml_value(value)}" for key, value in values.items())]
     return "\n".join(lines) + "\n"

@@ -241,6 +241,10 @@ class SM2PublicKey(PublicKey):
         """The same key with Z_A computed for `signer_id`."""
         return SM2PublicKey(sm2.SM2VerifyingKey.from_spki(self.spki_der, signer_id))
 
+    def signing_digest(self, data: bytes) -> bytes:
+        """e = SM3(Z_A ‖ data): what a cryptographic module's raw SM2 mechanism signs (gateway.hsm)."""
+        return self._key.digest(data)
+
     def wrap_key(self, content_key: bytes) -> bytes:
         """SM2 encryption (GB/T 32918.4) of `content_key`: DER C1‖C3‖C2 (GB/T 35276)."""
         return self._key.encrypt(content_key)

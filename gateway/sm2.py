@@ -141,6 +141,10 @@ class SM2VerifyingKey:
             return False
         return _verify_digest(self._key, signature, digest_to_sign(self._z, message))
 
+    def digest(self, message: bytes) -> bytes:
+        """e = SM3(Z_A ‖ message) under this key and signer id: what a signing device signs (gateway.hsm)."""
+        return digest_to_sign(self._z, message)
+
     def encrypt(self, plaintext: bytes) -> bytes:
         """SM2 encryption of `plaintext` to this key (GB/T 32918.4, SM3); DER C1‖C3‖C2 (GB/T 35276)."""
         return _encrypt(self._key, plaintext)

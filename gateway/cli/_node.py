@@ -22,10 +22,12 @@ __all__ = [
     "load_node",
     "node_key",
     "node_keys",
+    "node_signing_key",
     "node_store",
     "node_trust",
     "remember_trust",
     "serving_trust",
+    "token_key",
     "verifier",
 ]
 
@@ -64,6 +66,46 @@ def node_key(config: Config) -> PrivateKey:
             f"无法读取节点签名密钥 {config.paths.node_key}: {exc}",
             f"cannot load {config.paths.node_key}: {exc}",
         )
+
+
+def token_key(config: Config) -> PrivateKey:
+    """The node's key on the PKCS#11 token of ``[keys.pkcs11]``, or exit 2 naming the step that failed."""
+    from gateway.hsm import TokenKeyError, open_token_key
+
+    if config.token_key is None:
+        io_error(
+            f"{config.directory / CONFIG_FILE} 没有 [keys.pkcs11]",
+            f"{config.directory / CONFIG_FILE} has no [keys.pkcs11] table",
+        )
+    try:
+        return open_token_key(config.token_key)
+    except TokenKeyError as exc:
+        io_error(
+            f"无法使用令牌上的节点签名密钥 [{exc.problem}]: {exc.zh}",
+            f"cannot use the node's signing key on the token [{exc.problem}]: {exc.en} ({exc.reason.value})",
+        )
+
+
+def node_signing_key(config: Config, trust: TrustConfig) -> PrivateKey:
+    """The key the node signs receipts and checkpoints with, set up as the trust configuration says, or
+    exit 2: the PKCS#8 file, or with ``[keys.pkcs11]`` the token's key, which must be one of this node's
+    unrevoked keys in the trust configuration (a node never starts signing with a key nobody can verify)."""
+    if config.token_key is None:
+        return trust.signing_key(node_key(config))
+    from gateway.hsm import TokenKeyError, check_in_trust
+
+    key = token_key(config)
+    try:
+        node = trust.node(config.node_id)
+        check_in_trust(key, config.node_id, (record.key_id for record in node.keys if not record.revoked))
+    except TokenKeyError as exc:
+        io_error(
+            f"无法使用令牌上的节点签名密钥 [{exc.problem}]: {exc.zh}",
+            f"cannot use the node's signing key on the token [{exc.problem}]: {exc.en} ({exc.reason.value})",
+        )
+    except JgxError as exc:
+        io_error(f"信任配置中没有本节点: {exc}", f"the trust configuration does not list this node: {exc}")
+    return trust.signing_key(key)
 
 
 def node_trust(config: Config, now: datetime) -> TrustConfig:

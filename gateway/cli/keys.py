@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -69,3 +70,29 @@ def key_id_command(key_file: str) -> None:
     """
     key = public_key_from(key_file)
     click.echo(f"{key.key_id}  {key.algorithm.value}")
+
+
+@keys.command("token")
+@click.option(
+    "--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+    help="The node directory whose jgx.toml has [keys.pkcs11].",
+)  # fmt: skip
+@click.option("--out", metavar="FILE", help="Also write the token key's public key here (SPKI PEM).")
+def token_command(directory: Path, out: str | None) -> None:
+    """Print the key id and algorithm of the node's signing key on its PKCS#11 token.
+
+    \b
+    Example:
+      JGX_TOKEN_PIN=… jgx keys token --dir nodes/hub --out keys/sc.hub-token.pub
+      jgx trust add-node trust.json sc.hub … --key keys/sc.hub-token.pub
+    Logs in to the token named by [keys.pkcs11] (PIN from pin_env or pin_file) and reads the public
+    key; the private key never leaves the token.
+    """
+    from gateway.cli._node import load_node, token_key
+
+    config = load_node(directory)
+    key = token_key(config)
+    assert config.token_key is not None  # token_key exits otherwise
+    if out is not None:
+        write_bytes(out, key.public_key.to_pem())
+    click.echo(f"{key.key_id}  {key.algorithm.value}  {config.token_key.token}/{config.token_key.label}")

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from gateway.cli._common import io_error
 from gateway.cli._logging import configure_logging
-from gateway.cli._node import load_node, node_key, node_store, remember_trust, serving_trust
+from gateway.cli._node import load_node, node_signing_key, node_store, remember_trust, serving_trust
 from gateway.cli._shutdown import Step, exit_at_deadline, shut_down
 from gateway.cli._startup import open_checked
 from gateway.cli.console import start_console
@@ -87,7 +87,7 @@ def _transport(
 async def _run(config: Config, options: _Options) -> None:
     now = datetime.now(UTC)
     trust, signed_trust = serving_trust(config, now)
-    key = trust.signing_key(node_key(config))
+    key = node_signing_key(config, trust)
     store = node_store(config)
     files, credentials, peer = _transport(config, options.listen, options.insecure_dev)
     head = await open_checked(config, store, full_audit=options.audit_on_start)  # exit 2 on a damaged log

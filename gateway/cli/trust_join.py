@@ -23,9 +23,10 @@ from gateway.cli._common import (
     when,
     write_bytes,
 )
-from gateway.cli._node import load_node
+from gateway.cli._node import load_node, token_key
 from gateway.config import CONFIG_FILE
 from gateway.errors import JgxError, TrustError
+from gateway.keys import PrivateKey
 from gateway.trust import ROLES, AclEntry, Node
 from gateway.trust_request import make_request, merge_requests, read_request
 from gateway.trust_update import load_trust, sign_trust
@@ -79,19 +80,22 @@ def request(
     It carries the node record, its public keys, the ACL asked for (this node as sender) and the
     TLS CSR; every key signs it, so the admin can tell it was not changed on the way.
     """
+    token_keys: list[PrivateKey] = []
     if directory is not None:
         if not (directory / CONFIG_FILE).exists():
             io_error(f"{directory} 中没有 {CONFIG_FILE}", f"no {CONFIG_FILE} in {directory}")
         config = load_node(directory)
         node_id = node_id or config.node_id
-        key_files = key_files or (str(config.paths.node_key),)
+        if not key_files and config.token_key is not None:  # the node's key is on its PKCS#11 token
+            token_keys.append(token_key(config))
+        key_files = key_files or (() if token_keys else (str(config.paths.node_key),))
         default_csr = config.directory / "tls" / "node.csr"
         csr = csr or (default_csr if default_csr.exists() else None)
-    if node_id is None or not key_files:
+    if node_id is None or not (key_files or token_keys):
         io_error("须给出 --dir，或 --node-id 与 --key", "give --dir, or --node-id and --key")
     if bool(recipients) != bool(standards):
         io_error("--recipient 与 --standard 须同时给出", "give --recipient and --standard together")
-    keys = [private_key_from(k) for k in key_files]
+    keys = [private_key_from(k) for k in key_files] + token_keys
     acl = [AclEntry(node_id, recipients, standards)] if recipients else []
     node = Node(node_id, name_zh, name_en, role, (), region, uscc, endpoint, gateway_id)
     try:
