@@ -239,7 +239,7 @@ class SM2PublicKey(PublicKey):
 
     def with_signer_id(self, signer_id: bytes) -> PublicKey:
         """The same key with Z_A computed for `signer_id`."""
-        return SM2PublicKey(sm2.SM2VerifyingKey.from_spki(self.spki_der, signer_id))
+        return SM2PublicKey(self._key.with_signer_id(signer_id))
 
     def wrap_key(self, content_key: bytes) -> bytes:
         """SM2 encryption (GB/T 32918.4) of `content_key`: DER C1‖C3‖C2 (GB/T 35276)."""
