@@ -1,6 +1,6 @@
 """What SM2 work the hub repeats: Z_A once per key and signer id, no key built per envelope or receipt.
 
-SM2's curve operations cost about ten Ed25519 signatures each (bench/README.md); anything the hub adds per
+SM2's curve operations cost 3–8 times Ed25519's (bench/README.md); anything the hub adds per
 message on top of them (a key parsed again, Z_A computed again) is pure loss. These tests count that
 work on real keys, a real hub and real gRPC; they assert no duration.
 """
