@@ -239,7 +239,7 @@ class SM2PublicKey(PublicKey):
 
     def with_signer_id(self, signer_id: bytes) -> PublicKey:
         """The same key with Z_A computed for `signer_id`."""
-        return SM2PublicKey(sm2.SM2VerifyingKey.from_spki(self.spki_der, signer_id))
+        return SM2PublicKey(self._key.with_signer_id(signer_id))
 
     def signing_digest(self, data: bytes) -> bytes:
         """e = SM3(Z_A ‖ data): what a cryptographic module's raw SM2 mechanism signs (gateway.hsm)."""

@@ -11,7 +11,11 @@ maintained OpenSSL derivative with SM2 in C and assembly), reached through its P
 and Tongsuo signs or verifies `e` (its SM2 `EVP_PKEY_sign`/`EVP_PKEY_verify` take the digest as is).
 Computing `e` here rather than inside the library is what lets a trust configuration record a signer id
 other than the default "1234567812345678" (GB/T 35276 §7): `tongsuopy`'s high-level API hard-wires the
-default. SM3 itself comes from `cryptography` (pyca), already a dependency.
+default. SM3 itself is the standard library's (`hashlib`, when its OpenSSL offers "sm3", as OpenSSL 3
+does), else `cryptography`'s (pyca), already a dependency; both reproduce GB/T 32905's examples.
+
+Z_A is fixed for a public key and signer id, so it is computed once per pair and process (`z_value` is
+memoised) and each key object keeps its own; nothing on the signing or verifying path builds a key.
 
 Signatures are DER ``SEQUENCE { INTEGER r, INTEGER s }`` (GB/T 35276 §7.3). Public keys are SPKI with
 ``id-ecPublicKey`` and the SM2 curve OID 1.2.156.10197.1.301, so key ids stay SHA-256 of the DER SPKI.
@@ -26,7 +30,9 @@ Nothing outside `gateway.keys` imports this module.
 
 from __future__ import annotations
 
-from functools import cached_property
+import hashlib
+from collections.abc import Callable
+from functools import cached_property, lru_cache
 from typing import Any, Final
 
 from cryptography.hazmat.primitives import hashes as pyca_hashes
@@ -40,6 +46,7 @@ __all__ = [
     "CURVE_OID",
     "DEFAULT_SIGNER_ID",
     "RECOMMENDED_CURVE",
+    "SM3_IMPLEMENTATIONS",
     "CurveDomain",
     "SM2SigningKey",
     "SM2VerifyingKey",
@@ -76,17 +83,45 @@ RECOMMENDED_CURVE: Final = CurveDomain(
 )
 
 
-def sm3(data: bytes) -> bytes:
-    """SM3 (GB/T 32905) of `data`."""
+def _pyca_sm3(data: bytes) -> bytes:
     h = pyca_hashes.Hash(pyca_hashes.SM3())
     h.update(data)
     return h.finalize()
 
 
+def _hashlib_sm3(data: bytes) -> bytes:
+    return hashlib.new("sm3", data).digest()
+
+
+def _hashlib_has_sm3() -> bool:
+    try:
+        hashlib.new("sm3")
+    except ValueError:  # an OpenSSL without SM3 (1.1.1 built without it, FIPS providers)
+        return False
+    return True
+
+
+#: Every SM3 this process can use, by source; tests hold each to GB/T 32905's examples.
+SM3_IMPLEMENTATIONS: Final[dict[str, Callable[[bytes], bytes]]] = {
+    **({"hashlib": _hashlib_sm3} if _hashlib_has_sm3() else {}),
+    "cryptography": _pyca_sm3,
+}
+_sm3: Final = next(iter(SM3_IMPLEMENTATIONS.values()))
+
+
+def sm3(data: bytes) -> bytes:
+    """SM3 (GB/T 32905) of `data`: hashlib's when it has SM3 (no object per call), else pyca's."""
+    return _sm3(data)
+
+
+@lru_cache(maxsize=4096)
 def z_value(
     x: int, y: int, signer_id: bytes = DEFAULT_SIGNER_ID, curve: CurveDomain = RECOMMENDED_CURVE
 ) -> bytes:
-    """Z_A of the public key (x, y) for `signer_id` (GB/T 32918.2 §5.5); ENTL is the id's length in bits."""
+    """Z_A of the public key (x, y) for `signer_id` (GB/T 32918.2 §5.5); ENTL is the id's length in bits.
+
+    Memoised: a key loaded again (a trust file re-read, a verifier key parsed per note) costs a look-up.
+    """
     bits = len(signer_id) * 8
     if bits > 0xFFFF:
         raise ValueError("SM2 signer id longer than 8191 bytes")
@@ -124,6 +159,10 @@ class SM2VerifyingKey:
             raise ValueError("public key is not on the SM2 curve")  # noqa: TRY004 (bad input, not a bug)
         return cls(key, signer_id)
 
+    def with_signer_id(self, signer_id: bytes) -> SM2VerifyingKey:
+        """The same key (the loaded Tongsuo key, not a re-parse) verifying under `signer_id`."""
+        return SM2VerifyingKey(self._key, signer_id)
+
     @cached_property
     def spki_der(self) -> bytes:
         """DER SubjectPublicKeyInfo (id-ecPublicKey, SM2 curve)."""
@@ -153,9 +192,13 @@ class SM2VerifyingKey:
 class SM2SigningKey:
     """An SM2 private key; signs under `signer_id` with a fresh nonce from Tongsuo's DRBG each time."""
 
-    def __init__(self, key: Any, signer_id: bytes = DEFAULT_SIGNER_ID) -> None:
+    def __init__(
+        self, key: Any, signer_id: bytes = DEFAULT_SIGNER_ID, verifying_key: SM2VerifyingKey | None = None
+    ) -> None:
         self._key = key
-        self.verifying_key = SM2VerifyingKey(key.public_key(), signer_id)
+        if verifying_key is None:
+            verifying_key = SM2VerifyingKey(key.public_key(), signer_id)
+        self.verifying_key = verifying_key
 
     @classmethod
     def generate(cls) -> SM2SigningKey:
@@ -179,8 +222,8 @@ class SM2SigningKey:
         return cls(ec.derive_private_key(d, ec.SM2()))
 
     def with_signer_id(self, signer_id: bytes) -> SM2SigningKey:
-        """The same key signing under `signer_id`."""
-        return SM2SigningKey(self._key, signer_id)
+        """The same key signing under `signer_id` (its public half reused, not derived again)."""
+        return SM2SigningKey(self._key, signer_id, self.verifying_key.with_signer_id(signer_id))
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         """The plaintext of a DER SM2 ciphertext made for this key; ValueError when it does not open."""
