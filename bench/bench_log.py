@@ -28,6 +28,7 @@ from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.startcheck import check_start
 from gateway.storage import Entry, StoredCheckpoint
 from gateway.storage.sqlite import SqliteStore
+from gateway.treehash import SHA256
 
 
 def _entry(n: int, now: datetime) -> Entry:
@@ -53,7 +54,7 @@ def _entry(n: int, now: datetime) -> Entry:
 async def _case(n: int) -> tuple[int, float, float, float, float, float]:
     now = datetime.now(UTC)
     key = generate_key(Algorithm.ED25519)
-    signer = LogSigner.for_key("sc.hub", key)
+    signer = LogSigner.for_key("sc.hub", key, SHA256)
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "jgx.db")
         await store.open()

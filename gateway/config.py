@@ -23,6 +23,7 @@ from gateway.crl import STALE_POLICIES
 from gateway.errors import JgxError, ReasonCode
 from gateway.pki import NODE_ID
 from gateway.policy import LocalLimits
+from gateway.treehash import PROFILES, SHA256, TreeHash
 
 __all__ = [
     "CONFIG_FILE",
@@ -147,6 +148,7 @@ class Config:
     crl_stale: str = "keep"  # past its nextUpdate: keep enforcing it, or refuse every client certificate
     tls_reload_seconds: float = 10.0  # how often certificate, key, CA and CRL files are looked at
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    log_hash: TreeHash = SHA256  # [log] hash: the exchange log's hash profile, fixed when the log is made
 
     @property
     def grpc_address(self) -> str:
@@ -195,7 +197,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         raise ConfigError("file", "不是有效的 TOML", f"not valid TOML: {exc}") from exc
     directory = directory.resolve()
     known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "connections", "clock", "tls"}
-    known.update(("peers", "console"))
+    known.update(("peers", "console", "log"))
     _refuse_unknown("", doc, known)
     node_id = _get(doc, "node_id", str, None)
     _check_node_id("node_id", node_id)
@@ -256,6 +258,11 @@ def parse_config(text: str, *, directory: Path) -> Config:
         _check_peer(peer, address)
         peers[peer] = address
     console = parse_console_table(_table(doc, "console", set(CONSOLE_KEYS)), directory)
+    log_hash = _get(_table(doc, "log", {"hash"}), "log.hash", str, SHA256.name)
+    if log_hash not in PROFILES:
+        raise ConfigError(
+            "log.hash", f"须为 {' 或 '.join(PROFILES)}", f"must be one of {', '.join(PROFILES)}"
+        )
 
     return Config(
         node_id=node_id,
@@ -273,6 +280,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         crl_stale=crl_stale,
         tls_reload_seconds=reload_seconds,
         console=console,
+        log_hash=PROFILES[log_hash],
     )
 
 
@@ -443,6 +451,7 @@ def render_config(config: Config) -> str:
     sections: list[tuple[str, dict[str, Any]]] = [
         ("listen", {name: getattr(config.listen, name) for name in Listen.__slots__}),
         ("storage", {"url": config.storage_url}),
+        ("log", {"hash": config.log_hash.name}),
         (
             "paths",
             {name: _relative(config.directory, getattr(config.paths, name)) for name in Paths.__slots__},

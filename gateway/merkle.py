@@ -27,12 +27,12 @@ from gateway.treehash import SHA256, SM3, TreeHash
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "SHA256",
+    "SM3",
     "MemoryNodes",
     "MissingNodeError",
     "NodeKey",
     "NodeReader",
-    "SHA256",
-    "SM3",
     "ProofError",
     "TreeHash",
     "consistency_proof",
@@ -84,9 +84,7 @@ class MissingNodeError(JgxError):
     def __init__(self, missing: Sequence[NodeKey]) -> None:
         self.missing = tuple(missing)
         shown = ", ".join(f"({level}, {index})" for level, index in self.missing[:8])
-        super().__init__(
-            ReasonCode.INTERNAL, f"日志节点缺失 / log store lacks complete subtrees: {shown}"
-        )
+        super().__init__(ReasonCode.INTERNAL, f"日志节点缺失 / log store lacks complete subtrees: {shown}")
 
 
 class NodeReader(Protocol):

@@ -38,7 +38,7 @@ def sm3_tongsuo(data: bytes) -> bytes:
     """SM3 of ``data`` through Tongsuo (always available: tongsuopy is a dependency)."""
     h = tongsuo_hashes.Hash(tongsuo_hashes.SM3())
     h.update(data)
-    return h.finalize()
+    return bytes(h.finalize())
 
 
 def _hashlib_sm3() -> Callable[[bytes], bytes] | None:

@@ -50,6 +50,7 @@ from gateway.server import Server
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import DEFAULT_NODES, Federation
 from gateway.tls import channel_credentials, peer_node_id, server_credentials
+from gateway.treehash import SHA256, SM3, TreeHash
 from gateway.trust import TrustConfig
 
 __all__ = ["GATEWAYS", "DepartmentNode", "GatewayNode", "LoopbackNetwork", "NodeTLS", "default_validator"]
@@ -69,7 +70,6 @@ DEMO_USCC: Final = {
     "sc.12315": "11510000MB0A1B2C62",
     "sc.sjs": "11510000MB0A1B2C62",
 }
-
 
 
 def default_validator() -> Validate:
@@ -122,6 +122,7 @@ class GatewayNode:
     validate: Validate | None = None
     clock: Callable[[], datetime] = utc_now
     delivery_policy: DeliveryPolicy = DEMO_DELIVERY
+    hasher: TreeHash = SHA256  # the log's hash profile: sm3 in a 国密 (SM2) federation
     store: SqliteStore | None = None
     hub: Hub | None = None
     server: Server | None = None
@@ -146,7 +147,7 @@ class GatewayNode:
 
     async def start(self) -> None:
         """Open the store, start the hub, serve Exchange over mTLS, start the delivery worker."""
-        self.store = SqliteStore(self.database)
+        self.store = SqliteStore(self.database, hasher=self.hasher)
         await self.store.open()
         self.hub = Hub(
             node_id=self.node_id,
@@ -315,6 +316,7 @@ class LoopbackNetwork:
                 validate,
                 clock,
                 delivery_policy,
+                SM3 if algorithm is Algorithm.SM2_SM3 else SHA256,
             )
             for node in GATEWAYS
         }

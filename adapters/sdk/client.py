@@ -86,7 +86,6 @@ class DrainReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-
 class HubClient:
     """A client of the hub's Exchange service for one department node."""
 
@@ -143,7 +142,12 @@ class HubClient:
     def _verified(self, envelope: bytes, response: exchange_pb2.SubmitResponse) -> Submitted:
         digest = envelope_digest(envelope)
         receipt = verify_receipt(
-            response.receipt, self.trust, issuer=self.hub, now=self._clock(), envelope_sha256=digest
+            response.receipt,
+            self.trust,
+            issuer=self.hub,
+            now=self._clock(),
+            envelope_sha256=digest,
+            sent=envelope,
         )
         return Submitted(digest, receipt, response.receipt.SerializeToString())
 
