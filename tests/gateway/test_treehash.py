@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
 import json
 from pathlib import Path
@@ -136,3 +137,38 @@ def test_product_code_never_falls_back_to_the_default_profile() -> None:
                         if not (named or positional):
                             offenders.append(f"{where} merkle.{name} without hasher=")
     assert offenders == []
+
+
+def test_the_wire_spec_worked_sm3_checkpoint_is_exact() -> None:
+    """docs/wire.md §9.1's signed note is what jgx signs for the vectors' 8-leaf SM3 tree, verifies as
+    sm3 only, and a sha256 verifier (or a verifier key of the sha256 origin) refuses it."""
+    from gateway.checkpoint import Checkpoint, CheckpointError, NoteVerifier, sign_checkpoint
+    from gateway.keys import Ed25519PublicKey
+    from gateway.logbook import log_origin, verify_log_checkpoint
+
+    wire = (ROOT / "docs" / "wire.md").read_text("utf-8")
+    section = wire.split("Worked example (`sm3`)", 1)[1]
+    note = section.split("```\n", 2)[1]
+    signed = json.loads((ROOT / "tests" / "vectors" / "checkpoint" / "signed.json").read_text("utf-8"))
+    seed = bytes.fromhex(signed["ed25519_seed"])
+    origin = log_origin("sc.hub", treehash.SM3)
+    assert "jgx.exchange-log-sm3/sc.hub" == origin
+    root = bytes.fromhex(TREE["roots"][8])
+    assert sign_checkpoint(Checkpoint(origin, 8, root), origin, seed) == note
+    assert TREE["roots"][8] in section
+    assert TREE["leaf_hashes"][1] in section
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    public = Ed25519PublicKey(Ed25519PrivateKey.from_private_bytes(seed).public_key())
+    sm3_key = NoteVerifier.from_public_key(origin, public)
+    assert 8 == verify_log_checkpoint(note, "sc.hub", treehash.SM3, [sm3_key]).size
+    with pytest.raises(CheckpointError) as refused:
+        verify_log_checkpoint(note, "sc.hub", treehash.SHA256, [sm3_key])
+    assert "hash_profile_mismatch" == refused.value.kind
+    from gateway.checkpoint import open_note
+
+    with pytest.raises(CheckpointError) as unknown:  # a profile-unaware client with the sha256 key name
+        open_note(note, [NoteVerifier.from_public_key(log_origin("sc.hub", treehash.SHA256), public)])
+    assert ReasonCode.KEY_UNKNOWN is unknown.value.reason
+    empty = base64.b64encode(treehash.SM3.empty_root).decode()
+    assert f"`SM3(\"\")` = `{empty}`" in wire
