@@ -35,7 +35,7 @@ from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.storage import MessageRecord, OutboxState
 from gateway.storage.side_rows import OutboxRow, ReasonRow, SeenRow
 from gateway.storage.sqlite_rows import us
-from gateway.treehash import SHA256, SM3, TreeHash
+from gateway.treehash import SM3, TreeHash
 
 __all__ = ["SideRowAudit", "by_index"]
 
@@ -65,7 +65,7 @@ class SideRowAudit:
         node_id: str,
         receipt_keys: Mapping[str, PublicKey] | None,
         problem: Callable[[str, str], None],
-        hasher: TreeHash = SHA256,
+        hasher: TreeHash,
     ) -> None:
         """Audit ``node_id``'s rows; its receipts are verified with ``receipt_keys`` (by key id).
 

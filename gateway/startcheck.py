@@ -149,7 +149,7 @@ async def _recent(
         return problems
     rows = {row.log_index: row for row in await store.messages(start, size)}
     side = await store.side_rows(start, size)
-    audit = SideRowAudit(node_id, receipt_keys, problem)
+    audit = SideRowAudit(node_id, receipt_keys, problem, store.hasher)
     outbox, seen, reasons = by_index(side.outbox), by_index(side.seen), by_index(side.reasons)
     level = [store.hasher.leaf(record.leaf) for record in leaves]
     for record, computed in zip(leaves, level, strict=True):

@@ -124,6 +124,9 @@ def test_an_sm3_node_logs_receipts_checkpoints_and_verifies_end_to_end(kind: str
         assert 0 == verified.returncode, verified.stderr
         assert "5 leaves, hash sm3" in verified.stdout
 
+        # (4) the node starts again on its sm3 log (the start check re-hashes the recent leaves and rows)
+        assert 0 == ServeProcess(node, *SERVE).terminate()
+
         # (4) a node configured sha256 refuses the sm3 log: serve and verify both exit 2, saying why
         _configure(node, storage_url, SHA256)
         for args in (("log", "verify", "--dir", str(node)), ("serve", "--dir", str(node), *SERVE)):
