@@ -55,7 +55,7 @@ from gateway.storage.sqlite_rows import (
 )
 from gateway.storage.sqlite_schema import migrate
 from gateway.storage.sqlite_side import SqliteSideRows
-from gateway.treehash import SHA256, TreeHash
+from gateway.treehash import PROFILES, SHA256, TreeHash
 
 __all__ = ["SqliteNodeReader", "SqliteStore"]
 
@@ -66,13 +66,15 @@ _PROBE_BYTES = 256 * 1024  # free space `probe_write` asks for: a generous batch
 class SqliteStore(SqliteSideRows, SqliteConsole):
     """`Store` on one SQLite file: a writer thread that sequences the log and a reader thread."""
 
-    def __init__(self, path: str | Path, *, durable: bool = True, hasher: TreeHash = SHA256) -> None:
+    def __init__(self, path: str | Path, *, durable: bool = True, hasher: TreeHash | None = SHA256) -> None:
         """Prepare a store at ``path`` (created on `open`); ``durable`` selects synchronous=FULL.
 
         ``hasher`` is the log's hash profile: recorded when the log is created, checked on every `open`.
+        None adopts the profile the log recorded (a reader of a database named without its jgx.toml).
         """
         self.path = Path(path)
-        self.hasher = hasher
+        self._wanted = hasher
+        self.hasher = hasher or SHA256
         self._durable = durable
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jgx-sqlite-writer")
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jgx-sqlite-reader")
@@ -126,6 +128,8 @@ class SqliteStore(SqliteSideRows, SqliteConsole):
             return str(c.execute("SELECT hash FROM log_profile WHERE id = 1").fetchone()[0])
 
         recorded = self._transaction(conn, record)
+        if self._wanted is None and recorded in PROFILES:
+            self.hasher = PROFILES[recorded]
         if recorded != self.hasher.name:
             conn.close()
             self._wconn = None

@@ -81,3 +81,27 @@ def test_a_log_that_predates_profiles_is_sha256(tmp_path: Path) -> None:
         asyncio.run(reopen(SM3))
     assert "sha256" == refused.value.recorded
     asyncio.run(reopen(SHA256))
+
+
+def test_a_reader_without_configuration_adopts_the_recorded_profile(tmp_path: Path) -> None:
+    """`--db FILE` commands have no jgx.toml: they open an sm3 log as sm3 instead of refusing it."""
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    path = tmp_path / "jgx.db"
+
+    async def fill() -> None:
+        store = SqliteStore(path, hasher=SM3)
+        await store.open()
+        await store.append([entry(0)])
+        await store.close()
+        reader = SqliteStore(path, hasher=None)
+        await reader.open()
+        assert SM3 is reader.hasher
+        assert SM3.leaf((await reader.leaves(0, 1))[0].leaf) == await reader.root(1)
+        await reader.close()
+
+    asyncio.run(fill())
+    shown = CliRunner().invoke(main, ["log", "show", "0", "--db", str(path)])
+    assert 0 == shown.exit_code, shown.output
