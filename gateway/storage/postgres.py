@@ -109,6 +109,8 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
                 recorded = str(await conn.fetchval("SELECT hash FROM log_profile WHERE id = 1"))
             finally:
                 await conn.close()
+            if recorded != self.hasher.name:  # before any pool: a refused store holds no connection
+                raise LogProfileMismatch(recorded, self.hasher.name)
             self._pool = await asyncpg.create_pool(
                 self.dsn, min_size=self._sizes[0], max_size=self._sizes[1], server_settings=self._settings()
             )
@@ -117,9 +119,6 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
             )
         except _ERRORS as exc:
             raise StorageError(f"PostgreSQL store cannot be opened: {exc}") from exc
-        if recorded != self.hasher.name:
-            await self.close()
-            raise LogProfileMismatch(recorded, self.hasher.name)
 
     async def close(self) -> None:
         """Wait for connections in use to be released, then close the pools."""
