@@ -2,7 +2,8 @@
 
 The auditor rebuilds the RFC 6962 tree from the leaf bytes alone, keeping only the O(log n) perfect
 subtrees on the right border (a compact range), so it can audit a log of any size in one pass. It
-checks that the indexes run 0..n-1 without gaps, that each stored leaf hash is SHA-256(0x00 || leaf),
+checks that the indexes run 0..n-1 without gaps, that each stored leaf hash is H(0x00 || leaf) with
+the hash of the log's profile (SHA-256, or SM3: the origin declares it, `gateway.treehash`),
 that each stored complete-subtree hash equals the recomputed one (proofs are served from them), that
 every row stored beside a leaf holds what the leaf commits to (`gateway.logaudit_rows`), that no row
 of a log table names a leaf outside the log, and that every published checkpoint is signed by the

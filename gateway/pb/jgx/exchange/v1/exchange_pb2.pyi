@@ -435,13 +435,14 @@ class LogLeaf(_message.Message):
     envelope_stored: _builtins.bool
     """the envelope's exact bytes are stored (messages.envelope)"""
     payload_sha256: _builtins.bytes
-    """SHA-256 of messages.payload; absent: payload is NULL"""
+    """SHA-256 of messages.payload; absent: NULL, or the sm3 profile"""
     duplicate_of: _builtins.int
     """a DUPLICATE's original leaf (messages.duplicate_of)"""
     receipt_sha256: _builtins.bytes
     """SHA-256 of messages.receipt when the receipt exists before the leaf: the original receipt of a
     duplicate, the recipient's receipt of a delivery. Absent for a receipt this node signs after the
-    index is assigned: the audit verifies that one's signature and fields instead.
+    index is assigned: the audit verifies that one's signature and fields instead. Absent under the
+    sm3 profile (receipt_sm3 instead).
     """
     delivers_outbox_id: _builtins.int
     """a delivery leaf: the outbox row it settled"""
