@@ -123,6 +123,11 @@ def test_an_sm3_node_logs_receipts_checkpoints_and_verifies_end_to_end(kind: str
         verified = jgx("log", "verify", "--dir", str(node))
         assert 0 == verified.returncode, verified.stderr
         assert "5 leaves, hash sm3" in verified.stdout
+        exported = jgx("log", "export", "--dir", str(node), "--out", str(tmp_path / "log.jsonl"))
+        assert 0 == exported.returncode, exported.stderr
+        offline = jgx("log", "verify", "--dir", str(node), "--export", str(tmp_path / "log.jsonl"))
+        assert 0 == offline.returncode, offline.stderr
+        assert "5 leaves, hash sm3" in offline.stdout
 
         # (4) the node starts again on its sm3 log (the start check re-hashes the recent leaves and rows)
         assert 0 == ServeProcess(node, *SERVE).terminate()
@@ -186,3 +191,39 @@ def test_under_the_sm3_profile_the_leaf_carries_sm3_digests_only(tmp_path: Path)
     assert len(leaf.envelope_sha256) == 32
     assert SM3.digest(payload) == leaf.payload_sm3
     assert not leaf.HasField("payload_sha256")
+
+
+def test_the_console_proves_and_checks_an_sm3_log(tmp_path: Path) -> None:
+    """The console's inclusion proof and checkpoint history verify an sm3 log with the store's profile."""
+    from gateway.console.auth import Principal, Role
+    from gateway.console.overview import checkpoint_history
+    from gateway.console.records import LogKeys, prove_inclusion
+    from gateway.storage.sqlite import SqliteStore
+
+    fed = Federation.create(datetime.now(UTC), algorithm=Algorithm.SM2_SM3)
+    node = write_node(tmp_path / "node", fed)
+    _configure(node, f"sqlite:///{node / 'jgx.db'}", SM3)
+    serve = ServeProcess(node, *SERVE)
+    for n in range(4):  # one at a time: each later checkpoint is proven consistent with the one before
+        data = fed.envelope(fed.message("sc.amr", "cn.national", message_id=f"c{n}"))
+        asyncio.run(_submit(node, serve.port, [data]))
+        asyncio.run(asyncio.sleep(0.4))
+    assert 0 == serve.terminate()
+
+    async def console() -> tuple[dict[str, object] | None, list[dict[str, object]]]:
+        store = SqliteStore(node / "jgx.db", hasher=None)
+        await store.open()
+        try:
+            keys = LogKeys("sc.hub", fed.trust, store.hasher)
+            proven = await prove_inclusion(store, 1, Principal("a", Role.AUDITOR), keys)
+            return proven, await checkpoint_history(store, keys)
+        finally:
+            await store.close()
+
+    proven, history = asyncio.run(console())
+    assert proven is not None
+    assert proven["verified"] is True, proven
+    assert len(history) >= 2
+    assert all(row["signature_valid"] for row in history), history
+    assert [row for row in history if row["consistent_with_previous"] is False] == []
+    assert any(row["consistent_with_previous"] is True for row in history), history  # SM3 proofs checked
