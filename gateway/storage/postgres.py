@@ -29,12 +29,12 @@ from typing import Any, TypeVar
 import asyncpg
 
 from gateway import merkle
+from gateway.storage import profile
 from gateway.storage.base import (
     PROBE_WRITE,
     Appended,
     Entry,
     LeafRecord,
-    LogProfileMismatch,
     MessageRecord,
     NodeKey,
     OutboxState,
@@ -74,10 +74,17 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
     """`Store` on PostgreSQL: a connection pool per replica, one writer at a time across replicas."""
 
     def __init__(
-        self, url: str, *, min_connections: int = 1, max_connections: int = 8, hasher: TreeHash = SHA256
+        self,
+        url: str,
+        *,
+        min_connections: int = 1,
+        max_connections: int = 8,
+        hasher: TreeHash | None = SHA256,
     ) -> None:
-        """Prepare a store for ``url`` (connects on `open`); ``hasher``: the log's hash profile."""
-        self.hasher = hasher
+        """Prepare a store for ``url`` (connects on `open`); ``hasher``: the log's hash profile (checked
+        against the recorded one on `open`; None adopts the recorded one)."""
+        self._wanted = hasher
+        self.hasher = hasher or SHA256
         try:
             self.dsn, self.schema = split_url(url)
         except ValueError as exc:
@@ -102,15 +109,11 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
             conn = await asyncpg.connect(self.dsn, server_settings=self._settings())
             try:
                 await migrate(conn, schema=self.schema)
-                await conn.execute(
-                    "INSERT INTO log_profile (id, hash) VALUES (1, $1) ON CONFLICT DO NOTHING",
-                    self.hasher.name,
-                )
-                recorded = str(await conn.fetchval("SELECT hash FROM log_profile WHERE id = 1"))
+                await conn.execute(profile.RECORD_POSTGRES, self.hasher.name)
+                recorded = str(await conn.fetchval(profile.READ))
             finally:
                 await conn.close()
-            if recorded != self.hasher.name:  # before any pool: a refused store holds no connection
-                raise LogProfileMismatch(recorded, self.hasher.name)
+            self.hasher = profile.settle(recorded, self._wanted)  # before any pool is opened
             self._pool = await asyncpg.create_pool(
                 self.dsn, min_size=self._sizes[0], max_size=self._sizes[1], server_settings=self._settings()
             )

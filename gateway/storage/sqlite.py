@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from gateway import merkle
+from gateway.storage import profile
 from gateway.storage.base import (
     PROBE_WRITE,
     Appended,
@@ -55,7 +56,7 @@ from gateway.storage.sqlite_rows import (
 )
 from gateway.storage.sqlite_schema import migrate
 from gateway.storage.sqlite_side import SqliteSideRows
-from gateway.treehash import PROFILES, SHA256, TreeHash
+from gateway.treehash import SHA256, TreeHash
 
 __all__ = ["SqliteNodeReader", "SqliteStore"]
 
@@ -124,16 +125,15 @@ class SqliteStore(SqliteSideRows, SqliteConsole):
 
     def _check_profile(self, conn: sqlite3.Connection) -> None:
         def record(c: sqlite3.Connection) -> str:
-            c.execute("INSERT OR IGNORE INTO log_profile (id, hash) VALUES (1, ?)", (self.hasher.name,))
-            return str(c.execute("SELECT hash FROM log_profile WHERE id = 1").fetchone()[0])
+            c.execute(profile.RECORD_SQLITE, (self.hasher.name,))
+            return str(c.execute(profile.READ).fetchone()[0])
 
-        recorded = self._transaction(conn, record)
-        if self._wanted is None and recorded in PROFILES:
-            self.hasher = PROFILES[recorded]
-        if recorded != self.hasher.name:
+        try:
+            self.hasher = profile.settle(self._transaction(conn, record), self._wanted)
+        except LogProfileMismatch:
             conn.close()
             self._wconn = None
-            raise LogProfileMismatch(recorded, self.hasher.name)
+            raise
 
     async def close(self) -> None:
         """Wait for queued work, checkpoint the WAL into the main file and close both connections."""

@@ -148,7 +148,7 @@ CREATE INDEX message_reasons_by_log_index ON message_reasons(log_index);
 
 # Version 6: the log's hash profile, fixed when the log is created (`gateway.treehash`). A log that
 # already had leaves or checkpoints was built with SHA-256; an empty one takes the profile of the first
-# node that opens it (`gateway.storage.profile`).
+# store that opens it (`gateway.storage.profile`).
 _V6 = """
 CREATE TABLE log_profile (id INTEGER PRIMARY KEY CHECK (id = 1), hash TEXT NOT NULL);
 INSERT INTO log_profile (id, hash) SELECT 1, 'sha256'
