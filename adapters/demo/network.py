@@ -190,7 +190,9 @@ class GatewayNode:
     def write_files(self, signed_trust: bytes) -> Path:
         """Lay the node out as ``jgx init`` does, so the CLI can read it; the path of ``jgx.toml``."""
         config = replace(
-            default_config(self.directory, self.node_id), listen=Listen(host="127.0.0.1", grpc_port=self.port)
+            default_config(self.directory, self.node_id),
+            listen=Listen(host="127.0.0.1", grpc_port=self.port),
+            log_hash=self.hasher,  # jgx log verify --dir reads the profile from here
         )
         paths = config.paths
         files = {
