@@ -389,9 +389,18 @@ def verify_checkpoint(
     return checkpoint
 
 
-def check_consistent(previous: Checkpoint | None, new: Checkpoint, proof: Sequence[bytes]) -> None:
-    """Raise unless ``new`` extends ``previous``: same log, not smaller, consistency proof verifies."""
-    if new.size == 0 and new.root_hash != merkle.EMPTY_ROOT:
+def check_consistent(
+    previous: Checkpoint | None,
+    new: Checkpoint,
+    proof: Sequence[bytes],
+    *,
+    hasher: merkle.TreeHash,
+) -> None:
+    """Raise unless ``new`` extends ``previous``: same log, not smaller, consistency proof verifies.
+
+    ``hasher`` is the log's hash profile (for a jgx log: the one its origin declares).
+    """
+    if new.size == 0 and new.root_hash != hasher.empty_root:
         raise CheckpointError("malformed_checkpoint", "空树的根哈希错误 / wrong root hash for the empty tree")
     if previous is None:
         return
@@ -401,7 +410,9 @@ def check_consistent(previous: Checkpoint | None, new: Checkpoint, proof: Sequen
         if proof:
             raise merkle.ProofError("non_empty_proof", "自空树起证明应为空 / proof from size 0 must be empty")
         return
-    merkle.verify_consistency(previous.size, new.size, proof, previous.root_hash, new.root_hash)
+    merkle.verify_consistency(
+        previous.size, new.size, proof, previous.root_hash, new.root_hash, hasher=hasher
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,14 +420,15 @@ class CheckpointLog:
     """The last checkpoint a log signed; it moves on only to a checkpoint proven consistent with it."""
 
     origin: str
+    hasher: merkle.TreeHash  # the log's hash profile
     latest: Checkpoint | None = None
 
     def advance(self, new: Checkpoint, proof: Sequence[bytes]) -> CheckpointLog:
         """The state after ``new``, if ``proof`` shows ``new`` extends the latest checkpoint."""
         if new.origin != self.origin:
             raise CheckpointError("origin_mismatch", f"来源不同 / origin {new.origin!r} != {self.origin!r}")
-        check_consistent(self.latest, new, proof)
-        return CheckpointLog(self.origin, new)
+        check_consistent(self.latest, new, proof, hasher=self.hasher)
+        return CheckpointLog(self.origin, self.hasher, new)
 
     def sign_next(
         self, new: Checkpoint, proof: Sequence[bytes], name: str, private_key: PrivateKeyLike

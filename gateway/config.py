@@ -24,6 +24,7 @@ from gateway.errors import JgxError, ReasonCode
 from gateway.keystore import TokenKeySettings, parse_keys_table, render_keys_table
 from gateway.pki import NODE_ID
 from gateway.policy import LocalLimits
+from gateway.treehash import PROFILES, SHA256, TreeHash
 
 __all__ = [
     "CONFIG_FILE",
@@ -149,6 +150,7 @@ class Config:
     tls_reload_seconds: float = 10.0  # how often certificate, key, CA and CRL files are looked at
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     token_key: TokenKeySettings | None = None  # [keys.pkcs11]: the signing key is on a token, not node_key
+    log_hash: TreeHash = SHA256  # [log] hash: the exchange log's hash profile, fixed when the log is made
 
     @property
     def grpc_address(self) -> str:
@@ -198,6 +200,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
     directory = directory.resolve()
     known = {"node_id", "listen", "storage", "paths", "limits", "delivery", "connections", "clock", "tls"}
     known.update(("peers", "console", "keys"))
+    known.update(("peers", "console", "log"))
     _refuse_unknown("", doc, known)
     node_id = _get(doc, "node_id", str, None)
     _check_node_id("node_id", node_id)
@@ -259,6 +262,11 @@ def parse_config(text: str, *, directory: Path) -> Config:
         peers[peer] = address
     console = parse_console_table(_table(doc, "console", set(CONSOLE_KEYS)), directory)
     token_key = parse_keys_table(_table(doc, "keys", None), directory, ConfigError)
+    log_hash = _get(_table(doc, "log", {"hash"}), "log.hash", str, SHA256.name)
+    if log_hash not in PROFILES:
+        raise ConfigError(
+            "log.hash", f"须为 {' 或 '.join(PROFILES)}", f"must be one of {', '.join(PROFILES)}"
+        )
 
     return Config(
         node_id=node_id,
@@ -277,6 +285,7 @@ def parse_config(text: str, *, directory: Path) -> Config:
         tls_reload_seconds=reload_seconds,
         console=console,
         token_key=token_key,
+        log_hash=PROFILES[log_hash],
     )
 
 
@@ -447,6 +456,7 @@ def render_config(config: Config) -> str:
     sections: list[tuple[str, dict[str, Any]]] = [
         ("listen", {name: getattr(config.listen, name) for name in Listen.__slots__}),
         ("storage", {"url": config.storage_url}),
+        ("log", {"hash": config.log_hash.name}),
         (
             "paths",
             {name: _relative(config.directory, getattr(config.paths, name)) for name in Paths.__slots__},

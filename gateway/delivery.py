@@ -43,6 +43,7 @@ from gateway.pb.jgx.adapter.v1 import adapter_pb2
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.receipts import verify_receipt
 from gateway.storage import Entry, OutboxItem, StorageError, Store
+from gateway.treehash import SM3
 from gateway.trust import TrustConfig
 
 if TYPE_CHECKING:
@@ -82,7 +83,6 @@ class Attempt:
 
 def _constant(data: bytes) -> Callable[[int], bytes]:
     return lambda _index: data
-
 
 
 def _header(envelope: bytes) -> exchange_pb2.Message:
@@ -213,14 +213,15 @@ class DeliveryWorker:
             target = route(self.trust, self.node_id, item.recipient, self.peers)
             answer = await self._call(target, data)
             receipt = verify_receipt(
-                answer, self.trust, issuer=target.issuer, now=self.clock(), envelope_sha256=digest
+                answer, self.trust, issuer=target.issuer, now=self.clock(), envelope_sha256=digest, sent=data
             )
         except JgxError as exc:
             return await self._failed(item, header, exc.reason, exc.detail, started)
         try:
-            entry = self._leaf(item, header, digest, receipt, answer)
+            entry = self._leaf(item, header, data, receipt, answer)
             # The leaf commits to the recipient's receipt as stored and to the outbox row it settles.
-            await self.store.append([bind_side_rows(entry, receipt=answer.SerializeToString())])
+            bound = bind_side_rows(entry, hasher=self.store.hasher, receipt=answer.SerializeToString())
+            await self.store.append([bound])
         except StorageError as exc:  # the recipient has it; the row is resent after its lease
             _log.error("delivery.log_failed", outbox_id=item.id, error=str(exc))
             return self._report(item, header, "retry", ReasonCode.UNAVAILABLE.value, str(exc), started)
@@ -274,11 +275,11 @@ class DeliveryWorker:
         self,
         item: OutboxItem,
         header: exchange_pb2.Message,
-        digest: bytes,
+        data: bytes,
         receipt: exchange_pb2.Receipt,
         answer: exchange_pb2.Envelope,
     ) -> Entry:
-        now = self.clock()
+        now, digest, hasher = self.clock(), envelope_digest(data), self.store.hasher
         reasons = tuple(receipt.reason_codes)
         header.recipient = item.recipient
         return Entry(
@@ -286,6 +287,7 @@ class DeliveryWorker:
                 time=now,
                 kind="delivery",
                 envelope_sha256=digest,
+                envelope_sm3=hasher.digest(data) if hasher is SM3 else None,
                 outcome=receipt.outcome,
                 reason_codes=reasons,
                 message=header,

@@ -45,6 +45,7 @@ from gateway.storage import (
     StorageError,
     Store,
 )
+from gateway.treehash import SM3
 from gateway.trust import TrustConfig
 
 __all__ = ["STORE_FAILED", "Handled", "Hub", "SeenCache"]
@@ -55,7 +56,6 @@ STORE_FAILED = "交换日志暂时无法写入 / the exchange log cannot be writ
 
 _log = structlog.get_logger("jgx.hub")
 _OUTCOME_NAMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,8 @@ class Hub:
         self.validate = validate
         self.clock = clock
         self.limits = limits or LocalLimits()
-        self.signer = LogSigner.for_key(node_id, key)
+        self.hasher = store.hasher  # the log's hash profile, checked against the stored log on open
+        self.signer = LogSigner.for_key(node_id, key, self.hasher)
         self.seen = SeenCache()
         self.checkpointer = Checkpointer(
             store, self.signer, clock=clock, every=checkpoint_every, interval=checkpoint_interval
@@ -249,7 +250,7 @@ class Hub:
         # store is asked only for verdicts other than ACCEPTED (or after another replica's conflict).
         original = await self._original(digest, stored=stored_first)
         if original is not None:
-            return await self._duplicate(original, digest, now, started)
+            return await self._duplicate(original, data, digest, now, started)
         # (1)–(8) the pure pipeline.
         verdict = judge(
             data,
@@ -264,7 +265,7 @@ class Hub:
         if not verdict.accepted and not stored_first:
             original = await self._original(digest, stored=True)  # e.g. REPLAYED, or since EXPIRED
             if original is not None:
-                return await self._duplicate(original, digest, now, started)
+                return await self._duplicate(original, data, digest, now, started)
         if verdict.envelope is None:  # refused at step 1 or 2: there is nothing to receipt
             handled = Handled(
                 None, verdict.outcome, tuple(r.value for r in verdict.reasons), detail=verdict.detail
@@ -274,7 +275,7 @@ class Hub:
         if verdict.reasons == (ReasonCode.REPLAYED,):
             original = await self._original(digest, stored=True)  # a copy that raced its original
             if original is not None:
-                return await self._duplicate(original, digest, now, started)
+                return await self._duplicate(original, data, digest, now, started)
         return await self._record(verdict, data, digest, now, started)
 
     async def _record(
@@ -332,11 +333,14 @@ class Hub:
             self.seen.add(seen, now=now)
         deliver = verdict.accepted and message is not None and message.recipient != self.node_id
 
+        digest_sm3 = self._sm3(data)
+
         def receipt(log_index: int) -> bytes:
             return issue_receipt(
                 issuer=self.node_id,
                 key=self.key,
                 envelope_sha256=digest,
+                envelope_sm3=digest_sm3,
                 message_id=message.message_id if message else "",
                 sender=message.sender if message else "",
                 recipient=message.recipient if message else "",
@@ -352,6 +356,7 @@ class Hub:
                 time=now,
                 kind="submission",
                 envelope_sha256=digest,
+                envelope_sm3=digest_sm3,
                 outcome=verdict.outcome,
                 reason_codes=reasons,
                 message=message,
@@ -370,7 +375,7 @@ class Hub:
             seen=seen,
             **_header(message),
         )
-        entry = bind_side_rows(entry)  # the leaf commits to every row stored beside it
+        entry = bind_side_rows(entry, hasher=self.hasher)  # the leaf commits to every row stored beside it
         future = self._sequencer.append(entry)
         if seen is not None and message is not None:
             self._inflight[digest] = (message, future)
@@ -401,11 +406,22 @@ class Hub:
             return None
         return _Original(record.log_index, record.receipt, _message_of(record))
 
-    async def _duplicate(self, original: _Original, digest: bytes, now: datetime, started: float) -> Handled:
+    def _sm3(self, data: bytes) -> bytes | None:
+        """SM3 of the envelope bytes under the sm3 profile (leaf and receipt carry it); None otherwise."""
+        return self.hasher.digest(data) if self.hasher is SM3 else None
+
+    async def _duplicate(
+        self, original: _Original, data: bytes, digest: bytes, now: datetime, started: float
+    ) -> Handled:
         outcome = exchange_pb2.OUTCOME_DUPLICATE
         entry = Entry(
             leaf=build_leaf(
-                time=now, kind="submission", envelope_sha256=digest, outcome=outcome, message=original.header
+                time=now,
+                kind="submission",
+                envelope_sha256=digest,
+                envelope_sm3=self._sm3(data),
+                outcome=outcome,
+                message=original.header,
             ),
             kind="submission",
             time=now,
@@ -415,7 +431,7 @@ class Hub:
             duplicate_of=original.log_index,
             **_header(original.header),
         )
-        entry = bind_side_rows(entry, receipt=original.receipt)
+        entry = bind_side_rows(entry, hasher=self.hasher, receipt=original.receipt)
         try:
             appended = await self._sequencer.append(entry)
         except StorageError:

@@ -2,7 +2,8 @@
 
 The auditor rebuilds the RFC 6962 tree from the leaf bytes alone, keeping only the O(log n) perfect
 subtrees on the right border (a compact range), so it can audit a log of any size in one pass. It
-checks that the indexes run 0..n-1 without gaps, that each stored leaf hash is SHA-256(0x00 || leaf),
+checks that the indexes run 0..n-1 without gaps, that each stored leaf hash is H(0x00 || leaf) with
+the hash of the log's profile (SHA-256, or SM3: the origin declares it, `gateway.treehash`),
 that each stored complete-subtree hash equals the recomputed one (proofs are served from them), that
 every row stored beside a leaf holds what the leaf commits to (`gateway.logaudit_rows`), that no row
 of a log table names a leaf outside the log, and that every published checkpoint is signed by the
@@ -21,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway import merkle
-from gateway.checkpoint import NoteVerifier, verify_checkpoint
+from gateway.checkpoint import NoteVerifier
 from gateway.errors import JgxError
 from gateway.keys import PublicKey
 from gateway.logaudit_rows import SideRowAudit, by_index
+from gateway.logbook import origin_profile, verify_origin_checkpoint
 from gateway.storage import Store, StoredCheckpoint
 
 __all__ = ["EXPORT_FORMAT", "AuditReport", "LogAuditor", "audit_export", "audit_store", "export_lines"]
@@ -38,7 +40,8 @@ class AuditReport:
     """The outcome of an audit: how much was checked, and every problem found (empty when sound)."""
 
     size: int = 0
-    root_hash: bytes = merkle.EMPTY_ROOT
+    root_hash: bytes = b""
+    hash_profile: str = "sha256"
     checkpoints: int = 0
     nodes_checked: int = 0
     unbound: int = 0  # version-1 leaves, whose payload, action, outbox and seen rows are not bound
@@ -56,8 +59,13 @@ class LogAuditor:
     def __init__(
         self, origin: str, verifiers: list[NoteVerifier], checkpoints: list[StoredCheckpoint]
     ) -> None:
-        """Audit the log ``origin`` whose checkpoints are verified with ``verifiers``."""
+        """Audit the log ``origin`` whose checkpoints are verified with ``verifiers``.
+
+        The origin declares the log's hash profile (`gateway.logbook.log_origin`): the tree is rebuilt
+        with it, and a checkpoint declaring another profile is a problem.
+        """
         self.origin = origin
+        self.hasher = origin_profile(origin) or merkle.SHA256
         self.verifiers = verifiers
         self.report = AuditReport()
         self._pending = sorted(checkpoints, key=lambda c: c.size)
@@ -76,7 +84,7 @@ class LogAuditor:
                 f"叶子序号不连续: 期望 {size}，实际 {index}",
                 f"leaf index gap: expected {size}, found {index}",
             )
-        computed = merkle.leaf_hash(leaf)
+        computed = self.hasher.leaf(leaf)
         if computed != stored_hash:
             self.problem(
                 f"叶子 {index} 的哈希与其内容不符", f"leaf {index}: stored hash does not match its bytes"
@@ -86,7 +94,7 @@ class LogAuditor:
         self.created.append(((0, size), value))
         while self._border and self._border[-1][0] == level:
             _, left = self._border.pop()
-            value, level, position = merkle.node_hash(left, value), level + 1, position >> 1
+            value, level, position = self.hasher.node(left, value), level + 1, position >> 1
             self.created.append(((level, position), value))
         self._border.append((level, value))
         self.report.size = size + 1
@@ -96,17 +104,17 @@ class LogAuditor:
     def root(self) -> bytes:
         """The root of the leaves fed so far."""
         if not self._border:
-            return merkle.EMPTY_ROOT
+            return self.hasher.empty_root
         value = self._border[-1][1]
         for _, left in reversed(self._border[:-1]):
-            value = merkle.node_hash(left, value)
+            value = self.hasher.node(left, value)
         return value
 
     def _check_checkpoint(self, stored: StoredCheckpoint) -> None:
         self.report.checkpoints += 1
         root = self.root()
         try:
-            checkpoint = verify_checkpoint(stored.note, self.origin, self.verifiers)
+            checkpoint = verify_origin_checkpoint(stored.note, self.origin, self.verifiers)
         except JgxError as exc:
             self.problem(
                 f"检查点 {stored.size} 签名无效: {exc.detail}", f"checkpoint {stored.size}: {exc.detail}"
@@ -132,6 +140,7 @@ class LogAuditor:
             )
         self._pending = []
         self.report.root_hash = self.root()
+        self.report.hash_profile = self.hasher.name
         return self.report
 
 
@@ -149,7 +158,14 @@ async def audit_store(
     receipts the node signed; without them only their presence is checked.
     """
     auditor = LogAuditor(origin, verifiers, await store.checkpoints())
-    rows_audit = SideRowAudit(node_id or origin.rsplit("/", 1)[-1], receipt_keys, auditor.problem)
+    if store.hasher is not auditor.hasher:
+        auditor.problem(
+            f"数据库记录的日志哈希方案 {store.hasher.name} 与来源 {origin} 声明的 {auditor.hasher.name} 不符",
+            f"the store's log hash profile {store.hasher.name} differs from {auditor.hasher.name} "
+            f"declared by origin {origin}",
+        )
+    node = node_id or origin.rsplit("/", 1)[-1]
+    rows_audit = SideRowAudit(node, receipt_keys, auditor.problem, auditor.hasher)
     size = await store.size()
     for start in range(0, size, _CHUNK):
         end = min(start + _CHUNK, size)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from google.protobuf.message import DecodeError
 
@@ -35,11 +35,13 @@ from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.storage import MessageRecord, OutboxState
 from gateway.storage.side_rows import OutboxRow, ReasonRow, SeenRow
 from gateway.storage.sqlite_rows import us
+from gateway.treehash import SM3, TreeHash
 
 __all__ = ["SideRowAudit", "by_index"]
 
 _Row = TypeVar("_Row", OutboxRow, SeenRow, ReasonRow)
 
+_Digest = Literal["payload_sha256", "receipt_sha256", "envelope_sm3", "payload_sm3", "receipt_sm3"]
 _HEADER = ("kind", "sender", "recipient", "message_id", "standard", "standard_version", "correlation_id")
 
 
@@ -59,10 +61,24 @@ class SideRowAudit:
     """Checks the stored rows of each leaf, in log order; ``problem(zh, en)`` records each difference."""
 
     def __init__(
-        self, node_id: str, receipt_keys: Mapping[str, PublicKey] | None, problem: Callable[[str, str], None]
+        self,
+        node_id: str,
+        receipt_keys: Mapping[str, PublicKey] | None,
+        problem: Callable[[str, str], None],
+        hasher: TreeHash,
     ) -> None:
-        """Audit ``node_id``'s rows; its receipts are verified with ``receipt_keys`` (by key id)."""
+        """Audit ``node_id``'s rows; its receipts are verified with ``receipt_keys`` (by key id).
+
+        ``hasher`` is the log's hash profile: under sm3 the leaf's content digests are SM3
+        (``envelope_sm3`` beside ``envelope_sha256``, ``payload_sm3``, ``receipt_sm3``), under sha256
+        those fields are absent and ``payload_sha256`` / ``receipt_sha256`` are used.
+        """
         self.node_id = node_id
+        self.hasher = hasher
+        self._sm3 = hasher is SM3
+        self._digest = hasher.digest if self._sm3 else _sha
+        self._payload: _Digest = "payload_sm3" if self._sm3 else "payload_sha256"
+        self._receipt_digest: _Digest = "receipt_sm3" if self._sm3 else "receipt_sha256"
         self.receipt_keys = receipt_keys
         self.problem = problem
         self.unbound = 0  # version-1 leaves: payload, action, outbox and seen rows not bound
@@ -117,6 +133,7 @@ class SideRowAudit:
             self._column(index, "messages.envelope_sha256")
         if record.envelope is not None and _sha(record.envelope) != leaf.envelope_sha256:
             self._column(index, "messages.envelope", "与叶子的摘要不符", "does not hash to the leaf's digest")
+        self._profile_digests(index, leaf, record)
         if not bound:
             self._receipt(index, leaf, record)
             return
@@ -126,18 +143,36 @@ class SideRowAudit:
             )
         if record.action != leaf.action:
             self._column(index, "messages.action")
-        payload = None if record.payload is None else _sha(record.payload)
-        if payload != (leaf.payload_sha256 if leaf.HasField("payload_sha256") else None):
+        payload = None if record.payload is None else self._digest(record.payload)
+        if payload != (getattr(leaf, self._payload) if leaf.HasField(self._payload) else None):
             self._column(index, "messages.payload")
         if record.duplicate_of != (leaf.duplicate_of if leaf.HasField("duplicate_of") else None):
             self._column(index, "messages.duplicate_of")
-        if leaf.HasField("receipt_sha256"):
-            if record.receipt is None or _sha(record.receipt) != leaf.receipt_sha256:
+        if leaf.HasField(self._receipt_digest):
+            if record.receipt is None or self._digest(record.receipt) != getattr(leaf, self._receipt_digest):
                 self._column(index, "messages.receipt")
         elif leaf.kind == "submission":
             self._receipt(index, leaf, record)
         elif record.receipt is not None:
             self._column(index, "messages.receipt")
+
+    def _profile_digests(self, index: int, leaf: exchange_pb2.LogLeaf, record: MessageRecord) -> None:
+        """The leaf's digest fields are those of the log's hash profile, and the envelope's SM3 matches."""
+        other: tuple[_Digest, ...] = ("payload_sha256", "receipt_sha256")
+        if not self._sm3:
+            other = ("envelope_sm3", "payload_sm3", "receipt_sm3")
+        for name in other:
+            if leaf.HasField(name):
+                self._column(index, f"LogLeaf.{name}", f"不属于 {self.hasher.name} 方案", f"is not of the "
+                             f"{self.hasher.name} hash profile")  # fmt: skip
+        if not self._sm3:
+            return
+        if len(leaf.envelope_sm3) != self.hasher.size:
+            self._column(index, "LogLeaf.envelope_sm3", "缺失", "is missing")
+        elif record.envelope is not None and self.hasher.digest(record.envelope) != leaf.envelope_sm3:
+            self._column(
+                index, "messages.envelope", "与叶子的 SM3 摘要不符", "does not hash to the leaf's SM3"
+            )
 
     def _receipt(self, index: int, leaf: exchange_pb2.LogLeaf, record: MessageRecord) -> None:
         """A receipt this node signed once the index was known: its signature, and its fields = the leaf's."""
@@ -167,6 +202,7 @@ class SideRowAudit:
         fields = (
             receipt.issuer == self.node_id,
             receipt.envelope_sha256 == leaf.envelope_sha256,
+            receipt.HasField("envelope_sm3") == self._sm3 and receipt.envelope_sm3 == leaf.envelope_sm3,
             (receipt.message_id, receipt.sender, receipt.recipient)
             == (leaf.message_id, leaf.sender, leaf.recipient),
             receipt.outcome == leaf.outcome,

@@ -10,24 +10,31 @@ batched :class:`NodeReader` call (one database query per proof).
 Verification follows RFC 9162 §2.1.3.2 and §2.1.4.2 and keeps every guard of transparency-dev/merkle's
 ``proof/verify.go``: ``index < size``, hash lengths, the exact proof length, ``size1 <= size2``,
 ``size1 > 0``, and an empty proof when ``size1 == size2``. Every failure is a :class:`ProofError`.
+
+Every function takes the log's hash profile as ``hasher`` (`gateway.treehash`): ``SHA256`` (RFC 6962
+exactly, the default) or ``SM3`` (the same tree with SM3). The module-level ``leaf_hash``, ``node_hash``
+and ``EMPTY_ROOT`` are the ``sha256`` profile's, for RFC 6962 vectors and tests.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Protocol
 
 from gateway.errors import JgxError, ReasonCode, VerificationError
+from gateway.treehash import SHA256, SM3, TreeHash
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "SHA256",
+    "SM3",
     "MemoryNodes",
     "MissingNodeError",
     "NodeKey",
     "NodeReader",
     "ProofError",
+    "TreeHash",
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
@@ -42,21 +49,21 @@ __all__ = [
 ]
 
 HASH_SIZE: Final = 32
-EMPTY_ROOT: Final = hashlib.sha256(b"").digest()
-"""MTH({}) = SHA-256() — the root of the empty tree."""
+EMPTY_ROOT: Final = SHA256.empty_root
+"""MTH({}) = SHA-256() — the root of the empty RFC 6962 tree (the ``sha256`` profile)."""
 
 NodeKey = tuple[int, int]
 """``(level, index)`` of a complete subtree; level 0 = leaf hashes."""
 
 
 def leaf_hash(data: bytes) -> bytes:
-    """The RFC 6962 leaf hash ``SHA-256(0x00 || data)``."""
-    return hashlib.sha256(b"\x00" + data).digest()
+    """The RFC 6962 leaf hash ``SHA-256(0x00 || data)`` (the ``sha256`` profile; see `TreeHash.leaf`)."""
+    return SHA256.leaf(data)
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
-    """The RFC 6962 interior node hash ``SHA-256(0x01 || left || right)``."""
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    """The RFC 6962 node hash ``SHA-256(0x01 || left || right)`` (the ``sha256`` profile; `TreeHash.node`)."""
+    return SHA256.node(left, right)
 
 
 class ProofError(VerificationError):
@@ -77,9 +84,7 @@ class MissingNodeError(JgxError):
     def __init__(self, missing: Sequence[NodeKey]) -> None:
         self.missing = tuple(missing)
         shown = ", ".join(f"({level}, {index})" for level, index in self.missing[:8])
-        super().__init__(
-            ReasonCode.INTERNAL, f"日志节点缺失 / log store lacks complete subtrees: {shown}"
-        )
+        super().__init__(ReasonCode.INTERNAL, f"日志节点缺失 / log store lacks complete subtrees: {shown}")
 
 
 class NodeReader(Protocol):
@@ -160,18 +165,18 @@ def _fetch(reader: NodeReader, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
     return found
 
 
-def _range_hash(nodes: Mapping[NodeKey, bytes], start: int, end: int) -> bytes:
+def _range_hash(nodes: Mapping[NodeKey, bytes], start: int, end: int, hasher: TreeHash) -> bytes:
     """MTH(D[start:end]) from the stored complete subtrees of that range."""
     keys = _perfect_subtrees(start, end)
     acc = nodes[keys[-1]]
     for key in reversed(keys[:-1]):
-        acc = node_hash(nodes[key], acc)
+        acc = hasher.node(nodes[key], acc)
     return acc
 
 
-def _assemble(reader: NodeReader, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+def _assemble(reader: NodeReader, ranges: Sequence[tuple[int, int]], hasher: TreeHash) -> list[bytes]:
     nodes = _fetch(reader, (key for start, end in ranges for key in _perfect_subtrees(start, end)))
-    return [_range_hash(nodes, start, end) for start, end in ranges]
+    return [_range_hash(nodes, start, end, hasher) for start, end in ranges]
 
 
 _EMPTY_TREE: Final = "空树的一致性证明没有意义 / a consistency proof from the empty tree is meaningless"
@@ -193,13 +198,15 @@ def _check_hash(value: bytes, what: str) -> None:
 # -- appending and reading -----------------------------------------------------------------------------
 
 
-def _append_into(nodes: dict[NodeKey, bytes], index: int, leaf: bytes) -> list[tuple[NodeKey, bytes]]:
+def _append_into(
+    nodes: dict[NodeKey, bytes], index: int, leaf: bytes, hasher: TreeHash
+) -> list[tuple[NodeKey, bytes]]:
     """Add leaf ``index`` to ``nodes`` (which holds its left siblings) and return the new complete nodes."""
     created: list[tuple[NodeKey, bytes]] = [((0, index), leaf)]
     nodes[(0, index)] = leaf
     level, position, acc = 0, index, leaf
     while position & 1:  # a right child completes its parent
-        acc = node_hash(nodes[(level, position - 1)], acc)
+        acc = hasher.node(nodes[(level, position - 1)], acc)
         level, position = level + 1, position >> 1
         nodes[(level, position)] = acc
         created.append(((level, position), acc))
@@ -207,7 +214,7 @@ def _append_into(nodes: dict[NodeKey, bytes], index: int, leaf: bytes) -> list[t
 
 
 def nodes_to_store_on_append(
-    size_before: int, leaf_hash: bytes, reader: NodeReader
+    size_before: int, leaf_hash: bytes, reader: NodeReader, *, hasher: TreeHash = SHA256
 ) -> list[tuple[NodeKey, bytes]]:
     """The complete subtrees that appending ``leaf_hash`` at index ``size_before`` creates, leaf first.
 
@@ -220,11 +227,11 @@ def nodes_to_store_on_append(
     while position & 1:
         siblings.append((level, position - 1))
         level, position = level + 1, position >> 1
-    return _append_into(_fetch(reader, siblings), size_before, leaf_hash)
+    return _append_into(_fetch(reader, siblings), size_before, leaf_hash, hasher)
 
 
 def nodes_to_store_on_extend(
-    size_before: int, leaf_hashes: Sequence[bytes], reader: NodeReader
+    size_before: int, leaf_hashes: Sequence[bytes], reader: NodeReader, *, hasher: TreeHash = SHA256
 ) -> list[tuple[NodeKey, bytes]]:
     """The complete subtrees that appending several leaves creates, with one read of the tree's border."""
     _check_size(size_before, "size_before")
@@ -233,29 +240,31 @@ def nodes_to_store_on_extend(
     nodes = _fetch(reader, _perfect_subtrees(0, size_before))
     created: list[tuple[NodeKey, bytes]] = []
     for offset, value in enumerate(leaf_hashes):
-        created.extend(_append_into(nodes, size_before + offset, value))
+        created.extend(_append_into(nodes, size_before + offset, value, hasher))
     return created
 
 
-def root(size: int, reader: NodeReader) -> bytes:
+def root(size: int, reader: NodeReader, *, hasher: TreeHash = SHA256) -> bytes:
     """MTH(D[0:size]): the root of the tree of ``size`` leaves, from one node per set bit of ``size``."""
     _check_size(size, "tree size")
     if size == 0:
-        return EMPTY_ROOT
-    return _assemble(reader, [(0, size)])[0]
+        return hasher.empty_root
+    return _assemble(reader, [(0, size)], hasher)[0]
 
 
-def inclusion_proof(index: int, size: int, reader: NodeReader) -> list[bytes]:
+def inclusion_proof(index: int, size: int, reader: NodeReader, *, hasher: TreeHash = SHA256) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of ``size`` leaves (RFC 6962 §2.1.1), leaf upwards."""
     _check_size(size, "tree size")
     if not 0 <= index < size:
         raise ProofError(
             "index_out_of_range", f"叶子序号超出树的大小 / leaf index {index} is not below tree size {size}"
         )
-    return _assemble(reader, _inclusion_ranges(index, size))
+    return _assemble(reader, _inclusion_ranges(index, size), hasher)
 
 
-def consistency_proof(size1: int, size2: int, reader: NodeReader) -> list[bytes]:
+def consistency_proof(
+    size1: int, size2: int, reader: NodeReader, *, hasher: TreeHash = SHA256
+) -> list[bytes]:
     """The proof that the tree of ``size1`` leaves is a prefix of the tree of ``size2`` (RFC 6962 §2.1.2)."""
     _check_size(size1, "size1")
     _check_size(size2, "size2")
@@ -265,7 +274,7 @@ def consistency_proof(size1: int, size2: int, reader: NodeReader) -> list[bytes]
         return []
     if size1 == 0:
         raise ProofError("empty_tree", _EMPTY_TREE)
-    return _assemble(reader, _consistency_ranges(size1, size2))
+    return _assemble(reader, _consistency_ranges(size1, size2), hasher)
 
 
 # -- verification (RFC 9162 §2.1.3.2, §2.1.4.2) --------------------------------------------------------
@@ -295,7 +304,9 @@ def _check_match(calculated: bytes, expected: bytes, zh: str, en: str) -> None:
         )
 
 
-def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
+def root_from_inclusion_proof(
+    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], *, hasher: TreeHash = SHA256
+) -> bytes:
     """The root that ``proof`` leads to from leaf ``index`` of a tree of ``size`` leaves."""
     # (1) the leaf must be inside the tree
     _check_size(size, "tree size")
@@ -310,24 +321,29 @@ def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Se
     fn, sn, result = index, size - 1, leaf_hash
     for sibling in proof:
         if fn & 1 or fn == sn:
-            result = node_hash(sibling, result)
+            result = hasher.node(sibling, result)
             while not fn & 1 and fn:
                 fn, sn = fn >> 1, sn >> 1
         else:
-            result = node_hash(result, sibling)
+            result = hasher.node(result, sibling)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:  # unreachable after (3); kept as RFC 9162's own final check
         raise ProofError("bad_length", "证明过短 / proof ends below the root")
     return result
 
 
-def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
+def verify_inclusion(
+    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes, *, hasher: TreeHash = SHA256
+) -> None:
     """Check that ``leaf_hash`` sits at ``index`` of the tree of ``size`` leaves whose root is ``root``."""
     _check_hash(root, "root")
-    _check_match(root_from_inclusion_proof(leaf_hash, index, size, proof), root, "根哈希", "root")
+    calculated = root_from_inclusion_proof(leaf_hash, index, size, proof, hasher=hasher)
+    _check_match(calculated, root, "根哈希", "root")
 
 
-def root_from_consistency_proof(size1: int, size2: int, proof: Sequence[bytes], root1: bytes) -> bytes:
+def root_from_consistency_proof(
+    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, *, hasher: TreeHash = SHA256
+) -> bytes:
     """The root of the tree of ``size2`` leaves that ``proof`` shows extends ``root1`` (``size1`` leaves)."""
     # (1) sizes: ordered, and a proof only between two non-empty, different trees
     _check_size(size1, "size1")
@@ -357,11 +373,11 @@ def root_from_consistency_proof(size1: int, size2: int, proof: Sequence[bytes], 
     first = second = path[0]
     for sibling in path[1:]:
         if fn & 1 or fn == sn:
-            first, second = node_hash(sibling, first), node_hash(sibling, second)
+            first, second = hasher.node(sibling, first), hasher.node(sibling, second)
             while not fn & 1 and fn:
                 fn, sn = fn >> 1, sn >> 1
         else:
-            second = node_hash(second, sibling)
+            second = hasher.node(second, sibling)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:  # unreachable after (2); kept as RFC 9162's own final check
         raise ProofError("bad_length", "证明过短 / proof ends below the root")
@@ -370,10 +386,19 @@ def root_from_consistency_proof(size1: int, size2: int, proof: Sequence[bytes], 
     return second
 
 
-def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
+def verify_consistency(
+    size1: int,
+    size2: int,
+    proof: Sequence[bytes],
+    root1: bytes,
+    root2: bytes,
+    *,
+    hasher: TreeHash = SHA256,
+) -> None:
     """Check that the tree ``(size1, root1)`` is a prefix of the tree ``(size2, root2)``."""
     _check_hash(root2, "root2")
-    _check_match(root_from_consistency_proof(size1, size2, proof, root1), root2, "新树根哈希", "second root")
+    calculated = root_from_consistency_proof(size1, size2, proof, root1, hasher=hasher)
+    _check_match(calculated, root2, "新树根哈希", "second root")
 
 
 # -- an in-memory store -----------------------------------------------------------------------------
@@ -382,9 +407,10 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
 class MemoryNodes:
     """A node store in a dict, for tests and small logs; ``size`` is the number of leaves appended."""
 
-    def __init__(self) -> None:
+    def __init__(self, hasher: TreeHash = SHA256) -> None:
         self._nodes: dict[NodeKey, bytes] = {}
         self.size = 0
+        self.hasher = hasher
 
     def get_nodes(self, keys: Sequence[NodeKey]) -> Mapping[NodeKey, bytes]:
         """Return the stored hashes of ``keys`` (absent keys are left out)."""
@@ -393,15 +419,15 @@ class MemoryNodes:
     def append(self, leaf_hash: bytes) -> int:
         """Append one leaf hash and return its index."""
         index = self.size
-        self._nodes.update(nodes_to_store_on_append(index, leaf_hash, self))
+        self._nodes.update(nodes_to_store_on_append(index, leaf_hash, self, hasher=self.hasher))
         self.size += 1
         return index
 
     def extend(self, leaf_hashes: Sequence[bytes]) -> None:
         """Append several leaf hashes with one read of the tree's border."""
-        self._nodes.update(nodes_to_store_on_extend(self.size, leaf_hashes, self))
+        self._nodes.update(nodes_to_store_on_extend(self.size, leaf_hashes, self, hasher=self.hasher))
         self.size += len(leaf_hashes)
 
     def root(self) -> bytes:
         """The root of the tree at its current size."""
-        return root(self.size, self)
+        return root(self.size, self, hasher=self.hasher)

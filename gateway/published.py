@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.checkpoint import NoteVerifier, verify_checkpoint
+from gateway.checkpoint import NoteVerifier
 from gateway.errors import JgxError
+from gateway.logbook import verify_origin_checkpoint
 from gateway.storage import StorageError, Store
 
 __all__ = ["check_published"]
@@ -32,7 +33,7 @@ async def check_published(
     size = await store.size()
     for name, text in notes:
         try:
-            checkpoint = verify_checkpoint(text, origin, verifiers)  # (1)
+            checkpoint = verify_origin_checkpoint(text, origin, verifiers)  # (1)
         except JgxError as exc:
             problems.append(f"{name}: 检查点签名无效 / the checkpoint does not verify: {exc.detail}")
             continue

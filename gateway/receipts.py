@@ -15,6 +15,7 @@ encodable first (`gateway._text`): a lone surrogate in a peer's payload never st
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Final, Protocol
@@ -27,6 +28,7 @@ from gateway.envelope import seal, verify_signatures
 from gateway.errors import CATALOGUE, Answer, ReasonCode, VerificationError
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.treehash import SM3
 from gateway.trust import TrustConfig
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "FindingLike",
     "bounded_findings",
     "carries_findings",
+    "check_envelope_digests",
     "finding_to_proto",
     "issue_receipt",
     "names_message",
@@ -173,6 +176,7 @@ def issue_receipt(
     issuer: str,
     key: PrivateKey,
     envelope_sha256: bytes,
+    envelope_sm3: bytes | None = None,
     message_id: str,
     sender: str,
     recipient: str,
@@ -194,6 +198,8 @@ def issue_receipt(
         findings=bounded_findings(findings),
         log_index=log_index,
     )
+    if envelope_sm3 is not None:  # an issuer whose log has the sm3 profile (国密 federation)
+        receipt.envelope_sm3 = envelope_sm3
     receipt.issued_at.FromDatetime(now)
     return seal(receipt.SerializeToString(), RECEIPT_TYPE, [key])
 
@@ -205,8 +211,14 @@ def verify_receipt(
     issuer: str,
     now: datetime,
     envelope_sha256: bytes | None = None,
+    sent: bytes | None = None,
 ) -> exchange_pb2.Receipt:
-    """Verify a receipt from `issuer` (for `envelope_sha256` if given); RECEIPT_INVALID if not."""
+    """Verify a receipt from `issuer`; RECEIPT_INVALID if not.
+
+    ``envelope_sha256``: the receipt must name that digest. ``sent``: the exact envelope bytes the
+    receipt answers; every digest the receipt carries (``envelope_sha256``, and ``envelope_sm3`` when
+    present) must be theirs.
+    """
     if envelope.payload_type != RECEIPT_TYPE:
         raise VerificationError(ReasonCode.RECEIPT_INVALID, f"payload type {envelope.payload_type[:80]!r}")
     try:
@@ -224,7 +236,17 @@ def verify_receipt(
         raise VerificationError(ReasonCode.RECEIPT_INVALID, f"issuer field says {receipt.issuer!r}")
     if envelope_sha256 is not None and receipt.envelope_sha256 != envelope_sha256:
         raise VerificationError(ReasonCode.RECEIPT_INVALID, "the receipt is for another envelope")
+    if sent is not None:
+        check_envelope_digests(receipt, sent)
     return receipt
+
+
+def check_envelope_digests(receipt: exchange_pb2.Receipt, sent: bytes) -> None:
+    """RECEIPT_INVALID unless every envelope digest ``receipt`` carries is the digest of ``sent``."""
+    if receipt.envelope_sha256 != hashlib.sha256(sent).digest():
+        raise VerificationError(ReasonCode.RECEIPT_INVALID, "the receipt is for another envelope (SHA-256)")
+    if receipt.HasField("envelope_sm3") and receipt.envelope_sm3 != SM3.digest(sent):
+        raise VerificationError(ReasonCode.RECEIPT_INVALID, "the receipt is for another envelope (SM3)")
 
 
 def receipt_issuer(trust: TrustConfig, local_node: str, *, kind: str, recipient: str) -> str:

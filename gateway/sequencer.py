@@ -145,7 +145,7 @@ class Checkpointer:
         self._clock = clock
         self._every = every
         self._interval = interval
-        self._state = CheckpointLog(signer.origin)
+        self._state = CheckpointLog(signer.origin, signer.hasher)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stop = False
@@ -162,7 +162,7 @@ class Checkpointer:
         """Resume from the latest stored checkpoint (verifying it) and start the periodic task."""
         stored = await self._store.latest_checkpoint()
         if stored is not None:
-            self._state = CheckpointLog(self._signer.origin, self._signer.verify(stored.note))
+            self._state = self._resumed(stored)
         self._task = asyncio.create_task(self._run(), name="jgx-checkpointer")
 
     def committed(self, size: int) -> None:
@@ -193,8 +193,12 @@ class Checkpointer:
         """Adopt the latest stored checkpoint if another replica signed beyond ours (verifying it)."""
         stored = await self._store.latest_checkpoint()
         if stored is not None and stored.size > self.latest_size:
-            self._state = CheckpointLog(self._signer.origin, self._signer.verify(stored.note))
+            self._state = self._resumed(stored)
         return stored
+
+    def _resumed(self, stored: StoredCheckpoint) -> CheckpointLog:
+        """The checkpoint log state after ``stored``, whose signature and origin are checked first."""
+        return CheckpointLog(self._signer.origin, self._signer.hasher, self._signer.verify(stored.note))
 
     async def checkpoint_now(self) -> StoredCheckpoint | None:
         """Sign and store a checkpoint of the whole log if it grew; return the latest checkpoint."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gateway.errors import ReasonCode, VerificationError
-from gateway.merkle import EMPTY_ROOT, ProofError
+from gateway.merkle import ProofError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.storage import MessageRecord, StoredCheckpoint
 
@@ -29,9 +29,7 @@ _MAX_TEXT = 256  # characters of an id in a query (message ids are at most 64)
 def _text(value: str, field: str, *, required: bool = False) -> str:
     """``value`` if it can name something in the log; MALFORMED otherwise."""
     if (required and not value) or len(value) > _MAX_TEXT or "\x00" in value:
-        raise VerificationError(
-            ReasonCode.MALFORMED, f"{field} must be 1–{_MAX_TEXT} characters without NUL"
-        )
+        raise VerificationError(ReasonCode.MALFORMED, f"{field} must be 1–{_MAX_TEXT} characters without NUL")
     return value
 
 
@@ -93,10 +91,11 @@ class LogQueries:
         if stored is None or stored.size < covering or stored.size < await self.hub.store.size():
             stored = await self.hub.checkpointer.checkpoint_now()
         if stored is None:
-            # An empty log has a checkpoint too: size 0, root SHA-256(""). It is signed on demand and
-            # not stored; being the empty tree, it is consistent with every later checkpoint.
+            # An empty log has a checkpoint too: size 0, root H("") of the log's hash profile. It is
+            # signed on demand and not stored; being the empty tree, it is consistent with every later one.
+            empty = self.hub.hasher.empty_root
             return StoredCheckpoint(
-                size=0, root_hash=EMPTY_ROOT, note=self.hub.signer.sign(0, EMPTY_ROOT), time=self.hub.clock()
+                size=0, root_hash=empty, note=self.hub.signer.sign(0, empty), time=self.hub.clock()
             )
         return stored
 

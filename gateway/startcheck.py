@@ -26,10 +26,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gateway import merkle
-from gateway.checkpoint import NoteVerifier, verify_checkpoint
+from gateway.checkpoint import NoteVerifier
 from gateway.errors import JgxError
 from gateway.keys import PublicKey
 from gateway.logaudit_rows import SideRowAudit, by_index
+from gateway.logbook import verify_origin_checkpoint
 from gateway.loghead import LogHead
 from gateway.storage import StorageError, Store
 
@@ -86,7 +87,7 @@ async def check_head(store: Store, head: LogHead, origin: str, verifiers: list[N
     note, in_directory = head.checkpoint_note(), 0
     if note is not None:
         try:
-            signed = verify_checkpoint(note, origin, verifiers)
+            signed = verify_origin_checkpoint(note, origin, verifiers)
         except JgxError as exc:
             problems.append(
                 f"{head.note_path}: 检查点签名无效 / the checkpoint does not verify: {exc.detail}"
@@ -97,7 +98,7 @@ async def check_head(store: Store, head: LogHead, origin: str, verifiers: list[N
     latest = await store.latest_checkpoint()
     if latest is not None:
         try:
-            signed = verify_checkpoint(latest.note, origin, verifiers)
+            signed = verify_origin_checkpoint(latest.note, origin, verifiers)
         except JgxError as exc:
             problems.append(f"数据库最新检查点签名无效 / the database's latest checkpoint: {exc.detail}")
         else:
@@ -148,9 +149,9 @@ async def _recent(
         return problems
     rows = {row.log_index: row for row in await store.messages(start, size)}
     side = await store.side_rows(start, size)
-    audit = SideRowAudit(node_id, receipt_keys, problem)
+    audit = SideRowAudit(node_id, receipt_keys, problem, store.hasher)
     outbox, seen, reasons = by_index(side.outbox), by_index(side.seen), by_index(side.reasons)
-    level = [merkle.leaf_hash(record.leaf) for record in leaves]
+    level = [store.hasher.leaf(record.leaf) for record in leaves]
     for record, computed in zip(leaves, level, strict=True):
         if computed != record.leaf_hash:
             problem(
@@ -166,7 +167,7 @@ async def _recent(
     depth, first = 0, start
     while level:
         expected.update({(depth, first + n): value for n, value in enumerate(level)})
-        level = [merkle.node_hash(level[n], level[n + 1]) for n in range(0, len(level) - 1, 2)]
+        level = [store.hasher.node(level[n], level[n + 1]) for n in range(0, len(level) - 1, 2)]
         depth, first = depth + 1, first // 2
     stored = await store.get_nodes(list(expected))
     for key, value in expected.items():

@@ -53,6 +53,7 @@ from gateway.server import Server
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import BRIDGE_ACL, BRIDGE_NODES, DEFAULT_ACL, DEFAULT_NODES, Federation
 from gateway.tls import channel_credentials, peer_node_id, server_credentials
+from gateway.treehash import SHA256, SM3, TreeHash
 from gateway.trust import AclEntry, TrustConfig
 
 __all__ = ["GATEWAYS", "DepartmentNode", "GatewayNode", "LoopbackNetwork", "NodeTLS", "default_validator"]
@@ -134,6 +135,7 @@ class GatewayNode:
     validate: Validate | None = None
     clock: Callable[[], datetime] = utc_now
     delivery_policy: DeliveryPolicy = DEMO_DELIVERY
+    hasher: TreeHash = SHA256  # the log's hash profile: sm3 in a 国密 (SM2) federation
     store: SqliteStore | None = None
     hub: Hub | None = None
     server: Server | None = None
@@ -158,7 +160,7 @@ class GatewayNode:
 
     async def start(self) -> None:
         """Open the store, start the hub, serve Exchange over mTLS, start the delivery worker."""
-        self.store = SqliteStore(self.database)
+        self.store = SqliteStore(self.database, hasher=self.hasher)
         await self.store.open()
         self.hub = Hub(
             node_id=self.node_id,
@@ -201,7 +203,9 @@ class GatewayNode:
     def write_files(self, signed_trust: bytes) -> Path:
         """Lay the node out as ``jgx init`` does, so the CLI can read it; the path of ``jgx.toml``."""
         config = replace(
-            default_config(self.directory, self.node_id), listen=Listen(host="127.0.0.1", grpc_port=self.port)
+            default_config(self.directory, self.node_id),
+            listen=Listen(host="127.0.0.1", grpc_port=self.port),
+            log_hash=self.hasher,  # jgx log verify --dir reads the profile from here
         )
         paths = config.paths
         files = {
@@ -330,6 +334,7 @@ class LoopbackNetwork:
                 validate,
                 clock,
                 delivery_policy,
+                SM3 if algorithm is Algorithm.SM2_SM3 else SHA256,
             )
             for node in GATEWAYS
         }

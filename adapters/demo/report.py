@@ -108,11 +108,13 @@ async def audit_logs(network: LoopbackNetwork, out: TextIO) -> bool:
         assert gateway.store is not None
         assert gateway.hub is not None
         await gateway.hub.checkpointer.checkpoint_now()
-        verifier = log_verifier(node, network.trust.node(node).keys[0].public_key)
-        report = await audit_store(gateway.store, log_origin(node), [verifier])
+        hasher = gateway.store.hasher
+        verifier = log_verifier(node, network.trust.node(node).keys[0].public_key, hasher)
+        report = await audit_store(gateway.store, log_origin(node, hasher), [verifier])
         status = "日志完好 / log OK" if report.ok else f"日志校验失败 / FAILED: {report.problems[:3]}"
         print(
-            f"  {node:<12} {status}: {report.size} leaves, {report.checkpoints} checkpoints, "
+            f"  {node:<12} {status}: {report.size} leaves ({report.hash_profile}), "
+            f"{report.checkpoints} checkpoints, "
             f"root {report.root_hash.hex()[:16]}…",
             file=out,
             flush=True,

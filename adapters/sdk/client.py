@@ -88,7 +88,6 @@ class DrainReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-
 class LocallyRefused(VerificationError):
     """The envelope's payload would be refused at the hub's step 8: not sent. `verdict` says why."""
 
@@ -159,7 +158,12 @@ class HubClient:
     def _verified(self, envelope: bytes, response: exchange_pb2.SubmitResponse) -> Submitted:
         digest = envelope_digest(envelope)
         receipt = verify_receipt(
-            response.receipt, self.trust, issuer=self.hub, now=self._clock(), envelope_sha256=digest
+            response.receipt,
+            self.trust,
+            issuer=self.hub,
+            now=self._clock(),
+            envelope_sha256=digest,
+            sent=envelope,
         )
         return Submitted(digest, receipt, response.receipt.SerializeToString())
 

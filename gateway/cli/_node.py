@@ -49,7 +49,7 @@ def node_store(config: Config, *, must_exist: bool = False) -> Store:
     ``must_exist`` refuses a SQLite file that is not there (reading commands must not create one).
     """
     try:
-        store = store_for(config.storage_url, base=config.directory)
+        store = store_for(config.storage_url, base=config.directory, hasher=config.log_hash)
     except StorageError as exc:
         io_error(f"存储地址不可用: {exc}", f"the storage URL is not usable: {exc}")
     if must_exist and isinstance(store, SqliteStore) and not store.path.exists():
@@ -159,7 +159,7 @@ def verifier(config: Config, now: datetime) -> NoteVerifier:
     """The log's checkpoint verifier with the node's key from the trust configuration (never the data)."""
     trust = node_trust(config, now)
     try:
-        return log_verifier(config.node_id, trust.node(config.node_id).keys[0].public_key)
+        return log_verifier(config.node_id, trust.node(config.node_id).keys[0].public_key, config.log_hash)
     except (JgxError, IndexError) as exc:
         io_error(
             f"信任配置中没有本节点的日志公钥: {exc}",

@@ -49,7 +49,11 @@ async def open_checked(config: Config, store: Store, *, full_audit: bool = False
     except StorageError as exc:
         io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
     now = datetime.now(UTC)
-    origin, verifiers, keys = log_origin(config.node_id), [verifier(config, now)], node_keys(config, now)
+    origin, verifiers, keys = (
+        log_origin(config.node_id, config.log_hash),
+        [verifier(config, now)],
+        node_keys(config, now),
+    )
     try:
         problems = await check_start(
             store, head, origin, verifiers, node_id=config.node_id, receipt_keys=keys

@@ -44,7 +44,7 @@ def database(db: Path | None, directory: Path) -> Store:
         return node_store(load_node(directory), must_exist=True)
     if not db.exists():
         io_error(f"数据库不存在: {db}", f"no database at {db}")
-    return SqliteStore(db)
+    return SqliteStore(db, hasher=None)  # no jgx.toml: the log's recorded hash profile
 
 
 def with_store(store: Store, work: Callable[[Store], Awaitable[T]]) -> T:

@@ -37,7 +37,7 @@ def _store(directory: Path, db: Path | None) -> Store:
         return node_store(load_node(directory), must_exist=True)
     if not db.exists():
         io_error(f"数据库不存在: {db}", f"no database at {db}")
-    return SqliteStore(db)
+    return SqliteStore(db, hasher=None)  # no jgx.toml: the log's recorded hash profile
 
 
 def _with_store(store: Store, work: Callable[[Store], Awaitable[T]]) -> T:

@@ -27,6 +27,7 @@ from gateway.crl import revoke
 from gateway.errors import JgxError, ReasonCode
 from gateway.keys import Algorithm, generate_key
 from gateway.pki import create_ca, create_csr, issue_node_certificate
+from gateway.treehash import PROFILES, SHA256, SM3, TreeHash
 from gateway.trust import AclEntry, Node, TrustConfig, key_record
 from gateway.trust_update import sign_trust
 
@@ -106,18 +107,23 @@ def initialise(
     ca: tuple[bytes, bytes] | None = None,
     csr: bool = False,
     algorithm: Algorithm = Algorithm.ED25519,
+    log_hash: TreeHash | None = None,
 ) -> Config:
     """Create a hub node's keys, CA, CRL, TLS certificate, signed trust configuration and ``jgx.toml``.
 
     With ``ca`` (certificate and key PEM of an existing federation CA) the node's certificate is issued
     by that CA, so it can talk to the nodes already holding one; the CA key is then not copied.
     With ``csr`` nobody's CA key is needed: only the node's keys, its CSR and ``jgx.toml`` are written.
+    ``log_hash`` is the exchange log's hash profile; by default sm3 for an SM2 node, sha256 otherwise.
     """
     if csr and ca is not None:
         raise InitError(
             "--csr 与 --ca-cert/--ca-key 不能同时使用", "--csr and --ca-cert/--ca-key exclude each other"
         )
     config = default_config(directory, node_id)
+    if log_hash is None:
+        log_hash = SM3 if algorithm is Algorithm.SM2_SM3 else SHA256
+    config = replace(config, log_hash=log_hash)
     if listen is not None:
         config = replace(config, listen=listen)
     own_ca = ca is None and not csr
@@ -214,6 +220,11 @@ def _initialise_request(
     help="Join an existing federation: write a key and a CSR for its CA operator instead of a certificate.",
 )  # fmt: skip
 @algorithm_option("Signing and trust-admin key algorithm: sm2 for a 国密 federation (SM2-with-SM3).")
+@click.option(
+    "--log-hash", type=click.Choice(sorted(PROFILES)), default=None,
+    help="The exchange log's hash profile, fixed for the log's life: sha256 (RFC 6962) or sm3 (国密). "
+    "Default: sm3 with --algorithm sm2, sha256 otherwise.",
+)  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite existing keys, certificates and configuration.")
 def init(
     *,
@@ -230,6 +241,7 @@ def init(
     ca_key: Path | None,
     request: bool,
     algorithm: str,
+    log_hash: str | None,
     force: bool,
 ) -> None:
     """Set up a node (初始化节点): keys, CA and TLS certificate, signed trust, jgx.toml.
@@ -238,7 +250,8 @@ def init(
     Example:
       jgx init nodes/hub --node-id sc.hub
       jgx init nodes/hub --node-id sc.hub --grpc-port 8443 --force
-      jgx init nodes/hub --node-id sc.hub --algorithm sm2
+      jgx init nodes/hub --node-id sc.hub --algorithm sm2          # SM2 keys, sm3 log
+      jgx init nodes/hub --node-id sc.hub --log-hash sm3
       jgx init nodes/env --node-id sc.env --csr     # a department joining: no CA key needed
       jgx init nodes/amr --node-id sc.amr --ca-cert nodes/hub/tls/ca.crt --ca-key nodes/hub/tls/ca.key
     Creates in DIRECTORY: keys/node.key (signing), keys/admin.key (trust administration),
@@ -269,6 +282,7 @@ def init(
             now=datetime.now(UTC),
             force=force,
             algorithm=ALGORITHM_CHOICES[algorithm],
+            log_hash=None if log_hash is None else PROFILES[log_hash],
             name_zh=name_zh,
             name_en=name_en,
             region=region,

@@ -14,13 +14,12 @@ from typing import TypeVar
 import click
 
 from gateway import merkle
-from gateway.checkpoint import verify_checkpoint
 from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
 from gateway.cli._node import load_node, node_keys, node_store, verifier
 from gateway.config import Config
 from gateway.errors import JgxError
 from gateway.logaudit import AuditReport, audit_export, audit_store, export_lines
-from gateway.logbook import log_origin
+from gateway.logbook import log_origin, verify_log_checkpoint
 from gateway.loghead import LogHead
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.published import check_published
@@ -88,7 +87,7 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
     config = load_node(directory)
     if published and export_file is not None:
         io_error("--published 只用于数据库，不用于导出文件", "--published checks the database, not an export")
-    note_verifier, origin = verifier(config, datetime.now(UTC)), log_origin(config.node_id)
+    note_verifier, origin = verifier(config, datetime.now(UTC)), log_origin(config.node_id, config.log_hash)
     if export_file is not None:
         try:
             lines = read_bytes(export_file).decode("utf-8").splitlines()
@@ -118,7 +117,8 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
             click.echo(f"  - {problem}", err=True)
         sys.exit(EXIT_VERDICT)
     click.echo(
-        f"日志完好 / log OK: {report.size} leaves, root {report.root_hash.hex()}, "
+        f"日志完好 / log OK: {report.size} leaves, hash {report.hash_profile}, "
+        f"root {report.root_hash.hex()}, "
         f"{report.checkpoints} checkpoints verified, {report.nodes_checked} stored nodes checked"
     )
     if report.unbound:
@@ -141,7 +141,9 @@ def export(directory: Path, out: Path) -> None:
       jgx log export --dir node/ --out log.jsonl && jgx log verify --dir node/ --export log.jsonl
     """
     config = load_node(directory)
-    lines = _with_store(config, lambda store: export_lines(store, log_origin(config.node_id)))
+    lines = _with_store(
+        config, lambda store: export_lines(store, log_origin(config.node_id, config.log_hash))
+    )
     try:
         with out.open("w", encoding="utf-8") as handle:
             for line in lines:
@@ -165,7 +167,9 @@ def checkpoint(directory: Path) -> None:
     if stored is None:
         io_error("日志尚无检查点", "the log has no checkpoint yet")
     try:
-        verify_checkpoint(stored.note, log_origin(config.node_id), [verifier(config, datetime.now(UTC))])
+        verify_log_checkpoint(
+            stored.note, config.node_id, config.log_hash, [verifier(config, datetime.now(UTC))]
+        )
     except JgxError as exc:
         click.echo(exc.diagnostics(), err=True)
         sys.exit(EXIT_VERDICT)
@@ -203,8 +207,11 @@ def proof(directory: Path, message_id: str, sender: str) -> None:
         index = rows[0].log_index
         [leaf] = await store.leaves(index, index + 1)
         hashes = await store.inclusion_proof(index, latest.size)
-        signed = verify_checkpoint(latest.note, log_origin(config.node_id), [note_verifier])
-        merkle.verify_inclusion(leaf.leaf_hash, index, signed.size, hashes, signed.root_hash)
+        signed = verify_log_checkpoint(latest.note, config.node_id, config.log_hash, [note_verifier])
+        leaf_hash = config.log_hash.leaf(leaf.leaf)  # recomputed from the bytes, never the stored hash
+        merkle.verify_inclusion(
+            leaf_hash, index, signed.size, hashes, signed.root_hash, hasher=config.log_hash
+        )
         return {
             "log_index": index,
             "tree_size": signed.size,

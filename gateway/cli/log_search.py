@@ -108,7 +108,7 @@ def _log_keys(db: Path | None, directory: Path) -> LogKeys | None:
     if db is not None or not (directory / CONFIG_FILE).is_file():
         return None
     config = load_node(directory)
-    return LogKeys(config.node_id, node_trust(config, datetime.now(UTC)))
+    return LogKeys(config.node_id, node_trust(config, datetime.now(UTC)), config.log_hash)
 
 
 _UNVERIFIED = {

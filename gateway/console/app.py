@@ -68,7 +68,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _log = structlog.get_logger("jgx.console")
 
 
-
 @dataclass
 class Console:
     """What every handler needs: the store, the node's log keys, the clock, settings and templates."""
@@ -288,8 +287,8 @@ def make_console_app(
     app = web.Application(middlewares=[error_pages, sessions, csrf], client_max_size=64 * 1024)
     app.on_response_prepare.append(_harden_signal)
     app[CONSOLE] = Console(
-        store, LogKeys(node_id, trust), clock, session_ttl, settings or ConsoleSettings(), templates,
-        LoginThrottle(),
+        store, LogKeys(node_id, trust, store.hasher), clock, session_ttl, settings or ConsoleSettings(),
+        templates, LoginThrottle(),
     )  # fmt: skip
     login.add_routes(app)
     routes.add_routes(app)

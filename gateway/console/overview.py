@@ -16,10 +16,11 @@ from adapters import lifecycle
 from adapters.lifecycle_log import fold_lifecycle, overdue_in_log
 from gateway import merkle
 from gateway._time import format_time
-from gateway.checkpoint import check_consistent, verify_checkpoint
+from gateway.checkpoint import check_consistent
 from gateway.console.auth import Principal
 from gateway.console.records import OUTCOME_NAMES, LogKeys, outbox_json, summary, summary_of
 from gateway.errors import JgxError
+from gateway.logbook import verify_origin_checkpoint
 from gateway.storage import Store
 
 __all__ = ["checkpoint_history", "dashboard", "lifecycle_view"]
@@ -125,11 +126,11 @@ async def checkpoint_history(store: Store, keys: LogKeys, *, limit: int = 100) -
                                "time": format_time(entry.time), "signature_valid": False,
                                "consistent_with_previous": None, "problem": ""}  # fmt: skip
         try:
-            checkpoint = verify_checkpoint(entry.note, keys.origin, verifiers)
+            checkpoint = verify_origin_checkpoint(entry.note, keys.origin, verifiers)
             row["signature_valid"] = checkpoint.root_hash == entry.root_hash and checkpoint.size == entry.size
             if previous is not None:
                 proof = await store.consistency_proof(previous.size, checkpoint.size)
-                check_consistent(previous, checkpoint, proof)
+                check_consistent(previous, checkpoint, proof, hasher=keys.hasher)
                 row["consistent_with_previous"] = True
                 row["proof_length"] = len(proof)
             previous = checkpoint

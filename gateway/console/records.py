@@ -19,11 +19,11 @@ from google.protobuf.message import DecodeError
 
 from gateway import merkle, sealing
 from gateway._time import format_time
-from gateway.checkpoint import NoteVerifier, verify_checkpoint
+from gateway.checkpoint import NoteVerifier
 from gateway.console.auth import Principal
 from gateway.console.timezone import read_local
 from gateway.errors import JgxError
-from gateway.logbook import log_origin, log_verifier
+from gateway.logbook import log_origin, log_verifier, verify_origin_checkpoint
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.receipts import receipt_issuer, verify_receipt
 from gateway.storage import (
@@ -166,18 +166,19 @@ class LogKeys:
 
     node_id: str
     trust: TrustConfig
+    hasher: merkle.TreeHash = merkle.SHA256  # the log's hash profile (the store's)
 
     @property
     def origin(self) -> str:
         """The checkpoint origin line of this node's log."""
-        return log_origin(self.node_id)
+        return log_origin(self.node_id, self.hasher)
 
     def verifiers(self) -> list[NoteVerifier]:
         """Checkpoint verifiers for each Ed25519 key of the node in the trust configuration."""
         found = []
         for record in self.trust.node(self.node_id).keys:
             try:
-                found.append(log_verifier(self.node_id, record.public_key))
+                found.append(log_verifier(self.node_id, record.public_key, self.hasher))
             except JgxError:
                 continue  # not an Ed25519 key: it cannot sign checkpoints
         return found
@@ -316,11 +317,11 @@ async def prove_inclusion(
     if not leaves or stored is None:
         result["problem"] = "尚无签名检查点 / no signed checkpoint yet"
         return result
-    leaf_hash = merkle.leaf_hash(leaves[0].leaf)  # recomputed, never the stored hash
+    leaf_hash = keys.hasher.leaf(leaves[0].leaf)  # recomputed, never the stored hash
     result.update(leaf_hash=leaf_hash.hex(), checkpoint_time=format_time(stored.time), note=stored.note)
     try:
         # (1) the checkpoint's signature, with the log key from the trust configuration
-        checkpoint = verify_checkpoint(stored.note, keys.origin, keys.verifiers())
+        checkpoint = verify_origin_checkpoint(stored.note, keys.origin, keys.verifiers())
         result.update(tree_size=checkpoint.size, root_hash=checkpoint.root_hash.hex())
         if index >= checkpoint.size:
             result["problem"] = (
@@ -332,7 +333,9 @@ async def prove_inclusion(
         # (2) the audit path from the leaf to the signed root
         proof = await store.inclusion_proof(index, checkpoint.size)
         result["proof"] = [node.hex() for node in proof]
-        merkle.verify_inclusion(leaf_hash, index, checkpoint.size, proof, checkpoint.root_hash)
+        merkle.verify_inclusion(
+            leaf_hash, index, checkpoint.size, proof, checkpoint.root_hash, hasher=keys.hasher
+        )
     except JgxError as exc:
         result["problem"] = str(exc)[:500]
         return result

@@ -16,6 +16,7 @@ from gateway.storage.base import (
     Cursor,
     Entry,
     LeafRecord,
+    LogProfileMismatch,
     MessageQuery,
     MessageRecord,
     MessageSummary,
@@ -31,6 +32,7 @@ from gateway.storage.base import (
     User,
 )
 from gateway.storage.refused import EntryRefused, check_entry, issued
+from gateway.treehash import SHA256, TreeHash
 
 __all__ = [
     "POSTGRES_SCHEMES",
@@ -41,6 +43,7 @@ __all__ = [
     "Entry",
     "EntryRefused",
     "LeafRecord",
+    "LogProfileMismatch",
     "MessageQuery",
     "MessageRecord",
     "MessageSummary",
@@ -73,24 +76,28 @@ def sqlite_path(url: str, *, base: Path | None = None) -> Path:
     return path
 
 
-def store_for(url: str, *, base: Path | None = None) -> Store:
-    """The (not yet open) store that ``url`` names; StorageError for an unknown scheme."""
+def store_for(url: str, *, base: Path | None = None, hasher: TreeHash = SHA256) -> Store:
+    """The (not yet open) store that ``url`` names, with the log hash profile ``hasher``.
+
+    StorageError for an unknown scheme; `Store.open` raises LogProfileMismatch when the log was
+    created with another profile.
+    """
     if url.startswith(SQLITE_SCHEME) and len(url) > len(SQLITE_SCHEME):
         from gateway.storage.sqlite import SqliteStore
 
-        return SqliteStore(sqlite_path(url, base=base))
+        return SqliteStore(sqlite_path(url, base=base), hasher=hasher)
     if url.startswith(POSTGRES_SCHEMES):
         from gateway.storage.postgres import PostgresStore  # asyncpg is imported only when needed
 
-        return PostgresStore(url)
+        return PostgresStore(url, hasher=hasher)
     raise StorageError(
         f"存储地址须为 sqlite:///… 或 postgresql://… / the storage URL must be sqlite:///… or "
         f"postgresql://…, not {url!r}"
     )
 
 
-async def open_store(url: str, *, base: Path | None = None) -> Store:
-    """Build the store ``url`` names and open it (applying pending migrations)."""
-    store = store_for(url, base=base)
+async def open_store(url: str, *, base: Path | None = None, hasher: TreeHash = SHA256) -> Store:
+    """Build the store ``url`` names and open it (applying pending migrations, checking the profile)."""
+    store = store_for(url, base=base, hasher=hasher)
     await store.open()
     return store

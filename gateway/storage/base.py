@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from gateway.storage.side_rows import SideRows
+from gateway.treehash import TreeHash
 
 __all__ = [
     "Appended",
@@ -24,6 +25,7 @@ __all__ = [
     "Cursor",
     "Entry",
     "LeafRecord",
+    "LogProfileMismatch",
     "MessageQuery",
     "MessageRecord",
     "MessageSummary",
@@ -51,6 +53,22 @@ PROBE_WRITE = (
 
 class StorageError(Exception):
     """The store cannot do what was asked (corrupt database, broken invariant, closed store)."""
+
+
+class LogProfileMismatch(StorageError):
+    """The log was created with one hash profile and this node is configured with another.
+
+    A log's hash profile (``[log] hash``: sha256 or sm3) is fixed when the log is created: every leaf,
+    node and signed checkpoint depends on it. The store refuses to open rather than mix two trees.
+    """
+
+    def __init__(self, recorded: str, configured: str) -> None:
+        self.recorded, self.configured = recorded, configured
+        super().__init__(
+            f"日志哈希方案不符: 日志创建时为 {recorded}，jgx.toml [log] hash 为 {configured}，不可更改 / "
+            f"log hash profile mismatch: the log was created with {recorded}, jgx.toml [log] hash says "
+            f"{configured}; a log's profile cannot change"
+        )
 
 
 class ReplayConflict(StorageError):
@@ -291,6 +309,9 @@ class Session:
 
 class Store(Protocol):
     """The async storage interface of one gateway node (DESIGN §9)."""
+
+    hasher: TreeHash
+    """The log's hash profile: `open` checks it against the one recorded when the log was created."""
 
     async def open(self) -> None:
         """Open the store and apply pending schema migrations."""

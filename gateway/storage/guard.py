@@ -16,7 +16,12 @@ __all__ = ["check_new_checkpoint"]
 
 
 def check_new_checkpoint(
-    new: StoredCheckpoint, *, log_size: int, latest: StoredCheckpoint | None, reader: merkle.NodeReader
+    new: StoredCheckpoint,
+    *,
+    log_size: int,
+    latest: StoredCheckpoint | None,
+    reader: merkle.NodeReader,
+    hasher: merkle.TreeHash,
 ) -> None:
     """Raise StorageError unless ``new`` is the log's root at its size and extends ``latest``.
 
@@ -27,13 +32,15 @@ def check_new_checkpoint(
         raise StorageError(f"checkpoint size {new.size} is outside the log of {log_size} leaves")
     if latest is not None and new.size <= latest.size:
         raise StorageError(f"checkpoint size {new.size} is not above the latest {latest.size}")
-    if merkle.root(new.size, reader) != new.root_hash:
+    if merkle.root(new.size, reader, hasher=hasher) != new.root_hash:
         raise StorageError(f"checkpoint root of size {new.size} is not the log's root at that size")
     if latest is None:
         return
-    proof = merkle.consistency_proof(latest.size, new.size, reader)
+    proof = merkle.consistency_proof(latest.size, new.size, reader, hasher=hasher)
     try:
-        merkle.verify_consistency(latest.size, new.size, proof, latest.root_hash, new.root_hash)
+        merkle.verify_consistency(
+            latest.size, new.size, proof, latest.root_hash, new.root_hash, hasher=hasher
+        )
     except merkle.ProofError as exc:
         raise StorageError(
             f"checkpoint of size {new.size} is not consistent with the latest of size {latest.size}"

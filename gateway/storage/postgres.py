@@ -23,11 +23,13 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
 
 from gateway import merkle
+from gateway.storage import profile
 from gateway.storage.base import (
     PROBE_WRITE,
     Appended,
@@ -50,6 +52,7 @@ from gateway.storage.postgres_side import PostgresSideRows
 from gateway.storage.postgres_tree import Conn, border, fetch_nodes, with_nodes
 from gateway.storage.refused import EntryRefused, check_entry, issued
 from gateway.storage.sqlite_rows import MSG_COLUMNS, dt, message_record, us
+from gateway.treehash import SHA256, TreeHash
 
 __all__ = ["PostgresStore"]
 
@@ -70,8 +73,18 @@ def _replay_conflict(exc: asyncpg.UniqueViolationError, seen: list[tuple[Any, ..
 class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
     """`Store` on PostgreSQL: a connection pool per replica, one writer at a time across replicas."""
 
-    def __init__(self, url: str, *, min_connections: int = 1, max_connections: int = 8) -> None:
-        """Prepare a store for ``url`` (connects on `open`)."""
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_connections: int = 1,
+        max_connections: int = 8,
+        hasher: TreeHash | None = SHA256,
+    ) -> None:
+        """Prepare a store for ``url`` (connects on `open`); ``hasher``: the log's hash profile (checked
+        against the recorded one on `open`; None adopts the recorded one)."""
+        self._wanted = hasher
+        self.hasher = hasher or SHA256
         try:
             self.dsn, self.schema = split_url(url)
         except ValueError as exc:
@@ -96,8 +109,11 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
             conn = await asyncpg.connect(self.dsn, server_settings=self._settings())
             try:
                 await migrate(conn, schema=self.schema)
+                await conn.execute(profile.RECORD_POSTGRES, self.hasher.name)
+                recorded = str(await conn.fetchval(profile.READ))
             finally:
                 await conn.close()
+            self.hasher = profile.settle(recorded, self._wanted)  # before any pool is opened
             self._pool = await asyncpg.create_pool(
                 self.dsn, min_size=self._sizes[0], max_size=self._sizes[1], server_settings=self._settings()
             )
@@ -173,9 +189,10 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
                     "UPDATE log_head SET size = size + $1 WHERE id = 1 RETURNING size - $1", len(entries)
                 )
             )
-            hashes = [merkle.leaf_hash(entry.leaf) for entry in entries]
+            hashes = [self.hasher.leaf(entry.leaf) for entry in entries]
             known = dict(self._border[1]) if self._border[0] == size else {}
-            nodes = await with_nodes(conn, lambda r: merkle.nodes_to_store_on_extend(size, hashes, r), known)
+            extend = partial(merkle.nodes_to_store_on_extend, size, hashes, hasher=self.hasher)
+            nodes = await with_nodes(conn, extend, known)
             await conn.executemany(
                 "INSERT INTO leaves (idx, leaf, leaf_hash) VALUES ($1, $2, $3)",
                 [(size + n, entry.leaf, hashes[n]) for n, entry in enumerate(entries)],
@@ -268,15 +285,19 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
 
     async def root(self, size: int) -> bytes:
         """The RFC 6962 root hash of the first ``size`` leaves, from stored nodes."""
-        return await self._tree(size, lambda reader: merkle.root(size, reader))
+        return await self._tree(size, lambda reader: merkle.root(size, reader, hasher=self.hasher))
 
     async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """The audit path of leaf ``index`` in the tree of ``size`` leaves."""
-        return await self._tree(size, lambda reader: list(merkle.inclusion_proof(index, size, reader)))
+        return await self._tree(
+            size, lambda reader: list(merkle.inclusion_proof(index, size, reader, hasher=self.hasher))
+        )
 
     async def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """The consistency proof between tree sizes ``first`` and ``second``."""
-        return await self._tree(second, lambda reader: list(merkle.consistency_proof(first, second, reader)))
+        return await self._tree(
+            second, lambda reader: list(merkle.consistency_proof(first, second, reader, hasher=self.hasher))
+        )
 
     # -- messages --------------------------------------------------------------------------------
     async def _messages(self, where: str, *params: Any) -> list[MessageRecord]:
@@ -333,7 +354,10 @@ class PostgresStore(PostgresSideRows, PostgresOutbox, PostgresConsole):
             )
             latest = None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]), row[2], dt(row[3]))
             await with_nodes(
-                conn, lambda r: check_new_checkpoint(checkpoint, log_size=size, latest=latest, reader=r)
+                conn,
+                lambda r: check_new_checkpoint(
+                    checkpoint, log_size=size, latest=latest, reader=r, hasher=self.hasher
+                ),
             )
             await conn.execute(
                 "INSERT INTO checkpoints (size, root_hash, note, time_us) VALUES ($1, $2, $3, $4)",

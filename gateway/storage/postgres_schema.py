@@ -169,8 +169,15 @@ CREATE INDEX seen_by_log_index ON seen(log_index);
 CREATE INDEX message_reasons_by_log_index ON message_reasons(log_index)
 """
 
+# Version 6: the log's hash profile, fixed when the log is created (as SQLite's version 6).
+_V6: Final = """
+CREATE TABLE log_profile (id SMALLINT PRIMARY KEY CHECK (id = 1), hash TEXT NOT NULL);
+INSERT INTO log_profile (id, hash) SELECT 1, 'sha256'
+    WHERE EXISTS (SELECT 1 FROM leaves) OR EXISTS (SELECT 1 FROM checkpoints)
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 LATEST: Final = max(MIGRATIONS)
 
 

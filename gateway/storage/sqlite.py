@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from gateway import merkle
+from gateway.storage import profile
 from gateway.storage.base import (
     PROBE_WRITE,
     Appended,
     AuditEntry,
     Entry,
     LeafRecord,
+    LogProfileMismatch,
     MessageRecord,
     NodeKey,
     OutboxItem,
@@ -54,6 +56,7 @@ from gateway.storage.sqlite_rows import (
 )
 from gateway.storage.sqlite_schema import migrate
 from gateway.storage.sqlite_side import SqliteSideRows
+from gateway.treehash import SHA256, TreeHash
 
 __all__ = ["SqliteNodeReader", "SqliteStore"]
 
@@ -64,9 +67,15 @@ _PROBE_BYTES = 256 * 1024  # free space `probe_write` asks for: a generous batch
 class SqliteStore(SqliteSideRows, SqliteConsole):
     """`Store` on one SQLite file: a writer thread that sequences the log and a reader thread."""
 
-    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
-        """Prepare a store at ``path`` (created on `open`); ``durable`` selects synchronous=FULL."""
+    def __init__(self, path: str | Path, *, durable: bool = True, hasher: TreeHash | None = SHA256) -> None:
+        """Prepare a store at ``path`` (created on `open`); ``durable`` selects synchronous=FULL.
+
+        ``hasher`` is the log's hash profile: recorded when the log is created, checked on every `open`.
+        None adopts the profile the log recorded (a reader of a database named without its jgx.toml).
+        """
         self.path = Path(path)
+        self._wanted = hasher
+        self.hasher = hasher or SHA256
         self._durable = durable
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jgx-sqlite-writer")
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jgx-sqlite-reader")
@@ -111,7 +120,20 @@ class SqliteStore(SqliteSideRows, SqliteConsole):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._wconn = await loop.run_in_executor(self._writer, self._connect)
         await loop.run_in_executor(self._writer, migrate, self._wconn)
+        await loop.run_in_executor(self._writer, self._check_profile, self._wconn)
         self._rconn = await loop.run_in_executor(self._reader, self._connect)
+
+    def _check_profile(self, conn: sqlite3.Connection) -> None:
+        def record(c: sqlite3.Connection) -> str:
+            c.execute(profile.RECORD_SQLITE, (self.hasher.name,))
+            return str(c.execute(profile.READ).fetchone()[0])
+
+        try:
+            self.hasher = profile.settle(self._transaction(conn, record), self._wanted)
+        except LogProfileMismatch:
+            conn.close()
+            self._wconn = None
+            raise
 
     async def close(self) -> None:
         """Wait for queued work, checkpoint the WAL into the main file and close both connections."""
@@ -167,9 +189,9 @@ class SqliteStore(SqliteSideRows, SqliteConsole):
 
     def _append(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[Appended]:
         size = int(conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves").fetchone()[0])
-        hashes = [merkle.leaf_hash(entry.leaf) for entry in entries]
+        hashes = [self.hasher.leaf(entry.leaf) for entry in entries]
         # One read of the tree's right border for the whole batch, then every new complete subtree.
-        nodes = merkle.nodes_to_store_on_extend(size, hashes, SqliteNodeReader(conn))
+        nodes = merkle.nodes_to_store_on_extend(size, hashes, SqliteNodeReader(conn), hasher=self.hasher)
         conn.executemany(
             "INSERT INTO leaves (idx, leaf, leaf_hash) VALUES (?, ?, ?)",
             [(size + offset, entry.leaf, hashes[offset]) for offset, entry in enumerate(entries)],
@@ -256,15 +278,19 @@ class SqliteStore(SqliteSideRows, SqliteConsole):
 
     async def root(self, size: int) -> bytes:
         """The RFC 6962 root hash of the first ``size`` leaves, from stored nodes."""
-        return await self._tree(size, lambda reader: merkle.root(size, reader))
+        return await self._tree(size, lambda reader: merkle.root(size, reader, hasher=self.hasher))
 
     async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """The audit path of leaf ``index`` in the tree of ``size`` leaves."""
-        return await self._tree(size, lambda reader: list(merkle.inclusion_proof(index, size, reader)))
+        return await self._tree(
+            size, lambda reader: list(merkle.inclusion_proof(index, size, reader, hasher=self.hasher))
+        )
 
     async def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """The consistency proof between tree sizes ``first`` and ``second``."""
-        return await self._tree(second, lambda reader: list(merkle.consistency_proof(first, second, reader)))
+        return await self._tree(
+            second, lambda reader: list(merkle.consistency_proof(first, second, reader, hasher=self.hasher))
+        )
 
     # -- messages --------------------------------------------------------------------------------
     async def _messages(self, where: str, params: tuple[object, ...]) -> list[MessageRecord]:
@@ -326,7 +352,9 @@ class SqliteStore(SqliteSideRows, SqliteConsole):
                 "SELECT size, root_hash, note, time_us FROM checkpoints ORDER BY size DESC LIMIT 1"
             ).fetchone()
             latest = None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]), row[2], dt(row[3]))
-            check_new_checkpoint(checkpoint, log_size=size, latest=latest, reader=SqliteNodeReader(conn))
+            check_new_checkpoint(
+                checkpoint, log_size=size, latest=latest, reader=SqliteNodeReader(conn), hasher=self.hasher
+            )
             conn.execute(
                 "INSERT INTO checkpoints (size, root_hash, note, time_us) VALUES (?, ?, ?, ?)",
                 (checkpoint.size, checkpoint.root_hash, checkpoint.note, us(checkpoint.time)),

@@ -57,12 +57,18 @@ def header_fields(row: Sequence[Any]) -> dict[str, Any]:
         "action": str(action),
         "outcome": int(outcome),
         "reason_codes": tuple(str(reasons).split()),
-        "envelope_sha256": bytes(digest),
+        "envelope_sha256": _blob(digest) or b"",
     }
 
 
 def _blob(value: Any) -> bytes | None:
-    return None if value is None else bytes(value)
+    """A BLOB column's value. SQLite keeps whatever storage class a write gave it: an edited row may hold
+    TEXT or a number there, which is read as its text so that the audit reports it instead of crashing."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8")
 
 
 def message_record(row: tuple[Any, ...]) -> MessageRecord:

@@ -146,8 +146,17 @@ CREATE INDEX seen_by_log_index ON seen(log_index);
 CREATE INDEX message_reasons_by_log_index ON message_reasons(log_index);
 """
 
+# Version 6: the log's hash profile, fixed when the log is created (`gateway.treehash`). A log that
+# already had leaves or checkpoints was built with SHA-256; an empty one takes the profile of the first
+# store that opens it (`gateway.storage.profile`).
+_V6 = """
+CREATE TABLE log_profile (id INTEGER PRIMARY KEY CHECK (id = 1), hash TEXT NOT NULL);
+INSERT INTO log_profile (id, hash) SELECT 1, 'sha256'
+    WHERE EXISTS (SELECT 1 FROM leaves) OR EXISTS (SELECT 1 FROM checkpoints);
+"""
+
 # version -> SQL script. Append new versions; never edit an applied one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 
 
 def migrate(conn: sqlite3.Connection) -> int:

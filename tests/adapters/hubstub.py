@@ -6,7 +6,7 @@ It judges with the real pure pipeline and signs real receipts as sc.hub; it keep
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import grpc
@@ -19,9 +19,17 @@ from gateway.testing import Federation
 
 
 class StandInHub:
-    def __init__(self, fed: Federation, now: datetime | None, *, signer: str = "sc.hub") -> None:
+    def __init__(
+        self,
+        fed: Federation,
+        now: datetime | None,
+        *,
+        signer: str = "sc.hub",
+        sm3: Callable[[bytes], bytes] | None = None,
+    ) -> None:
         self.fed = fed
         self.signer = signer
+        self.sm3 = sm3  # an sm3-profile hub: the envelope_sm3 its receipts carry
         self.fixed_now = now
         self.seen = MemorySeenIds()
         self.receipts: dict[bytes, exchange_pb2.Envelope] = {}
@@ -38,6 +46,7 @@ class StandInHub:
         message = verdict.message
         receipt = issue_receipt(
             issuer="sc.hub", key=self.fed.keys[self.signer], envelope_sha256=verdict.envelope_sha256,
+            envelope_sm3=None if self.sm3 is None else self.sm3(data),
             message_id=message.message_id if message else "", sender=message.sender if message else "",
             recipient=message.recipient if message else "", outcome=verdict.outcome,
             reason_codes=[r.value for r in verdict.reasons], findings=(), log_index=len(self.receipts),

@@ -9,6 +9,7 @@ import pytest
 from adapters.sdk import AdapterServicer, HubClient, RetryPolicy
 from gateway.errors import ReasonCode, VerificationError
 from gateway.testing import Federation
+from gateway.treehash import SM3
 from tests.adapters.conftest import NOW
 from tests.adapters.hubstub import StandInHub, serve_hub
 from tests.adapters.test_servicer import task
@@ -34,6 +35,20 @@ async def test_submit_returns_the_verified_receipt(fed: Federation) -> None:
     async with serve_hub(StandInHub(fed, NOW)) as port, client(fed, port) as hub:
         result = await hub.submit(record(fed, 1))
     assert ("accepted", ()) == (result.outcome, result.reason_codes)
+
+
+async def test_a_receipt_with_an_sm3_digest_is_verified_against_the_bytes_sent(fed: Federation) -> None:
+    """An sm3-profile hub's receipt carries envelope_sm3: the client accepts it when it is SM3 of what it
+    sent, and refuses it (RECEIPT_INVALID) when it is of other bytes, though envelope_sha256 matches."""
+    async with serve_hub(StandInHub(fed, NOW, sm3=SM3.digest)) as port, client(fed, port) as hub:
+        sent = record(fed, 1)
+        result = await hub.submit(sent)
+    assert SM3.digest(sent) == result.receipt.envelope_sm3
+    lying = StandInHub(fed, NOW, sm3=lambda data: SM3.digest(data + b" "))
+    async with serve_hub(lying) as port, client(fed, port) as hub:
+        with pytest.raises(VerificationError) as caught:
+            await hub.submit(record(fed, 2))
+    assert ReasonCode.RECEIPT_INVALID == caught.value.reason
 
 
 async def test_submit_many_keeps_the_order(fed: Federation) -> None:

@@ -29,6 +29,7 @@ from gateway.checkpoint import (
 )
 from gateway.errors import ReasonCode
 from gateway.keys import Algorithm, generate_key
+from gateway.treehash import SHA256
 from tests.vectors import generate_checkpoint as generator
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "checkpoint"
@@ -197,7 +198,7 @@ class TestCheckpointLog:
     def test_log_advances_along_consistent_checkpoints(self) -> None:
         """The log signs each next checkpoint once a consistency proof from the last one verifies."""
         nodes, _ = _log(40)
-        state = CheckpointLog(ORIGIN)
+        state = CheckpointLog(ORIGIN, SHA256)
         for size in (0, 1, 1, 7, 8, 33, 40):
             new = Checkpoint(ORIGIN, size, merkle.root(size, nodes))
             previous = state.latest.size if state.latest else 0
@@ -211,7 +212,7 @@ class TestCheckpointLog:
         _, first = _log(8)
         forked = Checkpoint(ORIGIN, 8, merkle.leaf_hash(b"fork"))
         with pytest.raises(merkle.ProofError) as caught:
-            CheckpointLog(ORIGIN, first).sign_next(forked, [], ORIGIN, KEY)
+            CheckpointLog(ORIGIN, SHA256, first).sign_next(forked, [], ORIGIN, KEY)
         assert "root_mismatch" == caught.value.kind
 
     def test_rewritten_history_is_refused(self) -> None:
@@ -221,34 +222,34 @@ class TestCheckpointLog:
         other.extend([merkle.leaf_hash(bytes([9, i])) for i in range(12)])
         rewritten = Checkpoint(ORIGIN, 12, other.root())
         with pytest.raises(merkle.ProofError) as caught:
-            CheckpointLog(ORIGIN, first).advance(rewritten, merkle.consistency_proof(8, 12, other))
+            CheckpointLog(ORIGIN, SHA256, first).advance(rewritten, merkle.consistency_proof(8, 12, other))
         assert "root_mismatch" == caught.value.kind
 
     def test_shrinking_is_refused(self) -> None:
         """A checkpoint smaller than the last one is a rollback and is refused."""
         nodes, latest = _log(8)
         with pytest.raises(merkle.ProofError) as caught:
-            CheckpointLog(ORIGIN, latest).advance(Checkpoint(ORIGIN, 5, merkle.root(5, nodes)), [])
+            CheckpointLog(ORIGIN, SHA256, latest).advance(Checkpoint(ORIGIN, 5, merkle.root(5, nodes)), [])
         assert "size_order" == caught.value.kind
 
     def test_another_origin_is_refused(self) -> None:
         """A log never signs a checkpoint of another origin."""
         with pytest.raises(CheckpointError) as caught:
-            CheckpointLog(ORIGIN).advance(Checkpoint("jgx.cq.example/log", 0, merkle.EMPTY_ROOT), [])
+            CheckpointLog(ORIGIN, SHA256).advance(Checkpoint("jgx.cq.example/log", 0, merkle.EMPTY_ROOT), [])
         assert "origin_mismatch" == caught.value.kind
 
     def test_empty_tree_needs_the_empty_root(self) -> None:
         """A checkpoint of size 0 must carry SHA-256 of nothing as its root."""
         with pytest.raises(CheckpointError):
-            check_consistent(None, Checkpoint(ORIGIN, 0, merkle.leaf_hash(b"x")), [])
+            check_consistent(None, Checkpoint(ORIGIN, 0, merkle.leaf_hash(b"x")), [], hasher=SHA256)
 
     def test_growing_from_empty_needs_no_proof(self) -> None:
         """Any tree extends the empty one, and a proof offered for it is refused as meaningless."""
         empty = Checkpoint(ORIGIN, 0, merkle.EMPTY_ROOT)
         _, grown = _log(5)
-        check_consistent(empty, grown, [])
+        check_consistent(empty, grown, [], hasher=SHA256)
         with pytest.raises(merkle.ProofError):
-            check_consistent(empty, grown, [merkle.EMPTY_ROOT])
+            check_consistent(empty, grown, [merkle.EMPTY_ROOT], hasher=SHA256)
 
     @pytest.mark.parametrize(
         ("origin", "size", "root"),

@@ -190,3 +190,15 @@ class TestCommand:
         result = CliRunner().invoke(main, ["init", "--help"])
         assert 0 == result.exit_code
         assert "jgx init nodes/hub --node-id sc.hub" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [((), "sha256"), (("--algorithm", "sm2"), "sm3"),
+     (("--algorithm", "sm2", "--log-hash", "sha256"), "sha256"), (("--log-hash", "sm3"), "sm3")],
+)  # fmt: skip
+def test_init_chooses_the_log_hash_profile(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    """jgx init writes [log] hash: sm3 for an SM2 node unless --log-hash says otherwise, else sha256."""
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "n"), "--node-id", "sc.hub", *args])
+    assert 0 == result.exit_code, result.output
+    assert expected == load_config(tmp_path / "n" / CONFIG_FILE).log_hash.name

@@ -145,3 +145,23 @@ require_tls13 = false
         """A configuration file that cannot be read is reported, not raised as OSError."""
         with pytest.raises(ConfigError):
             load_config(tmp_path / "absent.toml")
+
+
+class TestLogHash:
+    def test_the_log_hash_profile_round_trips_and_defaults_to_sha256(self, tmp_path: Path) -> None:
+        """[log] hash reads back as written; a file without it means sha256 (RFC 6962)."""
+        from gateway.treehash import SHA256, SM3
+
+        config = replace(default_config(tmp_path, "sc.hub"), log_hash=SM3)
+        path = tmp_path / CONFIG_FILE
+        path.write_text(render_config(config), encoding="utf-8")
+        assert 'hash = "sm3"' in path.read_text(encoding="utf-8")
+        assert SM3 is load_config(path).log_hash
+        assert SHA256 is parse_config('node_id = "sc.hub"\n', directory=tmp_path).log_hash
+
+    def test_an_unknown_profile_is_refused_by_name(self, tmp_path: Path) -> None:
+        """[log] hash = "md5" is a ConfigError naming log.hash and the profiles jgx knows."""
+        with pytest.raises(ConfigError) as caught:
+            parse_config('node_id = "sc.hub"\n[log]\nhash = "md5"\n', directory=tmp_path)
+        assert "log.hash" in str(caught.value)
+        assert "sha256, sm3" in str(caught.value)

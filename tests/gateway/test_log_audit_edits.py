@@ -35,6 +35,7 @@ from gateway.server import ExchangeService
 from gateway.storage import Store, store_for
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import Federation
+from gateway.treehash import SHA256, SM3, TreeHash
 from tests.gateway.nodes import write_node
 from tests.gateway.storage.pgschema import SERVER, drop_schema, new_schema_url
 
@@ -52,8 +53,8 @@ class Log:
     outbox: dict[str, int]  # outbox row id of "delivered" and "pending"
 
 
-async def _fill(url: str, directory: Path) -> Log:
-    store: Store = store_for(url, base=directory)
+async def _fill(url: str, directory: Path, hasher: TreeHash = SHA256) -> Log:
+    store: Store = store_for(url, base=directory, hasher=hasher)
     await store.open()
     peer_store = SqliteStore(directory / "peer.db")
     await peer_store.open()
@@ -412,15 +413,20 @@ def _verify(log: Log) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "sqlite-sm3", "postgresql-sm3"])
 def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Log]:
-    """A node directory whose log (on each backend) holds every kind of leaf."""
+    """A node directory whose log (on each backend, with each hash profile) holds every kind of leaf.
+
+    Under sm3 the hub's log is SM3 while the peer it delivers to keeps sha256 (a mixed federation).
+    """
     directory = write_node(tmp_path / "node", FED)
-    url, schema = ("sqlite:///jgx.db", None) if request.param == "sqlite" else new_schema_url("audit")
-    config = replace(load_config(directory / CONFIG_FILE), storage_url=url)
+    backend, _, profile = request.param.partition("-")
+    hasher = SM3 if profile == "sm3" else SHA256
+    url, schema = ("sqlite:///jgx.db", None) if backend == "sqlite" else new_schema_url("audit")
+    config = replace(load_config(directory / CONFIG_FILE), storage_url=url, log_hash=hasher)
     (directory / CONFIG_FILE).write_text(render_config(config))
     try:
-        yield asyncio.run(_fill(url, directory))
+        yield asyncio.run(_fill(url, directory, hasher))
     finally:
         if schema is not None:
             asyncio.run(drop_schema(schema))

@@ -26,6 +26,7 @@ from gateway.receipts import verify_receipt
 from gateway.server import Server
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import Federation
+from gateway.treehash import SHA256
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
@@ -432,7 +433,7 @@ def test_the_checkpoint_vectors_use_the_origin_the_node_signs() -> None:
     signed = json.loads(vectors.read_text(encoding="utf-8"))
     seed = bytes.fromhex(signed["ed25519_seed"])
     key = Ed25519PrivateKey(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
-    signer = LogSigner.for_key("sc.hub", key)
+    signer = LogSigner.for_key("sc.hub", key, SHA256)
     empty = signed["empty_log"]
     assert (log_origin("sc.hub"), log_origin("sc.hub")) == (signed["origin"], signer.origin)
     assert signed["note"] == signer.sign(signed["size"], bytes.fromhex(signed["root_hash"]))

@@ -280,3 +280,40 @@ def test_the_readme_sm2_block_runs_as_printed(tmp_path: Path) -> None:
     assert Algorithm.SM2_SM3 == load_private_key((tmp_path / "keys" / "sc.amr.key").read_bytes()).algorithm
     hub_key = load_private_key((tmp_path / "nodes/hub/keys/node.key").read_bytes())
     assert Algorithm.SM2_SM3 == hub_key.algorithm
+
+
+@pytest.mark.parametrize(
+    ("sender", "registered", "signed_with", "reason"),
+    [
+        ("sc.amr", Algorithm.SM2_SM3, Algorithm.ED25519, ReasonCode.ALGORITHM_MISMATCH),
+        ("sc.sjs", Algorithm.ECDSA_P256_SHA256, Algorithm.ED25519, ReasonCode.ALGORITHM_MISMATCH),
+        ("sc.12315", Algorithm.ED25519, Algorithm.SM2_SM3, ReasonCode.ALGORITHM_MISMATCH),
+        ("sc.12315", Algorithm.ED25519, Algorithm.ECDSA_P256_SHA256, ReasonCode.ALGORITHM_MISMATCH),
+        # SM2 and P-256 signatures are both DER SEQUENCE{r, s} of 256-bit integers: the shape cannot name
+        # the mistake, so the registered algorithm's verification fails (refused all the same).
+        ("sc.amr", Algorithm.SM2_SM3, Algorithm.ECDSA_P256_SHA256, ReasonCode.SIGNATURE_INVALID),
+        ("sc.sjs", Algorithm.ECDSA_P256_SHA256, Algorithm.SM2_SM3, ReasonCode.SIGNATURE_INVALID),
+    ],
+)
+def test_a_mixed_federation_refuses_a_signature_of_another_algorithm_than_registered(
+    sender: str, registered: Algorithm, signed_with: Algorithm, reason: ReasonCode
+) -> None:
+    """In a trust configuration holding Ed25519, P-256 and SM2 nodes at once, a node whose signature
+    (under its registered key id) is of another algorithm is ALGORITHM_MISMATCH, never accepted."""
+    fed = Federation.create(NOW)
+    for node_id, algorithm in (("sc.amr", Algorithm.SM2_SM3), ("sc.sjs", Algorithm.ECDSA_P256_SHA256)):
+        key = generate_key(algorithm)
+        fed.keys[node_id] = key
+        fed.resign(fed.trust.with_node_key(node_id, key_record(key.public_key)))
+    assert {r.public_key.algorithm for n in ("sc.amr", "sc.sjs", "sc.12315")
+            for r in fed.trust.node(n).keys} == set(Algorithm)  # fmt: skip
+    assert fed.keys[sender].public_key.algorithm is registered
+    standard = {"sc.amr": "SC-06", "sc.sjs": "SC-05", "sc.12315": "SC-11"}[sender]
+    envelope = exchange_pb2.Envelope.FromString(
+        fed.envelope(fed.message(sender, "sc.hub", standard=standard), key=generate_key(signed_with))
+    )
+    envelope.signatures[0].key_id = fed.keys[sender].public_key.key_id
+    verdict = judge(
+        envelope.SerializeToString(), trust=fed.trust, local_node="sc.hub", now=NOW, seen=MemorySeenIds()
+    )
+    assert (reason,) == verdict.reasons

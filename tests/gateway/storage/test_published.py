@@ -6,10 +6,11 @@ from gateway.keys import Algorithm, generate_key
 from gateway.logbook import LogSigner, log_origin, log_verifier
 from gateway.published import check_published
 from gateway.storage import Store
+from gateway.treehash import SHA256
 from tests.gateway.storage.conftest import entry
 
 KEY = generate_key(Algorithm.ED25519)
-SIGNER = LogSigner.for_key("sc.hub", KEY)
+SIGNER = LogSigner.for_key("sc.hub", KEY, SHA256)
 VERIFIERS = [log_verifier("sc.hub", KEY.public_key)]
 ORIGIN = log_origin("sc.hub")
 
@@ -25,7 +26,7 @@ async def test_a_log_that_extends_every_published_checkpoint_has_no_problem(stor
 async def test_missing_leaves_another_root_and_a_bad_signature_are_each_reported(store: Store) -> None:
     """A checkpoint beyond the log, one with another root, and one signed by another key: three problems."""
     await store.append([entry(n) for n in range(5)])
-    other = LogSigner.for_key("sc.hub", generate_key(Algorithm.ED25519))
+    other = LogSigner.for_key("sc.hub", generate_key(Algorithm.ED25519), SHA256)
     notes = [
         ("beyond", SIGNER.sign(8, b"\x01" * 32)),
         ("fork", SIGNER.sign(4, b"\x02" * 32)),

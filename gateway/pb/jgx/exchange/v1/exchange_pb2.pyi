@@ -309,6 +309,7 @@ class Receipt(_message.Message):
     LOG_INDEX_FIELD_NUMBER: _builtins.int
     ISSUED_AT_FIELD_NUMBER: _builtins.int
     RECIPIENT_FIELD_NUMBER: _builtins.int
+    ENVELOPE_SM3_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
     """message_id, sender (and recipient, field 10) of the receipted Message, copied from its body
     exactly when the body was verified, parsed and passed its field checks: for ACCEPTED, and for
@@ -330,6 +331,10 @@ class Receipt(_message.Message):
     """Index of the leaf recording this envelope in the issuer's exchange log. Always set."""
     recipient: _builtins.str
     """Recipient node id of the receipted Message; filled exactly when message_id and sender are."""
+    envelope_sm3: _builtins.bytes
+    """SM3 (GB/T 32905) of the same exact Envelope bytes (32 bytes): set by an issuer whose exchange log
+    has the sm3 hash profile (国密 federation), absent otherwise. A verifier checks every digest present.
+    """
     @_builtins.property
     def reason_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """One reason code from the catalogue in docs/wire.md §6 when rejected (e.g. "SIGNATURE_INVALID");
@@ -359,19 +364,23 @@ class Receipt(_message.Message):
         log_index: _builtins.int = ...,
         issued_at: _timestamp_pb2.Timestamp | None = ...,
         recipient: _builtins.str = ...,
+        envelope_sm3: _builtins.bytes | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["issued_at", b"issued_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_envelope_sm3", b"_envelope_sm3", "envelope_sm3", b"envelope_sm3", "issued_at", b"issued_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["envelope_sha256", b"envelope_sha256", "findings", b"findings", "issued_at", b"issued_at", "issuer", b"issuer", "log_index", b"log_index", "message_id", b"message_id", "outcome", b"outcome", "reason_codes", b"reason_codes", "recipient", b"recipient", "sender", b"sender"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_envelope_sm3", b"_envelope_sm3", "envelope_sha256", b"envelope_sha256", "envelope_sm3", b"envelope_sm3", "findings", b"findings", "issued_at", b"issued_at", "issuer", b"issuer", "log_index", b"log_index", "message_id", b"message_id", "outcome", b"outcome", "reason_codes", b"reason_codes", "recipient", b"recipient", "sender", b"sender"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__envelope_sm3: _TypeAlias = _typing.Literal["envelope_sm3"]  # noqa: Y015
+    _WhichOneofArgType__envelope_sm3: _TypeAlias = _typing.Literal["_envelope_sm3", b"_envelope_sm3"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__envelope_sm3) -> _WhichOneofReturnType__envelope_sm3 | None: ...
 
 Global___Receipt: _TypeAlias = Receipt  # noqa: Y015
 
 @_typing.final
 class LogLeaf(_message.Message):
     """A leaf of the exchange log: the small record an auditor rebuilds. Stored serialized exactly as
-    hashed (leaf hash = SHA-256(0x00 || leaf bytes)); payloads are stored beside the log, not in it.
+    hashed (leaf hash = H(0x00 || leaf bytes), H = SHA-256 or SM3 by the log's hash profile); payloads
+    are stored beside the log, not in it.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -397,6 +406,9 @@ class LogLeaf(_message.Message):
     OUTBOX_RECIPIENTS_FIELD_NUMBER: _builtins.int
     REPLAY_UNTIL_FIELD_NUMBER: _builtins.int
     DELIVERS_OUTBOX_ID_FIELD_NUMBER: _builtins.int
+    ENVELOPE_SM3_FIELD_NUMBER: _builtins.int
+    PAYLOAD_SM3_FIELD_NUMBER: _builtins.int
+    RECEIPT_SM3_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """The leaf format: 2 (1: leaves written before the stored rows were bound; fields 14-21 absent)."""
     kind: _builtins.str
@@ -423,16 +435,25 @@ class LogLeaf(_message.Message):
     envelope_stored: _builtins.bool
     """the envelope's exact bytes are stored (messages.envelope)"""
     payload_sha256: _builtins.bytes
-    """SHA-256 of messages.payload; absent: payload is NULL"""
+    """SHA-256 of messages.payload; absent: NULL, or the sm3 profile"""
     duplicate_of: _builtins.int
     """a DUPLICATE's original leaf (messages.duplicate_of)"""
     receipt_sha256: _builtins.bytes
     """SHA-256 of messages.receipt when the receipt exists before the leaf: the original receipt of a
     duplicate, the recipient's receipt of a delivery. Absent for a receipt this node signs after the
-    index is assigned: the audit verifies that one's signature and fields instead.
+    index is assigned: the audit verifies that one's signature and fields instead. Absent under the
+    sm3 profile (receipt_sm3 instead).
     """
     delivers_outbox_id: _builtins.int
     """a delivery leaf: the outbox row it settled"""
+    envelope_sm3: _builtins.bytes
+    """The sm3 hash profile (docs/exchange-log.md "Hash profile"): every integrity digest the leaf commits
+    to is SM3. envelope_sha256 stays (the message's identity across the federation) and envelope_sm3
+    is set beside it; payload_sm3 and receipt_sm3 take the place of payload_sha256 and receipt_sha256,
+    which are then absent. Under the sha256 profile these three are absent.
+    """
+    payload_sm3: _builtins.bytes
+    receipt_sm3: _builtins.bytes
     @_builtins.property
     def time(self) -> _timestamp_pb2.Timestamp:
         """When the node decided, by its own clock (not the message's issued_at); equal to the receipt's
@@ -473,27 +494,42 @@ class LogLeaf(_message.Message):
         outbox_recipients: _abc.Iterable[_builtins.str] | None = ...,
         replay_until: _timestamp_pb2.Timestamp | None = ...,
         delivers_outbox_id: _builtins.int | None = ...,
+        envelope_sm3: _builtins.bytes | None = ...,
+        payload_sm3: _builtins.bytes | None = ...,
+        receipt_sm3: _builtins.bytes | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_delivers_outbox_id", b"_delivers_outbox_id", "_duplicate_of", b"_duplicate_of", "_payload_sha256", b"_payload_sha256", "_receipt_sha256", b"_receipt_sha256", "delivers_outbox_id", b"delivers_outbox_id", "duplicate_of", b"duplicate_of", "payload_sha256", b"payload_sha256", "receipt_sha256", b"receipt_sha256", "replay_until", b"replay_until", "time", b"time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_delivers_outbox_id", b"_delivers_outbox_id", "_duplicate_of", b"_duplicate_of", "_envelope_sm3", b"_envelope_sm3", "_payload_sha256", b"_payload_sha256", "_payload_sm3", b"_payload_sm3", "_receipt_sha256", b"_receipt_sha256", "_receipt_sm3", b"_receipt_sm3", "delivers_outbox_id", b"delivers_outbox_id", "duplicate_of", b"duplicate_of", "envelope_sm3", b"envelope_sm3", "payload_sha256", b"payload_sha256", "payload_sm3", b"payload_sm3", "receipt_sha256", b"receipt_sha256", "receipt_sm3", b"receipt_sm3", "replay_until", b"replay_until", "time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_delivers_outbox_id", b"_delivers_outbox_id", "_duplicate_of", b"_duplicate_of", "_payload_sha256", b"_payload_sha256", "_receipt_sha256", b"_receipt_sha256", "action", b"action", "correlation_id", b"correlation_id", "delivers_outbox_id", b"delivers_outbox_id", "duplicate_of", b"duplicate_of", "envelope_sha256", b"envelope_sha256", "envelope_stored", b"envelope_stored", "kind", b"kind", "message_id", b"message_id", "outbox_recipients", b"outbox_recipients", "outcome", b"outcome", "payload_sha256", b"payload_sha256", "payload_type", b"payload_type", "reason_codes", b"reason_codes", "receipt_sha256", b"receipt_sha256", "recipient", b"recipient", "replay_until", b"replay_until", "sender", b"sender", "standard", b"standard", "standard_version", b"standard_version", "time", b"time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_delivers_outbox_id", b"_delivers_outbox_id", "_duplicate_of", b"_duplicate_of", "_envelope_sm3", b"_envelope_sm3", "_payload_sha256", b"_payload_sha256", "_payload_sm3", b"_payload_sm3", "_receipt_sha256", b"_receipt_sha256", "_receipt_sm3", b"_receipt_sm3", "action", b"action", "correlation_id", b"correlation_id", "delivers_outbox_id", b"delivers_outbox_id", "duplicate_of", b"duplicate_of", "envelope_sha256", b"envelope_sha256", "envelope_sm3", b"envelope_sm3", "envelope_stored", b"envelope_stored", "kind", b"kind", "message_id", b"message_id", "outbox_recipients", b"outbox_recipients", "outcome", b"outcome", "payload_sha256", b"payload_sha256", "payload_sm3", b"payload_sm3", "payload_type", b"payload_type", "reason_codes", b"reason_codes", "receipt_sha256", b"receipt_sha256", "receipt_sm3", b"receipt_sm3", "recipient", b"recipient", "replay_until", b"replay_until", "sender", b"sender", "standard", b"standard", "standard_version", b"standard_version", "time", b"time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__delivers_outbox_id: _TypeAlias = _typing.Literal["delivers_outbox_id"]  # noqa: Y015
     _WhichOneofArgType__delivers_outbox_id: _TypeAlias = _typing.Literal["_delivers_outbox_id", b"_delivers_outbox_id"]  # noqa: Y015
     _WhichOneofReturnType__duplicate_of: _TypeAlias = _typing.Literal["duplicate_of"]  # noqa: Y015
     _WhichOneofArgType__duplicate_of: _TypeAlias = _typing.Literal["_duplicate_of", b"_duplicate_of"]  # noqa: Y015
+    _WhichOneofReturnType__envelope_sm3: _TypeAlias = _typing.Literal["envelope_sm3"]  # noqa: Y015
+    _WhichOneofArgType__envelope_sm3: _TypeAlias = _typing.Literal["_envelope_sm3", b"_envelope_sm3"]  # noqa: Y015
     _WhichOneofReturnType__payload_sha256: _TypeAlias = _typing.Literal["payload_sha256"]  # noqa: Y015
     _WhichOneofArgType__payload_sha256: _TypeAlias = _typing.Literal["_payload_sha256", b"_payload_sha256"]  # noqa: Y015
+    _WhichOneofReturnType__payload_sm3: _TypeAlias = _typing.Literal["payload_sm3"]  # noqa: Y015
+    _WhichOneofArgType__payload_sm3: _TypeAlias = _typing.Literal["_payload_sm3", b"_payload_sm3"]  # noqa: Y015
     _WhichOneofReturnType__receipt_sha256: _TypeAlias = _typing.Literal["receipt_sha256"]  # noqa: Y015
     _WhichOneofArgType__receipt_sha256: _TypeAlias = _typing.Literal["_receipt_sha256", b"_receipt_sha256"]  # noqa: Y015
+    _WhichOneofReturnType__receipt_sm3: _TypeAlias = _typing.Literal["receipt_sm3"]  # noqa: Y015
+    _WhichOneofArgType__receipt_sm3: _TypeAlias = _typing.Literal["_receipt_sm3", b"_receipt_sm3"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__delivers_outbox_id) -> _WhichOneofReturnType__delivers_outbox_id | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__duplicate_of) -> _WhichOneofReturnType__duplicate_of | None: ...
     @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__envelope_sm3) -> _WhichOneofReturnType__envelope_sm3 | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__payload_sha256) -> _WhichOneofReturnType__payload_sha256 | None: ...
     @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__payload_sm3) -> _WhichOneofReturnType__payload_sm3 | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__receipt_sha256) -> _WhichOneofReturnType__receipt_sha256 | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__receipt_sm3) -> _WhichOneofReturnType__receipt_sm3 | None: ...
 
 Global___LogLeaf: _TypeAlias = LogLeaf  # noqa: Y015
 
