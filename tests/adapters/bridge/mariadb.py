@@ -1,0 +1,44 @@
+"""A throw-away MariaDB database per test, on the server at 127.0.0.1:3306 (CI starts it, see .ci/run).
+
+``JGX_TEST_MARIADB`` overrides the server URL. A test that needs MariaDB FAILS with a clear message when
+the server cannot be reached, as the PostgreSQL tests do: MySQL/MariaDB front databases are part of the
+product, so their tests never skip silently.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pymysql
+import pytest
+
+SERVER = os.environ.get("JGX_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4")
+
+
+def _admin() -> pymysql.connections.Connection[pymysql.cursors.Cursor]:
+    try:
+        return pymysql.connect(host="127.0.0.1", port=3306, user="root", database="test", connect_timeout=10)
+    except pymysql.MySQLError as exc:
+        pytest.fail(
+            f"MariaDB is not reachable at 127.0.0.1:3306 ({exc}). The bridge's database tests run on "
+            "SQLite, PostgreSQL and MariaDB: start MariaDB (CI does, see .ci/run).",
+            pytrace=False,
+        )
+
+
+@contextmanager
+def fresh_database(prefix: str = "qzk") -> Iterator[str]:
+    """The name of a new, empty database (MySQL's schema); it and everything in it is dropped afterwards."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    admin = _admin()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        yield name
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
