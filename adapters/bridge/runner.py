@@ -95,7 +95,6 @@ class PassReport:
         )
 
 
-
 class Bridge:
     """A front-database table bridged to the hub as the node ``mapping.node``."""
 

@@ -10,14 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, oracle
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
 from adapters.bridge.mapping import BridgeMapping, MappingError
 
-__all__ = ["Cursor", "DatabaseUnavailable", "FrontDatabase"]
+__all__ = ["LONG_TEXT", "OWN_TABLE", "TIMESTAMP", "Cursor", "DatabaseUnavailable", "FrontDatabase"]
+
+#: A moment in the bridge's own tables, to the microsecond on every dialect: MySQL's plain DATETIME and
+#: Oracle's DATE keep whole seconds only, which would tie two deliveries of the same second.
+TIMESTAMP: Final = (
+    sa.DateTime()
+    .with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    .with_variant(oracle.TIMESTAMP(), "oracle")
+)
+
+#: Text of any length the bridge stores (a delivered record's JSON, up to the 1 MiB envelope): MySQL's
+#: TEXT stops at 64 KiB, so it is LONGTEXT there; CLOB on Oracle, text elsewhere.
+LONG_TEXT: Final = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+#: Options of a table the bridge creates. On MySQL/MariaDB: utf8mb4 whatever the database's default (a
+#: legacy utf8mb3 or latin1 database cannot hold four-byte characters, or Chinese at all), and a binary
+#: collation so keys compare exactly (the default *_ci collations make "JC1a" and "JC1A" one key).
+OWN_TABLE: Final[dict[str, Any]] = {
+    f"{dialect}_{option}": value
+    for dialect in ("mysql", "mariadb")
+    for option, value in (("charset", "utf8mb4"), ("collate", "utf8mb4_bin"))
+}
 
 #: Where the keyset scan stands: (cd_time as the database returned it, cd_id) of the last row read.
 Cursor = tuple[Any, Any]
@@ -87,7 +109,8 @@ class FrontDatabase:
                 sa.Column(names("messages_zh"), sa.Text),
                 sa.Column(names("receipt_sha256"), sa.String(64)),
                 sa.Column(names("log_index"), sa.BigInteger),
-                sa.Column(names("decided_at"), sa.DateTime),
+                sa.Column(names("decided_at"), TIMESTAMP),
+                **OWN_TABLE,
             )
             if self.mapping.create_result_table:
                 try:

@@ -30,13 +30,14 @@ def _admin() -> pymysql.connections.Connection[pymysql.cursors.Cursor]:
 
 
 @contextmanager
-def fresh_database(prefix: str = "qzk") -> Iterator[str]:
-    """The name of a new, empty database (MySQL's schema); it and everything in it is dropped afterwards."""
+def fresh_database(prefix: str = "qzk", charset: str = "utf8mb4") -> Iterator[str]:
+    """The name of a new, empty database (MySQL's schema) whose default character set is ``charset``; it
+    and everything in it is dropped afterwards."""
     name = f"{prefix}_{secrets.token_hex(6)}"
     admin = _admin()
     try:
         with admin.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+            cursor.execute(f"CREATE DATABASE {name} CHARACTER SET {charset}")
         yield name
     finally:
         with admin.cursor() as cursor:

@@ -1,0 +1,103 @@
+"""What differs between the front databases and must not change what the bridge reads or writes.
+
+Each test runs on SQLite, PostgreSQL and MariaDB; each names the dialect difference it guards against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.bridge import FrontDatabase
+from adapters.bridge.inbound import InboundTable
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from tests.adapters.bridge.conftest import MARIADB_SERVER
+from tests.adapters.bridge.front import Front, FrontDb, RunningHub, inspection, load, make_bridge
+from tests.adapters.bridge.mariadb import fresh_database
+
+T0 = datetime(2026, 11, 27, 9, 0, 0)
+RARE = "𠀾"  # a CJK Extension B character (four bytes in UTF-8), as found in personal and place names
+
+
+def _message(message_id: str, payload: str = "{}") -> exchange_pb2.Message:
+    return exchange_pb2.Message(
+        message_id=message_id, business_key="LHJG-1", sender="cn.national", standard="SC-14",
+        standard_version="1.0.0", payload=payload.encode("utf-8"), operation=exchange_pb2.OPERATION_INSERT,
+    )  # fmt: skip
+
+
+def test_inbound_rows_keep_their_arrival_time_to_the_microsecond(front: Front, db: FrontDb) -> None:
+    """The department polls the inbound table by cd_time: two deliveries in the same second must keep
+    distinct times in arrival order (MySQL's plain DATETIME drops the fraction, which ties them and lets
+    a department that read the first miss the second)."""
+    inbound = InboundTable(db.engine, "jgx_inbound", front.schema)
+    first, second = T0.replace(microsecond=200_000), T0.replace(microsecond=700_000)
+    inbound.write(_message("msg-b"), now=first.replace(tzinfo=UTC))
+    inbound.write(_message("msg-a"), now=second.replace(tzinfo=UTC))
+    assert [("msg-b", first), ("msg-a", second)] == [(r["message_id"], r["cd_time"]) for r in inbound.rows()]
+
+
+def test_a_verdicts_decision_time_keeps_its_microseconds(front: Front, db: FrontDb) -> None:
+    """decided_at is the receipt's time; the result table keeps it exactly (not cut to the second)."""
+    database = FrontDatabase(load(front))
+    decided = T0.replace(microsecond=123_456)
+    database.write_results([{"cd_id": "JC1", "cd_time": "2026-11-27 09:00:00", "decided_at": decided,
+                             "message_id": "m1", "status": "accepted"}])  # fmt: skip
+    database.close()
+    assert [decided] == [r["decided_at"] for r in db.results()]
+
+
+def test_result_keys_differing_only_in_case_are_two_rows(front: Front, db: FrontDb) -> None:
+    """cd_id is compared exactly: under MySQL's default case-insensitive collation "JC1a" and "JC1A" would
+    be one key, and the second verdict would overwrite the first row's."""
+    database = FrontDatabase(load(front))
+    database.write_results([
+        {"cd_id": cd_id, "cd_time": "2026-11-27 09:00:00", "message_id": f"m-{cd_id}", "status": status}
+        for cd_id, status in (("JC1a", "accepted"), ("JC1A", "rejected"))
+    ])  # fmt: skip
+    database.close()
+    assert [("JC1A", "rejected"), ("JC1a", "accepted")] == sorted(
+        (r["cd_id"], r["status"]) for r in db.results()
+    )
+
+
+@pytest.fixture
+def legacy_front(tmp_path: Path) -> Iterator[Front]:
+    """A MariaDB database whose default character set is the legacy three-byte utf8 (utf8mb3), as many
+    departments' older databases are; the department's own source table is utf8mb4."""
+    with fresh_database(charset="utf8mb3") as name:
+        yield Front(MARIADB_SERVER, name, tmp_path / "bridge-state.sqlite")
+
+
+@pytest.mark.mariadb
+async def test_the_bridges_own_tables_hold_four_byte_characters_in_a_utf8mb3_database(
+    legacy_front: Front, hub: RunningHub
+) -> None:
+    """The result and inbound tables the bridge creates are utf8mb4 whatever the database's default: a
+    refusal naming a four-byte character is written back, and a delivery carrying one lands intact."""
+    db = legacy_front.db(charset="utf8mb4")
+    db.insert([inspection(1, T0, jcxs=f"{RARE}检查")])
+    bridge = make_bridge(load(legacy_front, hub), hub)
+    await bridge.run_once()
+    await bridge.close()
+    (result,) = db.results()
+    inbound = InboundTable(db.engine, "jgx_inbound", legacy_front.schema)
+    inbound.write(_message("msg-1", f'{{"name": "{RARE}"}}'), now=datetime.now(UTC))
+    (row,) = inbound.rows()
+    db.close()
+    assert ("refused_local", True, f'{{"name": "{RARE}"}}') == (
+        result["status"],
+        RARE in result["messages_zh"],
+        row["payload"],
+    )
+
+
+def test_a_delivered_record_of_hundreds_of_kilobytes_lands_whole(front: Front, db: FrontDb) -> None:
+    """An envelope may be up to 1 MiB: its payload fits the inbound table (MySQL's TEXT stops at 64 KiB)."""
+    inbound = InboundTable(db.engine, "jgx_inbound", front.schema)
+    payload = '{"note": "' + "检" * 200_000 + '"}'  # 600 kB of UTF-8
+    inbound.write(_message("msg-big", payload), now=datetime.now(UTC))
+    assert [payload] == [r["payload"] for r in inbound.rows()]
