@@ -148,6 +148,17 @@ class FrontDatabase:
         except SQLAlchemyError as exc:
             raise _unavailable(exc) from None
 
+    def versions(self, cd_id: str) -> list[Any]:
+        """The cd_time values (as the database gives them) of the source rows with ``cd_id``."""
+        table = self.source()
+        cd_time = table.c[self.mapping.column("cd_time")]
+        query = sa.select(cd_time).where(table.c[self.mapping.column("cd_id")] == cd_id)
+        try:
+            with self.engine.connect() as connection:
+                return list(connection.execute(query).scalars())
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from None
+
     def write_results(self, rows: Sequence[Mapping[str, Any]], *, keep: frozenset[str] = frozenset()) -> None:
         """Write verdict rows back in one transaction: a row for the same (cd_id, cd_time) is replaced,
         except that a row whose message id is in ``keep`` is only added, never written over."""
