@@ -6,16 +6,25 @@ Each test runs on SQLite, PostgreSQL and MariaDB; each names the dialect differe
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from adapters.bridge import FrontDatabase
 from adapters.bridge.inbound import InboundTable
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from tests.adapters.bridge.conftest import MARIADB_SERVER
-from tests.adapters.bridge.front import Front, FrontDb, RunningHub, inspection, load, make_bridge
+from tests.adapters.bridge.front import (
+    Front,
+    FrontDb,
+    RunningHub,
+    inspection,
+    load,
+    make_bridge,
+    source_table,
+)
 from tests.adapters.bridge.mariadb import fresh_database
 
 T0 = datetime(2026, 11, 27, 9, 0, 0)
@@ -101,3 +110,33 @@ def test_a_delivered_record_of_hundreds_of_kilobytes_lands_whole(front: Front, d
     payload = '{"note": "' + "检" * 200_000 + '"}'  # 600 kB of UTF-8
     inbound.write(_message("msg-big", payload), now=datetime.now(UTC))
     assert [payload] == [r["payload"] for r in inbound.rows()]
+
+
+async def test_a_table_whose_names_differ_from_the_mapping_only_in_case_is_read(
+    front: Front, hub: RunningHub
+) -> None:
+    """A table created by a system that writes upper-case names (T_XZJC, CD_ID …, as Oracle-bred ones do)
+    is read by the guide's lower-case mapping: databases fold and compare names differently, and the
+    mapping should not have to guess how."""
+    metadata = sa.MetaData(schema=front.schema)
+    upper = sa.Table(
+        "T_XZJC", metadata, *(sa.Column(c.name.upper(), c.type) for c in source_table(sa.MetaData()).c)
+    )
+    engine = sa.create_engine(front.url)
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(upper), [
+            {k.upper(): v for k, v in inspection(n, T0 + timedelta(seconds=n)).items()} for n in (1, 2, 3)
+        ])  # fmt: skip
+    engine.dispose()
+    bridge = make_bridge(load(front, hub, batch_size=2), hub)
+    report = await bridge.run_once()
+    await bridge.close()
+    db = FrontDb.__new__(FrontDb)
+    db.engine, db.schema = sa.create_engine(front.url), front.schema
+    results = db.results()
+    db.close()
+    assert (3, ["JC000001", "JC000002", "JC000003"]) == (
+        report.total("accepted"),
+        [r["cd_id"] for r in results],
+    )
