@@ -150,6 +150,17 @@ class FrontDatabase:
             self._result = table
         return self._result
 
+    def whole_seconds(self) -> bool:
+        """True when the cd_time column keeps whole seconds only (MySQL's plain DATETIME or TIMESTAMP,
+        Oracle's DATE, a DATE): two changes of one row within a second then share a cd_time, hence a
+        message id, and the second is taken for the first. Text columns are not judged."""
+        kind = self._column("cd_time").type
+        if self.engine.dialect.name in ("mysql", "mariadb") and isinstance(kind, sa.DateTime | sa.TIMESTAMP):
+            return not getattr(kind, "fsp", None)
+        if self.engine.dialect.name == "oracle" and isinstance(kind, oracle.DATE):
+            return True
+        return isinstance(kind, sa.Date) and not isinstance(kind, sa.DateTime)
+
     def _time_bound(self, moment: datetime) -> Any:
         """``moment`` as the cd_time column stores it: a timestamp, or text in the mapping's format."""
         column = self._column("cd_time")

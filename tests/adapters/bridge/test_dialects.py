@@ -6,13 +6,14 @@ Each test runs on SQLite, PostgreSQL and MariaDB; each names the dialect differe
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from adapters.bridge import FrontDatabase
+from adapters.bridge.check import dry_run
 from adapters.bridge.inbound import InboundTable
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from tests.adapters.bridge.conftest import MARIADB_SERVER
@@ -139,4 +140,19 @@ async def test_a_table_whose_names_differ_from_the_mapping_only_in_case_is_read(
     assert (3, ["JC000001", "JC000002", "JC000003"]) == (
         report.total("accepted"),
         [r["cd_id"] for r in results],
+    )
+
+
+def test_check_warns_when_cd_time_keeps_whole_seconds_only(front: Front, db: FrontDb) -> None:
+    """The guide's table declares cd_time as SQLAlchemy's DateTime: a timestamp to the microsecond on
+    SQLite and PostgreSQL, but MySQL's plain DATETIME (whole seconds) on MariaDB, where two changes of one
+    row within a second would share a message id. `jgx bridge check` says so there, and only there."""
+    mapping = load(front)
+    database = FrontDatabase(mapping)
+    report = dry_run(mapping, database, on=date(2026, 11, 27), destination="internal", limit=10)
+    database.close()
+    whole = front.url.startswith("mysql")
+    assert (whole, whole) == (
+        report.to_json()["cdTimeWholeSeconds"],
+        "DATETIME(6)" in "\n".join(report.lines()),
     )
