@@ -14,17 +14,23 @@ from contextlib import contextmanager
 
 import pymysql
 import pytest
+import sqlalchemy as sa
 
 SERVER = os.environ.get("JGX_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4")
 
 
 def _admin() -> pymysql.connections.Connection[pymysql.cursors.Cursor]:
+    url = sa.make_url(SERVER)
     try:
-        return pymysql.connect(host="127.0.0.1", port=3306, user="root", database="test", connect_timeout=10)
+        return pymysql.connect(
+            host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
+            password=url.password or "", database=url.database, connect_timeout=10,
+        )  # fmt: skip
     except pymysql.MySQLError as exc:
         pytest.fail(
-            f"MariaDB is not reachable at 127.0.0.1:3306 ({exc}). The bridge's database tests run on "
-            "SQLite, PostgreSQL and MariaDB: start MariaDB (CI does, see .ci/run).",
+            f"MariaDB is not reachable at {url.host}:{url.port} ({exc}). The bridge's database tests "
+            "run on SQLite, PostgreSQL and MariaDB: start MariaDB (CI does, see .ci/run) or set "
+            "JGX_TEST_MARIADB.",
             pytrace=False,
         )
 

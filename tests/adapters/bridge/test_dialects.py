@@ -156,3 +156,61 @@ def test_check_warns_when_cd_time_keeps_whole_seconds_only(front: Front, db: Fro
         report.to_json()["cdTimeWholeSeconds"],
         "DATETIME(6)" in "\n".join(report.lines()),
     )
+
+
+def test_the_tables_the_bridge_creates_suit_oracle_and_dm_too(front: Front, db: FrontDb) -> None:
+    """What Oracle and 达梦 (not run here) need of the tables the bridge creates, checked on the tables as
+    each tested database reflects them: names of at most 30 characters, no boolean column, and every
+    column outside the key may be NULL (Oracle stores an empty string as NULL)."""
+    database = FrontDatabase(load(front))
+    inbound = InboundTable(db.engine, "jgx_inbound", front.schema)
+    tables = [database.result(), inbound.table]
+    database.close()
+    inspector = sa.inspect(db.engine)
+    problems = []
+    for table in tables:
+        columns = inspector.get_columns(table.name, schema=front.schema)
+        key = set(inspector.get_pk_constraint(table.name, schema=front.schema)["constrained_columns"])
+        problems += [table.name] if len(table.name) > 30 else []
+        problems += [c["name"] for c in columns if len(c["name"]) > 30 or isinstance(c["type"], sa.Boolean)]
+        required = {
+            "cd_id",
+            "cd_operation",
+            "cd_time",
+            "cd_source",
+            "standard",
+            "standard_version",
+            "payload",
+        }
+        problems += [
+            c["name"]
+            for c in columns
+            if not c["nullable"]
+            and c["name"] not in key
+            and not (table is tables[1] and c["name"] in required)
+        ]
+    assert [] == problems
+
+
+async def test_each_batch_reads_a_fresh_snapshot(front: Front, db: FrontDb, hub: RunningHub) -> None:
+    """A row committed between two batches of one pass is read by the next batch of that pass: no read
+    holds a transaction (InnoDB's REPEATABLE READ would keep showing the snapshot of its first read)."""
+    db.insert([inspection(n, T0 + timedelta(seconds=n)) for n in (1, 2)])
+    bridge = make_bridge(load(front, hub, batch_size=1), hub)
+    read = bridge.database.read
+    calls: list[int] = []
+
+    def read_then_commit_another(**options: object) -> list[dict[str, object]]:
+        rows = read(**options)  # type: ignore[arg-type]
+        calls.append(len(rows))
+        if len(calls) == 1:
+            db.insert([inspection(3, T0 + timedelta(seconds=3))])
+        return rows
+
+    bridge.database.read = read_then_commit_another  # type: ignore[method-assign]
+    report = await bridge.run_once()
+    await bridge.close()
+    assert (3, ["JC000001", "JC000002", "JC000003"]) == (
+        report.total("accepted"),
+        [r["cd_id"] for r in db.results()],
+    )

@@ -58,7 +58,7 @@ async def test_entries_whose_rows_were_deleted_or_updated_are_finished_and_count
             r["cd_time"],
             r["cd_operation"],
             r["log_index"],
-            "源记录在回写前" in (r["messages_zh"] or ""),
+            (r["messages_zh"] or "").startswith("源记录在回写前"),
         )
         for r in results
     ]
