@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,9 +17,10 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError
 
 from gateway.envelope import check_message_fields, open_message, parse_envelope
-from gateway.errors import JgxError, VerificationError
+from gateway.errors import CATALOGUE, JgxError, VerificationError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.trust import TrustConfig
+from gateway.validation import held_keys, judge_payload
 
 __all__ = ["Assessment", "assess_envelope", "destination_of", "header_json", "validate_payload"]
 
@@ -42,30 +44,28 @@ def header_json(message: exchange_pb2.Message) -> dict[str, Any]:
 
 
 def validate_payload(
-    payload: bytes, standard: str, version: str, *, on: datetime, destination: str | None
+    payload: bytes,
+    standard: str,
+    version: str,
+    *,
+    on: datetime,
+    destination: str | None,
+    recipient: str = "",
+    held: Collection[str] | None = None,
 ) -> list[dict[str, str]]:
-    """Findings (as JSON objects) of the standards validator; an unusable standard is one finding."""
-    try:
-        import standards
-    except ImportError:  # pragma: no cover - the standards package ships with jgx
-        return [
-            _finding(
-                "STANDARDS-UNAVAILABLE",
-                "",
-                "error",
-                "",
-                "标准库不可用",
-                "the standards package is unavailable",
-            )
-        ]
-    try:
-        found = standards.validate(payload, standard, version, on=on.date(), destination=destination)
-    except JgxError as exc:
-        return [
-            _finding(
-                exc.reason.value, "SC-17 §6.2", "error", "", exc.entry.zh, f"{exc.entry.en}: {exc.detail}"
-            )
-        ]
+    """Findings (as JSON objects) of the hub's step 8 (`gateway.validation.judge_payload`), so a record
+    with sealed values (wire.md §12) is judged exactly as the hub judges it; a refusal without findings
+    (an unusable standard, a misplaced sealed value or one sealed for a key `recipient` does not hold,
+    its key ids being `held`) is one finding."""
+    verdict = judge_payload(
+        payload, standard, version, on=on.date(), destination=destination or "internal",
+        recipient=recipient, held=held,
+    )  # fmt: skip
+    if verdict.reason is not None and not verdict.findings:
+        entry = CATALOGUE[verdict.reason]
+        detail = f"{entry.en}: {verdict.detail}"
+        return [_finding(verdict.reason.value, "SC-17 §6.2", "error", "", entry.zh, detail)]
+    found = verdict.findings
     return [_finding(f.rule_id, f.clause, f.severity, f.pointer, f.message_zh, f.message_en) for f in found]
 
 
@@ -185,8 +185,9 @@ def assess_envelope(
         facts.fields_problem = exc.detail
     issued = message.issued_at.ToDatetime(tzinfo=UTC) if message.HasField("issued_at") else now
     found = validate_payload(
-        message.payload, message.standard, message.standard_version, on=issued, destination=destination
-    )
+        message.payload, message.standard, message.standard_version, on=issued, destination=destination,
+        recipient=message.recipient, held=held_keys(trust, message.recipient),
+    )  # fmt: skip
     masked_here = _masked_pointers(message.payload, destination)
     facts.findings = [
         f

@@ -9,6 +9,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
+from gateway import sealing
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 
 __all__ = ["exported_record", "fixture_record"]
@@ -44,7 +45,7 @@ def fixture_record(standard: str, version: str) -> Mapping[str, Any] | None:
 
 
 def exported_record(envelopes: Sequence[bytes]) -> Mapping[str, Any] | None:
-    """The payload of the first exported envelope that holds a JSON object."""
+    """The payload of the first exported envelope that holds a JSON object without sealed values."""
     for data in envelopes:
         envelope, message = exchange_pb2.Envelope(), exchange_pb2.Message()
         try:
@@ -53,6 +54,8 @@ def exported_record(envelopes: Sequence[bytes]) -> Mapping[str, Any] | None:
             record = json.loads(message.payload)
         except (DecodeError, ValueError):
             continue
-        if isinstance(record, dict):
+        # A record with sealed values (wire.md §12) is bound to the message that carried it: its ciphertexts
+        # would not open in a probe, so it is no basis for one.
+        if isinstance(record, dict) and not sealing.sealed_pointers(record):
             return record
     return None

@@ -13,13 +13,11 @@ injected, which keeps this module free of the standards catalogue and easy to te
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, TypeAlias
 
-from gateway import sealing
 from gateway.envelope import check_sender, envelope_digest, parse_envelope, read_message
 from gateway.errors import ReasonCode, TransportError, VerificationError
 from gateway.freshness import SeenIds, check_fresh, check_replay
@@ -27,6 +25,7 @@ from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.policy import Policy
 from gateway.receipts import FindingLike
 from gateway.trust import TrustConfig
+from gateway.validation import PAYLOAD_DECODING_RULES, held_keys, judge_payload
 
 __all__ = ["PAYLOAD_DECODING_RULES", "Validate", "Verdict", "audience", "judge", "relays_for"]
 
@@ -95,25 +94,6 @@ _STEP_3: Final = frozenset(
         ReasonCode.KEY_NOT_VALID,
     }
 )
-#: SC-17 clause 4: the payload is not usable JSON (bad UTF-8, syntax, duplicate key, NaN/Infinity, too
-#: deep, too large, a number out of range, not a JSON object, a lone UTF-16 surrogate). docs/wire.md §4
-#: makes such a payload MALFORMED, not a rule violation; step 8 finds it (the standards' decoder gives the
-#: pointer), so the code is mapped here. tests/gateway/test_pipeline.py keeps the set equal to
-#: `standards.payload`'s error rules.
-PAYLOAD_DECODING_RULES: Final = frozenset(
-    {*(f"SC-17.R00{n}" for n in range(1, 8)), "SC-17.R013", "SC-17.R014"}
-)
-
-
-def _error_reason(findings: Sequence[FindingLike]) -> ReasonCode | None:
-    errors = [f for f in findings if f.severity == "error"]
-    if not errors:
-        return None
-    if any(f.rule_id in PAYLOAD_DECODING_RULES for f in errors):
-        return ReasonCode.MALFORMED
-    if any(".S" in f.rule_id or f.rule_id.endswith("SCHEMA") for f in errors):
-        return ReasonCode.SCHEMA_INVALID
-    return ReasonCode.RULE_VIOLATION
 
 
 def judge(
@@ -180,44 +160,23 @@ def judge(
         detail = f"{message.sender} -> {message.recipient} {message.standard}"
         return refuse(ReasonCode.ACL_DENIED, 7, detail, opened.key_id)
     # (8) The payload against standard@version, as in force on the day it was issued, and masked
-    #     as the recipient's destination class requires (SC-20).
+    #     as the recipient's destination class requires (SC-20); a sealed value must be sealed for a
+    #     key the recipient holds, or nobody could ever open it.
     findings: tuple[FindingLike, ...] = ()
     if validate is not None:
-        issued_on = message.issued_at.ToDatetime().date()
-        destination = trust.destination_of(message.recipient)
+        held = held_keys(trust, message.recipient)
         try:
-            findings = tuple(
-                validate(message.payload, message.standard, message.standard_version, issued_on, destination)
-            )
-            reason = _error_reason(findings)
-        except VerificationError as exc:
-            return refuse(exc.reason, 8, exc.detail, opened.key_id)
+            step8 = judge_payload(
+                message.payload, message.standard, message.standard_version,
+                on=message.issued_at.ToDatetime().date(), destination=trust.destination_of(message.recipient),
+                recipient=message.recipient, held=held, validate=validate,
+            )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a validator fault must not leave a verified envelope unanswered
             detail = f"validator failed: {type(exc).__name__}: {exc}"[:300]
             return refuse(ReasonCode.INTERNAL, 8, detail, opened.key_id)
-        if reason is not None:
-            return Verdict(rejected, digest, (reason,), findings, envelope, message, opened.key_id, 8)
-        # A sealed value must be sealed for a key the recipient holds, or nobody could ever open it.
-        if (stray := _sealed_for_another(message.payload, trust, message.recipient)) is not None:
-            return refuse(ReasonCode.MALFORMED, 8, stray, opened.key_id)
-    return Verdict(exchange_pb2.OUTCOME_ACCEPTED, digest, (), findings, envelope, message, opened.key_id, 8)
-
-
-def _sealed_for_another(payload: bytes, trust: TrustConfig, recipient: str) -> str | None:
-    """Why a sealed value of `payload` cannot be opened by `recipient` (its key id is not one of the
-    recipient's unrevoked keys), or None. The payload has passed step 8's decoding by now."""
-    if sealing.SEALED.encode() not in payload:
-        return None
-    try:
-        record = json.loads(payload)
-        _view, kids = sealing.opaque(record, "") if isinstance(record, dict) else ({}, {})
-        held = {key.key_id for key in trust.node(recipient).keys if not key.revoked}
-    except (ValueError, VerificationError):
-        return None  # what cannot be read here was judged by the validator already
-    for pointer, kid in kids.items():
-        if kid not in held:
-            return (
-                f"{pointer}: 加密封装所用密钥 {kid[:16]}… 不属于接收方 {recipient} / "
-                f"sealed for key {kid[:16]}…, which {recipient} does not hold"
+        findings = step8.findings
+        if step8.reason is not None:
+            return Verdict(
+                rejected, digest, (step8.reason,), findings, envelope, message, opened.key_id, 8, step8.detail
             )
-    return None
+    return Verdict(exchange_pb2.OUTCOME_ACCEPTED, digest, (), findings, envelope, message, opened.key_id, 8)

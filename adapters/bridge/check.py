@@ -12,10 +12,13 @@ from datetime import date
 from typing import Any
 
 import standards
-from adapters.bridge.mapping import BridgeMapping
+from adapters.bridge.mapping import BridgeMapping, MappingError
 from adapters.bridge.rows import MappedRow, map_row
 from adapters.bridge.tables import FrontDatabase
-from adapters.bridge.verdicts import local_findings
+from adapters.bridge.verdicts import local_findings, row_message, sealing_refusal
+from gateway._time import utc_now
+from gateway.errors import VerificationError
+from gateway.trust import TrustConfig
 from standards.findings import Finding, has_error
 
 __all__ = ["CheckReport", "ColumnReport", "dry_run"]
@@ -141,9 +144,25 @@ class CheckReport:
 
 
 def dry_run(
-    mapping: BridgeMapping, database: FrontDatabase, *, on: date, destination: str, limit: int
+    mapping: BridgeMapping,
+    database: FrontDatabase,
+    *,
+    on: date,
+    destination: str,
+    limit: int,
+    trust: TrustConfig | None = None,
 ) -> CheckReport:
-    """Map and validate up to ``limit`` rows of the source table, in batches; nothing is written or sent."""
+    """Map and validate up to ``limit`` rows of the source table, in batches; nothing is written or sent.
+
+    Each row is judged as a pass judges it: the fields the mapping's ``seal`` names are sealed for the
+    recipient (its SM2 key from ``trust``) and the hub's step 8 runs on that payload, so the report is on
+    the clear fields and on where sealing is allowed (wire.md §12).
+    """
+    if mapping.seal and trust is None:
+        raise MappingError(
+            "映射声明了 seal，需要节点目录中的信任配置（接收方的 SM2 密钥）",
+            "the mapping seals fields: it needs the node directory's trust configuration",
+        )
     report = CheckReport.start(mapping)
     report.whole_seconds = database.whole_seconds()
     fields = {f.name: f for f in standards.catalogue().get(mapping.standard, mapping.version).fields}
@@ -153,7 +172,14 @@ def dry_run(
         rows = database.read(since=None, after=after, limit=min(mapping.batch_size, limit - report.rows))
         for raw in rows:
             row = map_row(raw, mapping, fields)
-            report.add(raw, row, local_findings(row, mapping, on=on, destination=destination))
+            try:
+                message = row_message(row, mapping, now=utc_now(), trust=trust) if mapping.seal else None
+                findings = local_findings(
+                    row, mapping, on=on, destination=destination, message=message, trust=trust
+                )
+            except VerificationError as exc:
+                findings = sealing_refusal(exc)
+            report.add(raw, row, findings)
         if len(rows) < mapping.batch_size:
             break
         after = (rows[-1][cd_time], rows[-1][cd_id])

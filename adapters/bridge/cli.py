@@ -81,12 +81,15 @@ def check(mapping_file: Path, limit: int, as_json: bool) -> None:
     from adapters.bridge.check import dry_run
 
     mapping = load_or_exit(mapping_file)
-    destination = "internal"
+    destination, trust = "internal", None
     if mapping.node_dir is not None and (mapping.node_dir / "trust.json").is_file():
-        destination = trust_or_exit(mapping.node_dir).destination_of(mapping.recipient)
+        trust = trust_or_exit(mapping.node_dir)
+        destination = trust.destination_of(mapping.recipient)
     database = FrontDatabase(mapping)
     try:
-        report = dry_run(mapping, database, on=datetime.now(UTC).date(), destination=destination, limit=limit)
+        report = dry_run(
+            mapping, database, on=datetime.now(UTC).date(), destination=destination, limit=limit, trust=trust
+        )
     except MappingError as exc:
         io_error(exc.message_zh, exc.message_en)
     except DatabaseUnavailable as exc:

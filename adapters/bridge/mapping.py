@@ -90,6 +90,7 @@ class BridgeMapping:
     headers: Mapping[str, str] = field(default_factory=dict)  # HEADER_COLUMNS role → source column
     inbound_table: str = ""  # where delivered tasks, clues and feedback are written ("" = none)
     inbound_standards: tuple[tuple[str, str], ...] = ()  # (standard, version) the department accepts
+    seal: tuple[str, ...] = ()  # JSON pointers of personal fields sealed for the recipient (wire.md §12)
 
     def column(self, role: str) -> str:
         """The source column that plays ``role`` (one of `CHANGE_COLUMNS`)."""
@@ -196,6 +197,12 @@ def parse_mapping(text: str, *, base: Path = Path()) -> BridgeMapping:
     batch = int(_number(bridge, "batch_size", "bridge", 500))
     if batch < 1:
         raise MappingError("[bridge] 的 batch_size 须至少为 1", "[bridge] batch_size must be at least 1")
+    seal = bridge.get("seal", [])
+    if not isinstance(seal, list) or not all(isinstance(p, str) and p.startswith("/") for p in seal):
+        raise MappingError(
+            "[bridge] 的 seal 须为 JSON 指针列表，如 [\"/partyIdCode\"]",
+            "[bridge] seal must be a list of JSON pointers, e.g. [\"/partyIdCode\"]",
+        )
     inbound = _table(doc, "inbound", required=False)
     accepted = []
     for spec in inbound.get("standards", []):
@@ -231,6 +238,7 @@ def parse_mapping(text: str, *, base: Path = Path()) -> BridgeMapping:
         headers={role: str(source[role]) for role in HEADER_COLUMNS if role in source},
         inbound_table=_text(inbound, "table", "inbound", "jgx_inbound") if inbound else "",
         inbound_standards=tuple(accepted),
+        seal=tuple(seal),
     )
 
 

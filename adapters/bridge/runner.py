@@ -5,7 +5,8 @@ accounted and committed in this order, so a bridge stopped anywhere loses nothin
 
     (1) read up to ``batch_size`` rows after the cursor, in (cd_time, cd_id) order
     (2) map each row; rows already written back (journal ``done``) are skipped
-    (3) validate locally; a row that fails is refused here and never signed or sent
+    (3) validate locally as the hub's step 8 will (`gateway.validation.judge_payload`), on the payload as it
+        will be sent (fields the mapping seals already sealed); a row that fails is refused here, never sent
     (4) sign the rest with idempotent message ids; journal them ``pending`` (committed) before sending
     (5) submit over one SubmitStream; every receipt is verified against the trust configuration
     (6) write the verdicts back to the result table (one transaction)
@@ -45,13 +46,13 @@ from adapters.bridge.verdicts import (
     local_findings,
     result_row,
     result_values,
+    row_message,
+    sealing_refusal,
 )
 from adapters.sdk.client import RetryPolicy, Submitted
-from adapters.sdk.department import Record
-from adapters.sdk.messages import record_message
 from gateway._time import utc_now
 from gateway.envelope import seal_message
-from gateway.errors import JgxError, ReasonCode
+from gateway.errors import JgxError, ReasonCode, VerificationError
 from gateway.keys import PrivateKey
 from gateway.trust import TrustConfig
 from standards.findings import has_error
@@ -177,18 +178,6 @@ class Bridge:
         if close is not None:
             await close()
 
-    def _seal(self, row: MappedRow, now: datetime) -> bytes:
-        record = Record(
-            self.mapping.standard, self.mapping.version, row.cd_id, row.payload,
-            operation=row.operation, recipient=self.mapping.recipient, batch_id=row.batch,  # type: ignore[arg-type]
-            correlation_id=row.correlation_id, action=row.action, in_reply_to=row.in_reply_to,
-        )  # fmt: skip
-        message = record_message(
-            record, sender=self.mapping.node, default_recipient=self.mapping.recipient, now=now,
-            message_id=lambda: row.message_id,
-        )  # fmt: skip
-        return seal_message(message, self.key).SerializeToString()
-
     async def _batch(self, rows: Sequence[dict[str, object]]) -> BatchReport:
         source, now = self.mapping.table, self._clock()
         mapped = [map_row(row, self.mapping, self.fields) for row in rows]  # (2)
@@ -207,11 +196,18 @@ class Bridge:
                 # others): sent before a stop, so the same bytes again
                 outgoing.append((row, entry.envelope))
                 continue
-            findings = local_findings(row, self.mapping, on=now.date(), destination=self.destination)  # (3)
-            if has_error(list(findings)):
+            try:  # (3) judged as the hub's step 8 will judge exactly what is sent (fields sealed)
+                message = row_message(row, self.mapping, now=now, trust=self.trust)
+                findings = local_findings(
+                    row, self.mapping, on=now.date(), destination=self.destination, message=message,
+                    trust=self.trust,
+                )  # fmt: skip
+            except VerificationError as exc:
+                message, findings = None, sealing_refusal(exc)
+            if message is None or has_error(list(findings)):
                 verdicts.append((row, Verdict.refused_locally(findings, now.replace(tzinfo=None))))
                 continue
-            envelope = self._seal(row, now)  # (4)
+            envelope = seal_message(message, self.key).SerializeToString()  # (4)
             letter = {"insert": "I", "update": "U", "delete": "D"}[row.operation]
             fresh.append(Unfinished(
                 row.message_id, row.cd_id, row.cd_time or datetime.min, row.cd_time_text, letter, envelope

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
-import standards
 from adapters.bridge.mapping import BridgeMapping
 from adapters.bridge.rows import MappedRow
 from adapters.sdk.client import Submitted
-from standards.errors import StandardsError
+from adapters.sdk.department import Record
+from adapters.sdk.messages import record_message
+from gateway.errors import VerificationError
+from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.trust import TrustConfig
+from gateway.validation import held_keys, judge_payload
 from standards.findings import Finding
 
 __all__ = [
@@ -28,6 +32,8 @@ __all__ = [
     "payload_bytes",
     "result_row",
     "result_values",
+    "row_message",
+    "sealing_refusal",
 ]
 
 ACCEPTED: Final = "accepted"  # 已接收: the hub logged and receipted it as accepted
@@ -78,22 +84,58 @@ def payload_bytes(row: MappedRow) -> bytes:
     return json.dumps(row.payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
+def row_message(
+    row: MappedRow, mapping: BridgeMapping, *, now: datetime, trust: TrustConfig | None
+) -> exchange_pb2.Message:
+    """The message carrying ``row``'s record, its idempotent message id, the fields the mapping's
+    ``seal`` names sealed for the recipient (``trust`` holds the recipient's SM2 key; wire.md §12)."""
+    record = Record(
+        mapping.standard, mapping.version, row.cd_id, row.payload,
+        operation=row.operation, recipient=mapping.recipient, batch_id=row.batch,  # type: ignore[arg-type]
+        correlation_id=row.correlation_id, action=row.action, in_reply_to=row.in_reply_to, seal=mapping.seal,
+    )  # fmt: skip
+    return record_message(
+        record, sender=mapping.node, default_recipient=mapping.recipient, now=now,
+        message_id=lambda: row.message_id, trust=trust,
+    )  # fmt: skip
+
+
 def local_findings(
-    row: MappedRow, mapping: BridgeMapping, *, on: date, destination: str | None
+    row: MappedRow,
+    mapping: BridgeMapping,
+    *,
+    on: date,
+    destination: str | None,
+    message: exchange_pb2.Message | None = None,
+    trust: TrustConfig | None = None,
 ) -> tuple[Finding, ...]:
-    """The mapping's problems, else the standard's findings on the record as the hub will judge it.
+    """The mapping's problems, else the findings of the hub's step 8 on the record as it will be sent
+    (`gateway.validation.judge_payload`: a sealed field is judged as the hub judges it, the clear ones
+    in full). ``message`` is the message that will carry the row (its payload sealed as the mapping
+    says; by default the row's clear record); ``trust`` gives the recipient's keys.
 
     ``destination`` is the recipient's SC-20 class from the trust configuration, as the hub passes it.
+    A refusal without findings (a misplaced sealed value, an unknown standard) is one finding.
     """
     if row.problems:
         return row.problems  # a half-mapped record would only repeat the same fault as schema findings
-    try:
-        found = standards.validate(
-            payload_bytes(row), mapping.standard, mapping.version, on=on, destination=destination
-        )
-    except StandardsError as exc:
-        return (Finding(exc.reason.value, "SC-17", "error", "", exc.detail, exc.detail),)
-    return tuple(found)
+    payload = message.payload if message is not None else payload_bytes(row)
+    verdict = judge_payload(
+        payload, mapping.standard, mapping.version, on=on, destination=destination or "internal",
+        recipient=mapping.recipient, held=held_keys(trust, mapping.recipient) if trust is not None else None,
+    )  # fmt: skip
+    if verdict.reason is not None and not verdict.findings:
+        return (Finding(verdict.reason.value, "SC-17", "error", "", verdict.detail, verdict.detail),)
+    return tuple(f if isinstance(f, Finding) else _finding(f) for f in verdict.findings)
+
+
+def sealing_refusal(exc: VerificationError) -> tuple[Finding, ...]:
+    """A row whose fields could not be sealed (no SM2 key for the recipient, a bad pointer) as a finding."""
+    return (Finding(exc.reason.value, "SC-20", "error", "", exc.detail, exc.detail),)
+
+
+def _finding(f: Any) -> Finding:
+    return Finding(f.rule_id, f.clause, f.severity, f.pointer, f.message_zh, f.message_en)
 
 
 def result_row(mapping: BridgeMapping, row: MappedRow, message_id: str, verdict: Verdict) -> dict[str, Any]:

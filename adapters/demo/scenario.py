@@ -179,13 +179,13 @@ class Scenario:
             self.expect("线索已到达重庆 / the clue reached cq.hub", False)
             return
         payload = json.loads(arrival.message.payload)
-        view = ChongqingPlatform.partner_view(arrival)
+        view = self.chongqing.partner_view(arrival)
         shown = ", ".join(f"{k}={view[k]}" for k in ("xsbh", "czlx", "jsdwqh", "dsrzjhm", "lxr", "lxdh"))
         self.say(f"重庆平台格式 / in Chongqing's layout: {shown}")
         self.say("（电话前3后4脱敏，当事人证件号因协查需要保留 / phone 前3后4, the party's number kept)")
         self.expect(
             "按 SC-20 川渝协作方规则脱敏 / masked per SC-20 for the partner",
-            ChongqingPlatform.masked_as_required(arrival) and "*" in payload["contactPhone"],
+            self.chongqing.masked_as_required(arrival) and "*" in payload["contactPhone"],
         )
         claimed = await self.chongqing.claim(arrival.message, self.cq_unit)
         fed = await self.chongqing.feedback(

@@ -7,6 +7,10 @@
 
 Personal information leaves the province masked for the partner destination (SC-20 profile
 ``partner`` with SC-13's exception: phones 前3后4, the party's number kept for the investigation).
+`transfer(..., seal=("/partyIdCode",))` also seals the party's number for the partner's SM2 key (wire.md
+§12): the hub validates the clear fields and logs only the ciphertext, and the platform opens it with its
+own key (`ChongqingPlatform.record`). Before signing, the clue is judged as the hub's step 8 will judge
+it (`gateway.validation.judge_payload`), so one the hub would refuse is refused here (`LocallyRefused`).
 Masking happens before signing, because the hub forwards the exact envelope bytes; the Chongqing side
 checks that what arrived is masked (masking it again changes nothing). Region codes of both provinces
 are accepted as in force on the day: after 2025-11-06 Chongqing's 江北区 (500105) and 渝北区 (500112)
@@ -16,7 +20,7 @@ are gone and 两江新区 (500157) exists. The mappings are the pure ones of `ad
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -26,12 +30,23 @@ import structlog
 from adapters.chuanyu import ACTION_WORDS, CQ_FIELDS, from_chongqing, region_problem, to_chongqing
 from adapters.lifecycle import CHINA, china_day
 from adapters.links.inbox import Arrival, Inbox
-from adapters.sdk import AdapterServicer, Handling, HubClient, Record, Submitted, record_message, seal_record
+from adapters.sdk import (
+    AdapterServicer,
+    Handling,
+    HubClient,
+    LocallyRefused,
+    Record,
+    Submitted,
+    record_message,
+    seal_record,
+)
 from gateway._time import utc_now
 from gateway.envelope import seal_message
 from gateway.errors import ReasonCode, VerificationError
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.sealed_records import open_payload
+from gateway.validation import held_keys, judge_payload
 
 __all__ = [
     "PARTNER",
@@ -63,12 +78,19 @@ def mask_for_partner(payload: Mapping[str, Any]) -> dict[str, Any]:
     return standards.mask(dict(payload), PARTNER, standard="SC-13")
 
 
-def transfer(servicer: AdapterServicer, clue: Mapping[str, Any], *, recipient: str = "cq.hub") -> str:
+def transfer(
+    servicer: AdapterServicer,
+    clue: Mapping[str, Any],
+    *,
+    recipient: str = "cq.hub",
+    seal: Sequence[str] = (),
+) -> str:
     """移送: sign a Sichuan department's SC-13 clue (masked for the partner) into its outbox; the message id.
 
     The department tracks the clue as its own work item (分发 by it, 认领 and 反馈 by the partner), so
     the partner's replies are accepted when they arrive. `ClueRegionError` when a region code is not
-    in force on the transfer day.
+    in force on the transfer day. `seal` names fields sealed for the recipient's SM2 key (e.g.
+    ``("/partyIdCode",)``); `LocallyRefused` when the hub's step 8 would refuse the clue as sealed.
     """
     now = servicer.clock()
     for name in _REGION_FIELDS:
@@ -77,9 +99,19 @@ def transfer(servicer: AdapterServicer, clue: Mapping[str, Any], *, recipient: s
     payload = mask_for_partner(clue)
     clue_no = str(clue["clueNo"])
     record = Record(
-        "SC-13", "1.0.0", clue_no, payload, recipient=recipient, correlation_id=clue_no, action="dispatch"
+        "SC-13", "1.0.0", clue_no, payload, recipient=recipient, correlation_id=clue_no, action="dispatch",
+        seal=tuple(seal),
+    )  # fmt: skip
+    trust = servicer.trust
+    message = record_message(
+        record, sender=servicer.identity.node_id, default_recipient=recipient, now=now, trust=trust
     )
-    message = record_message(record, sender=servicer.identity.node_id, default_recipient=recipient, now=now)
+    verdict = judge_payload(
+        message.payload, "SC-13", "1.0.0", on=now.date(), destination=trust.destination_of(recipient),
+        recipient=recipient, held=held_keys(trust, recipient),
+    )  # fmt: skip
+    if not verdict.accepted:
+        raise LocallyRefused(verdict)
     servicer.worklist.record(message, Handling(), now)
     envelope = seal_message(message, servicer.identity.key).SerializeToString()
     servicer.store.enqueue(
@@ -89,7 +121,9 @@ def transfer(servicer: AdapterServicer, clue: Mapping[str, Any], *, recipient: s
         correlation_id=clue_no,
         action="dispatch",
     )
-    _log.info("chuanyu.transfer", clue=clue_no, recipient=recipient, masked=payload != dict(clue))
+    _log.info(
+        "chuanyu.transfer", clue=clue_no, recipient=recipient, masked=payload != dict(clue), sealed=list(seal)
+    )
     return message.message_id
 
 
@@ -129,16 +163,19 @@ class ChongqingPlatform:
             timeout=timeout,
         )
 
-    @staticmethod
-    def masked_as_required(arrival: Arrival) -> bool:
+    def record(self, arrival: Arrival) -> dict[str, Any]:
+        """The arrived clue's record, the values sealed for this platform's key opened (wire.md §12);
+        `SealedValueError` (MALFORMED) when one does not open."""
+        return dict(json.loads(open_payload(arrival.message, self.key)))
+
+    def masked_as_required(self, arrival: Arrival) -> bool:
         """True when the clue arrived masked for the partner (masking it again changes nothing)."""
-        payload = json.loads(arrival.message.payload)
+        payload = self.record(arrival)
         return bool(mask_for_partner(payload) == payload)
 
-    @staticmethod
-    def partner_view(arrival: Arrival) -> dict[str, Any]:
-        """The arrived clue in the Chongqing platform's own layout (``xsbh``, ``lxdh`` …)."""
-        return to_chongqing(json.loads(arrival.message.payload), on=china_day(arrival.time))
+    def partner_view(self, arrival: Arrival) -> dict[str, Any]:
+        """The arrived clue in the Chongqing platform's own layout (``xsbh``, ``lxdh`` …), opened."""
+        return to_chongqing(self.record(arrival), on=china_day(arrival.time))
 
     async def _reply(
         self, dispatch: exchange_pb2.Message, action: str, unit: Unit, extra: Mapping[str, Any]

@@ -1,7 +1,7 @@
 """Adapter SDK: a department writes the mapping (`Department`); the SDK verifies, deduplicates,
 receipts, signs and submits."""
 
-from adapters.sdk.client import DrainReport, HubClient, RetryPolicy, Submitted
+from adapters.sdk.client import DrainReport, HubClient, LocallyRefused, RetryPolicy, Submitted
 from adapters.sdk.department import (
     Department,
     Handling,
@@ -25,6 +25,7 @@ __all__ = [
     "Handling",
     "HubClient",
     "ImportResult",
+    "LocallyRefused",
     "Record",
     "RetryPolicy",
     "RowProblem",

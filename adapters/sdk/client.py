@@ -20,13 +20,15 @@ import structlog
 from adapters.sdk._status import error_from_rpc
 from adapters.sdk.store import AdapterStore
 from gateway._time import utc_now
-from gateway.envelope import envelope_digest
-from gateway.errors import JgxError, ReasonCode, TransportError
+from gateway.dsse import MESSAGE_TYPE
+from gateway.envelope import envelope_digest, parse_envelope
+from gateway.errors import JgxError, ReasonCode, TransportError, VerificationError
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.receipts import verify_receipt
 from gateway.trust import TrustConfig
+from gateway.validation import PayloadVerdict, held_keys, judge_payload
 
-__all__ = ["DrainReport", "HubClient", "RetryPolicy", "Submitted"]
+__all__ = ["DrainReport", "HubClient", "LocallyRefused", "RetryPolicy", "Submitted"]
 
 log = structlog.get_logger("jgx.adapter.client")
 _SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
@@ -87,6 +89,16 @@ class DrainReport:
 
 
 
+class LocallyRefused(VerificationError):
+    """The envelope's payload would be refused at the hub's step 8: not sent. `verdict` says why."""
+
+    def __init__(self, verdict: PayloadVerdict) -> None:
+        assert verdict.reason is not None
+        errors = [f"{f.rule_id} {f.pointer or '/'}" for f in verdict.findings if f.severity == "error"]
+        super().__init__(verdict.reason, verdict.detail or "; ".join(errors))
+        self.verdict = verdict
+
+
 class HubClient:
     """A client of the hub's Exchange service for one department node."""
 
@@ -101,7 +113,11 @@ class HubClient:
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        check_locally: bool = False,
     ) -> None:
+        """`check_locally`: judge each payload as the hub's step 8 will (`check`) and raise
+        `LocallyRefused` instead of sending one the hub would refuse."""
+        self.check_locally = check_locally
         options = [
             ("grpc.max_receive_message_length", 8 << 20),
             # Reconnect soon after the hub comes back; calls wait for the channel (wait_for_ready).
@@ -147,8 +163,38 @@ class HubClient:
         )
         return Submitted(digest, receipt, response.receipt.SerializeToString())
 
+    def check(self, envelope: bytes) -> PayloadVerdict:
+        """The hub's step 8 on `envelope`'s payload, sealed values understood (wire.md §12): the same
+        `gateway.validation.judge_payload` with the same trust configuration, so a record the hub would
+        accept passes and one it would refuse fails with the reason code the hub's receipt would carry.
+        Signatures, freshness and the ACL are the hub's to judge; they are not checked here."""
+        try:
+            frame = parse_envelope(envelope)
+        except VerificationError as exc:
+            return PayloadVerdict(exc.reason, (), exc.detail)
+        if frame.payload_type != MESSAGE_TYPE:
+            return PayloadVerdict(ReasonCode.PAYLOAD_TYPE_UNKNOWN, (), frame.payload_type)
+        try:
+            message = exchange_pb2.Message.FromString(frame.body)
+        except ValueError as exc:  # protobuf's DecodeError
+            return PayloadVerdict(ReasonCode.MALFORMED, (), f"message body: {exc}")
+        recipient = message.recipient
+        return judge_payload(
+            message.payload, message.standard, message.standard_version,
+            on=message.issued_at.ToDatetime().date(), destination=self.trust.destination_of(recipient),
+            recipient=recipient, held=held_keys(self.trust, recipient),
+        )  # fmt: skip
+
+    def _precheck(self, envelopes: Sequence[bytes]) -> None:
+        if self.check_locally:
+            for envelope in envelopes:
+                if not (verdict := self.check(envelope)).accepted:
+                    raise LocallyRefused(verdict)
+
     async def submit(self, envelope: bytes) -> Submitted:
-        """Submit one envelope; retry transport failures; the verified receipt or a typed error."""
+        """Submit one envelope; retry transport failures; the verified receipt or a typed error
+        (`LocallyRefused`, before anything is sent, when `check_locally` is set and step 8 would refuse)."""
+        self._precheck([envelope])
         last: JgxError = TransportError(ReasonCode.UNAVAILABLE, "no attempt made")
         for attempt in range(self.retry.attempts):
             try:
@@ -165,7 +211,10 @@ class HubClient:
         raise last
 
     async def submit_many(self, envelopes: Sequence[bytes]) -> list[Submitted]:
-        """Submit over one SubmitStream (receipts in order); a broken stream resumes where it broke."""
+        """Submit over one SubmitStream (receipts in order); a broken stream resumes where it broke.
+
+        With `check_locally` every envelope is checked first; one the hub would refuse stops the lot."""
+        self._precheck(envelopes)
         results: list[Submitted] = []
         attempt = 0
         while len(results) < len(envelopes):

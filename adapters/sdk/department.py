@@ -50,6 +50,7 @@ class Record:
     action: str = ""  # "claim" | "feedback" | … for SC-12/13/14 replies
     in_reply_to: str = ""  # message_id of the dispatch a reply answers
     batch_id: str = ""  # national cd_batch, YYYYMMDD + 5-digit run
+    seal: tuple[str, ...] = ()  # JSON pointers of personal fields to seal for the recipient (wire.md §12)
 
 
 @dataclass(frozen=True, slots=True)

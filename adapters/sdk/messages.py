@@ -15,6 +15,8 @@ from adapters.sdk.department import Record
 from gateway.envelope import seal_message
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.sealed_records import seal_payload
+from gateway.trust import TrustConfig
 
 __all__ = ["DEFAULT_LIFETIME", "OPERATIONS", "batch_id", "new_message_id", "record_message", "seal_record"]
 
@@ -48,8 +50,13 @@ def record_message(
     now: datetime,
     lifetime: timedelta = DEFAULT_LIFETIME,
     message_id: Callable[[], str] = new_message_id,
+    trust: TrustConfig | None = None,
 ) -> exchange_pb2.Message:
-    """The `Message` carrying `record`, issued by `sender` at `now`."""
+    """The `Message` carrying `record`, issued by `sender` at `now`.
+
+    The fields `record.seal` names are sealed for the recipient's SM2 key in `trust` (wire.md §12,
+    `gateway.sealed_records.seal_payload`); a record that seals fields needs `trust`.
+    """
     message = exchange_pb2.Message(
         message_id=message_id(),
         sender=sender,
@@ -66,6 +73,10 @@ def record_message(
     )
     message.issued_at.FromDatetime(now)
     message.expires_at.FromDatetime(now + lifetime)
+    if record.seal:
+        if trust is None:
+            raise ValueError("a record that seals fields needs the trust configuration")
+        message.payload = seal_payload(message, record.seal, trust)
     return message
 
 
@@ -77,9 +88,10 @@ def seal_record(
     default_recipient: str,
     now: datetime,
     lifetime: timedelta = DEFAULT_LIFETIME,
+    trust: TrustConfig | None = None,
 ) -> tuple[exchange_pb2.Message, bytes]:
     """The message for `record` and its signed envelope bytes (the exact bytes to send and to keep)."""
     message = record_message(
-        record, sender=sender, default_recipient=default_recipient, now=now, lifetime=lifetime
+        record, sender=sender, default_recipient=default_recipient, now=now, lifetime=lifetime, trust=trust
     )
     return message, seal_message(message, key).SerializeToString()

@@ -3,8 +3,9 @@
 Deliver is the hub pushing one signed envelope to the department. The adapter judges it with the same
 pure pipeline as the hub (with itself as the local node), answers an identical envelope with the
 receipt it gave the first time, refuses a reused message id with other bytes as REPLAYED, signs its
-own receipt, and only then hands an accepted message to the department's mapping. Receipts and seen
-ids live in a SQLite file, so a restart forgets nothing.
+own receipt, and only then hands an accepted message to the department's mapping, the values sealed
+for the adapter's key opened (wire.md §12.7; the store keeps the envelope as received). Receipts and
+seen ids live in a SQLite file, so a restart forgets nothing.
 
 Deliver receives the exact envelope bytes (no protobuf round trip), so the digest in the receipt is
 the digest of what the hub sent.
@@ -30,13 +31,14 @@ from adapters.sdk.store import AdapterStore
 from adapters.sdk.worklist import Worklist
 from gateway._time import utc_now
 from gateway.envelope import envelope_digest, seal_message
-from gateway.errors import ReasonCode, TransportError
+from gateway.errors import ReasonCode, TransportError, VerificationError
 from gateway.freshness import remember_until
 from gateway.keys import PrivateKey
 from gateway.pb.jgx.adapter.v1 import adapter_pb2
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import Validate, Verdict, judge, relays_for
 from gateway.receipts import issue_receipt
+from gateway.sealed_records import open_message
 from gateway.tls import peer_identity
 from gateway.trust import TrustConfig
 
@@ -120,7 +122,14 @@ class AdapterServicer:
         # A department that keeps delivered dispatches in memory gets them back after a restart.
         restore = getattr(department, "restore", None)
         if callable(restore):
-            restore([exchange_pb2.Message.FromString(m) for m in store.dispatches()])
+            restore([self._opened(exchange_pb2.Message.FromString(m)) for m in store.dispatches()])
+
+    def _opened(self, message: exchange_pb2.Message) -> exchange_pb2.Message:
+        """`message` with the values sealed for this adapter opened (as is when they do not open)."""
+        try:
+            return open_message(message, self.identity.key)
+        except VerificationError:
+            return message
 
     @property
     def hub(self) -> str:
@@ -199,17 +208,28 @@ class AdapterServicer:
                     exchange_pb2.OUTCOME_REJECTED, digest, (exc.reason,), envelope=verdict.envelope,
                     message=message, step=8, detail=exc.detail,
                 )  # fmt: skip
-        # (e) Hand an accepted message to the department before receipting it: if the mapping fails,
-        # nothing is recorded and the hub's redelivery gets another chance.
+        # (e) Open the values sealed for this adapter's key (wire.md §12): only the recipient can tell
+        #     that a sealed value really opens; one that does not is MALFORMED.
+        opened = message
         if verdict.accepted and message is not None:
             try:
-                handling = self.department.handle_delivered(message, now=now)
+                opened = open_message(message, self.identity.key)
+            except VerificationError as exc:
+                verdict = Verdict(
+                    exchange_pb2.OUTCOME_REJECTED, digest, (exc.reason,), envelope=verdict.envelope,
+                    message=message, step=8, detail=exc.detail,
+                )  # fmt: skip
+        # (f) Hand an accepted message (sealed values opened) to the department before receipting it: if
+        #     the mapping fails, nothing is recorded and the hub's redelivery gets another chance.
+        if verdict.accepted and opened is not None:
+            try:
+                handling = self.department.handle_delivered(opened, now=now)
             except Exception as exc:
-                log.exception("deliver.department_failed", message_id=message.message_id, error=str(exc))
+                log.exception("deliver.department_failed", message_id=opened.message_id, error=str(exc))
                 return self._receipt(verdict, now, reasons=(ReasonCode.INTERNAL,), log_index=0)
         else:
             handling = Handling()
-        return self._record(verdict, handling, now)
+        return self._record(verdict, handling, now, opened)
 
     def _receipt(
         self,
@@ -236,7 +256,9 @@ class AdapterServicer:
             now=now,
         ).SerializeToString()
 
-    def _record(self, verdict: Verdict, handling: Handling, now: datetime) -> bytes:
+    def _record(
+        self, verdict: Verdict, handling: Handling, now: datetime, opened: exchange_pb2.Message | None
+    ) -> bytes:
         message = verdict.message
         # Envelopes refused before the sender was established (forged, unreadable, another node's body or
         # TLS connection, step 5 at the latest) name no trustworthy (sender, message_id): receipt, keep
@@ -266,8 +288,8 @@ class AdapterServicer:
                 self.store.save_dispatch(message.correlation_id, message.SerializeToString())
             self._queue(handling.replies, now)
             self.worklist.record(message, handling, now)
-            if self.on_handled is not None:
-                self.on_handled(message, handling, now)
+            if self.on_handled is not None and opened is not None:
+                self.on_handled(opened, handling, now)
         return receipt
 
     def publish(self, records: Iterable[Record]) -> Published:
@@ -314,7 +336,7 @@ class AdapterServicer:
         ids: list[str] = []
         for reply in records:
             outgoing = record_message(
-                reply, sender=self.identity.node_id, default_recipient=self.hub, now=now
+                reply, sender=self.identity.node_id, default_recipient=self.hub, now=now, trust=self.trust
             )
             envelope = seal_message(outgoing, self.identity.key).SerializeToString()
             self.store.enqueue(
@@ -342,7 +364,7 @@ class AdapterServicer:
         now = self.clock()
         for count, record in enumerate(self.department.export(request.standard), start=1):
             message = record_message(
-                record, sender=self.identity.node_id, default_recipient=recipient, now=now
+                record, sender=self.identity.node_id, default_recipient=recipient, now=now, trust=self.trust
             )
             message.standard_version = version
             yield seal_message(message, self.identity.key)

@@ -26,9 +26,9 @@ from gateway.dsse import MESSAGE_TYPE, json_envelope_parts
 from gateway.envelope import envelope_digest, parse_envelope, seal_message
 from gateway.errors import JgxError, ReasonCode, TrustError, VerificationError
 from gateway.freshness import MemorySeenIds
-from gateway.keys import Algorithm
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from gateway.pipeline import judge
+from gateway.sealed_records import sealing_key
 from gateway.trust_update import load_trust
 
 _OPERATIONS = {
@@ -237,14 +237,12 @@ def _sealed_payload(
         trust_config = load_trust(read_bytes(trust_file), now=now)
     except TrustError as exc:
         verdict_error(exc)
-    node = trust_config.nodes.get(header[1])
-    keys = [k for k in (node.keys if node else ()) if k.algorithm is Algorithm.SM2_SM3 and not k.revoked]
-    if not keys:
+    try:
+        key = sealing_key(trust_config, header[1])
+    except VerificationError:
         io_error(f"接收方 {header[1]} 没有登记 SM2 密钥", f"recipient {header[1]} has no registered SM2 key")
     try:
-        sealed = sealing.seal_fields(
-            document, list(pointers), keys[0].public_key, aad=sealing.message_aad(*header)
-        )
+        sealed = sealing.seal_fields(document, list(pointers), key, aad=sealing.message_aad(*header))
     except VerificationError as exc:
         verdict_error(exc)
     return json.dumps(sealed, ensure_ascii=False).encode()

@@ -12,12 +12,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from google.protobuf.message import DecodeError
 
-from gateway import merkle
+from gateway import merkle, sealing
 from gateway._time import format_time
 from gateway.checkpoint import NoteVerifier, verify_checkpoint
 from gateway.console.auth import Principal
@@ -220,31 +220,60 @@ def receipt_json(record: MessageRecord, keys: LogKeys, now: datetime) -> dict[st
     }  # fmt: skip
 
 
-def _payload(data: bytes | None, unmasked: bool) -> tuple[str, bool]:
-    """The payload as pretty JSON text, masked per SC-20 unless the viewer may see it all.
+#: What the console shows in place of a sealed value (wire.md §12): never its ciphertext, never opened.
+SEALED_TEXT: Final = "已加密 / sealed"
+
+
+def _payload(data: bytes | None, unmasked: bool) -> tuple[str, bool, list[str]]:
+    """The payload as pretty JSON text, masked per SC-20 unless the viewer may see it all, and the
+    pointers of its sealed values.
 
     The masking is SC-20's ``partner`` profile without any standard's exceptions: identity numbers
     前6后4, phones 前3后4, other persons' names 留姓, home addresses to the district, bank accounts
-    dropped; the record keeps its shape, so an operator can still diagnose it.
+    dropped; the record keeps its shape, so an operator can still diagnose it. A sealed value (any
+    object with a ``jgx:sealed`` member, well-formed or not) is shown as `SEALED_TEXT` to every viewer:
+    the hub holds no key to open it and does not try.
     """
     if data is None:
-        return "", False
+        return "", False, []
     try:
         record = json.loads(data)
     except (UnicodeDecodeError, ValueError):
-        return ("" if not unmasked else data.decode("utf-8", "replace")), not unmasked
+        return ("" if not unmasked else data.decode("utf-8", "replace")), not unmasked, []
+    sealed = sealing.sealed_pointers(record)
     if unmasked:
-        return json.dumps(record, ensure_ascii=False, indent=2), False
+        return json.dumps(_show_sealed(record, sealed), ensure_ascii=False, indent=2), False, sealed
     import standards
 
     masker = getattr(standards, "mask", None)
     if masker is None or not isinstance(record, dict):
-        return "", True  # no masking profile available: show nothing rather than too much
+        return "", True, sealed  # no masking profile available: show nothing rather than too much
     try:
         masked = masker(record, "partner")
     except Exception:  # noqa: BLE001 - an unknown profile must hide the payload, not fail the page
-        return "", True
-    return json.dumps(masked, ensure_ascii=False, indent=2), True
+        return "", True, sealed
+    return json.dumps(_show_sealed(masked, sealed), ensure_ascii=False, indent=2), True, sealed
+
+
+def _show_sealed(record: Any, pointers: list[str]) -> Any:
+    """`record` with `SEALED_TEXT` at each sealed pointer (put back where masking dropped the object)."""
+    for pointer in pointers:
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+        node = record
+        for token in tokens[:-1]:
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                node = None
+                break
+        last = tokens[-1]
+        if isinstance(node, dict):
+            node[last] = SEALED_TEXT
+        elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
+            node[int(last)] = SEALED_TEXT
+    return record
 
 
 async def message_detail(
@@ -255,7 +284,7 @@ async def message_detail(
     if record is None or not principal.may_see(record.sender, record.recipient):
         return None
     row = summary_of(record)
-    payload, masked = _payload(record.payload, principal.sees_personal_data(
+    payload, masked, sealed = _payload(record.payload, principal.sees_personal_data(
         record.sender, record.recipient))  # fmt: skip
     deliveries = []
     for item in await store.outbox_of(index):
@@ -269,6 +298,7 @@ async def message_detail(
         "deliveries": deliveries,
         "payload": payload,
         "payload_masked": masked,
+        "payload_sealed": sealed,
         "envelope_size": len(record.envelope or b""),
     }
 

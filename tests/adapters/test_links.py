@@ -148,7 +148,7 @@ async def test_a_clue_reaches_chongqing_masked_for_the_partner(
     arrival = await chongqing.wait_for_clue(CLUE, timeout=60.0)
     payload = json.loads(arrival.message.payload)
     assert ("138****5678", "510106197811204521") == (payload["contactPhone"], payload["partyIdCode"])
-    assert ChongqingPlatform.masked_as_required(arrival)
+    assert chongqing.masked_as_required(arrival)
 
 
 def test_a_clue_for_a_retired_chongqing_region_is_refused(network: LoopbackNetwork) -> None:

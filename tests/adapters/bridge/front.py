@@ -24,6 +24,7 @@ from gateway import tls
 from gateway.config import Paths
 from gateway.hub import Hub
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
+from gateway.pipeline import Validate
 from gateway.pki import create_ca, issue_node_certificate
 from gateway.server import Server
 from gateway.storage.sqlite import SqliteStore
@@ -152,15 +153,17 @@ class RunningHub:
 
 
 @asynccontextmanager
-async def running_hub(fed: Federation, path: Path) -> AsyncIterator[RunningHub]:
-    """Serve the hub over mutual TLS on an ephemeral loopback port."""
+async def running_hub(
+    fed: Federation, path: Path, validate: Validate | None = None
+) -> AsyncIterator[RunningHub]:
+    """Serve the hub over mutual TLS on an ephemeral loopback port (step 8 with `validate`, when given)."""
     now = datetime.now(UTC)
     ca_cert, ca_key = create_ca("jgx test CA", now)
     hub_cert, hub_key = issue_node_certificate(ca_cert, ca_key, "sc.hub", now=now)
     amr_cert, amr_key = issue_node_certificate(ca_cert, ca_key, "sc.amr", now=now)
     store = SqliteStore(path)
     await store.open()
-    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store)
+    hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, validate=validate)
     await hub.start()
     server = Server(hub, peer_node=tls.peer_node_id)
     port = server.add_port("127.0.0.1:0", tls.server_credentials(hub_cert, hub_key, ca_cert))
