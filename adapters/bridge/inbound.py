@@ -86,11 +86,23 @@ class InboundTable:
                 if connection.execute(sa.select(sa.func.count()).where(key)).scalar_one():
                     return False
                 connection.execute(sa.insert(self.table).values(**row))
-        except IntegrityError:
-            return False  # a concurrent redelivery inserted it first: the primary key keeps it to one row
+        except IntegrityError as exc:
+            # a concurrent redelivery inserted it first (the primary key keeps it to one row) — or the table
+            # refused the row for another reason (a NOT NULL column of the department's own), which is an
+            # error the delivery must report, never a duplicate: nothing was written
+            if self._has(key):
+                return False
+            raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
         except SQLAlchemyError as exc:
             raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
         return True
+
+    def _has(self, key: sa.ColumnElement[bool]) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                return bool(connection.execute(sa.select(sa.func.count()).where(key)).scalar_one())
+        except SQLAlchemyError as exc:
+            raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
 
     def rows(self) -> list[dict[str, Any]]:
         """Every inbound row, oldest first."""

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from adapters.bridge import FrontDatabase
 from adapters.bridge.check import dry_run
 from adapters.bridge.inbound import InboundTable
+from adapters.bridge.tables import DatabaseUnavailable
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from tests.adapters.bridge.conftest import MARIADB_SERVER
 from tests.adapters.bridge.front import (
@@ -214,3 +215,23 @@ async def test_each_batch_reads_a_fresh_snapshot(front: Front, db: FrontDb, hub:
         report.total("accepted"),
         [r["cd_id"] for r in db.results()],
     )
+
+
+def test_an_inbound_row_the_table_refuses_is_an_error_not_a_duplicate(front: Front, db: FrontDb) -> None:
+    """The department's own inbound table has a column of its own that must be filled (NOT NULL, no
+    default): the insert fails, and that is a database error the delivery reports (the hub redelivers),
+    not a redelivery quietly taken as "already written" while nothing was written."""
+    metadata = sa.MetaData(schema=front.schema)
+    sa.Table(
+        "jgx_inbound", metadata, sa.Column("message_id", sa.String(64), primary_key=True),
+        *(sa.Column(c, sa.String(64)) for c in ("cd_id", "cd_operation", "cd_batch", "cd_source")),
+        sa.Column("cd_time", sa.DateTime), sa.Column("standard", sa.String(16)),
+        sa.Column("standard_version", sa.String(16)), sa.Column("correlation_id", sa.String(64)),
+        sa.Column("action", sa.String(16)), sa.Column("in_reply_to", sa.String(64)),
+        sa.Column("payload", sa.Text), sa.Column("clzt", sa.String(1), nullable=False),  # 处理状态
+    )  # fmt: skip
+    metadata.create_all(db.engine)
+    inbound = InboundTable(db.engine, "jgx_inbound", front.schema)
+    with pytest.raises(DatabaseUnavailable, match="前置库"):
+        inbound.write(_message("msg-1"), now=datetime.now(UTC))
+    assert [] == inbound.rows()
