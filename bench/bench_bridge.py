@@ -1,20 +1,27 @@
 """前置库 bridge throughput: read + map + validate from a front table, and whole passes to a real hub.
 
-Prints two tables. ``.venv/bin/python bench/bench_bridge.py [rows] [sent]``: ``rows`` source rows
-(default 200 000; the issue's figure is 1 000 000) are streamed through the mapping and local validation
-in batches of 500 from a SQLite file (and from PostgreSQL at 127.0.0.1:5432 when reachable), with peak
-RSS before and after to show memory stays flat; then ``sent`` rows (default 5 000) go the whole way:
-map, validate, sign, journal, submit over mTLS to an in-process hub (SQLite log), write back.
+Prints two tables. ``.venv/bin/python bench/bench_bridge.py [rows] [sent] [--url URL ...]``: ``rows``
+source rows (default 200 000; the issue's figure is 1 000 000) are streamed through the mapping and local
+validation in batches of 500 from a SQLite file (and from PostgreSQL at 127.0.0.1:5432 when reachable),
+with peak RSS before and after to show memory stays flat; then ``sent`` rows (default 5 000) go the whole
+way: map, validate, sign, journal, submit over mTLS to an in-process hub (SQLite log), write back.
+
+Each ``--url`` (a SQLAlchemy URL of another front database, e.g.
+``mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4``) adds a row to both tables, measured in a
+scratch schema (PostgreSQL) or database (MySQL/MariaDB) created for the run and dropped after it.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import resource
 import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -70,13 +77,16 @@ def read_map_validate(url: str, schema: str | None, state: Path, rows: int, labe
     db.close()
 
 
-async def whole_passes(folder: Path, rows: int) -> None:
+async def whole_passes(
+    folder: Path, rows: int, url: str | None = None, schema: str | None = None, label: str = "SQLite"
+) -> None:
     fed = Federation.create(datetime.now(UTC))
-    url = f"sqlite:///{folder / 'sent.db'}"
-    db = FrontDb(url)
+    url = url or f"sqlite:///{folder / 'sent.db'}"
+    db = FrontDb(url, schema)
     fill(db, rows)
-    async with running_hub(fed, folder / "hub.sqlite") as hub:
-        mapping = parse_mapping(mapping_text(url, folder / "sent-state.sqlite", f"localhost:{hub.port}"))
+    state = folder / f"sent-state-{secrets.token_hex(4)}.sqlite"
+    async with running_hub(fed, folder / f"hub-{secrets.token_hex(4)}.sqlite") as hub:
+        mapping = parse_mapping(mapping_text(url, state, f"localhost:{hub.port}", schema))
         bridge = make_bridge(mapping, hub)
         timings: dict[str, float] = {"write": 0.0}
         write = bridge.database.write_results
@@ -91,15 +101,41 @@ async def whole_passes(folder: Path, rows: int) -> None:
         report = await bridge.run_once()
         seconds = time.perf_counter() - start
         await bridge.close()
+    db.close()
     accepted = report.total("accepted")
+    print(f"{f'whole pass, {label}':<40} {accepted:>9} {seconds:>8.1f} {accepted / seconds:>9,.0f}")
     print(
-        f"{'whole pass (sign, submit, write back)':<40} {accepted:>9} {seconds:>8.1f} "
-        f"{accepted / seconds:>9,.0f}"
-    )
-    print(
-        f"{'of which write-back to the result table':<40} {accepted:>9} {timings['write']:>8.1f} "
+        f"{f'of which write-back ({label})':<40} {accepted:>9} {timings['write']:>8.1f} "
         f"{accepted / timings['write']:>9,.0f}"
     )
+
+
+@contextlib.contextmanager
+def scratch(url: str) -> Iterator[str | None]:
+    """A schema (PostgreSQL) or database (MySQL/MariaDB) of its own for one run, dropped afterwards."""
+    engine = sa.create_engine(url)
+    name = f"bench_{secrets.token_hex(4)}"
+    if engine.dialect.name == "postgresql":
+        create, drop = f"CREATE SCHEMA {name}", f"DROP SCHEMA {name} CASCADE"
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        create, drop = f"CREATE DATABASE {name} CHARACTER SET utf8mb4", f"DROP DATABASE {name}"
+    else:
+        yield None
+        engine.dispose()
+        return
+    with engine.begin() as c:
+        c.execute(sa.text(create))
+    try:
+        yield name
+    finally:
+        with engine.begin() as c:
+            c.execute(sa.text(drop))
+        engine.dispose()
+
+
+def label_of(url: str) -> str:
+    parsed = sa.make_url(url)
+    return f"{parsed.get_backend_name()} {parsed.host or ''}".strip()
 
 
 def postgres_reachable() -> bool:
@@ -111,8 +147,12 @@ def postgres_reachable() -> bool:
 
 
 def main() -> None:
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-    sent = int(sys.argv[2]) if len(sys.argv) > 2 else 5_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", type=int, nargs="?", default=200_000)
+    parser.add_argument("sent", type=int, nargs="?", default=5_000)
+    parser.add_argument("--url", action="append", default=[], help="another front database (repeatable)")
+    args = parser.parse_args()
+    rows, sent = args.rows, args.sent
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print(
@@ -130,9 +170,15 @@ def main() -> None:
             finally:
                 with engine.begin() as c:
                     c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        for n, url in enumerate(args.url):
+            with scratch(url) as name:
+                read_map_validate(url, name, folder / f"u{n}", rows, label_of(url))
         print()
         print(f"{'end to end (one core for bridge and hub)':<40} {'rows':>9} {'seconds':>8} {'rows/s':>9}")
         asyncio.run(whole_passes(folder, sent))
+        for url in args.url:
+            with scratch(url) as name:
+                asyncio.run(whole_passes(folder, sent, url, name, label_of(url)))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ class CheckReport:
     would_refuse: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
     examples: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (cd_id, cd_time, messages)
+    whole_seconds: bool = False  # the cd_time column keeps whole seconds only (see `lines`)
 
     @classmethod
     def start(cls, mapping: BridgeMapping) -> CheckReport:
@@ -107,6 +108,7 @@ class CheckReport:
                 for c in self.columns.values()
             ],
             "byRule": dict(self.by_rule),
+            "cdTimeWholeSeconds": self.whole_seconds,
             "examples": [{"cdId": i, "cdTime": t, "messages": m} for i, t, m in self.examples],
         }
 
@@ -116,6 +118,13 @@ class CheckReport:
             f"{self.mapping.table} → {self.mapping.standard}@{self.mapping.version}: "
             f"读取 / rows read {self.rows}, 将被拒收 / would be refused {self.would_refuse}"
         ]
+        if self.whole_seconds:
+            out.append(
+                "  注意：cd_time 列只精确到秒，同一行在一秒内的两次变更会被视为同一变更，只发送第一次；"
+                "请改用 DATETIME(6) / TIMESTAMP / warning: the cd_time column keeps whole seconds, so two "
+                "changes of one row within a second are one change to the bridge and only the first is "
+                "sent; use DATETIME(6) (MySQL) or TIMESTAMP (Oracle, 达梦)"
+            )
         for name, label in self.unmapped_required:
             out.append(f"  未映射的必填字段 / required field not mapped: {name} ({label})")
         for c in self.columns.values():
@@ -155,6 +164,7 @@ def dry_run(
             "the mapping seals fields: it needs the node directory's trust configuration",
         )
     report = CheckReport.start(mapping)
+    report.whole_seconds = database.whole_seconds()
     fields = {f.name: f for f in standards.catalogue().get(mapping.standard, mapping.version).fields}
     cd_time, cd_id = mapping.column("cd_time"), mapping.column("cd_id")
     after = None

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 import standards
 from adapters.bridge.mapping import BridgeMapping
 from adapters.bridge.rows import map_row
-from adapters.bridge.tables import DatabaseUnavailable, FrontDatabase
+from adapters.bridge.tables import LONG_TEXT, OWN_TABLE, TIMESTAMP, DatabaseUnavailable, FrontDatabase
 from adapters.bridge.verdicts import local_findings
 from adapters.sdk.department import Handling, Record, StandardClaim, WorkItem
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
@@ -48,7 +48,7 @@ class InboundTable:
             sa.Column("message_id", sa.String(64), primary_key=True),
             sa.Column("cd_id", sa.String(64), nullable=False),  # the record's business key
             sa.Column("cd_operation", sa.String(1), nullable=False),
-            sa.Column("cd_time", sa.DateTime, nullable=False),  # when the bridge received it
+            sa.Column("cd_time", TIMESTAMP, nullable=False),  # when the bridge received it (to the µs)
             sa.Column("cd_batch", sa.String(13)),
             sa.Column("cd_source", sa.String(64), nullable=False),  # the sending node
             sa.Column("standard", sa.String(16), nullable=False),
@@ -56,7 +56,8 @@ class InboundTable:
             sa.Column("correlation_id", sa.String(64)),
             sa.Column("action", sa.String(16)),
             sa.Column("in_reply_to", sa.String(64)),
-            sa.Column("payload", sa.Text, nullable=False),  # the record as JSON, exactly as signed
+            sa.Column("payload", LONG_TEXT, nullable=False),  # the record as JSON, exactly as signed
+            **OWN_TABLE,
         )
         try:
             self.table.create(engine, checkfirst=True)
@@ -85,11 +86,23 @@ class InboundTable:
                 if connection.execute(sa.select(sa.func.count()).where(key)).scalar_one():
                     return False
                 connection.execute(sa.insert(self.table).values(**row))
-        except IntegrityError:
-            return False  # a concurrent redelivery inserted it first: the primary key keeps it to one row
+        except IntegrityError as exc:
+            # a concurrent redelivery inserted it first (the primary key keeps it to one row) — or the table
+            # refused the row for another reason (a NOT NULL column of the department's own), which is an
+            # error the delivery must report, never a duplicate: nothing was written
+            if self._has(key):
+                return False
+            raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
         except SQLAlchemyError as exc:
             raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
         return True
+
+    def _has(self, key: sa.ColumnElement[bool]) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                return bool(connection.execute(sa.select(sa.func.count()).where(key)).scalar_one())
+        except SQLAlchemyError as exc:
+            raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
 
     def rows(self) -> list[dict[str, Any]]:
         """Every inbound row, oldest first."""

@@ -21,7 +21,7 @@ from adapters.bridge.mapping import BridgeMapping, FieldRule
 from gateway.envelope import BATCH_ID
 from standards.findings import Finding, escape_pointer
 
-__all__ = ["OPERATIONS", "MappedRow", "map_row", "message_id_for", "parse_cd_time"]
+__all__ = ["OPERATIONS", "MappedRow", "map_row", "message_id_for", "parse_cd_time", "time_text"]
 
 #: The national cd_operation letters (I/U/D) → the Message operation.
 OPERATIONS: Final = {"I": "insert", "U": "update", "D": "delete"}
@@ -48,7 +48,7 @@ class MappedRow:
     @property
     def cd_time_text(self) -> str:
         """``cd_time`` as text, exactly as the database gave it (the result row's key with ``cd_id``)."""
-        return _time_text(self.cd_time_raw)
+        return time_text(self.cd_time_raw)
 
 
 def _problem(rule: str, name: str, zh: str, en: str) -> Finding:
@@ -76,7 +76,8 @@ def parse_cd_time(value: Any, fmt: str) -> datetime | None:
     return None
 
 
-def _time_text(value: Any) -> str:
+def time_text(value: Any) -> str:
+    """A cd_time value as text: the result row's key, and part of the message id."""
     return value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)
 
 
@@ -233,7 +234,7 @@ def map_row(
         operation=operation,
         batch=batch,
         source=str(row.get(mapping.column("cd_source")) or ""),
-        message_id=message_id_for(mapping.table, cd_id, _time_text(cd_time_raw)),
+        message_id=message_id_for(mapping.table, cd_id, time_text(cd_time_raw)),
         payload=payload,
         problems=tuple(problems),
         correlation_id=headers.get("correlation_id", ""),

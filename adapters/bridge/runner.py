@@ -11,11 +11,19 @@ accounted and committed in this order, so a bridge stopped anywhere loses nothin
     (5) submit over one SubmitStream; every receipt is verified against the trust configuration
     (6) write the verdicts back to the result table (one transaction)
     (7) journal the rows ``done`` and advance the watermark
+
+A pass first finishes what a stopped pass left ``pending`` (`Bridge._recover`), from the journal alone: the
+same envelopes are sent again (the hub answers one it already has with the original receipt, and logs
+one it never got now, before any newer version of the row) and their verdicts are written back under the
+row's cd_id and cd_time. This holds whether the source row is still there, was deleted (``vanished``) or
+was updated to a new cd_time (``superseded``) in the meantime; the last two are counted in the batch's
+account and say so in the result row's messages. No entry stays ``pending`` past the next pass.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +35,8 @@ import structlog
 
 import standards
 from adapters.bridge.mapping import BridgeMapping
-from adapters.bridge.rows import MappedRow, map_row
-from adapters.bridge.state import BridgeState
+from adapters.bridge.rows import MappedRow, map_row, time_text
+from adapters.bridge.state import SUPERSEDED, VANISHED, BridgeState, Unfinished
 from adapters.bridge.tables import DatabaseUnavailable, FrontDatabase
 from adapters.bridge.verdicts import (
     ACCEPTED,
@@ -37,6 +45,7 @@ from adapters.bridge.verdicts import (
     Verdict,
     local_findings,
     result_row,
+    result_values,
     row_message,
     sealing_refusal,
 )
@@ -52,6 +61,13 @@ __all__ = ["BatchReport", "Bridge", "PassReport", "Submitter"]
 
 log = structlog.get_logger("jgx.bridge")
 _RETRYABLE = frozenset({ReasonCode.UNAVAILABLE, ReasonCode.RATE_LIMITED})
+_SETTLED_NOTES = {
+    VANISHED: "源记录在回写前已删除，按日志中的原报文完成 / the source row was deleted before its verdict "
+    "was written back; finished from the journal with the same envelope",
+    SUPERSEDED: "源记录在回写前已更新为新的 cd_time，此为旧版本，按日志中的原报文完成 / the source row was "
+    "updated to a new cd_time before this version's verdict was written back; finished from the journal "
+    "with the same envelope",
+}
 
 
 class Submitter(Protocol):
@@ -70,8 +86,15 @@ class BatchReport:
     accepted: int = 0
     rejected: int = 0  # refused by the hub (logged, receipted)
     refused_local: int = 0  # refused by the bridge before sending
+    vanished: int = 0  # finished from the journal: the source row was deleted meanwhile
+    superseded: int = 0  # finished from the journal: the source row was updated to a new cd_time meanwhile
     first: str = ""  # cd_time of the first and last row read
     last: str = ""
+
+    def count(self, verdict: Verdict) -> None:
+        """Count one verdict under its status."""
+        name = {ACCEPTED: "accepted", REJECTED: "rejected", REFUSED_LOCAL: "refused_local"}[verdict.status]
+        setattr(self, name, getattr(self, name) + 1)
 
     def describe(self) -> str:
         """One line for a person, Chinese and English."""
@@ -79,8 +102,21 @@ class BatchReport:
             f"批次 / batch {self.first} … {self.last}: 读取 / read {self.read}, "
             f"已回写 / already {self.already}, "
             f"发送 / sent {self.sent}, 接收 / accepted {self.accepted}, 拒收 / rejected {self.rejected}, "
-            f"本地拒收未发送 / refused locally, not sent {self.refused_local}"
+            f"本地拒收未发送 / refused locally, not sent {self.refused_local}" + _settled(self)
         )
+
+
+def _settled(report: BatchReport | PassReport) -> str:
+    if isinstance(report, PassReport):
+        vanished, superseded = report.total("vanished"), report.total("superseded")
+    else:
+        vanished, superseded = report.vanished, report.superseded
+    if not vanished and not superseded:
+        return ""
+    return (
+        f", 源记录已删除 / source row deleted {vanished}, "
+        f"源记录已更新 / source row updated {superseded} (按日志完成 / finished from the journal)"
+    )
 
 
 @dataclass(slots=True)
@@ -99,7 +135,7 @@ class PassReport:
             f"本轮 / pass: 批次 / batches {len(self.batches)}, 读取 / read {self.total('read')}, "
             f"发送 / sent {self.total('sent')}, 接收 / accepted {self.total('accepted')}, "
             f"拒收 / rejected {self.total('rejected')}, "
-            f"本地拒收 / refused locally {self.total('refused_local')}"
+            f"本地拒收 / refused locally {self.total('refused_local')}" + _settled(self)
         )
 
 
@@ -149,13 +185,15 @@ class Bridge:
         seen = self.state.entries(m.message_id for m in mapped)
         verdicts: list[tuple[MappedRow, Verdict]] = []
         outgoing: list[tuple[MappedRow, bytes]] = []
-        fresh: list[tuple[str, datetime, bytes]] = []
+        fresh: list[Unfinished] = []
         for row in mapped:
             entry = seen.get(row.message_id)
             if entry is not None and entry.done:
                 report.already += 1
                 continue
-            if entry is not None and entry.envelope is not None:  # sent before a stop: the same bytes again
+            if entry is not None and entry.envelope is not None:
+                # pending in a journal written before entries kept their cd_id (`_recover` finishes the
+                # others): sent before a stop, so the same bytes again
                 outgoing.append((row, entry.envelope))
                 continue
             try:  # (3) judged as the hub's step 8 will judge exactly what is sent (fields sealed)
@@ -170,7 +208,10 @@ class Bridge:
                 verdicts.append((row, Verdict.refused_locally(findings, now.replace(tzinfo=None))))
                 continue
             envelope = seal_message(message, self.key).SerializeToString()  # (4)
-            fresh.append((row.message_id, row.cd_time or datetime.min, envelope))
+            letter = {"insert": "I", "update": "U", "delete": "D"}[row.operation]
+            fresh.append(Unfinished(
+                row.message_id, row.cd_id, row.cd_time or datetime.min, row.cd_time_text, letter, envelope
+            ))  # fmt: skip
             outgoing.append((row, envelope))
         self.state.pending(source, fresh)
         receipts = await self.hub.submit_many([e for _, e in outgoing]) if outgoing else []  # (5)
@@ -192,10 +233,42 @@ class Bridge:
             self.state.advance(source, max(times))
         report.sent = len(outgoing)
         for _, verdict in verdicts:
-            counter = {ACCEPTED: "accepted", REJECTED: "rejected", REFUSED_LOCAL: "refused_local"}[
-                verdict.status
-            ]
-            setattr(report, counter, getattr(report, counter) + 1)
+            report.count(verdict)
+        return report
+
+    async def _recover(self) -> BatchReport | None:
+        """Finish every entry a stopped pass left ``pending``, from the journal (its row may be gone)."""
+        source = self.mapping.table
+        entries = self.state.unfinished(source)
+        if not entries:
+            return None
+        fates: dict[str, str | None] = {}
+        for entry in entries:
+            versions = {time_text(v) for v in await asyncio.to_thread(self.database.versions, entry.cd_id)}
+            present = entry.cd_time_text in versions
+            fates[entry.message_id] = None if present else SUPERSEDED if versions else VANISHED
+        report = BatchReport(first=entries[0].cd_time_text, last=entries[-1].cd_time_text, sent=len(entries))
+        receipts = await self.hub.submit_many([e.envelope for e in entries])
+        rows, replayed = [], set()
+        for entry, receipt in zip(entries, receipts, strict=True):
+            verdict, fate = Verdict.from_receipt(receipt), fates[entry.message_id]
+            if verdict.reason_codes == (ReasonCode.REPLAYED.value,):
+                replayed.add(entry.message_id)
+            if fate is not None:
+                verdict = dataclasses.replace(
+                    verdict, messages_zh=(_SETTLED_NOTES[fate], *verdict.messages_zh)
+                )
+                setattr(report, fate, getattr(report, fate) + 1)
+                log.warning("bridge.settled", table=source, cd_id=entry.cd_id, cd_time=entry.cd_time_text,
+                            message_id=entry.message_id, why=fate)  # fmt: skip
+            report.count(verdict)
+            rows.append(result_values(
+                self.mapping, entry.cd_id, entry.cd_time_text, entry.operation, entry.message_id, verdict
+            ))  # fmt: skip
+        await asyncio.to_thread(partial(self.database.write_results, keep=frozenset(replayed)), rows)
+        for fate in (None, VANISHED, SUPERSEDED):
+            finished = [(e.message_id, e.cd_time) for e in entries if fates[e.message_id] == fate]
+            self.state.done(source, finished, settled=fate)
         return report
 
     async def run_pass(self, report: PassReport | None = None) -> PassReport:
@@ -208,6 +281,9 @@ class Bridge:
         since = self.database.lookback(self.state.watermark(source_name))
         cd_time, cd_id = self.mapping.column("cd_time"), self.mapping.column("cd_id")
         report = report if report is not None else PassReport()
+        recovered = await self._recover()
+        if recovered is not None:
+            report.batches.append(recovered)
         after = None
         while True:
             rows = await asyncio.to_thread(  # (1)

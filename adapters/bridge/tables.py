@@ -10,14 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, oracle
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
 from adapters.bridge.mapping import BridgeMapping, MappingError
 
-__all__ = ["Cursor", "DatabaseUnavailable", "FrontDatabase"]
+__all__ = ["LONG_TEXT", "OWN_TABLE", "TIMESTAMP", "Cursor", "DatabaseUnavailable", "FrontDatabase"]
+
+#: A moment in the bridge's own tables, to the microsecond on every dialect: MySQL's plain DATETIME and
+#: Oracle's DATE keep whole seconds only, which would tie two deliveries of the same second.
+TIMESTAMP: Final = (
+    sa.DateTime()
+    .with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    .with_variant(oracle.TIMESTAMP(), "oracle")
+)
+
+#: Text of any length the bridge stores (a delivered record's JSON, up to the 1 MiB envelope): MySQL's
+#: TEXT stops at 64 KiB, so it is LONGTEXT there; CLOB on Oracle, text elsewhere.
+LONG_TEXT: Final = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+#: Options of a table the bridge creates. On MySQL/MariaDB: utf8mb4 whatever the database's default (a
+#: legacy utf8mb3 or latin1 database cannot hold four-byte characters, or Chinese at all), and a binary
+#: collation so keys compare exactly (the default *_ci collations make "JC1a" and "JC1A" one key).
+OWN_TABLE: Final[dict[str, Any]] = {
+    f"{dialect}_{option}": value
+    for dialect in ("mysql", "mariadb")
+    for option, value in (("charset", "utf8mb4"), ("collate", "utf8mb4_bin"))
+}
 
 #: Where the keyset scan stands: (cd_time as the database returned it, cd_id) of the last row read.
 Cursor = tuple[Any, Any]
@@ -32,6 +54,12 @@ def _unavailable(exc: SQLAlchemyError) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {detail}")
 
 
+def _one_match(name: str, names: list[str]) -> str | None:
+    """The one of ``names`` equal to ``name`` but for case, or None (none, or several)."""
+    found = [n for n in names if n.lower() == name.lower()]
+    return found[0] if len(found) == 1 else None
+
+
 class FrontDatabase:
     """One department's front database as the bridge sees it: a source table and a result table."""
 
@@ -40,19 +68,31 @@ class FrontDatabase:
         # pre-ping: a connection the server dropped while the bridge slept is replaced, not reused
         self.engine = engine or sa.create_engine(mapping.database_url, pool_pre_ping=True)
         self._source: sa.Table | None = None
+        self._actual: dict[str, str] = {}  # a mapping's name → the table's, where only the case differs
         self._result: sa.Table | None = None
 
     def close(self) -> None:
         """Release the pool."""
         self.engine.dispose()
 
+    def _reflect(self, name: str) -> sa.Table:
+        return sa.Table(name, sa.MetaData(schema=self.mapping.db_schema), autoload_with=self.engine)
+
     def source(self) -> sa.Table:
-        """The source table, reflected from the database (its column types come from there)."""
+        """The source table, reflected from the database (its column types come from there).
+
+        Names in the mapping match the table's whatever their case, as long as only one name matches:
+        databases fold unquoted names differently (PostgreSQL to lower case, Oracle and 达梦 to upper
+        case, MySQL keeps column names as written but compares them without case), so ``cd_id`` in a
+        mapping finds a column ``CD_ID``, and ``t_xzjc`` a table ``T_XZJC``.
+        """
         if self._source is None:
             try:
-                table = sa.Table(
-                    self.mapping.table, sa.MetaData(schema=self.mapping.db_schema), autoload_with=self.engine
-                )
+                try:
+                    table = self._reflect(self.mapping.table)
+                except NoSuchTableError:
+                    names = sa.inspect(self.engine).get_table_names(schema=self.mapping.db_schema)
+                    table = self._reflect(_one_match(self.mapping.table, names) or self.mapping.table)
             except NoSuchTableError:
                 raise MappingError(
                     f"前置库中没有表 {self.mapping.table}",
@@ -62,7 +102,12 @@ class FrontDatabase:
                 raise _unavailable(exc) from None
             optional = {self.mapping.column("cd_batch"), self.mapping.column("cd_source")}
             wanted = [*self.mapping.change.values(), *(r.column for r in self.mapping.fields if r.column)]
-            absent = sorted({c for c in wanted if c not in table.c and c not in optional})
+            present = list(table.c.keys())
+            for name in {*wanted, *self.mapping.headers.values()}:
+                actual = _one_match(name, present) if name not in table.c else None
+                if actual is not None:
+                    self._actual[name] = actual
+            absent = sorted({c for c in wanted if self._name(c) not in table.c and c not in optional})
             if absent:
                 raise MappingError(
                     f"表 {self.mapping.table} 没有列 {absent}",
@@ -70,6 +115,13 @@ class FrontDatabase:
                 )
             self._source = table
         return self._source
+
+    def _name(self, name: str) -> str:
+        return self._actual.get(name, name)
+
+    def _column(self, role: str) -> sa.ColumnElement[Any]:
+        """The source column of one change role (``cd_time`` …), by its name in the table."""
+        return self.source().c[self._name(self.mapping.column(role))]
 
     def result(self) -> sa.Table:
         """The result table; created with the standard layout when the mapping allows and it is absent."""
@@ -87,7 +139,8 @@ class FrontDatabase:
                 sa.Column(names("messages_zh"), sa.Text),
                 sa.Column(names("receipt_sha256"), sa.String(64)),
                 sa.Column(names("log_index"), sa.BigInteger),
-                sa.Column(names("decided_at"), sa.DateTime),
+                sa.Column(names("decided_at"), TIMESTAMP),
+                **OWN_TABLE,
             )
             if self.mapping.create_result_table:
                 try:
@@ -97,9 +150,20 @@ class FrontDatabase:
             self._result = table
         return self._result
 
+    def whole_seconds(self) -> bool:
+        """True when the cd_time column keeps whole seconds only (MySQL's plain DATETIME or TIMESTAMP,
+        Oracle's DATE, a DATE): two changes of one row within a second then share a cd_time, hence a
+        message id, and the second is taken for the first. Text columns are not judged."""
+        kind = self._column("cd_time").type
+        if self.engine.dialect.name in ("mysql", "mariadb") and isinstance(kind, sa.DateTime | sa.TIMESTAMP):
+            return not getattr(kind, "fsp", None)
+        if self.engine.dialect.name == "oracle" and isinstance(kind, oracle.DATE):
+            return True
+        return isinstance(kind, sa.Date) and not isinstance(kind, sa.DateTime)
+
     def _time_bound(self, moment: datetime) -> Any:
         """``moment`` as the cd_time column stores it: a timestamp, or text in the mapping's format."""
-        column = self.source().c[self.mapping.column("cd_time")]
+        column = self._column("cd_time")
         try:
             python_type = column.type.python_type
         except NotImplementedError:
@@ -111,9 +175,10 @@ class FrontDatabase:
     def read(self, *, since: datetime | None, after: Cursor | None, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` rows after ``after`` (or from ``since`` on), in (cd_time, cd_id) order."""
         table = self.source()
-        cd_time = table.c[self.mapping.column("cd_time")]
-        cd_id = table.c[self.mapping.column("cd_id")]
-        query = sa.select(table).order_by(cd_time, cd_id).limit(limit)
+        cd_time, cd_id = self._column("cd_time"), self._column("cd_id")
+        spelled = {actual: name for name, actual in self._actual.items()}  # rows carry the mapping's names
+        columns = [c.label(spelled[c.name]) if c.name in spelled else c for c in table.c]
+        query = sa.select(*columns).order_by(cd_time, cd_id).limit(limit)
         if after is not None:
             # the plain range on cd_time first, so an index on (cd_time, cd_id) serves the keyset scan
             query = query.where(cd_time >= after[0], sa.or_(cd_time > after[0], cd_id > after[1]))
@@ -122,6 +187,15 @@ class FrontDatabase:
         try:
             with self.engine.connect() as connection:
                 return [dict(row) for row in connection.execute(query).mappings()]
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from None
+
+    def versions(self, cd_id: str) -> list[Any]:
+        """The cd_time values (as the database gives them) of the source rows with ``cd_id``."""
+        query = sa.select(self._column("cd_time")).where(self._column("cd_id") == cd_id)
+        try:
+            with self.engine.connect() as connection:
+                return list(connection.execute(query).scalars())
         except SQLAlchemyError as exc:
             raise _unavailable(exc) from None
 

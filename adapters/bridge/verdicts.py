@@ -31,6 +31,7 @@ __all__ = [
     "local_findings",
     "payload_bytes",
     "result_row",
+    "result_values",
     "row_message",
     "sealing_refusal",
 ]
@@ -139,10 +140,19 @@ def _finding(f: Any) -> Finding:
 
 def result_row(mapping: BridgeMapping, row: MappedRow, message_id: str, verdict: Verdict) -> dict[str, Any]:
     """The result-table values for ``row`` (keyed by the mapping's result column names)."""
+    letter = {"insert": "I", "update": "U", "delete": "D"}.get(row.operation, "")
+    return result_values(mapping, row.cd_id, row.cd_time_text, letter, message_id, verdict)
+
+
+def result_values(
+    mapping: BridgeMapping, cd_id: str, cd_time_text: str, operation: str, message_id: str, verdict: Verdict
+) -> dict[str, Any]:
+    """The result-table values of one change (``operation`` is its I/U/D letter), keyed by the mapping's
+    result column names."""
     values: Mapping[str, Any] = {
-        "cd_id": row.cd_id,
-        "cd_time": row.cd_time_text,
-        "cd_operation": {"insert": "I", "update": "U", "delete": "D"}.get(row.operation, ""),
+        "cd_id": cd_id,
+        "cd_time": cd_time_text,
+        "cd_operation": operation,
         "message_id": message_id,
         "status": verdict.status,
         "reason_codes": " ".join(verdict.reason_codes),

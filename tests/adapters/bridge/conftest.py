@@ -10,6 +10,8 @@ import pytest
 
 from gateway.testing import Federation
 from tests.adapters.bridge.front import Front, FrontDb, RunningHub, running_hub
+from tests.adapters.bridge.mariadb import SERVER as MARIADB_SERVER
+from tests.adapters.bridge.mariadb import fresh_database
 from tests.gateway.storage.pgschema import fresh_schema
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -20,11 +22,24 @@ def fed() -> Federation:
     return Federation.create(datetime.now(UTC))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+#: The front databases every bridge database test runs on (all three on this machine and in CI).
+DATABASES = [
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("mariadb", marks=pytest.mark.mariadb),
+]
+
+
+@pytest.fixture(params=DATABASES)
 async def front(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Front]:
-    """The department's front database: a SQLite file, or a fresh schema on the real PostgreSQL."""
+    """The department's front database: a SQLite file, a fresh schema on the real PostgreSQL, or a fresh
+    database (MySQL's schema) on the real MariaDB."""
     if request.param == "sqlite":
         yield Front(f"sqlite:///{tmp_path / 'front.db'}", None, tmp_path / "bridge-state.sqlite")
+        return
+    if request.param == "mariadb":
+        with fresh_database() as name:
+            yield Front(MARIADB_SERVER, name, tmp_path / "bridge-state.sqlite")
         return
     async with fresh_schema("qzk") as url:
         yield Front(PG_SERVER, url.rpartition("schema=")[2], tmp_path / "bridge-state.sqlite")

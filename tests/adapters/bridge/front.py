@@ -49,7 +49,7 @@ def mapping_text(url: str, state: Path, hub: str = "127.0.0.1:0", schema: str | 
     return re.sub(r'(?m)^hub = "[^"]*"', f'hub = "{hub}"', text)
 
 
-def source_table(metadata: sa.MetaData) -> sa.Table:
+def source_table(metadata: sa.MetaData, **options: Any) -> sa.Table:
     """The department's table t_xzjc (行政检查) with its own column names and the cd_* change columns."""
     return sa.Table(
         "t_xzjc", metadata,
@@ -67,6 +67,7 @@ def source_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("jcry", sa.String(200)),
         sa.PrimaryKeyConstraint("cd_id", "cd_time"),
         sa.Index("ix_t_xzjc_change", "cd_time", "cd_id"),  # the bridge reads in (cd_time, cd_id) order
+        **options,
     )  # fmt: skip
 
 
@@ -86,10 +87,10 @@ def inspection(n: int, cd_time: datetime, **overrides: Any) -> dict[str, Any]:
 class FrontDb:
     """The department's side: its source table and the result table the bridge writes back."""
 
-    def __init__(self, url: str, schema: str | None = None) -> None:
+    def __init__(self, url: str, schema: str | None = None, charset: str | None = None) -> None:
         self.engine = sa.create_engine(url, pool_pre_ping=True)
         self.metadata = sa.MetaData(schema=schema)
-        self.table = source_table(self.metadata)
+        self.table = source_table(self.metadata, **({"mysql_charset": charset} if charset else {}))
         self.metadata.create_all(self.engine)
         self.schema = schema
 
@@ -220,6 +221,6 @@ class Front:
     schema: str | None
     state: Path
 
-    def db(self) -> FrontDb:
-        """The department's side of it (creates the source table)."""
-        return FrontDb(self.url, self.schema)
+    def db(self, charset: str | None = None) -> FrontDb:
+        """The department's side of it (creates the source table, in ``charset`` on MySQL/MariaDB)."""
+        return FrontDb(self.url, self.schema, charset)

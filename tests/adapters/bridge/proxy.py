@@ -1,4 +1,5 @@
-"""A TCP relay in front of PostgreSQL that a test can take down and bring back (the database "going away")."""
+"""A TCP relay in front of PostgreSQL or MariaDB that a test can take down and bring back (the database
+"going away")."""
 
 from __future__ import annotations
 

@@ -1,10 +1,13 @@
-"""The bridge against a real front database (SQLite file, PostgreSQL schema) and a real hub over mTLS."""
+"""The bridge against a real front database (SQLite file, PostgreSQL schema, MariaDB database) and a real hub
+over mTLS."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from adapters.bridge import parse_mapping
 from adapters.bridge.tables import DatabaseUnavailable
 from adapters.sdk import HubClient, RetryPolicy, Submitted
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
-from tests.adapters.bridge.conftest import PG_SERVER
+from tests.adapters.bridge.conftest import MARIADB_SERVER, PG_SERVER
 from tests.adapters.bridge.front import (
     Front,
     FrontDb,
@@ -25,6 +28,7 @@ from tests.adapters.bridge.front import (
     make_bridge,
     mapping_text,
 )
+from tests.adapters.bridge.mariadb import fresh_database
 from tests.adapters.bridge.proxy import Relay
 from tests.gateway.storage.pgschema import fresh_schema
 
@@ -188,17 +192,35 @@ async def test_a_row_committed_late_behind_the_watermark_is_still_sent(
     assert ["accepted", "accepted"] == [r["status"] for r in db.results()]
 
 
-@pytest.mark.postgres
-async def test_the_bridge_waits_for_the_database_and_resumes(hub: RunningHub, tmp_path: Path) -> None:
+@asynccontextmanager
+async def server_front(kind: str, state: Path) -> AsyncIterator[Front]:
+    """A fresh schema (PostgreSQL) or database (MariaDB) on the real server, reached directly."""
+    if kind == "postgres":
+        async with fresh_schema("qzk") as url:
+            yield Front(PG_SERVER, url.rpartition("schema=")[2], state)
+        return
+    with fresh_database() as name:
+        yield Front(MARIADB_SERVER, name, state)
+
+
+SERVERS = [
+    pytest.param("postgres", 5432, marks=pytest.mark.postgres),
+    pytest.param("mariadb", 3306, marks=pytest.mark.mariadb),
+]
+
+
+@pytest.mark.parametrize(("kind", "port"), SERVERS)
+async def test_the_bridge_waits_for_the_database_and_resumes(
+    kind: str, port: int, hub: RunningHub, tmp_path: Path
+) -> None:
     """The front database goes away between passes (connections cut, port closed): the next pass fails,
     backs off, and completes once the database is back, sending only the new rows."""
-    relay = Relay(("127.0.0.1", 5432))
+    relay = Relay(("127.0.0.1", port))
     relay.up()
-    async with fresh_schema("qzk") as url:
-        schema = url.rpartition("schema=")[2]
-        direct = Front(PG_SERVER, schema, tmp_path / "state.sqlite").db()
+    async with server_front(kind, tmp_path / "state.sqlite") as direct_front:
+        direct = direct_front.db()
         direct.insert([inspection(1, T0)])
-        front = Front(PG_SERVER.replace(":5432", f":{relay.port}"), schema, tmp_path / "state.sqlite")
+        front = dataclasses.replace(direct_front, url=direct_front.url.replace(f":{port}", f":{relay.port}"))
         retries: list[str] = []
 
         async def back_after_a_while(seconds: float) -> None:
@@ -221,13 +243,14 @@ async def test_the_bridge_waits_for_the_database_and_resumes(hub: RunningHub, tm
     assert ["accepted", "accepted"] == [r["status"] for r in results]
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize(("kind", "port"), SERVERS)
 async def test_a_database_that_stays_away_ends_the_pass_with_a_typed_error(
-    hub: RunningHub, tmp_path: Path
+    kind: str, port: int, hub: RunningHub, tmp_path: Path
 ) -> None:
     """When the retries run out the pass raises DatabaseUnavailable (the CLI's exit 3), not a driver error."""
-    relay = Relay(("127.0.0.1", 5432))
-    front = Front(PG_SERVER.replace(":5432", f":{relay.port}"), None, tmp_path / "state.sqlite")
+    relay = Relay(("127.0.0.1", port))
+    url = {"postgres": PG_SERVER, "mariadb": MARIADB_SERVER}[kind].replace(f":{port}", f":{relay.port}")
+    front = Front(url, None, tmp_path / "state.sqlite")
     bridge = make_bridge(load(front, hub), hub, retry=RetryPolicy(attempts=2))
     with pytest.raises(DatabaseUnavailable):
         await bridge.run_once()
