@@ -34,7 +34,7 @@ from adapters.bridge.national.journal import NationalJournal
 from adapters.bridge.national.layout import NationalTables
 from adapters.bridge.rows import message_id_for
 from adapters.bridge.runner import Submitter
-from adapters.bridge.state import BridgeState
+from adapters.bridge.state import BridgeState, Unfinished
 from adapters.bridge.tables import DatabaseUnavailable
 from adapters.lifecycle import IllegalTransition, china_day, dispatch
 from adapters.links.national import close_record
@@ -236,7 +236,7 @@ class NationalDownward:
         seen = self.state.entries(keys.values())
         outcomes: list[_Outcome] = []
         outgoing: list[_Outgoing] = []
-        fresh: list[tuple[str, datetime, bytes]] = []
+        fresh: list[Unfinished] = []
         for index, row in enumerate(rows):
             report.read += 1
             entry = seen.get(keys[id(row)])
@@ -259,7 +259,16 @@ class NationalDownward:
                     outgoing.append(_Outgoing(index, message_id, earlier.envelope, record))
                     continue
                 envelope = self._seal(record, message_id, now)
-                fresh.append((message_id, row["cd_time"], envelope))
+                fresh.append(
+                    Unfinished(
+                        message_id,
+                        str(row["cd_id"]),
+                        row["cd_time"],
+                        row["cd_time"].isoformat(sep=" "),
+                        str(row.get("cd_operation") or "i").upper(),
+                        envelope,
+                    )
+                )
                 outgoing.append(_Outgoing(index, message_id, envelope, record))
             outcomes.append(_Outcome(row, [], "", ids))
         self.state.pending(self.tables.down.name, fresh)  # (4) committed before the first byte leaves
