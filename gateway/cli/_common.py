@@ -23,6 +23,26 @@ def io_error(message_zh: str, message_en: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
+def in_languages(exc: BaseException) -> tuple[str, str]:
+    """The cause's text for the Chinese line and for the English line of a failure.
+
+    An exception that already speaks both languages (``message_zh`` and ``message_en``: LogProfileMismatch,
+    MappingError, …) gives each line its own half, so neither line repeats both; any other exception gives
+    its one text to both lines.
+    """
+    zh, en = getattr(exc, "message_zh", None), getattr(exc, "message_en", None)
+    if isinstance(zh, str) and isinstance(en, str):
+        return zh, en
+    text = str(exc)
+    return text, text
+
+
+def io_failure(context_zh: str, context_en: str, exc: BaseException) -> NoReturn:
+    """`io_error` for a failure caused by ``exc``: "context: cause" in each language (`in_languages`)."""
+    zh, en = in_languages(exc)
+    io_error(f"{context_zh}: {zh}", f"{context_en}: {en}")
+
+
 def verdict_error(error: JgxError) -> NoReturn:
     """Print a refusal (reason code with both languages) and exit 1."""
     click.echo(error.diagnostics(), err=True)

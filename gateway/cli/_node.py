@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gateway._files import replace_file
 from gateway.checkpoint import NoteVerifier
-from gateway.cli._common import io_error
+from gateway.cli._common import io_error, io_failure
 from gateway.config import CONFIG_FILE, Config, load_config
 from gateway.errors import JgxError
 from gateway.keys import PrivateKey, PublicKey, load_private_key
@@ -51,7 +51,7 @@ def node_store(config: Config, *, must_exist: bool = False) -> Store:
     try:
         store = store_for(config.storage_url, base=config.directory, hasher=config.log_hash)
     except StorageError as exc:
-        io_error(f"存储地址不可用: {exc}", f"the storage URL is not usable: {exc}")
+        io_failure("存储地址不可用", "the storage URL is not usable", exc)
     if must_exist and isinstance(store, SqliteStore) and not store.path.exists():
         io_error(f"数据库不存在: {store.path}", f"no database at {store.path}")
     return store
@@ -104,7 +104,7 @@ def node_signing_key(config: Config, trust: TrustConfig) -> PrivateKey:
             f"cannot use the node's signing key on the token [{exc.problem}]: {exc.en} ({exc.reason.value})",
         )
     except JgxError as exc:
-        io_error(f"信任配置中没有本节点: {exc}", f"the trust configuration does not list this node: {exc}")
+        io_failure("信任配置中没有本节点", "the trust configuration does not list this node", exc)
     return trust.signing_key(key)
 
 
@@ -113,7 +113,7 @@ def node_trust(config: Config, now: datetime) -> TrustConfig:
     try:
         return load_trust(config.paths.trust.read_bytes(), now=now)
     except OSError as exc:
-        io_error(f"无法读取信任配置 {config.paths.trust}: {exc}", f"cannot read {config.paths.trust}: {exc}")
+        io_failure(f"无法读取信任配置 {config.paths.trust}", f"cannot read {config.paths.trust}", exc)
     except JgxError as exc:
         io_error(f"信任配置被拒绝: {exc.diagnostics()}", f"the trust configuration is refused: {exc}")
 
@@ -132,12 +132,12 @@ def serving_trust(config: Config, now: datetime) -> tuple[TrustConfig, bytes]:
     try:
         signed = config.paths.trust.read_bytes()
     except OSError as exc:
-        io_error(f"无法读取信任配置 {config.paths.trust}: {exc}", f"cannot read {config.paths.trust}: {exc}")
+        io_failure(f"无法读取信任配置 {config.paths.trust}", f"cannot read {config.paths.trust}", exc)
     record = last_used_trust(config)
     try:
         last = record.read_bytes() if record.exists() else None
     except OSError as exc:
-        io_error(f"无法读取 {record}: {exc}", f"cannot read {record}: {exc}")
+        io_failure(f"无法读取 {record}", f"cannot read {record}", exc)
     try:
         return load_trust_after(signed, last_used=last, now=now), signed
     except JgxError as exc:
@@ -174,4 +174,4 @@ def node_keys(config: Config, now: datetime) -> dict[str, PublicKey]:
     try:
         return {record.key_id: record.public_key for record in trust.node(config.node_id).keys}
     except JgxError as exc:
-        io_error(f"信任配置中没有本节点: {exc}", f"the trust configuration does not list this node: {exc}")
+        io_failure("信任配置中没有本节点", "the trust configuration does not list this node", exc)

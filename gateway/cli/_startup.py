@@ -12,7 +12,7 @@ from typing import NoReturn
 
 import click
 
-from gateway.cli._common import io_error
+from gateway.cli._common import io_error, io_failure
 from gateway.cli._node import node_keys, verifier
 from gateway.config import Config
 from gateway.logaudit import audit_store
@@ -47,7 +47,7 @@ async def open_checked(config: Config, store: Store, *, full_audit: bool = False
     try:
         await store.open()
     except StorageError as exc:
-        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+        io_failure("数据库不可用", "the database is not usable", exc)
     now = datetime.now(UTC)
     origin, verifiers, keys = (
         log_origin(config.node_id, config.log_hash),

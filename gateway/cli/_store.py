@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import click
 
-from gateway.cli._common import io_error
+from gateway.cli._common import io_error, io_failure
 from gateway.cli._node import load_node, node_store
 from gateway.storage import StorageError, Store
 from gateway.storage.sqlite import SqliteStore
@@ -54,7 +54,7 @@ def with_store(store: Store, work: Callable[[Store], Awaitable[T]]) -> T:
         try:
             await store.open()
         except StorageError as exc:
-            io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+            io_failure("数据库不可用", "the database is not usable", exc)
         try:
             return await work(store)
         finally:

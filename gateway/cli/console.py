@@ -12,7 +12,7 @@ import click
 import structlog
 from aiohttp import web
 
-from gateway.cli._common import io_error
+from gateway.cli._common import io_error, io_failure
 from gateway.cli._node import load_node, node_store, node_trust
 from gateway.console_settings import ConsoleSettings
 from gateway.storage import StorageError, Store
@@ -84,7 +84,7 @@ async def _run(
     try:
         await store.open()
     except StorageError as exc:
-        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+        io_failure("数据库不可用", "the database is not usable", exc)
     runner = await start_console(store, trust, node_id=node_id, address=address, settings=settings)
     if runner is None:
         await store.close()

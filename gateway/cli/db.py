@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli._common import EXIT_VERDICT, io_error
+from gateway.cli._common import EXIT_VERDICT, io_error, io_failure
 from gateway.config import CONFIG_FILE, ConfigError, load_config
 from gateway.storage import StorageError
 from gateway.storage.migrations import SchemaState, apply_migrations, schema_state
@@ -61,7 +61,7 @@ def _run(directory: Path, url: str | None, *, apply: bool) -> tuple[str, SchemaS
     try:
         return target, (apply_migrations if apply else schema_state)(target, base=base)
     except StorageError as exc:
-        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+        io_failure("数据库不可用", "the database is not usable", exc)
 
 
 @db.command()

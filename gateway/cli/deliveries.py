@@ -19,7 +19,7 @@ from typing import TypeVar
 import click
 import structlog
 
-from gateway.cli._common import io_error
+from gateway.cli._common import io_error, io_failure
 from gateway.cli._node import load_node, node_store
 from gateway.storage import OutboxItem, OutboxState, StorageError, Store
 from gateway.storage.sqlite import SqliteStore
@@ -158,6 +158,6 @@ def replay(directory: Path, db: Path | None, row_id: int, actor: str | None) -> 
     try:
         _with_store(_store(directory, db), run)
     except StorageError as exc:
-        io_error(f"无法重新投递第 {row_id} 行: {exc}", f"cannot replay outbox row {row_id}: {exc}")
+        io_failure(f"无法重新投递第 {row_id} 行", f"cannot replay outbox row {row_id}", exc)
     _log.info("outbox.replay", outbox_id=row_id, actor=who)
     click.echo(f"已重新排队 / queued again: outbox row {row_id} (actor {who})")

@@ -14,7 +14,7 @@ from typing import TypeVar
 import click
 
 from gateway import merkle
-from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
+from gateway.cli._common import EXIT_VERDICT, io_error, io_failure, read_bytes
 from gateway.cli._node import load_node, node_keys, node_store, verifier
 from gateway.config import Config
 from gateway.errors import JgxError
@@ -46,7 +46,7 @@ def _with_store(config: Config, work: Callable[[Store], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except StorageError as exc:
-        io_error(f"数据库不可用: {exc}", f"the database is not usable: {exc}")
+        io_failure("数据库不可用", "the database is not usable", exc)
 
 
 @click.group()
@@ -93,7 +93,7 @@ def verify(directory: Path, export_file: Path | None, published: tuple[Path, ...
             lines = read_bytes(export_file).decode("utf-8").splitlines()
             report = audit_export(lines, [note_verifier], origin=origin)
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
-            io_error(f"{export_file} 不是日志导出文件: {exc}", f"{export_file} is not a log export: {exc}")
+            io_failure(f"{export_file} 不是日志导出文件", f"{export_file} is not a log export", exc)
     else:
         keys = node_keys(config, datetime.now(UTC))
         head = LogHead(config.directory)
@@ -276,7 +276,7 @@ def _trace_across(config: Config, identifier: str, correlation: bool, rows: list
             paths.tls_cert.read_bytes(), paths.tls_key.read_bytes(), paths.tls_ca.read_bytes()
         )
     except OSError as exc:
-        io_error(f"无法读取 TLS 证书: {exc}", f"cannot read the node's TLS files: {exc}")
+        io_failure("无法读取 TLS 证书", "cannot read the node's TLS files", exc)
     request = exchange_pb2.TraceRequest(
         **({"correlation_id": identifier} if correlation else {"message_id": identifier})
     )

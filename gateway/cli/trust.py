@@ -21,6 +21,7 @@ from gateway.cli import trust_join
 from gateway.cli._common import (
     AT_OPTION,
     io_error,
+    io_failure,
     private_key_from,
     public_key_from,
     read_bytes,
@@ -158,7 +159,7 @@ def add_key(
     try:
         start, end = (parse_time(t) if t else None for t in (valid_from, valid_to))
     except JgxError as exc:
-        io_error(f"时间格式无效: {exc}", f"invalid time (RFC 3339, UTC with Z): {exc}")
+        io_failure("时间格式无效", "invalid time (RFC 3339, UTC with Z)", exc)
     try:
         config = config.with_node_key(node_id, key_record(key, valid_from=start, valid_to=end))
     except JgxError as exc:

@@ -64,11 +64,14 @@ class LogProfileMismatch(StorageError):
 
     def __init__(self, recorded: str, configured: str) -> None:
         self.recorded, self.configured = recorded, configured
-        super().__init__(
-            f"日志哈希方案不符: 日志创建时为 {recorded}，jgx.toml [log] hash 为 {configured}，不可更改 / "
+        self.message_zh = (
+            f"日志哈希方案不符: 日志创建时为 {recorded}，jgx.toml [log] hash 为 {configured}，不可更改"
+        )
+        self.message_en = (
             f"log hash profile mismatch: the log was created with {recorded}, jgx.toml [log] hash says "
             f"{configured}; a log's profile cannot change"
         )
+        super().__init__(f"{self.message_zh} / {self.message_en}")
 
 
 class ReplayConflict(StorageError):
