@@ -85,6 +85,7 @@ class BridgeMapping:
     batch_size: int = 500
     poll_seconds: float = 30.0
     lookback_seconds: float = 300.0
+    connect_timeout: float = 5.0  # seconds a connection attempt to the front database may take
     retries: int = 8  # attempts of a pass while the database or the hub is away, before giving up
     insecure: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)  # HEADER_COLUMNS role → source column
@@ -234,6 +235,7 @@ def parse_mapping(text: str, *, base: Path = Path()) -> BridgeMapping:
         poll_seconds=_number(bridge, "poll_seconds", "bridge", 30.0),
         lookback_seconds=_number(bridge, "lookback_seconds", "bridge", 300.0),
         retries=max(1, int(_number(bridge, "retries", "bridge", 8))),
+        connect_timeout=_number(database, "connect_timeout", "database", 5.0),
         insecure=bool(bridge.get("insecure", False)),
         headers={role: str(source[role]) for role in HEADER_COLUMNS if role in source},
         inbound_table=_text(inbound, "table", "inbound", "jgx_inbound") if inbound else "",

@@ -64,10 +64,9 @@ def serve(
 async def _serve(
     mappings: list[BridgeMapping], node_dir: Path, address: str, listen: str, *, insecure: bool
 ) -> int:
-    import sqlalchemy as sa
 
     from adapters.bridge.inbound import FrontDesk, InboundTable
-    from adapters.bridge.tables import DatabaseUnavailable
+    from adapters.bridge.tables import DatabaseUnavailable, front_engine
     from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, serve_adapter
     from adapters.sdk.build import build_digest
     from gateway.config import Paths
@@ -77,7 +76,7 @@ async def _serve(
     paths = Paths.under(node_dir)
     trust = trust_or_exit(node_dir)
     first = next(m for m in mappings if m.inbound_table)
-    engine = sa.create_engine(first.database_url, pool_pre_ping=True)
+    engine = front_engine(first.database_url, connect_timeout=first.connect_timeout)
     try:
         inbound = InboundTable(engine, first.inbound_table, first.db_schema)
     except DatabaseUnavailable as exc:

@@ -8,6 +8,7 @@ dialect) or a SQLite file. The bridge only issues portable statements: a keyset 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -18,7 +19,21 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
 from adapters.bridge.mapping import BridgeMapping, MappingError
 
-__all__ = ["LONG_TEXT", "OWN_TABLE", "TIMESTAMP", "Cursor", "DatabaseUnavailable", "FrontDatabase"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "LONG_TEXT",
+    "OWN_TABLE",
+    "TIMESTAMP",
+    "Cursor",
+    "DatabaseUnavailable",
+    "FrontDatabase",
+    "front_engine",
+]
+
+#: Seconds a connection attempt to a front database may take before the database counts as away
+#: (``[database] connect_timeout``). Without it an unreachable host holds the bridge for the operating
+#: system's TCP timeout (minutes) before `DatabaseUnavailable` is reported.
+CONNECT_TIMEOUT: Final = 5.0
 
 #: A moment in the bridge's own tables, to the microsecond on every dialect: MySQL's plain DATETIME and
 #: Oracle's DATE keep whole seconds only, which would tie two deliveries of the same second.
@@ -49,6 +64,25 @@ class DatabaseUnavailable(ConnectionError):
     """The front database cannot be reached or failed mid-statement; the pass may be retried."""
 
 
+def front_engine(url: str, *, connect_timeout: float = CONNECT_TIMEOUT) -> sa.Engine:
+    """An engine on a front database whose connection attempts give up after ``connect_timeout`` seconds.
+
+    Each driver is told in its own terms (psycopg and libpq: ``connect_timeout``, whole seconds, at least
+    2; PyMySQL: ``connect_timeout``; oracledb: ``tcp_connect_timeout``); SQLite opens a file and needs
+    none. A pool pre-ping replaces a connection the server dropped while the bridge slept.
+    """
+    backend = sa.make_url(url).get_backend_name()
+    seconds = max(connect_timeout, 0.1)
+    connect_args: dict[str, Any] = {}
+    if backend == "postgresql":
+        connect_args["connect_timeout"] = max(2, math.ceil(seconds))  # libpq: an integer, below 2 means 2
+    elif backend in ("mysql", "mariadb"):
+        connect_args["connect_timeout"] = seconds
+    elif backend == "oracle":
+        connect_args["tcp_connect_timeout"] = seconds
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
 def _unavailable(exc: SQLAlchemyError) -> DatabaseUnavailable:
     detail = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()[0][:300]
     return DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {detail}")
@@ -66,7 +100,7 @@ class FrontDatabase:
     def __init__(self, mapping: BridgeMapping, engine: sa.Engine | None = None) -> None:
         self.mapping = mapping
         # pre-ping: a connection the server dropped while the bridge slept is replaced, not reused
-        self.engine = engine or sa.create_engine(mapping.database_url, pool_pre_ping=True)
+        self.engine = engine or front_engine(mapping.database_url, connect_timeout=mapping.connect_timeout)
         self._source: sa.Table | None = None
         self._actual: dict[str, str] = {}  # a mapping's name → the table's, where only the case differs
         self._result: sa.Table | None = None

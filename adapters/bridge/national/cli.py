@@ -41,13 +41,11 @@ def _link_or_exit(path: Path) -> NationalLink:
 
 
 def _tables(link: NationalLink) -> NationalTables:
-    import sqlalchemy as sa
-
     from adapters.bridge.national import NationalTables
+    from adapters.bridge.tables import front_engine
 
-    return NationalTables(
-        sa.create_engine(link.database_url, pool_pre_ping=True), link.db_schema, link.prefix
-    )
+    engine = front_engine(link.database_url, connect_timeout=link.connect_timeout)
+    return NationalTables(engine, link.db_schema, link.prefix)
 
 
 @click.group()

@@ -14,6 +14,7 @@
     url = "postgresql+psycopg://user@national-front/qzk"
     schema = "gjqzk"                     # optional
     prefix = ""                          # optional, before every table name
+    connect_timeout = 5                  # optional: seconds before the database counts as unavailable
     [routes]                             # taskInfo unionDeptNo (or unionRegionNo) → the department's node
     "510000SCJG" = "sc.amr"
 
@@ -50,6 +51,7 @@ class NationalLink:
     batch_size: int = 200
     lookback_seconds: float = 300.0
     poll_seconds: float = 30.0
+    connect_timeout: float = 5.0  # seconds a connection attempt to the national database may take
 
 
 def _text(section: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
@@ -61,12 +63,10 @@ def _text(section: Mapping[str, Any], key: str, where: str, default: str | None 
     return value
 
 
-def _number(section: Mapping[str, Any], key: str, default: float) -> float:
+def _number(section: Mapping[str, Any], key: str, default: float, where: str = "national") -> float:
     value = section.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise MappingError(
-            f"[national] 的 {key} 须为非负数", f"[national] {key} must be a non-negative number"
-        )
+        raise MappingError(f"[{where}] 的 {key} 须为非负数", f"[{where}] {key} must be a non-negative number")
     return float(value)
 
 
@@ -109,6 +109,7 @@ def parse_link(text: str, *, base: Path = Path()) -> NationalLink:
         batch_size=max(1, int(_number(national, "batch_size", 200))),
         lookback_seconds=_number(national, "lookback_seconds", 300.0),
         poll_seconds=_number(national, "poll_seconds", 30.0),
+        connect_timeout=_number(database, "connect_timeout", 5.0, "database"),
     )
 
 

@@ -63,3 +63,20 @@ class Relay:
             for sock in (source, target):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+class Blackhole:
+    """A port that takes no connection: a listening socket whose accept queue is full and never drained,
+    so the kernel drops every further SYN and a client's connect waits (a host that does not answer)."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(0)
+        self.port = self._listener.getsockname()[1]
+        self._filler = socket.create_connection(("127.0.0.1", self.port))  # fills the queue of one
+
+    def close(self) -> None:
+        """Release both sockets."""
+        self._filler.close()
+        self._listener.close()
