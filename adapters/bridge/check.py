@@ -166,11 +166,10 @@ def dry_run(
     report = CheckReport.start(mapping)
     report.whole_seconds = database.whole_seconds()
     fields = {f.name: f for f in standards.catalogue().get(mapping.standard, mapping.version).fields}
-    cd_time, cd_id = mapping.column("cd_time"), mapping.column("cd_id")
     after = None
     while report.rows < limit:
-        rows = database.read(since=None, after=after, limit=min(mapping.batch_size, limit - report.rows))
-        for raw in rows:
+        page = database.read(since=None, after=after, limit=min(mapping.batch_size, limit - report.rows))
+        for raw in page.rows:
             row = map_row(raw, mapping, fields)
             try:
                 message = row_message(row, mapping, now=utc_now(), trust=trust) if mapping.seal else None
@@ -180,7 +179,7 @@ def dry_run(
             except VerificationError as exc:
                 findings = sealing_refusal(exc)
             report.add(raw, row, findings)
-        if len(rows) < mapping.batch_size:
+        if not page.more:
             break
-        after = (rows[-1][cd_time], rows[-1][cd_id])
+        after = page.cursor
     return report

@@ -138,8 +138,8 @@ class FrontDesk:
             try:
                 after = None
                 while True:
-                    rows = database.read(since=None, after=after, limit=mapping.batch_size)
-                    for raw in rows:
+                    page = database.read(since=None, after=after, limit=mapping.batch_size)
+                    for raw in page.rows:
                         row = map_row(raw, mapping, fields)
                         on = self._today or date.today()
                         findings = local_findings(row, mapping, on=on, destination=None)
@@ -149,9 +149,9 @@ class FrontDesk:
                             mapping.standard, mapping.version, row.cd_id, row.payload,
                             operation=row.operation, batch_id=row.batch,  # type: ignore[arg-type]
                         )  # fmt: skip
-                    if len(rows) < mapping.batch_size:
+                    if not page.more:
                         break
-                    after = (rows[-1][mapping.column("cd_time")], rows[-1][mapping.column("cd_id")])
+                    after = page.cursor
             finally:
                 database.close()
 

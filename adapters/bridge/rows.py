@@ -41,6 +41,7 @@ class MappedRow:
     message_id: str
     payload: dict[str, Any]
     problems: tuple[Finding, ...]
+    keyed: bool = True  # cd_id and cd_time are both present (NULL in neither): a result row can name it
     correlation_id: str = ""  # the task or clue a reply belongs to
     action: str = ""  # claim | feedback | … (SC-12/13/14 replies)
     in_reply_to: str = ""  # message id of the dispatch it answers
@@ -193,10 +194,21 @@ def map_row(
 ) -> MappedRow:
     """Map one source row by ``mapping``; ``fields`` are the standard's top-level fields by name."""
     problems: list[Finding] = []
-    cd_id = str(row.get(mapping.column("cd_id"), "") or "")
+    cd_id_raw = row.get(mapping.column("cd_id"))
+    cd_id = "" if cd_id_raw is None else str(cd_id_raw)
     cd_time_raw = row.get(mapping.column("cd_time"))
     cd_time = parse_cd_time(cd_time_raw, mapping.cd_time_format)
-    if cd_time is None:
+    if not cd_id.strip():
+        problems.append(_problem(
+            "BRIDGE.M007", "",
+            "cd_id 为空，不能作为业务主键（报文标识由表、cd_id 与 cd_time 派生）",
+            "cd_id is empty: not a usable business key (message ids derive from table, cd_id and cd_time)",
+        ))  # fmt: skip
+    if cd_time_raw is None or (isinstance(cd_time_raw, str) and not cd_time_raw.strip()):
+        problems.append(_problem(
+            "BRIDGE.M004", "", "cd_time 为空，不能作为业务主键", "cd_time is empty: not a usable business key"
+        ))  # fmt: skip
+    elif cd_time is None:
         problems.append(_problem(
             "BRIDGE.M004", "",
             f"cd_time“{cd_time_raw}”不是时间（格式 {mapping.cd_time_format}）",
@@ -237,6 +249,7 @@ def map_row(
         message_id=message_id_for(mapping.table, cd_id, time_text(cd_time_raw)),
         payload=payload,
         problems=tuple(problems),
+        keyed=cd_id_raw is not None and cd_time_raw is not None,
         correlation_id=headers.get("correlation_id", ""),
         action=headers.get("action", ""),
         in_reply_to=headers.get("in_reply_to", ""),

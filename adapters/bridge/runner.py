@@ -3,7 +3,8 @@
 A pass is a loop of bounded batches (memory stays flat however large the table). Each batch is
 accounted and committed in this order, so a bridge stopped anywhere loses nothing and sends nothing twice:
 
-    (1) read up to ``batch_size`` rows after the cursor, in (cd_time, cd_id) order
+    (1) read up to ``batch_size`` rows after the cursor, in (cd_time, cd_id) order, and every further row
+        of the last cd_time (`adapters.bridge.tables.read_page`: a batch never splits a cd_time)
     (2) map each row; rows already written back (journal ``done``) are skipped
     (3) validate locally as the hub's step 8 will (`gateway.validation.judge_payload`), on the payload as it
         will be sent (fields the mapping seals already sealed); a row that fails is refused here, never sent
@@ -88,6 +89,7 @@ class BatchReport:
     refused_local: int = 0  # refused by the bridge before sending
     vanished: int = 0  # finished from the journal: the source row was deleted meanwhile
     superseded: int = 0  # finished from the journal: the source row was updated to a new cd_time meanwhile
+    unkeyed: int = 0  # refused locally with no result row: cd_id or cd_time NULL (or empty on Oracle/达梦)
     first: str = ""  # cd_time of the first and last row read
     last: str = ""
 
@@ -102,8 +104,16 @@ class BatchReport:
             f"批次 / batch {self.first} … {self.last}: 读取 / read {self.read}, "
             f"已回写 / already {self.already}, "
             f"发送 / sent {self.sent}, 接收 / accepted {self.accepted}, 拒收 / rejected {self.rejected}, "
-            f"本地拒收未发送 / refused locally, not sent {self.refused_local}" + _settled(self)
+            f"本地拒收未发送 / refused locally, not sent {self.refused_local}" + _unkeyed(self.unkeyed)
+            + _settled(self)
         )
+
+
+def _unkeyed(count: int) -> str:
+    """The rows refused without a result row (no usable key), when there are any."""
+    if not count:
+        return ""
+    return f" (其中无业务主键、未回写 / of which no business key, not written back {count})"
 
 
 def _settled(report: BatchReport | PassReport) -> str:
@@ -135,7 +145,8 @@ class PassReport:
             f"本轮 / pass: 批次 / batches {len(self.batches)}, 读取 / read {self.total('read')}, "
             f"发送 / sent {self.total('sent')}, 接收 / accepted {self.total('accepted')}, "
             f"拒收 / rejected {self.total('rejected')}, "
-            f"本地拒收 / refused locally {self.total('refused_local')}" + _settled(self)
+            f"本地拒收 / refused locally {self.total('refused_local')}" + _unkeyed(self.total("unkeyed"))
+            + _settled(self)
         )
 
 
@@ -223,9 +234,18 @@ class Bridge:
         replayed = frozenset(
             r.message_id for r, v in verdicts if v.reason_codes == (ReasonCode.REPLAYED.value,)
         )
+        # a row whose cd_id or cd_time the result table cannot hold is refused (BRIDGE.M007 / M004) and
+        # counted, but has no result row: writing one would fail the batch's transaction on every pass
+        writable = []
+        for row, verdict in verdicts:
+            if row.keyed and self.database.holds_key(row.cd_id, row.cd_time_text):
+                writable.append((row, verdict))
+                continue
+            report.unkeyed += 1
+            log.warning("bridge.unkeyed", table=source, cd_id=row.cd_id, cd_time=row.cd_time_text)
         await asyncio.to_thread(  # (6)
             partial(self.database.write_results, keep=replayed),
-            [result_row(self.mapping, r, r.message_id, v) for r, v in verdicts],
+            [result_row(self.mapping, r, r.message_id, v) for r, v in writable],
         )
         self.state.done(source, [(r.message_id, r.cd_time or datetime.min) for r, _ in verdicts])  # (7)
         times = [m.cd_time for m in mapped if m.cd_time is not None]
@@ -279,25 +299,24 @@ class Bridge:
         """
         source_name = self.mapping.table
         since = self.database.lookback(self.state.watermark(source_name))
-        cd_time, cd_id = self.mapping.column("cd_time"), self.mapping.column("cd_id")
         report = report if report is not None else PassReport()
         recovered = await self._recover()
         if recovered is not None:
             report.batches.append(recovered)
         after = None
         while True:
-            rows = await asyncio.to_thread(  # (1)
+            page = await asyncio.to_thread(  # (1)
                 self.database.read, since=since, after=after, limit=self.mapping.batch_size
             )
-            if not rows:
+            if not page.rows:
                 break
-            batch = await self._batch(rows)
+            batch = await self._batch(page.rows)
             log.info(
                 "bridge.batch", table=source_name, read=batch.read, sent=batch.sent, accepted=batch.accepted
             )
             report.batches.append(batch)
-            after = (rows[-1][cd_time], rows[-1][cd_id])
-            if len(rows) < self.mapping.batch_size:
+            after = page.cursor
+            if not page.more:
                 break
         if since is not None:
             self.state.prune(source_name, since)

@@ -2,15 +2,16 @@
 
 Everything dialect-specific stays in SQLAlchemy: the URL picks PostgreSQL (``postgresql+psycopg://``),
 MySQL (``mysql+pymysql://``), Oracle (``oracle+oracledb://``), 达梦 (``dm+dmPython://``, the vendor's
-dialect) or a SQLite file. The bridge only issues portable statements: a keyset ``SELECT`` ordered by
-(cd_time, cd_id), and an ``UPDATE``-then-``INSERT`` of result rows keyed by (cd_id, cd_time).
+dialect) or a SQLite file. The bridge only issues portable statements: a ``SELECT`` paged by cd_time and
+ordered by (cd_time, cd_id), and an ``UPDATE``-then-``INSERT`` of result rows keyed by (cd_id, cd_time).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -27,7 +28,10 @@ __all__ = [
     "Cursor",
     "DatabaseUnavailable",
     "FrontDatabase",
+    "Page",
     "front_engine",
+    "own_table_options",
+    "read_page",
 ]
 
 #: Seconds a connection attempt to a front database may take before the database counts as away
@@ -56,12 +60,82 @@ OWN_TABLE: Final[dict[str, Any]] = {
     for option, value in (("charset", "utf8mb4"), ("collate", "utf8mb4_bin"))
 }
 
-#: Where the keyset scan stands: (cd_time as the database returned it, cd_id) of the last row read.
-Cursor = tuple[Any, Any]
+#: Where a scan stands: the cd_time (as the database returned it) of the last rows read; the next page
+#: starts after it.
+Cursor = Any
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Rows read from a change table, where the next page starts (``cursor``), and whether there may be
+    more (the page was full)."""
+
+    rows: list[dict[str, Any]]
+    cursor: Cursor
+    more: bool
+
+
+def read_page(
+    connection: sa.Connection,
+    query: sa.Select[Any],
+    cd_time: sa.ColumnElement[Any],
+    cd_id: sa.ColumnElement[Any],
+    *,
+    time_key: str,
+    since: Any,
+    after: Cursor | None,
+    limit: int,
+) -> Page:
+    """The page of ``query`` after ``after`` (or from ``since`` on, or from the start): up to ``limit`` rows
+    in (cd_time, cd_id) order, extended to every row of its last cd_time (``time_key``: its name in a row).
+
+    A page never splits the rows that share a cd_time, so the next page starts strictly after a cd_time
+    and no comparison of cd_id decides what is read: the database orders and compares cd_id by the
+    collation the department chose (MySQL's default ``*_ci`` collations make "JC1a" and "JC1A", or "JC1"
+    and "JC1 ", one value), and a NULL cd_id compares as nothing, so a keyset on (cd_time, cd_id) would
+    skip such rows at a page boundary. A scan from the start reads the rows without a cd_time first (they
+    have no place in the order; each is refused, see `adapters.bridge.rows`).
+    """
+    timeless: list[dict[str, Any]] = []
+    if after is not None:
+        query = query.where(cd_time > after)
+    elif since is not None:
+        query = query.where(cd_time >= since)
+    else:
+        timeless = [dict(r) for r in connection.execute(query.where(cd_time.is_(None))).mappings()]
+        query = query.where(cd_time.is_not(None))
+    ordered = query.order_by(cd_time, cd_id)
+    rows = [dict(r) for r in connection.execute(ordered.limit(limit + 1)).mappings()]
+    if len(rows) <= limit:
+        return Page(timeless + rows, rows[-1][time_key] if rows else after, False)
+    last, following = rows[limit - 1][time_key], rows[limit][time_key]
+    if isinstance(last, date) and isinstance(following, date) and last != following:
+        rows = rows[:limit]  # the page ends between two moments (a text cd_time is compared by the database)
+    else:  # the rest of the last cd_time's rows, however many share it
+        rows = [dict(r) for r in connection.execute(ordered.where(cd_time <= last)).mappings()]
+    return Page(timeless + rows, rows[-1][time_key], True)
 
 
 class DatabaseUnavailable(ConnectionError):
     """The front database cannot be reached or failed mid-statement; the pass may be retried."""
+
+
+def own_table_options(engine: sa.Engine) -> dict[str, Any]:
+    """`OWN_TABLE` with the collation that compares keys byte for byte, trailing spaces included, where the
+    server has one: ``utf8mb4_bin`` is PAD SPACE ("JC1" and "JC1 " one key); MariaDB has
+    ``utf8mb4_nopad_bin``, MySQL from 8.0.17 ``utf8mb4_0900_bin``."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return {}
+    if getattr(engine.dialect, "server_version_info", None) is None:
+        with engine.connect():  # the dialect learns the server and its version on the first connection
+            pass
+    version = engine.dialect.server_version_info or ()
+    collation = "utf8mb4_bin"
+    if getattr(engine.dialect, "is_mariadb", False):
+        collation = "utf8mb4_nopad_bin" if version >= (10, 2) else collation
+    elif version >= (8, 0, 17):
+        collation = "utf8mb4_0900_bin"
+    return {**OWN_TABLE, **{f"{d}_collate": collation for d in ("mysql", "mariadb")}}
 
 
 def front_engine(url: str, *, connect_timeout: float = CONNECT_TIMEOUT) -> sa.Engine:
@@ -174,7 +248,7 @@ class FrontDatabase:
                 sa.Column(names("receipt_sha256"), sa.String(64)),
                 sa.Column(names("log_index"), sa.BigInteger),
                 sa.Column(names("decided_at"), TIMESTAMP),
-                **OWN_TABLE,
+                **self._own_table(),
             )
             if self.mapping.create_result_table:
                 try:
@@ -183,6 +257,12 @@ class FrontDatabase:
                     raise _unavailable(exc) from None
             self._result = table
         return self._result
+
+    def _own_table(self) -> dict[str, Any]:
+        try:
+            return own_table_options(self.engine)
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from None
 
     def whole_seconds(self) -> bool:
         """True when the cd_time column keeps whole seconds only (MySQL's plain DATETIME or TIMESTAMP,
@@ -206,23 +286,28 @@ class FrontDatabase:
             return moment
         return moment.strftime(self.mapping.cd_time_format)
 
-    def read(self, *, since: datetime | None, after: Cursor | None, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` rows after ``after`` (or from ``since`` on), in (cd_time, cd_id) order."""
+    def read(self, *, since: datetime | None, after: Cursor | None, limit: int) -> Page:
+        """The page after ``after`` (or from ``since`` on): about ``limit`` rows, see `read_page`."""
         table = self.source()
         cd_time, cd_id = self._column("cd_time"), self._column("cd_id")
         spelled = {actual: name for name, actual in self._actual.items()}  # rows carry the mapping's names
         columns = [c.label(spelled[c.name]) if c.name in spelled else c for c in table.c]
-        query = sa.select(*columns).order_by(cd_time, cd_id).limit(limit)
-        if after is not None:
-            # the plain range on cd_time first, so an index on (cd_time, cd_id) serves the keyset scan
-            query = query.where(cd_time >= after[0], sa.or_(cd_time > after[0], cd_id > after[1]))
-        elif since is not None:
-            query = query.where(cd_time >= self._time_bound(since))
+        bound = None if since is None else self._time_bound(since)
         try:
             with self.engine.connect() as connection:
-                return [dict(row) for row in connection.execute(query).mappings()]
+                return read_page(
+                    connection, sa.select(*columns), cd_time, cd_id, time_key=self.mapping.column("cd_time"),
+                    since=bound, after=after, limit=limit,
+                )  # fmt: skip
         except SQLAlchemyError as exc:
             raise _unavailable(exc) from None
+
+    def holds_key(self, cd_id: str, cd_time_text: str) -> bool:
+        """True when the result table can hold a row keyed (``cd_id``, ``cd_time_text``): Oracle and 达梦
+        store an empty string as NULL, which a key column refuses."""
+        if self.engine.dialect.name in ("oracle", "dm"):
+            return bool(cd_id) and bool(cd_time_text)
+        return True
 
     def versions(self, cd_id: str) -> list[Any]:
         """The cd_time values (as the database gives them) of the source rows with ``cd_id``."""

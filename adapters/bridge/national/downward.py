@@ -2,7 +2,8 @@
 
 One poll, in the order of `adapters.bridge.runner` and with its journal (`BridgeState`):
 
-    (1) read the down-table after the watermark's look-back window, in (cd_time, cd_id) order
+    (1) read the down-table after the watermark's look-back window, in (cd_time, cd_id) order (a page never
+        splits a cd_time: `adapters.bridge.tables.read_page`); a row without a usable key is refused
     (2) skip rows already read back (journal ``done``)
     (3) map: ``分发`` → the SC-14 dispatch and one SC-12 clue per riskWarning; ``结束`` → the SC-14 close
         of a task the bridge dispatched; a malformed document → a typed refusal (never a crash)
@@ -32,10 +33,10 @@ from adapters import national
 from adapters.bridge.national.config import NationalLink
 from adapters.bridge.national.journal import NationalJournal
 from adapters.bridge.national.layout import NationalTables
-from adapters.bridge.rows import message_id_for
+from adapters.bridge.rows import message_id_for, time_text
 from adapters.bridge.runner import Submitter
 from adapters.bridge.state import BridgeState, Unfinished
-from adapters.bridge.tables import DatabaseUnavailable
+from adapters.bridge.tables import Cursor, DatabaseUnavailable, Page, read_page
 from adapters.lifecycle import IllegalTransition, china_day, dispatch
 from adapters.links.national import close_record
 from adapters.sdk.department import Record
@@ -115,6 +116,16 @@ def worklist_tracker(worklist: Worklist) -> Tracker:
             log.info("national.track_skipped", correlation_id=record.correlation_id, detail=str(exc))
 
     return track
+
+
+def _usable_key(row: dict[str, Any]) -> None:
+    """Refuse a down row without a usable business key: message ids derive from its cd_id and cd_time."""
+    if row["cd_id"] is None or not str(row["cd_id"]).strip() or not isinstance(row["cd_time"], datetime):
+        raise _refusal(
+            ReasonCode.MALFORMED,
+            f"cd_id“{row['cd_id']}”或 cd_time“{row['cd_time']}”为空，不能作为业务主键 / cd_id "
+            f"'{row['cd_id']}' or cd_time '{row['cd_time']}' is empty: not a usable business key",
+        )
 
 
 def _refusal(reason: ReasonCode, detail: str) -> VerificationError:
@@ -205,18 +216,14 @@ class NationalDownward:
         )
 
     # -- (1)–(7) --------------------------------------------------------------------------------------
-    def _read(self, since: datetime | None, after: tuple[Any, Any] | None) -> list[dict[str, Any]]:
+    def _read(self, since: datetime | None, after: Cursor | None) -> Page:
         down = self.tables.down
-        query = sa.select(down).order_by(down.c.cd_time, down.c.cd_id).limit(self.link.batch_size)
-        if after is not None:
-            query = query.where(
-                down.c.cd_time >= after[0], sa.or_(down.c.cd_time > after[0], down.c.cd_id > after[1])
-            )
-        elif since is not None:
-            query = query.where(down.c.cd_time >= since)
         try:
             with self.tables.engine.connect() as connection:
-                return [dict(r) for r in connection.execute(query).mappings()]
+                return read_page(
+                    connection, sa.select(down), down.c.cd_time, down.c.cd_id, time_key="cd_time",
+                    since=since, after=after, limit=self.link.batch_size,
+                )  # fmt: skip
         except SQLAlchemyError as exc:
             raise DatabaseUnavailable(
                 f"国家前置库不可用 / the national front database is unavailable: {exc}"
@@ -244,6 +251,7 @@ class NationalDownward:
                 report.already += 1
                 continue
             try:
+                _usable_key(row)
                 records = self.records(str(row["content"]).encode("utf-8"), now)
             except VerificationError as exc:
                 log.warning(
@@ -276,7 +284,7 @@ class NationalDownward:
 
     async def _rows(self, rows: Sequence[dict[str, Any]], report: DownReport) -> None:
         source, now = self.tables.down.name, self.clock()
-        keys = {id(r): message_id_for(source, str(r["cd_id"]), r["cd_time"].isoformat(sep=" ")) for r in rows}
+        keys = {id(r): message_id_for(source, str(r["cd_id"]), time_text(r["cd_time"])) for r in rows}
         outcomes, outgoing = self._prepare(rows, keys, report, now)
         receipts = await self.hub.submit_many([o.envelope for o in outgoing]) if outgoing else []  # (5)
         by_row = {id(o.row): o for o in outcomes}
@@ -296,7 +304,10 @@ class NationalDownward:
             findings = [f"{f.rule_id} {f.pointer or '/'} {f.message_zh}" for f in submitted.receipt.findings]
             outcome.detail = "; ".join(["枢纽拒收 / refused by the hub", *findings])
         written, keep = [], set()
-        for outcome in outcomes:
+        for outcome in outcomes:  # a row whose key the read-back table cannot hold is refused, not written
+            unkeyed = outcome.row["cd_id"] is None or not isinstance(outcome.row["cd_time"], datetime) or (
+                self.tables.engine.dialect.name in ("oracle", "dm") and not outcome.row["cd_id"]
+            )
             cd_id = str(outcome.row["cd_id"])
             if outcome.replayed and not outcome.codes:
                 keep.add(cd_id)
@@ -305,6 +316,8 @@ class NationalDownward:
                 report.refused.append((cd_id, f"{' '.join(dict.fromkeys(outcome.codes))}: {outcome.detail}"))
             else:
                 report.accepted += 1
+            if unkeyed:
+                continue
             written.append({
                 "cd_id": cd_id, "cd_time": outcome.row["cd_time"],
                 "status": REFUSED if outcome.codes else READ,
@@ -312,10 +325,12 @@ class NationalDownward:
                 "message_ids": " ".join(outcome.ids), "read_at": now.replace(tzinfo=None),
             })  # fmt: skip
         await asyncio.to_thread(self._write_back, written, frozenset(keep))  # (6)
-        self.state.done(source, [(keys[id(o.row)], o.row["cd_time"]) for o in outcomes])  # (7)
+        finished = [(keys[id(o.row)], o.row["cd_time"] or datetime.min) for o in outcomes]
+        self.state.done(source, finished)  # (7)
         self.state.done(source, [(o.message_id, rows[o.index]["cd_time"]) for o in outgoing])
-        if rows:
-            self.state.advance(source, max(r["cd_time"] for r in rows))
+        times = [r["cd_time"] for r in rows if isinstance(r["cd_time"], datetime)]
+        if times:
+            self.state.advance(source, max(times))
 
     def _write_back(self, rows: Sequence[dict[str, Any]], keep: frozenset[str]) -> None:
         """Write each row's outcome; a row in ``keep`` is only added when absent, never written over."""
@@ -342,12 +357,12 @@ class NationalDownward:
         since = watermark - timedelta(seconds=self.link.lookback_seconds) if watermark else None
         report, after = DownReport(), None
         while True:
-            rows = await asyncio.to_thread(self._read, since, after)  # (1)
-            if not rows:
+            page = await asyncio.to_thread(self._read, since, after)  # (1)
+            if not page.rows:
                 break
-            await self._rows(rows, report)
-            after = (rows[-1]["cd_time"], rows[-1]["cd_id"])
-            if len(rows) < self.link.batch_size:
+            await self._rows(page.rows, report)
+            after = page.cursor
+            if not page.more:
                 break
         if since is not None:
             self.state.prune(source, since)

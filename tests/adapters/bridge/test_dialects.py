@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from adapters.bridge import FrontDatabase
 from adapters.bridge.check import dry_run
 from adapters.bridge.inbound import InboundTable
-from adapters.bridge.tables import DatabaseUnavailable
+from adapters.bridge.tables import DatabaseUnavailable, Page
 from gateway.pb.jgx.exchange.v1 import exchange_pb2
 from tests.adapters.bridge.conftest import MARIADB_SERVER
 from tests.adapters.bridge.front import (
@@ -201,12 +201,12 @@ async def test_each_batch_reads_a_fresh_snapshot(front: Front, db: FrontDb, hub:
     read = bridge.database.read
     calls: list[int] = []
 
-    def read_then_commit_another(**options: object) -> list[dict[str, object]]:
-        rows = read(**options)  # type: ignore[arg-type]
-        calls.append(len(rows))
+    def read_then_commit_another(**options: object) -> Page:
+        page = read(**options)  # type: ignore[arg-type]
+        calls.append(len(page.rows))
         if len(calls) == 1:
             db.insert([inspection(3, T0 + timedelta(seconds=3))])
-        return rows
+        return page
 
     bridge.database.read = read_then_commit_another  # type: ignore[method-assign]
     report = await bridge.run_once()
