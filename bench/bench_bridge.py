@@ -50,7 +50,7 @@ def fill(db: FrontDb, rows: int) -> None:
 
 
 def read_map_validate(url: str, schema: str | None, state: Path, rows: int, label: str) -> None:
-    """Stream the whole table through map_row and local validation, in keyset batches."""
+    """Stream the whole table through map_row and local validation, in batches paged by cd_time."""
     db = FrontDb(url, schema)
     fill(db, rows)
     mapping = parse_mapping(mapping_text(url, state, schema=schema))
@@ -59,15 +59,15 @@ def read_map_validate(url: str, schema: str | None, state: Path, rows: int, labe
     before, seen, refused = rss_mb(), 0, 0
     start, after = time.perf_counter(), None
     while True:
-        batch = database.read(since=None, after=after, limit=500)
-        for raw in batch:
+        page = database.read(since=None, after=after, limit=500)
+        for raw in page.rows:
             row = map_row(raw, mapping, fields)
             found = local_findings(row, mapping, on=date(2026, 11, 27), destination="internal")
             refused += any(f.severity == "error" for f in found)
-        seen += len(batch)
-        if len(batch) < 500:
+        seen += len(page.rows)
+        if not page.more:
             break
-        after = (batch[-1]["cd_time"], batch[-1]["cd_id"])
+        after = page.cursor
     seconds = time.perf_counter() - start
     print(
         f"{label:<34} {seen:>9} {seconds:>8.1f} {seen / seconds:>9,.0f} "
