@@ -27,9 +27,13 @@ def in_languages(exc: BaseException) -> tuple[str, str]:
     """The cause's text for the Chinese line and for the English line of a failure.
 
     An exception that already speaks both languages (``message_zh`` and ``message_en``: LogProfileMismatch,
-    MappingError, …) gives each line its own half, so neither line repeats both; any other exception gives
-    its one text to both lines.
+    MappingError, …; a `JgxError` through its reason code's catalogue entry) gives each line its own half,
+    so neither line repeats both; any other exception gives its one text to both lines.
     """
+    if isinstance(exc, JgxError):
+        detail = f" — {exc.detail}" if exc.detail else ""
+        code = exc.reason.value
+        return f"{code}: {exc.entry.zh}{detail}", f"{code}: {exc.entry.en}{detail}"
     zh, en = getattr(exc, "message_zh", None), getattr(exc, "message_en", None)
     if isinstance(zh, str) and isinstance(en, str):
         return zh, en

@@ -115,7 +115,7 @@ def node_trust(config: Config, now: datetime) -> TrustConfig:
     except OSError as exc:
         io_failure(f"无法读取信任配置 {config.paths.trust}", f"cannot read {config.paths.trust}", exc)
     except JgxError as exc:
-        io_error(f"信任配置被拒绝: {exc.diagnostics()}", f"the trust configuration is refused: {exc}")
+        io_failure("信任配置被拒绝", "the trust configuration is refused", exc)
 
 
 def last_used_trust(config: Config) -> Path:

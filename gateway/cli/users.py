@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli._common import EXIT_VERDICT, io_error, read_bytes
+from gateway.cli._common import EXIT_VERDICT, io_error, io_failure, read_bytes
 from gateway.cli._node import load_node, node_trust
 from gateway.cli._store import database, db_options, with_store
 from gateway.config import CONFIG_FILE
@@ -46,7 +46,7 @@ def _check_node(node: str, trust_file: Path | None, directory: Path) -> None:
         try:
             trust = load_trust(read_bytes(trust_file), now=now)
         except JgxError as exc:
-            io_error(f"信任配置被拒绝: {exc.diagnostics()}", f"the trust configuration is refused: {exc}")
+            io_failure("信任配置被拒绝", "the trust configuration is refused", exc)
     elif (directory / CONFIG_FILE).is_file():
         trust = node_trust(load_node(directory), now)
     else:

@@ -30,8 +30,11 @@ def test_a_bilingual_cause_gives_each_line_its_own_language() -> None:
     assert ("日志哈希方案不符: 日志创建时为 sm3，jgx.toml [log] hash 为 sha256，不可更改",
             "log hash profile mismatch: the log was created with sm3, jgx.toml [log] hash says sha256; "
             "a log's profile cannot change") == in_languages(LogProfileMismatch("sm3", "sha256"))  # fmt: skip
-    plain = VerificationError(ReasonCode.MALFORMED, "bad")
-    assert (str(plain), str(plain)) == in_languages(plain)
+    refused = VerificationError(ReasonCode.MALFORMED, "bad")
+    zh, en = in_languages(refused)
+    assert (f"MALFORMED: {refused.entry.zh} — bad", f"MALFORMED: {refused.entry.en} — bad") == (zh, en)
+    plain = OSError("disk full")
+    assert ("disk full", "disk full") == in_languages(plain)
 
 
 @pytest.mark.parametrize("command", [("log", "verify"), ("serve", *SERVE)])
