@@ -30,8 +30,12 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
+
+if TYPE_CHECKING:
+    from gateway.treehash import TreeHash
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -196,6 +200,16 @@ def envelopes(count: int, prefix: str, algorithm: str = "ed25519") -> tuple[list
     return made, fed
 
 
+def log_hash(fed: object) -> TreeHash:
+    """The log hash profile `jgx init` gives a node of this federation's algorithm (sm3 for SM2)."""
+    from gateway.keys import Algorithm
+    from gateway.testing import Federation
+    from gateway.treehash import SHA256, SM3
+
+    assert isinstance(fed, Federation)
+    return SM3 if fed.keys["sc.hub"].algorithm is Algorithm.SM2_SM3 else SHA256
+
+
 async def start_hub(directory: Path, fed: object, *, durable: bool = True) -> tuple[object, object, int]:
     """A jgx hub with validation on a SQLite log (synchronous=FULL when durable), on an ephemeral port."""
     from gateway.hub import Hub
@@ -205,7 +219,9 @@ async def start_hub(directory: Path, fed: object, *, durable: bool = True) -> tu
     from gateway.validation import standards_validator
 
     assert isinstance(fed, Federation)
-    store = SqliteStore(directory / f"hub-{'full' if durable else 'normal'}.db", durable=durable)
+    store = SqliteStore(
+        directory / f"hub-{'full' if durable else 'normal'}.db", durable=durable, hasher=log_hash(fed)
+    )
     await store.open()
     hub = Hub(
         node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store, validate=standards_validator
@@ -263,7 +279,7 @@ async def run_bench(algorithm: str = "ed25519") -> None:
             finally:
                 await hub_server.stop(1)  # type: ignore[attr-defined]
                 await store.close()  # type: ignore[attr-defined]
-    print(f"node keys: {algorithm}")
+    print(f"node keys: {algorithm}, log hash profile: {log_hash(fed).name}")
     report(results, size)
     whole = await in_process(made[:2000], fed)
     breakdown(made[:1000], fed, whole)
@@ -319,7 +335,7 @@ async def in_process(sample: list[bytes], fed: object) -> tuple[float, float]:
 
     assert isinstance(fed, Federation)
     with tempfile.TemporaryDirectory(prefix="jgx-bench-") as tmp:
-        store = SqliteStore(Path(tmp) / "hub.db", durable=False)
+        store = SqliteStore(Path(tmp) / "hub.db", durable=False, hasher=log_hash(fed))
         await store.open()
         hub = Hub(node_id="sc.hub", key=fed.keys["sc.hub"], trust=fed.trust, store=store,
                   validate=standards_validator)  # fmt: skip
@@ -380,7 +396,7 @@ def breakdown(sample: list[bytes], fed: object, whole: tuple[float, float]) -> N
         )  # fmt: skip
         return receipt.SerializeToString()
 
-    signer, envelope = LogSigner.for_key("sc.hub", key), parse_envelope(sample[0])
+    signer, envelope = LogSigner.for_key("sc.hub", key, log_hash(fed)), parse_envelope(sample[0])
     signed, signature = pae(envelope.payload_type, envelope.body), envelope.signatures[0].sig
     sender_key = fed.keys["sc.amr"].public_key
     receipt_pae = pae(RECEIPT_TYPE, step_11(0)[:200])  # about a receipt's signed bytes
