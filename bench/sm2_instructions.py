@@ -32,6 +32,7 @@ def main() -> None:
     from gateway.pipeline import judge
     from gateway.receipts import issue_receipt
     from gateway.testing import Federation
+    from gateway.treehash import SM3
 
     mode = sys.argv[1] if len(sys.argv) > 1 else "receipt"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 40
@@ -42,7 +43,7 @@ def main() -> None:
     now = datetime.now(UTC)
     envelope = parse_envelope(made[0])
     signed, signature = pae(envelope.payload_type, envelope.body), envelope.signatures[0].sig
-    signer = LogSigner.for_key("sc.hub", key)
+    signer = LogSigner.for_key("sc.hub", key, SM3)  # an SM2 node's log: the sm3 profile
 
     def receipt(n: int) -> bytes:
         return issue_receipt(
