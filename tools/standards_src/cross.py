@@ -663,11 +663,13 @@ def sc19() -> Std:
         ),
         attestation={
             "reasonZh": "存储加密与私钥保管无法从交换报文中观察，须由部门提供密评报告并由认证人员确认；"
-            "jgx 的密钥文件是开发用软件密钥库，密码机经 PKCS#11 或 GM/T 0018 SDF 接入（见运维指南）。",
+            "jgx 的密钥文件是开发用软件密钥库；节点签名密钥可保存在 PKCS#11 密码模块中（jgx.toml 的 [keys.pkcs11]，"
+            "见运维指南第 8 节）；jgx 未实现 GM/T 0018 SDF 接口，密码机须提供 PKCS#11 模块。",
             "reasonEn": "Storage encryption and key custody cannot be seen in exchanged messages; the department "
             "provides its assessment report and a certifier confirms it. jgx's key files are a software key "
-            "store for development; a cryptographic module plugs in through PKCS#11 or GM/T 0018 SDF "
-            "(operations guide).",
+            "store for development; a node's signing key can live in a PKCS#11 cryptographic module "
+            "([keys.pkcs11] in jgx.toml, operations guide §8); jgx does not implement the GM/T 0018 SDF "
+            "interface, so a 密码机 must offer a PKCS#11 module.",
         },
     )
     s.clause(
