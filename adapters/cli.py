@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gateway.cli._common import EXIT_OK, EXIT_VERDICT, io_error, private_key_from, read_bytes, when
-from gateway.config import Paths
+from gateway.cli._common import EXIT_OK, EXIT_VERDICT, io_error, read_bytes, when
 from gateway.errors import JgxError
 
 if TYPE_CHECKING:
@@ -96,7 +95,8 @@ def import_(department: str, exports: Path | None, as_json: bool) -> None:
     "directory",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     required=True,
-    help="The node's directory as `jgx init` writes it (trust.json, keys/node.key, tls/…).",
+    help="The node's directory as `jgx init` writes it (jgx.toml, trust.json, tls/…); the signing key is "
+    "[keys.pkcs11] of its jgx.toml or keys/node.key.",
 )
 @click.option("--hub", required=True, help="The hub's gRPC address, HOST:PORT.")
 @click.option("--listen", default="127.0.0.1:7601", show_default=True, help="Where the adapter listens.")
@@ -137,7 +137,6 @@ def run(
     """
     from adapters.departments import NODES
 
-    paths = Paths.under(directory)
     with contextlib.ExitStack() as scratch:
         store_path = store or directory / "adapter.sqlite"
         if scratch_store:
@@ -151,7 +150,7 @@ def run(
             _run(
                 NODES[department],
                 department,
-                paths,
+                directory,
                 hub,
                 listen,
                 exports,
@@ -167,7 +166,7 @@ def run(
 async def _run(
     node_id: str,
     department: str,
-    paths: Paths,
+    directory: Path,
     hub_address: str,
     listen: str,
     exports: Path | None,
@@ -180,16 +179,18 @@ async def _run(
 ) -> None:
     from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, HubClient, serve_adapter
     from adapters.sdk.build import build_digest
+    from gateway.cli._signer import directory_key, node_files
     from gateway.tls import channel_credentials, server_credentials
     from gateway.trust_update import load_trust
     from gateway.validation import standards_validator
 
     now = when(None)
+    paths, _ = node_files(directory)
     try:
         trust = load_trust(read_bytes(paths.trust), now=now)
     except JgxError as exc:
         io_error(f"信任配置不可用：{exc.detail}", f"the trust configuration is not usable: {exc.detail}")
-    key = private_key_from(paths.node_key)
+    key, _ = directory_key(directory, node_id, trust)  # [keys.pkcs11] of DIR/jgx.toml, or the key file
     desk = _desk(department, exports)
     desk.auto_claim = auto_claim
     for problem in desk.imported().problems:

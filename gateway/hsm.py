@@ -25,16 +25,16 @@ import enum
 import hashlib
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from gateway.errors import JgxError, ReasonCode
-from gateway.keys import Algorithm, PrivateKey, PublicKey, load_public_key
+from gateway.keys import Algorithm, PrivateKey, PublicKey, SigningUnavailable, load_public_key
 from gateway.keystore import TokenKeySettings
 
-__all__ = ["TokenKeyError", "TokenProblem", "check_in_trust", "der_signature", "open_token_key", "read_pin"]
+__all__ = ["TokenKeyError", "TokenProblem", "TokenSignError", "der_signature", "open_token_key", "read_pin"]
 
 # DER prefixes of the SubjectPublicKeyInfo for each algorithm; the point follows.
 _SPKI_ED25519: Final = bytes.fromhex("302a300506032b6570032100")
@@ -77,6 +77,10 @@ class TokenKeyError(JgxError):
         super().__init__(reason, f"{zh} / {en}")
 
 
+class TokenSignError(TokenKeyError, SigningUnavailable):
+    """The token did not sign (problem SIGN, reason UNAVAILABLE): removed, its session closed, failing."""
+
+
 def read_pin(settings: TokenKeySettings, environ: Mapping[str, str] | None = None) -> str:
     """The user PIN from ``pin_env`` or the first line of ``pin_file``; TokenKeyError(PIN) if absent."""
     if settings.pin_file is not None:
@@ -115,7 +119,9 @@ class _Session:
             with self._lock:
                 return bytes(self._session.sign(handle, data, self._pkcs11.Mechanism(mechanism, None)))
         except self._pkcs11.PyKCS11Error as exc:
-            raise TokenKeyError(TokenProblem.SIGN, "令牌签名失败", f"the token did not sign: {exc}") from None
+            raise TokenSignError(
+                TokenProblem.SIGN, "令牌签名失败", f"the token did not sign: {exc}"
+            ) from None
 
 
 class _TokenKey(PrivateKey):
@@ -298,16 +304,3 @@ def _public(prefix: bytes, ec_point: bytes, size: int) -> PublicKey:
         raise TokenKeyError(
             TokenProblem.KEY, "令牌公钥无效", f"the token's public key is not valid: {exc}"
         ) from None
-
-
-def check_in_trust(key: PrivateKey, node_id: str, key_ids: Iterable[str]) -> None:
-    """TokenKeyError(KEY_ID) unless the token key is one of `node_id`'s keys in the trust configuration."""
-    listed = list(key_ids)
-    if key.key_id not in listed:
-        raise TokenKeyError(
-            TokenProblem.KEY_ID,
-            f"令牌上的密钥 {key.key_id} 不是信任配置中节点 {node_id} 的密钥",
-            f"the token's key {key.key_id} is not a key of {node_id} in the trust configuration "
-            f"(listed: {', '.join(listed) or 'none'})",
-            reason=ReasonCode.KEY_UNKNOWN,
-        )

@@ -42,17 +42,20 @@ from gateway.storage import (
     MessageRecord,
     ReplayConflict,
     Seen,
+    SignerUnavailable,
     StorageError,
     Store,
 )
 from gateway.treehash import SM3
 from gateway.trust import TrustConfig
 
-__all__ = ["STORE_FAILED", "Handled", "Hub", "SeenCache"]
+__all__ = ["SIGNER_FAILED", "STORE_FAILED", "Handled", "Hub", "SeenCache"]
 
 # What a client is told when the log cannot be written: the store's own error (table names, SQL,
 # file paths) is logged on the node and never sent.
 STORE_FAILED = "交换日志暂时无法写入 / the exchange log cannot be written at the moment"
+# What a client is told when the node's signing key (on a token) cannot sign its receipt.
+SIGNER_FAILED = "本节点暂时无法签名回执 / this node cannot sign receipts at the moment"
 
 _log = structlog.get_logger("jgx.hub")
 _OUTCOME_NAMES = {v: k.removeprefix("OUTCOME_").lower() for k, v in exchange_pb2.Outcome.items()}
@@ -285,6 +288,16 @@ class Hub:
             return await self._commit(verdict, data, digest, now, started)
         except (ReplayConflict, asyncio.CancelledError):
             raise
+        except SignerUnavailable as exc:  # the key cannot sign any receipt: nothing kept, the id not consumed
+            _log.error(
+                "envelope.signing_failed",
+                message_id=_header(verdict.message)["message_id"],
+                sender=_header(verdict.message)["sender"],
+                error=str(exc),
+            )
+            handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=SIGNER_FAILED)
+            self._event(handled, verdict.message, started, step=9)
+            return handled
         except StorageError as exc:
             if not isinstance(exc, EntryRefused):  # the sequencer logged the store's words: none are sent
                 handled = Handled(None, verdict.outcome, (ReasonCode.UNAVAILABLE.value,), detail=STORE_FAILED)

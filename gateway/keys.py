@@ -23,12 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from gateway import sm2
-from gateway.errors import ReasonCode, VerificationError
+from gateway.errors import JgxError, ReasonCode, VerificationError
 
 __all__ = [
     "Algorithm",
     "PrivateKey",
     "PublicKey",
+    "SigningUnavailable",
     "generate_key",
     "key_id",
     "load_private_key",
@@ -47,6 +48,12 @@ class Algorithm(enum.StrEnum):
 def key_id(spki_der: bytes) -> str:
     """The key id: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo."""
     return hashlib.sha256(spki_der).hexdigest()
+
+
+class SigningUnavailable(JgxError):
+    """A private key could not sign just now (a token removed, its session closed, the module failing):
+    a fault of where this node keeps its key, never of what it signs. Raised by `PrivateKey.sign`; the
+    hub answers UNAVAILABLE (retry later) and keeps nothing of the envelope (`gateway.storage.refused`)."""
 
 
 class PublicKey(ABC):

@@ -25,6 +25,7 @@ import structlog
 
 from gateway._aio import wait_event
 from gateway.checkpoint import Checkpoint, CheckpointLog
+from gateway.keys import SigningUnavailable
 from gateway.logbook import LogSigner
 from gateway.storage import (
     Appended,
@@ -171,12 +172,16 @@ class Checkpointer:
             self._wake.set()
 
     async def close(self) -> None:
-        """Stop the task and sign a last checkpoint covering everything committed."""
+        """Stop the task and sign a last checkpoint covering everything committed; a key that cannot sign
+        any more (its token gone) is logged and the node stops all the same: the next start signs it."""
         self._stop = True
         self._wake.set()
         if self._task is not None:
             await self._task
-        await self.checkpoint_now()
+        try:
+            await self.checkpoint_now()
+        except SigningUnavailable as exc:
+            _log.error("log.checkpoint_failed", error=str(exc))
 
     async def _run(self) -> None:
         while True:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from gateway._aio import wait_event
-from gateway.cli._common import EXIT_OK, EXIT_USAGE, EXIT_VERDICT, io_error, private_key_from, read_bytes
+from gateway.cli._common import EXIT_OK, EXIT_USAGE, EXIT_VERDICT, io_error, read_bytes
 from gateway.errors import JgxError
 
 if TYPE_CHECKING:
@@ -49,11 +49,12 @@ def _unavailable(exc: Exception) -> NoReturn:
 
 def trust_or_exit(directory: Path) -> TrustConfig:
     """The node directory's trust configuration, or exit 2."""
-    from gateway.config import Paths
+    from gateway.cli._signer import node_files
     from gateway.trust_update import load_trust
 
+    paths, _ = node_files(directory)
     try:
-        return load_trust(read_bytes(Paths.under(directory).trust), now=datetime.now(UTC))
+        return load_trust(read_bytes(paths.trust), now=datetime.now(UTC))
     except JgxError as exc:
         io_error(f"信任配置不可用：{exc.detail}", f"the trust configuration is not usable: {exc.detail}")
 
@@ -136,15 +137,15 @@ def run(
 
 
 def bridge_of(mapping: BridgeMapping, node_dir: Path, address: str, *, insecure: bool) -> Bridge:
-    """A bridge for ``mapping`` signing with the node directory's key, over mTLS unless ``insecure``."""
+    """A bridge for ``mapping`` signing with the node directory's key (its token with ``[keys.pkcs11]``
+    in ``jgx.toml``), over mTLS unless ``insecure``."""
     from adapters.bridge import Bridge, BridgeState, FrontDatabase
     from adapters.sdk import HubClient, RetryPolicy
-    from gateway.config import Paths
+    from gateway.cli._signer import directory_key
     from gateway.tls import channel_credentials
 
-    paths = Paths.under(node_dir)
     trust = trust_or_exit(node_dir)
-    key = private_key_from(paths.node_key)
+    key, paths = directory_key(node_dir, mapping.node, trust)
     tls = (
         None
         if insecure or mapping.insecure

@@ -16,7 +16,7 @@ import click
 from adapters.bridge.cli import EXIT_UNAVAILABLE, bridge_of, load_or_exit, trust_or_exit
 from adapters.bridge.mapping import BridgeMapping
 from gateway._aio import wait_event
-from gateway.cli._common import EXIT_OK, io_error, private_key_from, read_bytes
+from gateway.cli._common import EXIT_OK, io_error, read_bytes
 from gateway.errors import JgxError
 
 __all__ = ["serve"]
@@ -69,13 +69,13 @@ async def _serve(
     from adapters.bridge.tables import DatabaseUnavailable, front_engine
     from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, serve_adapter
     from adapters.sdk.build import build_digest
-    from gateway.config import Paths
+    from gateway.cli._signer import directory_key
     from gateway.tls import server_credentials
     from gateway.validation import standards_validator
 
-    paths = Paths.under(node_dir)
     trust = trust_or_exit(node_dir)
     first = next(m for m in mappings if m.inbound_table)
+    key, paths = directory_key(node_dir, first.node, trust)  # [keys.pkcs11] of DIR/jgx.toml, or the file
     engine = front_engine(first.database_url, connect_timeout=first.connect_timeout)
     try:
         inbound = InboundTable(engine, first.inbound_table, first.db_schema)
@@ -84,7 +84,7 @@ async def _serve(
         return EXIT_UNAVAILABLE
     servicer = AdapterServicer(
         identity=AdapterIdentity(
-            first.node, private_key_from(paths.node_key), "jgx-bridge", "0.1.0", build_digest()
+            first.node, key, "jgx-bridge", "0.1.0", build_digest()
         ),
         trust=trust, department=FrontDesk(mappings, inbound), validate=standards_validator,
         store=AdapterStore(first.state.with_name(first.state.stem + "-adapter.sqlite")),

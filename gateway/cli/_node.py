@@ -8,9 +8,10 @@ from pathlib import Path
 from gateway._files import replace_file
 from gateway.checkpoint import NoteVerifier
 from gateway.cli._common import io_error, io_failure
+from gateway.cli._signer import KeySource, file_key, open_token_or_exit, signing_key
 from gateway.config import CONFIG_FILE, Config, load_config
 from gateway.errors import JgxError
-from gateway.keys import PrivateKey, PublicKey, load_private_key
+from gateway.keys import PrivateKey, PublicKey
 from gateway.logbook import log_verifier
 from gateway.storage import StorageError, Store, store_for
 from gateway.storage.sqlite import SqliteStore
@@ -58,54 +59,24 @@ def node_store(config: Config, *, must_exist: bool = False) -> Store:
 
 
 def node_key(config: Config) -> PrivateKey:
-    """The node's signing key (receipts and checkpoints), or exit 2."""
-    try:
-        return load_private_key(config.paths.node_key.read_bytes())
-    except (OSError, JgxError) as exc:
-        io_error(
-            f"无法读取节点签名密钥 {config.paths.node_key}: {exc}",
-            f"cannot load {config.paths.node_key}: {exc}",
-        )
+    """The node's key file (``[paths] node_key``), or exit 2; not checked against the trust configuration
+    (`node_signing_key` is what a node signs with)."""
+    return file_key(config.paths.node_key)
 
 
 def token_key(config: Config) -> PrivateKey:
     """The node's key on the PKCS#11 token of ``[keys.pkcs11]``, or exit 2 naming the step that failed."""
-    from gateway.hsm import TokenKeyError, open_token_key
-
     if config.token_key is None:
         io_error(
             f"{config.directory / CONFIG_FILE} 没有 [keys.pkcs11]",
             f"{config.directory / CONFIG_FILE} has no [keys.pkcs11] table",
         )
-    try:
-        return open_token_key(config.token_key)
-    except TokenKeyError as exc:
-        io_error(
-            f"无法使用令牌上的节点签名密钥 [{exc.problem}]: {exc.zh}",
-            f"cannot use the node's signing key on the token [{exc.problem}]: {exc.en} ({exc.reason.value})",
-        )
+    return open_token_or_exit(config.token_key)
 
 
 def node_signing_key(config: Config, trust: TrustConfig) -> PrivateKey:
-    """The key the node signs receipts and checkpoints with, set up as the trust configuration says, or
-    exit 2: the PKCS#8 file, or with ``[keys.pkcs11]`` the token's key, which must be one of this node's
-    unrevoked keys in the trust configuration (a node never starts signing with a key nobody can verify)."""
-    if config.token_key is None:
-        return trust.signing_key(node_key(config))
-    from gateway.hsm import TokenKeyError, check_in_trust
-
-    key = token_key(config)
-    try:
-        node = trust.node(config.node_id)
-        check_in_trust(key, config.node_id, (record.key_id for record in node.keys if not record.revoked))
-    except TokenKeyError as exc:
-        io_error(
-            f"无法使用令牌上的节点签名密钥 [{exc.problem}]: {exc.zh}",
-            f"cannot use the node's signing key on the token [{exc.problem}]: {exc.en} ({exc.reason.value})",
-        )
-    except JgxError as exc:
-        io_failure("信任配置中没有本节点", "the trust configuration does not list this node", exc)
-    return trust.signing_key(key)
+    """The key `jgx serve` signs receipts and checkpoints with (`gateway.cli._signer.signing_key`)."""
+    return signing_key(KeySource(config.paths.node_key, config.token_key), config.node_id, trust)
 
 
 def node_trust(config: Config, now: datetime) -> TrustConfig:

@@ -31,7 +31,7 @@ from gateway.storage.base import (
     TrafficBucket,
     User,
 )
-from gateway.storage.refused import EntryRefused, check_entry, issued
+from gateway.storage.refused import EntryRefused, SignerUnavailable, check_entry, issued
 from gateway.treehash import SHA256, TreeHash
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "ReplayConflict",
     "Seen",
     "Session",
+    "SignerUnavailable",
     "StorageError",
     "Store",
     "StoredCheckpoint",

@@ -8,9 +8,10 @@ the same way: `EntryRefused`, a `StorageError` that says the store itself is fin
 
 from __future__ import annotations
 
+from gateway.keys import SigningUnavailable
 from gateway.storage.base import Entry, StorageError
 
-__all__ = ["EntryRefused", "check_entry", "issued"]
+__all__ = ["EntryRefused", "SignerUnavailable", "check_entry", "issued"]
 
 
 class EntryRefused(StorageError):
@@ -20,6 +21,13 @@ class EntryRefused(StorageError):
     failed for this one land when appended without it. The hub answers such an envelope with a logged
     rejection instead (reason INTERNAL), never with silence.
     """
+
+
+class SignerUnavailable(StorageError):
+    """The node's signing key cannot sign the receipt (`gateway.keys.SigningUnavailable`: its token removed
+    or its session closed). Nothing of the batch was written, like any store failure: the hub answers
+    UNAVAILABLE (retry later) and the sender's message id stays unconsumed. Not `EntryRefused`: a logged
+    INTERNAL rejection needs a signed receipt too, which this key cannot make either."""
 
 
 def check_entry(entry: Entry) -> None:
@@ -49,6 +57,8 @@ def issued(entry: Entry, index: int) -> bytes | None:
         return None
     try:
         return entry.receipt(index)
+    except SigningUnavailable as exc:  # the key, not the entry: no receipt can be issued for any entry
+        raise SignerUnavailable(f"the node's signing key cannot sign: {exc}"[:300]) from exc
     except Exception as exc:  # whatever the signer raises concerns this entry only
         raise EntryRefused(
             f"the receipt of {entry.message_id!r} cannot be issued: {type(exc).__name__}: {exc}"[:300]

@@ -7,17 +7,35 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import PyKCS11
+import pytest
 
 from gateway.keys import Algorithm
+from gateway.keystore import TokenKeySettings
 
 #: Where Debian's softhsm2 package puts the module.
 MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 USER_PIN = "246810"
 SO_PIN = "13579135"
+#: The environment variable [keys.pkcs11] pin_env names in the tests.
+PIN_ENV = "JGX_TEST_TOKEN_PIN"
+#: (token, key label, algorithm) of every key pair the tests use.
+TOKEN_KEYS: tuple[tuple[str, str, Algorithm], ...] = (
+    ("jgx-keys", "ed25519", Algorithm.ED25519),
+    ("jgx-keys", "p256", Algorithm.ECDSA_P256_SHA256),
+    ("jgx-node", "hub", Algorithm.ED25519),
+    ("jgx-node", "amr", Algorithm.ECDSA_P256_SHA256),
+    ("jgx-node", "stranger", Algorithm.ED25519),
+    ("jgx-pin", "node", Algorithm.ED25519),
+    ("jgx-edge", "amr", Algorithm.ECDSA_P256_SHA256),  # adapters and bridges: test_hsm_edges.py
+    ("jgx-edge", "sjs", Algorithm.ED25519),
+    ("jgx-edge", "hub", Algorithm.ED25519),  # a running hub whose token fails under it
+)
 
 _GENERATION: dict[Algorithm, tuple[int, int, bytes]] = {
     Algorithm.ED25519: (
@@ -123,3 +141,28 @@ def private_key_attributes(token: str, label: str, pin: str = USER_PIN) -> dict[
         handle, [PyKCS11.CKA_EXTRACTABLE, PyKCS11.CKA_SENSITIVE, PyKCS11.CKA_VALUE]
     )
     return {"extractable": extractable, "sensitive": sensitive, "value": value}
+
+
+@dataclass(frozen=True)
+class Hsm:
+    """The SoftHSM2 directory of a test session and its configuration file."""
+
+    conf: Path
+
+    def settings(self, token_label: str, key_label: str, **changes: object) -> TokenKeySettings:
+        base = TokenKeySettings(module=MODULE, token=token_label, label=key_label, pin_env=PIN_ENV)
+        return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def session_tokens(directory: Path) -> Iterator[Hsm]:
+    """Initialise every token of `TOKEN_KEYS` under ``directory`` and generate its key pairs, then hold
+    SOFTHSM2_CONF and the PIN variable set until the generator is closed."""
+    conf = write_softhsm_conf(directory)
+    for token in dict.fromkeys(token for token, _, _ in TOKEN_KEYS):
+        init_token(token, conf)
+    for token, label, algorithm in TOKEN_KEYS:
+        generate_on_token(conf, token, label, algorithm)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOFTHSM2_CONF", str(conf))
+        patch.setenv(PIN_ENV, USER_PIN)
+        yield Hsm(conf)

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,51 +31,10 @@ from gateway.testing import Federation
 from gateway.trust import key_record
 from gateway.trust_request import read_request
 from tests.gateway.nodes import ServeProcess, client_credentials, jgx, write_node
-from tests.gateway.softhsm import (
-    MODULE,
-    USER_PIN,
-    generate_on_token,
-    init_token,
-    private_key_attributes,
-    write_softhsm_conf,
-)
+from tests.gateway.softhsm import MODULE, PIN_ENV, USER_PIN, Hsm, private_key_attributes
 
 SUBMIT = "/jgx.exchange.v1.Exchange/Submit"
-PIN_ENV = "JGX_TEST_TOKEN_PIN"
 MESSAGE = b"DSSEv1 41 application/vnd.jgx.message.v1+protobuf 5 hello"
-
-
-@dataclass(frozen=True)
-class Hsm:
-    """The SoftHSM2 directory of this module's tests and its configuration file."""
-
-    conf: Path
-
-    def settings(self, token_label: str, key_label: str, **changes: object) -> TokenKeySettings:
-        base = TokenKeySettings(module=MODULE, token=token_label, label=key_label, pin_env=PIN_ENV)
-        return replace(base, **changes)  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hsm]:
-    """Tokens and keys, all made before this process first loads the module (SoftHSM reads its
-    configuration and the tokens present once per process)."""
-    conf = write_softhsm_conf(tmp_path_factory.mktemp("softhsm"))
-    for token in ("jgx-keys", "jgx-node", "jgx-pin"):
-        init_token(token, conf)
-    for token, label, algorithm in (
-        ("jgx-keys", "ed25519", Algorithm.ED25519),
-        ("jgx-keys", "p256", Algorithm.ECDSA_P256_SHA256),
-        ("jgx-node", "hub", Algorithm.ED25519),
-        ("jgx-node", "amr", Algorithm.ECDSA_P256_SHA256),
-        ("jgx-node", "stranger", Algorithm.ED25519),
-        ("jgx-pin", "node", Algorithm.ED25519),
-    ):
-        generate_on_token(conf, token, label, algorithm)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOFTHSM2_CONF", str(conf))
-        patch.setenv(PIN_ENV, USER_PIN)
-        yield Hsm(conf)
 
 
 def _independent_verify(key: PrivateKey, signature: bytes, data: bytes) -> None:

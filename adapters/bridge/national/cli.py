@@ -19,7 +19,7 @@ import click
 
 from adapters.bridge.cli import EXIT_UNAVAILABLE, trust_or_exit
 from gateway._aio import wait_event
-from gateway.cli._common import EXIT_OK, EXIT_VERDICT, io_error, private_key_from, read_bytes
+from gateway.cli._common import EXIT_OK, EXIT_VERDICT, io_error, read_bytes
 from gateway.errors import JgxError
 
 if TYPE_CHECKING:
@@ -140,13 +140,12 @@ async def _serve(link: NationalLink, node_dir: Path, listen: str, *, insecure: b
     from adapters.bridge.tables import DatabaseUnavailable
     from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, HubClient, serve_adapter
     from gateway._time import utc_now
-    from gateway.config import Paths
+    from gateway.cli._signer import directory_key
     from gateway.tls import channel_credentials, server_credentials
     from gateway.validation import standards_validator
 
-    paths = Paths.under(node_dir)
     trust = trust_or_exit(node_dir)
-    key = private_key_from(paths.node_key)
+    key, paths = directory_key(node_dir, link.node, trust)  # [keys.pkcs11] of DIR/jgx.toml, or the key file
     tables = _tables(link)
     try:
         tables.create()
