@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gateway.cli._common import EXIT_OK, EXIT_VERDICT, io_error, read_bytes, when
+from gateway.cli._common import EXIT_OK, EXIT_VERDICT, io_error, io_failure, read_bytes, when
 from gateway.errors import JgxError
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ async def _run(
     try:
         trust = load_trust(read_bytes(paths.trust), now=now)
     except JgxError as exc:
-        io_error(f"信任配置不可用：{exc.detail}", f"the trust configuration is not usable: {exc.detail}")
+        io_failure("信任配置不可用", "the trust configuration is not usable", exc)
     key, _ = directory_key(directory, node_id, trust)  # [keys.pkcs11] of DIR/jgx.toml, or the key file
     desk = _desk(department, exports)
     desk.auto_claim = auto_claim

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
+from conformance.results import InputError
 from conformance.transport import TlsMaterial
 from gateway.trust import TrustConfig
 
@@ -22,14 +23,22 @@ def declared_counts(data: bytes) -> dict[str, int]:
     """Record counts per standard from ``{"SC-06": 3, …}`` or the report of ``jgx adapter import --json``."""
     try:
         doc = json.loads(data)
-    except ValueError as exc:
-        raise ValueError(f"the counts file is not JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"申报条数文件不是 JSON（第 {exc.lineno} 行第 {exc.colno} 列）",
+            f"the counts file is not JSON: {exc}",
+        ) from None
+    except ValueError as exc:  # not UTF-8
+        raise InputError("申报条数文件不是 UTF-8 文本", f"the counts file is not UTF-8 text: {exc}") from None
     counts = doc.get("records", doc) if isinstance(doc, Mapping) else None
     if not isinstance(counts, Mapping) or not all(
         isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
         for k, v in counts.items()
     ):
-        raise ValueError('the counts file must map standards to counts: {"SC-06": 3} or {"records": {…}}')
+        raise InputError(
+            '申报条数文件应为标准到条数的映射: {"SC-06": 3} 或 {"records": {…}}',
+            'the counts file must map standards to counts: {"SC-06": 3} or {"records": {…}}',
+        )
     return {str(k): int(v) for k, v in counts.items()}
 
 

@@ -12,7 +12,16 @@ from typing import Any
 
 import click
 
-from gateway.cli._common import AT_OPTION, EXIT_OK, EXIT_VERDICT, io_error, read_bytes, when
+from gateway.cli._common import (
+    AT_OPTION,
+    EXIT_OK,
+    EXIT_VERDICT,
+    io_error,
+    io_failure,
+    read_bytes,
+    verdict_error,
+    when,
+)
 from gateway.errors import JgxError
 
 __all__ = ["conformance"]
@@ -44,7 +53,7 @@ def _attestations(path: str | None) -> tuple[dict[str, str], ...]:
     try:
         doc = json.loads(read_bytes(path))
     except ValueError as exc:
-        io_error(f"证明文件不是 JSON: {exc}", f"the attestation file is not JSON: {exc}")
+        io_failure("证明文件不是 JSON", "the attestation file is not JSON", exc)
     items = doc if isinstance(doc, list) else []
     if not all(isinstance(i, dict) and i.get("clause") and i.get("by") and i.get("statement") for i in items):
         io_error(
@@ -205,7 +214,7 @@ def run_command(
         trust = load_trust(trust_signed, now=now)
         parsed = tuple(Override.parse(o) for o in overrides)
     except (JgxError, ValueError) as exc:
-        io_error(f"参数无效: {exc}", f"invalid input: {exc}")
+        io_failure("参数无效", "invalid input", exc)
     if department not in trust.nodes:
         io_error(f"信任配置中没有节点 {department}", f"the trust configuration has no node {department}")
     hub = signed_as(trust, hub_key) if hub_key else None
@@ -245,7 +254,7 @@ def run_command(
             )
             run = asyncio.run(run_live(options, trust_signed, _progress(started)))
     except JgxError as exc:
-        io_error(f"无法完成测试: {exc}", f"the run could not complete: {exc.diagnostics()}")
+        io_failure("无法完成测试", "the run could not complete", exc)
     outputs = finish(run, Path(out_dir), certifier=hub, validity=timedelta(days=validity_days))
     elapsed = time.perf_counter() - started
     for r in run.results:
@@ -335,8 +344,7 @@ def recheck_command(bundle: str) -> None:
     try:
         done = recheck(Path(bundle))
     except JgxError as exc:
-        click.echo(exc.diagnostics(), err=True)
-        sys.exit(EXIT_VERDICT)
+        verdict_error(exc)
     for r in done.results:
         click.echo(f"{r.status:<5} {r.check} {r.subject}")
     click.echo(f"\n证据包 / bundle sha256 {done.digest}\n结论 / verdict (re-derived): {done.verdict}")
@@ -373,12 +381,11 @@ def verify_cert_command(certificate: str, trust_file: str, at: str | None) -> No
     try:
         trust = load_trust(read_bytes(trust_file), now=now)
     except JgxError as exc:
-        io_error(f"信任配置无效: {exc}", f"invalid trust configuration: {exc.diagnostics()}")
+        io_failure("信任配置无效", "invalid trust configuration", exc)
     try:
         certified = verify_certificate(read_bytes(certificate), trust, now=now)
     except JgxError as exc:
-        click.echo(f"证书无效 / certificate INVALID\n{exc.diagnostics()}", err=True)
-        sys.exit(EXIT_VERDICT)
+        io_failure("证书无效", "certificate INVALID", exc, code=EXIT_VERDICT)
     d = certified.document
     adapter, dept = d["adapter"], d["department"]
     lines = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.cli._common import io_error, private_key_from, read_bytes
+from gateway.cli._common import io_error, io_failure, private_key_from, read_bytes
 from gateway.errors import JgxError
 
 __all__ = ["certifier_material", "signed_as"]
@@ -39,7 +39,7 @@ def certifier_material(
     try:
         counts = declared_counts(read_bytes(expect_counts)) if expect_counts else None
     except ValueError as exc:
-        io_error(f"申报条数文件无效: {exc}", str(exc))
+        io_failure("申报条数文件无效", "the counts file is not usable", exc)
     other = None
     if tls is not None and tls_ca_key:
         ca_key = read_bytes(tls_ca_key)

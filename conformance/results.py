@@ -59,6 +59,14 @@ class Result:
         return self.check, self.subject
 
 
+class InputError(ValueError):
+    """An input the suite cannot use; ``message_zh`` / ``message_en`` say why, one language each."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        self.message_zh, self.message_en = message_zh, message_en
+        super().__init__(message_en)
+
+
 @dataclass(frozen=True, slots=True)
 class Override:
     """A rule re-levelled for this certification (phive customError, KoSIT customLevel), with its reason."""
@@ -77,7 +85,10 @@ class Override:
         rule, sep, rest = text.partition("=")
         level, _, reason = rest.partition(":")
         if not sep or not rule.strip() or level not in {"warning", "info", "off"} or not reason.strip():
-            raise ValueError(f"override {text!r} must look like RULE=warning|info|off:reason")
+            raise InputError(
+                f"覆盖 {text!r} 应为 RULE=warning|info|off:理由",
+                f"override {text!r} must look like RULE=warning|info|off:reason",
+            )
         return cls(rule.strip(), level, reason.strip())
 
 

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from gateway._aio import wait_event
-from gateway.cli._common import EXIT_OK, EXIT_USAGE, EXIT_VERDICT, io_error, read_bytes
+from gateway.cli._common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VERDICT,
+    failure_lines,
+    io_error,
+    io_failure,
+    read_bytes,
+)
 from gateway.errors import JgxError
 
 if TYPE_CHECKING:
@@ -43,8 +51,7 @@ def load_or_exit(path: Path) -> BridgeMapping:
 
 
 def _unavailable(exc: Exception) -> NoReturn:
-    click.echo(f"不可用 / unavailable: {exc}", err=True)
-    sys.exit(EXIT_UNAVAILABLE)
+    io_failure("不可用", "unavailable", exc, code=EXIT_UNAVAILABLE)
 
 
 def trust_or_exit(directory: Path) -> TrustConfig:
@@ -56,7 +63,7 @@ def trust_or_exit(directory: Path) -> TrustConfig:
     try:
         return load_trust(read_bytes(paths.trust), now=datetime.now(UTC))
     except JgxError as exc:
-        io_error(f"信任配置不可用：{exc.detail}", f"the trust configuration is not usable: {exc.detail}")
+        io_failure("信任配置不可用", "the trust configuration is not usable", exc)
 
 
 @click.group()
@@ -189,10 +196,10 @@ async def _run(
             try:
                 report = await runner.run_once()
             except MappingError as exc:
-                click.echo(f"错误: {exc.message_zh}\nerror: {exc.message_en}", err=True)
+                click.echo(failure_lines("", "", exc), err=True)
                 return EXIT_USAGE
             except (DatabaseUnavailable, JgxError) as exc:
-                click.echo(f"不可用 / unavailable: {exc}", err=True)
+                click.echo(failure_lines("不可用", "unavailable", exc), err=True)
                 if once:
                     return EXIT_UNAVAILABLE
             else:

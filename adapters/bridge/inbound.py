@@ -62,7 +62,7 @@ class InboundTable:
         try:
             self.table.create(engine, checkfirst=True)
         except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
+            raise DatabaseUnavailable(str(exc)) from None
 
     def write(self, message: exchange_pb2.Message, *, now: datetime) -> bool:
         """Insert the message unless its id is already there; True when a row was written."""
@@ -92,9 +92,9 @@ class InboundTable:
             # error the delivery must report, never a duplicate: nothing was written
             if self._has(key):
                 return False
-            raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
+            raise DatabaseUnavailable(str(exc)) from None
         except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
+            raise DatabaseUnavailable(str(exc)) from None
         return True
 
     def _has(self, key: sa.ColumnElement[bool]) -> bool:
@@ -102,7 +102,7 @@ class InboundTable:
             with self.engine.connect() as connection:
                 return bool(connection.execute(sa.select(sa.func.count()).where(key)).scalar_one())
         except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {exc}") from None
+            raise DatabaseUnavailable(str(exc)) from None
 
     def rows(self) -> list[dict[str, Any]]:
         """Every inbound row, oldest first."""

@@ -16,7 +16,7 @@ import click
 from adapters.bridge.cli import EXIT_UNAVAILABLE, bridge_of, load_or_exit, trust_or_exit
 from adapters.bridge.mapping import BridgeMapping
 from gateway._aio import wait_event
-from gateway.cli._common import EXIT_OK, io_error, read_bytes
+from gateway.cli._common import EXIT_OK, failure_lines, io_error, read_bytes
 from gateway.errors import JgxError
 
 __all__ = ["serve"]
@@ -80,7 +80,7 @@ async def _serve(
     try:
         inbound = InboundTable(engine, first.inbound_table, first.db_schema)
     except DatabaseUnavailable as exc:
-        click.echo(str(exc), err=True)
+        click.echo(failure_lines("不可用", "unavailable", exc), err=True)
         return EXIT_UNAVAILABLE
     servicer = AdapterServicer(
         identity=AdapterIdentity(
@@ -106,7 +106,10 @@ async def _serve(
                     try:
                         report = await runner.run_once()
                     except (DatabaseUnavailable, JgxError) as exc:
-                        click.echo(f"不可用 / unavailable ({runner.mapping.table}): {exc}", err=True)
+                        table = runner.mapping.table
+                        click.echo(
+                            failure_lines(f"不可用（{table}）", f"unavailable ({table})", exc), err=True
+                        )
                         continue
                     if report.total("read"):
                         click.echo(f"{runner.mapping.table}: {report.describe()}")

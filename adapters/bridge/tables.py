@@ -117,7 +117,20 @@ def read_page(
 
 
 class DatabaseUnavailable(ConnectionError):
-    """The front database cannot be reached or failed mid-statement; the pass may be retried."""
+    """The front database cannot be reached or failed mid-statement; the pass may be retried.
+
+    ``message_zh`` / ``message_en`` name the database (the national one when ``national``) and carry the
+    driver's ``detail``; ``str()`` keeps both for logs.
+    """
+
+    def __init__(self, detail: str, *, national: bool = False) -> None:
+        zh, en = (
+            ("国家前置库不可用", "the national front database is unavailable")
+            if national
+            else ("前置库不可用", "the front database is unavailable")
+        )
+        self.message_zh, self.message_en = f"{zh}: {detail}", f"{en}: {detail}"
+        super().__init__(f"{zh} / {en}: {detail}")
 
 
 def own_table_options(engine: sa.Engine) -> dict[str, Any]:
@@ -159,7 +172,7 @@ def front_engine(url: str, *, connect_timeout: float = CONNECT_TIMEOUT) -> sa.En
 
 def _unavailable(exc: SQLAlchemyError) -> DatabaseUnavailable:
     detail = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()[0][:300]
-    return DatabaseUnavailable(f"前置库不可用 / the front database is unavailable: {detail}")
+    return DatabaseUnavailable(detail)
 
 
 def _one_match(name: str, names: list[str]) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -37,20 +39,37 @@ def in_languages(exc: BaseException) -> tuple[str, str]:
     zh, en = getattr(exc, "message_zh", None), getattr(exc, "message_en", None)
     if isinstance(zh, str) and isinstance(en, str):
         return zh, en
+    if isinstance(exc, json.JSONDecodeError):
+        return f"第 {exc.lineno} 行第 {exc.colno} 列不是有效的 JSON", str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"第 {exc.start} 字节不是有效的 {exc.encoding}", str(exc)
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}{where}", str(exc)
     text = str(exc)
     return text, text
 
 
-def io_failure(context_zh: str, context_en: str, exc: BaseException) -> NoReturn:
-    """`io_error` for a failure caused by ``exc``: "context: cause" in each language (`in_languages`)."""
+def failure_lines(context_zh: str, context_en: str, exc: BaseException) -> str:
+    """The lines "错误: context: cause" and "error: context: cause", each cause in its line's language
+    (`in_languages`); an empty context leaves just the cause."""
     zh, en = in_languages(exc)
-    io_error(f"{context_zh}: {zh}", f"{context_en}: {en}")
+    return (
+        f"错误: {context_zh + ': ' if context_zh else ''}{zh}\n"
+        f"error: {context_en + ': ' if context_en else ''}{en}"
+    )
+
+
+def io_failure(context_zh: str, context_en: str, exc: BaseException, *, code: int = EXIT_USAGE) -> NoReturn:
+    """Print a failure caused by ``exc`` ("context: cause" in each language, `failure_lines`) and exit
+    ``code`` (2 unless told: a usage / I-O failure)."""
+    click.echo(failure_lines(context_zh, context_en, exc), err=True)
+    sys.exit(code)
 
 
 def verdict_error(error: JgxError) -> NoReturn:
-    """Print a refusal (reason code with both languages) and exit 1."""
-    click.echo(error.diagnostics(), err=True)
-    sys.exit(EXIT_VERDICT)
+    """Print a refusal (reason code, each language on its own line) and exit 1."""
+    io_failure("", "", error, code=EXIT_VERDICT)
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -81,7 +100,7 @@ def private_key_from(path: str | Path) -> PrivateKey:
     try:
         return load_private_key(read_bytes(path))
     except JgxError as exc:
-        io_error(f"{path} 不是可用的私钥: {exc.detail}", f"{path} is not a usable private key: {exc.detail}")
+        io_failure(f"{path} 不是可用的私钥", f"{path} is not a usable private key", exc)
 
 
 def public_key_from(path: str | Path) -> PublicKey:
@@ -92,7 +111,7 @@ def public_key_from(path: str | Path) -> PublicKey:
             return load_private_key(data).public_key
         return load_public_key(data)
     except JgxError as exc:
-        io_error(f"{path} 不是可用的公钥: {exc.detail}", f"{path} is not a usable public key: {exc.detail}")
+        io_failure(f"{path} 不是可用的公钥", f"{path} is not a usable public key", exc)
 
 
 def when(value: str | None) -> datetime:

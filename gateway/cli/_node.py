@@ -38,10 +38,7 @@ def load_node(directory: Path) -> Config:
     try:
         return load_config(directory / CONFIG_FILE)
     except JgxError as exc:
-        io_error(
-            f"无法使用 {directory / CONFIG_FILE}: {exc.detail}",
-            f"cannot use {directory / CONFIG_FILE}: {exc}",
-        )
+        io_failure(f"无法使用 {directory / CONFIG_FILE}", f"cannot use {directory / CONFIG_FILE}", exc)
 
 
 def node_store(config: Config, *, must_exist: bool = False) -> Store:
@@ -112,9 +109,10 @@ def serving_trust(config: Config, now: datetime) -> tuple[TrustConfig, bytes]:
     try:
         return load_trust_after(signed, last_used=last, now=now), signed
     except JgxError as exc:
-        io_error(
-            f"信任配置被拒绝（上次使用的版本记录在 {record}）: {exc.diagnostics()}",
-            f"the trust configuration is refused (the version last used is kept in {record}): {exc}",
+        io_failure(
+            f"信任配置被拒绝（上次使用的版本记录在 {record}）",
+            f"the trust configuration is refused (the version last used is kept in {record})",
+            exc,
         )
 
 
@@ -132,9 +130,10 @@ def verifier(config: Config, now: datetime) -> NoteVerifier:
     try:
         return log_verifier(config.node_id, trust.node(config.node_id).keys[0].public_key, config.log_hash)
     except (JgxError, IndexError) as exc:
-        io_error(
-            f"信任配置中没有本节点的日志公钥: {exc}",
-            f"the trust configuration has no log key for this node: {exc}",
+        io_failure(
+            "信任配置中没有本节点的日志公钥",
+            "the trust configuration has no log key for this node",
+            exc,
         )
 
 

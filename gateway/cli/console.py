@@ -12,7 +12,7 @@ import click
 import structlog
 from aiohttp import web
 
-from gateway.cli._common import io_error, io_failure
+from gateway.cli._common import in_languages, io_error, io_failure
 from gateway.cli._node import load_node, node_store, node_trust
 from gateway.console_settings import ConsoleSettings
 from gateway.storage import StorageError, Store
@@ -54,7 +54,8 @@ async def start_console(
     settings = settings or ConsoleSettings()
     host, _, port = address.rpartition(":")
     runner = ConsoleRunner(
-        make_console_app(store, trust, node_id=node_id, settings=settings), access_log=None,
+        make_console_app(store, trust, node_id=node_id, settings=settings),
+        access_log=None,
         shutdown_timeout=shutdown_timeout,
     )
     await runner.setup()
@@ -64,7 +65,10 @@ async def start_console(
     except (OSError, ValueError, ssl.SSLError) as exc:
         await runner.cleanup()
         _log.warning("console.unavailable", address=address, error=str(exc))
-        click.echo(f"jgx: 控制台无法启动 / console cannot start on {address}: {exc}", err=True)
+        zh, en = in_languages(exc)
+        click.echo(
+            f"jgx: 控制台无法启动 {address}: {zh}\njgx: console cannot start on {address}: {en}", err=True
+        )
         return None
     click.echo(f"jgx: 控制台 / console on {console_url(runner)}", err=True)
     return runner

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli._common import EXIT_VERDICT, io_error, io_failure
+from gateway.cli._common import EXIT_VERDICT, io_failure
 from gateway.config import CONFIG_FILE, ConfigError, load_config
 from gateway.storage import StorageError
 from gateway.storage.migrations import SchemaState, apply_migrations, schema_state
@@ -28,7 +28,7 @@ def _target(directory: Path, url: str | None) -> tuple[str, Path]:
     try:
         config = load_config(directory / CONFIG_FILE)
     except ConfigError as exc:
-        io_error(f"无法读取节点配置: {exc.detail}", f"cannot read the node's configuration: {exc.detail}")
+        io_failure("无法读取节点配置", "cannot read the node's configuration", exc)
     return config.storage_url, config.directory
 
 

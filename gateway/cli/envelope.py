@@ -16,6 +16,7 @@ from gateway._json import loads_strict
 from gateway.cli._common import (
     AT_OPTION,
     io_error,
+    io_failure,
     private_key_from,
     read_bytes,
     verdict_error,
@@ -151,7 +152,7 @@ def sign_command(
     try:
         document = loads_strict(payload, what=record)
     except JgxError as exc:
-        io_error(f"{record} 不是有效的 JSON: {exc.detail}", f"{record} is not valid JSON: {exc.detail}")
+        io_failure(f"{record} 不是有效的 JSON", f"{record} is not valid JSON", exc)
     now = when(at)
     message_id = message_id or uuid.uuid4().hex
     if seal_pointers:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from gateway.cli._common import io_failure
 from gateway.cli.keys import ALGORITHM_CHOICES, algorithm_option
 from gateway.config import CONFIG_FILE, Config, Listen, default_config, render_config
 from gateway.crl import revoke
@@ -273,8 +274,7 @@ def init(
     try:
         ca = (ca_cert.read_bytes(), ca_key.read_bytes()) if ca_cert and ca_key else None
     except OSError as exc:
-        click.echo(f"错误 / error: 无法读取 CA 文件 / cannot read the CA files: {exc}", err=True)
-        sys.exit(2)
+        io_failure("无法读取 CA 文件", "cannot read the CA files", exc)
     try:
         config = initialise(
             directory,
@@ -292,8 +292,7 @@ def init(
             csr=request,
         )
     except JgxError as exc:  # a refusal to overwrite, an invalid node id, an unwritable directory
-        click.echo(f"错误 / error: {exc.detail}", err=True)
-        sys.exit(2)
+        io_failure("无法初始化节点", "cannot initialise the node", exc)
     click.echo(f"已初始化节点 / initialised node {node_id} in {config.directory}")
     for path in NodeFiles.of(config).all():
         if path.exists():

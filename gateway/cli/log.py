@@ -14,7 +14,7 @@ from typing import TypeVar
 import click
 
 from gateway import merkle
-from gateway.cli._common import EXIT_VERDICT, io_error, io_failure, read_bytes
+from gateway.cli._common import EXIT_VERDICT, io_error, io_failure, read_bytes, verdict_error
 from gateway.cli._node import load_node, node_keys, node_store, verifier
 from gateway.config import Config
 from gateway.errors import JgxError
@@ -171,8 +171,7 @@ def checkpoint(directory: Path) -> None:
             stored.note, config.node_id, config.log_hash, [verifier(config, datetime.now(UTC))]
         )
     except JgxError as exc:
-        click.echo(exc.diagnostics(), err=True)
-        sys.exit(EXIT_VERDICT)
+        verdict_error(exc)
     click.echo(stored.note, nl=False)
 
 

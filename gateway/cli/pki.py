@@ -15,7 +15,7 @@ import click
 from cryptography.exceptions import InvalidSignature
 
 from gateway._files import replace_file
-from gateway.cli._common import AT_OPTION, EXIT_VERDICT, io_error, read_bytes, when, write_bytes
+from gateway.cli._common import AT_OPTION, EXIT_VERDICT, io_error, io_failure, read_bytes, when, write_bytes
 from gateway.cli._node import load_node
 from gateway.config import CONFIG_FILE
 from gateway.crl import REASONS, load_crl, revoke
@@ -123,7 +123,7 @@ def csr(node_id: str, out: Path, key_out: Path, hosts: tuple[str, ...], force: b
     try:
         request, key = create_csr(node_id, hosts or ("127.0.0.1", "localhost"))
     except JgxError as exc:
-        io_error(f"节点标识不合法: {exc.detail}", f"invalid node id: {exc.detail}")
+        io_failure("节点标识不合法", "invalid node id", exc)
     write_bytes(key_out, key, private=True)
     write_bytes(out, request)
     click.echo(f"证书签名请求 / CSR for {node_id}: {out}  (key 密钥: {key_out}, keep it here)")
@@ -183,7 +183,7 @@ def issue(
     try:
         cert = issue_certificate(authority.cert, authority.key, checked, now=when(at), days=days)
     except JgxError as exc:
-        io_error(f"无法用该 CA 签发: {exc.detail}", f"cannot issue with this CA: {exc.detail}")
+        io_failure("无法用该 CA 签发", "cannot issue with this CA", exc)
     write_bytes(out, cert)
     issued = load_certificate(cert)
     click.echo(f"已签发 / issued {out}: node {checked.node_id}, serial {issued.serial_number:x}")
@@ -205,8 +205,8 @@ def _serial_of(certificate: Path | None, serial: str | None, ca: bytes) -> int:
         cert = load_certificate(read_bytes(certificate))
         cert.verify_directly_issued_by(load_certificate(ca))
     except (JgxError, ValueError, TypeError, InvalidSignature) as exc:
-        io_error(
-            f"{certificate} 不是本 CA 签发的证书", f"{certificate} is not a certificate of this CA: {exc}"
+        io_failure(
+            f"{certificate} 不是本 CA 签发的证书", f"{certificate} is not a certificate of this CA", exc
         )
     return cert.serial_number
 
@@ -280,10 +280,7 @@ def _write_crl(authority: _Authority, serials: list[int], *, reason: str, days: 
         data = revoke(authority.cert, authority.key, current, serials, reason=reason, now=when(at), days=days)
         written = load_crl(data, authority.cert)
     except JgxError as exc:
-        io_error(
-            f"无法更新吊销列表 {authority.crl}: {exc.detail}",
-            f"cannot update the CRL {authority.crl}: {exc.detail}",
-        )
+        io_failure(f"无法更新吊销列表 {authority.crl}", f"cannot update the CRL {authority.crl}", exc)
     # Nodes re-read the CRL while serving: write beside it and rename, so none reads half a file.
     try:
         replace_file(authority.crl, data)

@@ -15,7 +15,7 @@ import grpc
 import structlog
 from aiohttp import web
 
-from gateway.cli._common import io_error
+from gateway.cli._common import io_error, io_failure
 from gateway.cli._logging import configure_logging
 from gateway.cli._node import load_node, node_signing_key, node_store, remember_trust, serving_trust
 from gateway.cli._shutdown import Step, exit_at_deadline, shut_down
@@ -80,7 +80,7 @@ def _transport(
             require_tls13=config.require_tls13,
         )  # fmt: skip
     except JgxError as exc:
-        io_error(f"TLS 文件不可用: {exc.detail}", f"the TLS files are not usable: {exc.detail}")
+        io_failure("TLS 文件不可用", "the TLS files are not usable", exc)
     return files, files.server_credentials(), files.peer_node
 
 
@@ -107,7 +107,7 @@ async def _run(config: Config, options: _Options) -> None:
     except JgxError as exc:  # a node key or stored log the hub cannot work with
         await store.close()
         head.close()
-        io_error(f"枢纽无法启动: {exc.detail}", f"the hub cannot start: {exc}")
+        io_failure("枢纽无法启动", "the hub cannot start", exc)
     for name, (local, federation) in loosening(trust, config.local_limits).items():
         mine, theirs = f"{local:.0f}", f"{federation:.0f}"
         click.echo(
@@ -140,7 +140,11 @@ async def _run(config: Config, options: _Options) -> None:
     console = None
     if console_address != "off":
         console = await start_console(
-            store, trust, node_id=config.node_id, address=console_address, settings=config.console,
+            store,
+            trust,
+            node_id=config.node_id,
+            address=console_address,
+            settings=config.console,
             shutdown_timeout=1.0,
         )
     stop = asyncio.Event()
@@ -284,7 +288,7 @@ def serve(
         try:
             initialise(directory, node_id, now=datetime.now(UTC))
         except JgxError as exc:
-            io_error(f"无法初始化节点: {exc.detail}", f"cannot initialise the node: {exc}")
+            io_failure("无法初始化节点", "cannot initialise the node", exc)
         click.echo(f"jgx: 已初始化节点 {node_id} / initialised node {node_id} in {directory}:", err=True)
         for path in NodeFiles.of(load_node(directory)).all():
             click.echo(f"  {path}", err=True)

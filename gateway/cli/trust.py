@@ -54,10 +54,7 @@ def _load_document(path: str) -> TrustConfig:
     try:
         return TrustConfig.from_json_bytes(_payload(read_bytes(path)))
     except JgxError as exc:
-        io_error(
-            f"{path} 不是有效的信任配置: {exc.detail}",
-            f"{path} is not a valid trust configuration: {exc.detail}",
-        )
+        io_failure(f"{path} 不是有效的信任配置", f"{path} is not a valid trust configuration", exc)
 
 
 def _save(path: str, config: TrustConfig) -> None:
@@ -150,9 +147,7 @@ def add_node(
 @click.argument("key_file", type=click.Path())
 @click.option("--valid-from", metavar="TIME", help="Start of the key's validity (RFC 3339, UTC with Z).")
 @click.option("--valid-to", metavar="TIME", help="End of the key's validity (RFC 3339, UTC with Z).")
-def add_key(
-    document: str, node_id: str, key_file: str, valid_from: str | None, valid_to: str | None
-) -> None:
+def add_key(document: str, node_id: str, key_file: str, valid_from: str | None, valid_to: str | None) -> None:
     """Add the public key in KEY_FILE to NODE_ID (key rotation: add the new, later revoke the old)."""
     config = _load_document(document)
     key = public_key_from(key_file)
@@ -163,7 +158,7 @@ def add_key(
     try:
         config = config.with_node_key(node_id, key_record(key, valid_from=start, valid_to=end))
     except JgxError as exc:
-        io_error(f"无此节点: {node_id}", f"no such node: {node_id} ({exc.reason.value})")
+        io_failure(f"无此节点: {node_id}", f"no such node: {node_id}", exc)
     _checked_save(document, config)
     click.echo(f"{document}: {node_id} key {key.key_id}")
 
@@ -217,7 +212,7 @@ def _checked_save(path: str, config: TrustConfig) -> None:
     try:
         TrustConfig.from_json_bytes(config.to_json_bytes())
     except TrustError as exc:
-        io_error(f"修改后的文档无效: {exc.detail}", f"the edited document is invalid: {exc.detail}")
+        io_failure("修改后的文档无效", "the edited document is invalid", exc)
     _save(path, config)
 
 

@@ -16,7 +16,9 @@ import click
 
 from gateway.cli._common import (
     AT_OPTION,
+    in_languages,
     io_error,
+    io_failure,
     private_key_from,
     read_bytes,
     verdict_error,
@@ -101,7 +103,7 @@ def request(
     try:
         signed = make_request(node, keys, acl, now=when(at), csr=read_bytes(csr) if csr else None)
     except JgxError as exc:
-        io_error(f"申请无效: {exc.detail}", f"the request is invalid: {exc.detail}")
+        io_failure("申请无效", "the request is invalid", exc)
     write_bytes(out, signed)
     click.echo(
         f"已写入入网申请 / wrote join request {out} for {node_id}: {len(keys)} key(s), CSR {csr or 'none'}"
@@ -197,8 +199,9 @@ def merge(
     try:
         load_trust(signed, now=now, previous=current)
     except TrustError as exc:  # a threshold above the keys given: the other admins sign in turn
-        click.echo(f"已写入第 {merged.version} 版，签名未达门限 / wrote version {merged.version} to {out}, "
-                   f"more admin signatures needed:\n{exc.diagnostics()}")  # fmt: skip
+        zh, en = in_languages(exc)
+        click.echo(f"已写入第 {merged.version} 版，签名未达门限: {zh}\n"
+                   f"wrote version {merged.version} to {out}; more admin signatures: {en}")  # fmt: skip
         click.echo(f"  next: jgx trust sign {out} --key ADMIN2.key")
         return
     click.echo(f"OK 已签名 / signed version {merged.version} → {out}; it follows version {current.version}")

@@ -35,8 +35,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _refused(exc: StorageError) -> None:
-    click.echo(f"拒绝 / refused: {exc}", err=True)
-    sys.exit(EXIT_VERDICT)
+    io_failure("拒绝", "refused", exc, code=EXIT_VERDICT)
 
 
 def _check_node(node: str, trust_file: Path | None, directory: Path) -> None:

@@ -19,7 +19,7 @@ import click
 
 from adapters.bridge.cli import EXIT_UNAVAILABLE, trust_or_exit
 from gateway._aio import wait_event
-from gateway.cli._common import EXIT_OK, EXIT_VERDICT, io_error, read_bytes
+from gateway.cli._common import EXIT_OK, EXIT_VERDICT, failure_lines, io_error, io_failure, read_bytes
 from gateway.errors import JgxError
 
 if TYPE_CHECKING:
@@ -70,8 +70,7 @@ def init(config_file: Path) -> None:
     try:
         tables.create()
     except DatabaseUnavailable as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_UNAVAILABLE)
+        io_failure("不可用", "unavailable", exc, code=EXIT_UNAVAILABLE)
     finally:
         tables.engine.dispose()
     for name in tables.names():
@@ -94,8 +93,7 @@ def reconcile_command(config_file: Path, as_json: bool) -> None:
     try:
         checks = reconcile(tables, journal.written())
     except DatabaseUnavailable as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_UNAVAILABLE)
+        io_failure("不可用", "unavailable", exc, code=EXIT_UNAVAILABLE)
     finally:
         journal.close()
         tables.engine.dispose()
@@ -150,7 +148,7 @@ async def _serve(link: NationalLink, node_dir: Path, listen: str, *, insecure: b
     try:
         tables.create()
     except DatabaseUnavailable as exc:
-        click.echo(str(exc), err=True)
+        click.echo(failure_lines("不可用", "unavailable", exc), err=True)
         return EXIT_UNAVAILABLE
     journal = NationalJournal(link.state)
     desk = NationalDesk(link, tables, journal, trust)
@@ -184,7 +182,7 @@ async def _serve(link: NationalLink, node_dir: Path, listen: str, *, insecure: b
                     report = await downward.poll()
                     batches = await asyncio.to_thread(desk.flush, utc_now())
                 except (DatabaseUnavailable, JgxError) as exc:
-                    click.echo(f"不可用 / unavailable: {exc}", err=True)
+                    click.echo(failure_lines("不可用", "unavailable", exc), err=True)
                 else:
                     if report.read:
                         click.echo(report.describe())

@@ -225,9 +225,7 @@ class NationalDownward:
                     since=since, after=after, limit=self.link.batch_size,
                 )  # fmt: skip
         except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(
-                f"国家前置库不可用 / the national front database is unavailable: {exc}"
-            ) from None
+            raise DatabaseUnavailable(str(exc), national=True) from None
 
     def _seal(self, record: Record, message_id: str, now: datetime) -> bytes:
         message = record_message(
@@ -346,9 +344,7 @@ class NationalDownward:
                     if connection.execute(sa.update(table).where(key).values(**row)).rowcount == 0:
                         connection.execute(sa.insert(table).values(**row))
         except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(
-                f"国家前置库不可用 / the national front database is unavailable: {exc}"
-            ) from None
+            raise DatabaseUnavailable(str(exc), national=True) from None
 
     async def poll(self) -> DownReport:
         """One pass over the down-table from the watermark's look-back window to its end."""

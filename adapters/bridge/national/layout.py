@@ -132,9 +132,7 @@ class NationalTables:
         try:
             self.metadata.create_all(self.engine, checkfirst=True)
         except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(
-                f"国家前置库不可用 / the national front database is unavailable: {exc}"
-            ) from None
+            raise DatabaseUnavailable(str(exc), national=True) from None
 
     def names(self) -> list[str]:
         """Every table's full name, upward first."""

@@ -85,9 +85,7 @@ def reconcile(tables: NationalTables, written: Mapping[str, Sequence[tuple[str, 
             for r in connection.execute(query):
                 refused.setdefault(r.cd_batch, []).append((r.table_name, r.cd_id, r.reason))
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailable(
-            f"国家前置库不可用 / the national front database is unavailable: {exc}"
-        ) from None
+        raise DatabaseUnavailable(str(exc), national=True) from None
     return compare(written, acks, refused)
 
 

@@ -161,9 +161,7 @@ class NationalDesk:
                     connection.execute(sa.insert(table).values(**values))
                     written += 1
         except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(
-                f"国家前置库不可用 / the national front database is unavailable: {exc}"
-            ) from None
+            raise DatabaseUnavailable(str(exc), national=True) from None
         self.journal.mark_written(batch)
         report = UpBatch(
             batch, dict(Counter(self.tables.up[r.up_table].name for r in rows)), written, already
