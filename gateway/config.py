@@ -51,6 +51,7 @@ class ConfigError(JgxError):
 
     def __init__(self, key: str, zh: str, en: str) -> None:
         self.key = key
+        self.detail_zh, self.detail_en = f"jgx.toml [{key}]: {zh}", f"jgx.toml [{key}]: {en}"
         super().__init__(ReasonCode.MALFORMED, f"jgx.toml [{key}]: {zh} / {en}")
 
 

@@ -29,13 +29,16 @@ def in_languages(exc: BaseException) -> tuple[str, str]:
     """The cause's text for the Chinese line and for the English line of a failure.
 
     An exception that already speaks both languages (``message_zh`` and ``message_en``: LogProfileMismatch,
-    MappingError, …; a `JgxError` through its reason code's catalogue entry) gives each line its own half,
-    so neither line repeats both; any other exception gives its one text to both lines.
+    MappingError, DatabaseUnavailable, …; a `JgxError` through its reason code's catalogue entry, and its
+    ``detail_zh`` / ``detail_en`` where its detail is bilingual, as ConfigError's) gives each line its own
+    half, so neither line repeats both; a JSON, decoding or OS error gives the Chinese line its position or
+    errno; any other exception gives its one text to both lines.
     """
     if isinstance(exc, JgxError):
-        detail = f" — {exc.detail}" if exc.detail else ""
         code = exc.reason.value
-        return f"{code}: {exc.entry.zh}{detail}", f"{code}: {exc.entry.en}{detail}"
+        detail_zh, detail_en = (getattr(exc, f"detail_{lang}", exc.detail) for lang in ("zh", "en"))
+        cause_zh = f"{code}: {exc.entry.zh}" + (f" — {detail_zh}" if detail_zh else "")
+        return cause_zh, f"{code}: {exc.entry.en}" + (f" — {detail_en}" if detail_en else "")
     zh, en = getattr(exc, "message_zh", None), getattr(exc, "message_en", None)
     if isinstance(zh, str) and isinstance(en, str):
         return zh, en
