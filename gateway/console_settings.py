@@ -35,6 +35,7 @@ class ConsoleSettingsError(JgxError):
 
     def __init__(self, key: str, zh: str, en: str) -> None:
         self.key = key
+        self.detail_zh, self.detail_en = f"jgx.toml [console.{key}]: {zh}", f"jgx.toml [console.{key}]: {en}"
         super().__init__(ReasonCode.MALFORMED, f"jgx.toml [console.{key}]: {zh} / {en}")
 
 

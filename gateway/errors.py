@@ -14,6 +14,7 @@ that the server maps with ``grpc.StatusCode[name]``.
 from __future__ import annotations
 
 import enum
+import errno
 from dataclasses import dataclass
 from typing import Final
 
@@ -29,6 +30,7 @@ __all__ = [
     "TrustError",
     "VerificationError",
     "catalogue_table",
+    "os_reason",
 ]
 
 
@@ -231,3 +233,23 @@ class TrustError(VerificationError):
 
 class TransportError(JgxError):
     """A transport or load failure, not a judgement on the content: limits, identity, availability."""
+
+
+_ERRNO_ZH = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "权限不足",
+    errno.EPERM: "不允许的操作",
+    errno.EISDIR: "是目录",
+    errno.ENOTDIR: "不是目录",
+    errno.EEXIST: "已存在",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "只读文件系统",
+    errno.EADDRINUSE: "地址已被占用",
+    errno.ECONNREFUSED: "连接被拒绝",
+}
+
+
+def os_reason(exc: OSError) -> tuple[str, str]:
+    """An OS error's reason in Chinese (its errno's name where jgx has no wording) and in English."""
+    name = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+    return f"{_ERRNO_ZH.get(exc.errno or 0, '系统错误')} ({name})", exc.strerror or str(exc)

@@ -74,6 +74,7 @@ class TokenKeyError(JgxError):
     ) -> None:
         self.problem = problem
         self.zh, self.en = zh, en
+        self.detail_zh, self.detail_en = zh, en  # each line of the CLI's failure gets its own (in_languages)
         super().__init__(reason, f"{zh} / {en}")
 
 

@@ -36,7 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from gateway.crl import STALE_POLICIES, RevocationList, load_crl
-from gateway.errors import JgxError, ReasonCode
+from gateway.errors import JgxError, ReasonCode, os_reason
 from gateway.pki import load_certificate, node_id_from_certificate
 from gateway.tls import channel_credentials, peer_identity
 
@@ -50,6 +50,7 @@ class TlsFilesError(JgxError):
     """The node's TLS files cannot be used: unreadable, mismatched, expired, or not of this node's CA."""
 
     def __init__(self, zh: str, en: str) -> None:
+        self.detail_zh, self.detail_en = zh, en  # each line of the CLI's failure gets its own (in_languages)
         super().__init__(ReasonCode.MALFORMED, f"{zh} / {en}")
 
 
@@ -77,7 +78,8 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise TlsFilesError(f"无法读取 {path}", f"cannot read {path}: {exc.strerror}") from exc
+        zh, en = os_reason(exc)
+        raise TlsFilesError(f"无法读取 {path}: {zh}", f"cannot read {path}: {en}") from exc
 
 
 def _identity(node_id: str, cert_path: Path, key_path: Path, ca_path: Path, now: datetime) -> _Identity:

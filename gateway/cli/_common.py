@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sys
@@ -13,7 +12,7 @@ from typing import NoReturn
 import click
 
 from gateway._time import parse_time
-from gateway.errors import JgxError
+from gateway.errors import JgxError, os_reason
 from gateway.keys import PrivateKey, PublicKey, load_private_key, load_public_key
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
@@ -48,7 +47,7 @@ def in_languages(exc: BaseException) -> tuple[str, str]:
         return f"第 {exc.start} 字节不是有效的 {exc.encoding}", str(exc)
     if isinstance(exc, OSError) and exc.errno is not None:
         where = f" {exc.filename}" if exc.filename else ""
-        return f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}{where}", str(exc)
+        return f"{os_reason(exc)[0]}{where}", str(exc)
     text = str(exc)
     return text, text
 
@@ -70,6 +69,12 @@ def io_failure(context_zh: str, context_en: str, exc: BaseException, *, code: in
     sys.exit(code)
 
 
+def os_failure(context_zh: str, context_en: str, exc: OSError) -> NoReturn:
+    """`io_error` for an OS error: "context: reason" with the reason in each language (`os_reason`)."""
+    zh, en = os_reason(exc)
+    io_error(f"{context_zh}: {zh}", f"{context_en}: {en}")
+
+
 def verdict_error(error: JgxError) -> NoReturn:
     """Print a refusal (reason code, each language on its own line) and exit 1."""
     io_failure("", "", error, code=EXIT_VERDICT)
@@ -80,7 +85,7 @@ def read_bytes(path: str | Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        io_error(f"无法读取文件 {path}: {exc.strerror}", f"cannot read {path}: {exc.strerror}")
+        os_failure(f"无法读取文件 {path}", f"cannot read {path}", exc)
 
 
 def write_bytes(path: str | Path, data: bytes, *, private: bool = False) -> None:
@@ -95,7 +100,7 @@ def write_bytes(path: str | Path, data: bytes, *, private: bool = False) -> None
         else:
             target.write_bytes(data)
     except OSError as exc:
-        io_error(f"无法写入文件 {path}: {exc.strerror}", f"cannot write {path}: {exc.strerror}")
+        os_failure(f"无法写入文件 {path}", f"cannot write {path}", exc)
 
 
 def private_key_from(path: str | Path) -> PrivateKey:

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 import click
 
-from gateway.cli._common import io_error, io_failure
+from gateway.cli._common import io_error, io_failure, os_failure
 from gateway.cli._node import node_keys, verifier
 from gateway.config import Config
 from gateway.logaudit import audit_store
@@ -70,5 +70,5 @@ async def open_checked(config: Config, store: Store, *, full_audit: bool = False
         head.open()
     except OSError as exc:
         await store.close()
-        io_error(f"无法写入 {head.folder}: {exc.strerror}", f"cannot write {head.folder}: {exc.strerror}")
+        os_failure(f"无法写入 {head.folder}", f"cannot write {head.folder}", exc)
     return head

@@ -25,7 +25,7 @@ from gateway.cli._common import io_failure
 from gateway.cli.keys import ALGORITHM_CHOICES, algorithm_option
 from gateway.config import CONFIG_FILE, Config, Listen, default_config, render_config
 from gateway.crl import revoke
-from gateway.errors import JgxError, ReasonCode
+from gateway.errors import JgxError, ReasonCode, os_reason
 from gateway.keys import Algorithm, generate_key
 from gateway.pki import create_ca, create_csr, issue_node_certificate
 from gateway.treehash import PROFILES, SHA256, SM3, TreeHash
@@ -41,6 +41,7 @@ class InitError(JgxError):
     """``jgx init`` cannot proceed: files exist (without ``--force``) or cannot be written."""
 
     def __init__(self, zh: str, en: str) -> None:
+        self.detail_zh, self.detail_en = zh, en  # each line of the CLI's failure gets its own (in_languages)
         super().__init__(ReasonCode.MALFORMED, f"{zh} / {en}")
 
 
@@ -90,7 +91,8 @@ def _write(path: Path, data: bytes, *, private: bool) -> None:
         if private:
             path.chmod(0o600)  # also when the file existed (with --force) under a wider mode
     except OSError as exc:
-        raise InitError(f"无法写入 {path}: {exc.strerror}", f"cannot write {path}: {exc.strerror}") from exc
+        zh, en = os_reason(exc)
+        raise InitError(f"无法写入 {path}: {zh}", f"cannot write {path}: {en}") from exc
 
 
 def initialise(

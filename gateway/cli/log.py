@@ -14,7 +14,7 @@ from typing import TypeVar
 import click
 
 from gateway import merkle
-from gateway.cli._common import EXIT_VERDICT, io_error, io_failure, read_bytes, verdict_error
+from gateway.cli._common import EXIT_VERDICT, io_error, io_failure, os_failure, read_bytes, verdict_error
 from gateway.cli._node import load_node, node_keys, node_store, verifier
 from gateway.config import Config
 from gateway.errors import JgxError
@@ -149,7 +149,7 @@ def export(directory: Path, out: Path) -> None:
             for line in lines:
                 handle.write(line + "\n")
     except OSError as exc:
-        io_error(f"无法写入 {out}: {exc.strerror}", f"cannot write {out}: {exc.strerror}")
+        os_failure(f"无法写入 {out}", f"cannot write {out}", exc)
     click.echo(f"已导出 / exported to {out}")
 
 

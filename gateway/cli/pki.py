@@ -15,7 +15,16 @@ import click
 from cryptography.exceptions import InvalidSignature
 
 from gateway._files import replace_file
-from gateway.cli._common import AT_OPTION, EXIT_VERDICT, io_error, io_failure, read_bytes, when, write_bytes
+from gateway.cli._common import (
+    AT_OPTION,
+    EXIT_VERDICT,
+    io_error,
+    io_failure,
+    os_failure,
+    read_bytes,
+    when,
+    write_bytes,
+)
 from gateway.cli._node import load_node
 from gateway.config import CONFIG_FILE
 from gateway.crl import REASONS, load_crl, revoke
@@ -285,7 +294,7 @@ def _write_crl(authority: _Authority, serials: list[int], *, reason: str, days: 
     try:
         replace_file(authority.crl, data)
     except OSError as exc:
-        io_error(f"无法写入 {authority.crl}: {exc.strerror}", f"cannot write {authority.crl}: {exc.strerror}")
+        os_failure(f"无法写入 {authority.crl}", f"cannot write {authority.crl}", exc)
     click.echo(
         f"吊销列表 / CRL {authority.crl}: #{written.number}, {len(written.revoked)} revoked, "
         f"next update {written.next_update:%Y-%m-%dT%H:%M:%SZ}"

@@ -65,6 +65,14 @@ def test_keys_id_of_a_file_that_is_not_a_key(garbage: Path) -> None:
     assert_each_language_once(done.stderr, cause_of(ReasonCode.MALFORMED))
 
 
+def test_a_missing_file_is_named_in_each_language(tmp_path: Path) -> None:
+    """An OS error's reason: its Chinese wording on the 错误 line, the system's English on the error line (the
+    Chinese line used to carry "No such file or directory")."""
+    done = jgx("keys", "id", str(tmp_path / "absent.pem"))
+    assert 2 == done.returncode, done.stderr
+    assert_each_language_once(done.stderr, ("文件或目录不存在 (ENOENT)", "No such file or directory"))
+
+
 def test_envelope_verify_refusal_gives_each_language_its_line(node: Path, garbage: Path) -> None:
     """A refusal (exit 1) used to print "CODE: 中文 / English" on one line."""
     done = jgx("envelope", "verify", str(garbage), "--trust", str(node / "trust.json"), "--as", "sc.hub")
@@ -107,4 +115,4 @@ def test_a_bilingual_config_detail_and_plain_causes_split_by_language() -> None:
     assert en.endswith(" — jgx.toml [node_id]: node id 'X' must match"), en
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in en)
     zh, _ = in_languages(FileNotFoundError(2, "No such file or directory", "/nowhere"))
-    assert "系统错误 ENOENT /nowhere" == zh
+    assert "文件或目录不存在 (ENOENT) /nowhere" == zh
