@@ -27,9 +27,9 @@ browser: ## Debian's chromium (and a CJK font) for the console's browser tests, 
 softhsm: ## Debian's SoftHSM2 (a PKCS#11 token in files) for the token-key tests, when absent
 	@command -v softhsm2-util >/dev/null || (apt-get update && apt-get install -y softhsm2)
 
-lint: $(STAMP) ## ruff and mypy --strict on the packages
+lint: $(STAMP) ## ruff and mypy --strict on the packages, the benchmarks and the tools
 	$(BIN)/ruff check standards gateway adapters conformance tests bench tools
-	$(BIN)/mypy standards gateway adapters conformance
+	$(BIN)/mypy standards gateway adapters conformance bench tools
 
 proto: $(STAMP) ## regenerate gateway/pb from proto/
 	$(BIN)/python tools/genproto.py

@@ -46,7 +46,7 @@ async def _node(fed: Federation, path: Path, durable: bool) -> tuple[Server, int
 
 
 async def _sequential(channel: grpc.aio.Channel, envelopes: list[bytes]) -> list[float]:
-    call = channel.unary_unary(SUBMIT)
+    call = channel.unary_unary(SUBMIT, request_serializer=None, response_deserializer=None)
     latencies = []
     for data in envelopes:
         started = time.perf_counter()
@@ -56,7 +56,7 @@ async def _sequential(channel: grpc.aio.Channel, envelopes: list[bytes]) -> list
 
 
 async def _concurrent(channel: grpc.aio.Channel, envelopes: list[bytes], clients: int = 32) -> list[float]:
-    call = channel.unary_unary(SUBMIT)
+    call = channel.unary_unary(SUBMIT, request_serializer=None, response_deserializer=None)
     latencies: list[float] = []
     queue = list(reversed(envelopes))
 
@@ -72,7 +72,7 @@ async def _concurrent(channel: grpc.aio.Channel, envelopes: list[bytes], clients
 
 
 async def _stream(channel: grpc.aio.Channel, envelopes: list[bytes]) -> list[float]:
-    call = channel.stream_stream(SUBMIT_STREAM)
+    call = channel.stream_stream(SUBMIT_STREAM, request_serializer=None, response_deserializer=None)
     count = 0
     async for _ in call(iter(envelopes)):
         count += 1

@@ -27,14 +27,17 @@ import struct
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import grpc
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the client process imports no gateway module
+    from gateway.server import Server
+    from gateway.storage.sqlite import SqliteStore
+    from gateway.testing import Federation
     from gateway.treehash import TreeHash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +86,7 @@ def _channel(port: int) -> grpc.aio.Channel:
 async def client_unary(port: int, method: str, messages: list[bytes], concurrency: int) -> dict[str, float]:
     """``concurrency`` workers calling ``method`` until every message is sent; calls per second."""
     async with _channel(port) as channel:
-        call = channel.unary_unary(method)
+        call = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
         for message in messages[:WARMUP]:
             await call(message)
         todo = iter(messages[WARMUP:])
@@ -104,13 +107,14 @@ async def client_unary(port: int, method: str, messages: list[bytes], concurrenc
 async def client_stream(port: int, method: str, messages: list[bytes]) -> dict[str, float]:
     """One duplex stream carrying every message; answers per second."""
     async with _channel(port) as channel:
-        warm = channel.stream_stream(method)(iter(messages[:WARMUP]))
+        stream = channel.stream_stream(method, request_serializer=None, response_deserializer=None)
+        warm = stream(iter(messages[:WARMUP]))
         async for _ in warm:
             pass
         body = messages[WARMUP:]
         started = time.perf_counter()
         answers = 0
-        async for _ in channel.stream_stream(method)(iter(body)):
+        async for _ in stream(iter(body)):
             answers += 1
         seconds = time.perf_counter() - started
     if answers != len(body):
@@ -122,7 +126,7 @@ async def client_paced(port: int, method: str, messages: list[bytes], rate: floa
     """Unary calls started on a fixed schedule of ``rate`` a second; latency percentiles in ms."""
     latencies: list[float] = []
     async with _channel(port) as channel:
-        call = channel.unary_unary(method)
+        call = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
         for message in messages[:WARMUP]:
             await call(message)
 
@@ -185,7 +189,7 @@ async def start_echo() -> tuple[grpc.aio.Server, int]:
     return server, port
 
 
-def envelopes(count: int, prefix: str, algorithm: str = "ed25519") -> tuple[list[bytes], object]:
+def envelopes(count: int, prefix: str, algorithm: str = "ed25519") -> tuple[list[bytes], Federation]:
     """``count`` signed SC-06 envelopes from sc.amr to sc.hub, and the federation that signed them."""
     from gateway.keys import Algorithm
     from gateway.testing import Federation
@@ -200,25 +204,23 @@ def envelopes(count: int, prefix: str, algorithm: str = "ed25519") -> tuple[list
     return made, fed
 
 
-def log_hash(fed: object) -> TreeHash:
+def log_hash(fed: Federation) -> TreeHash:
     """The log hash profile `jgx init` gives a node of this federation's algorithm (sm3 for SM2)."""
     from gateway.keys import Algorithm
-    from gateway.testing import Federation
     from gateway.treehash import SHA256, SM3
 
-    assert isinstance(fed, Federation)
     return SM3 if fed.keys["sc.hub"].algorithm is Algorithm.SM2_SM3 else SHA256
 
 
-async def start_hub(directory: Path, fed: object, *, durable: bool = True) -> tuple[object, object, int]:
+async def start_hub(
+    directory: Path, fed: Federation, *, durable: bool = True
+) -> tuple[Server, SqliteStore, int]:
     """A jgx hub with validation on a SQLite log (synchronous=FULL when durable), on an ephemeral port."""
     from gateway.hub import Hub
     from gateway.server import Server
     from gateway.storage.sqlite import SqliteStore
-    from gateway.testing import Federation
     from gateway.validation import standards_validator
 
-    assert isinstance(fed, Federation)
     store = SqliteStore(
         directory / f"hub-{'full' if durable else 'normal'}.db", durable=durable, hasher=log_hash(fed)
     )
@@ -277,8 +279,8 @@ async def run_bench(algorithm: str = "ed25519") -> None:
             try:
                 await _phases(results, target, "jgx", hub_port, directory)
             finally:
-                await hub_server.stop(1)  # type: ignore[attr-defined]
-                await store.close()  # type: ignore[attr-defined]
+                await hub_server.stop(1)
+                await store.close()
     print(f"node keys: {algorithm}, log hash profile: {log_hash(fed).name}")
     report(results, size)
     whole = await in_process(made[:2000], fed)
@@ -320,20 +322,18 @@ def report(results: dict[str, dict[str, float]], size: int) -> None:
         print(f"| server CPU per message, {label} (µs) | {r:,.0f} | {f:,.0f} | | {n:,.0f} | | | |")
     for q in ("p50", "p99"):
         r, f, n = raw["paced"][q], full["paced"][q], normal["paced"][q]
-        goal = "≤ 5 ms" if q == "p99" else ""
+        bound = "≤ 5 ms" if q == "p99" else ""
         met = _yes(f <= 5) if q == "p99" else ""
-        print(f"| unary {q} at {RATE} req/s (ms) | {r:.2f} | {f:.2f} | | {n:.2f} | | {goal} | {met} |")
+        print(f"| unary {q} at {RATE} req/s (ms) | {r:.2f} | {f:.2f} | | {n:.2f} | | {bound} | {met} |")
 
 
-async def in_process(sample: list[bytes], fed: object) -> tuple[float, float]:
+async def in_process(sample: list[bytes], fed: Federation) -> tuple[float, float]:
     """µs per envelope of `Hub.submit` with 64 in flight, no gRPC (steps 1–11, SQLite NORMAL): wall time,
     and CPU time of the whole process (the receipt is signed in the store's writer thread)."""
     from gateway.hub import Hub
     from gateway.storage.sqlite import SqliteStore
-    from gateway.testing import Federation
     from gateway.validation import standards_validator
 
-    assert isinstance(fed, Federation)
     with tempfile.TemporaryDirectory(prefix="jgx-bench-") as tmp:
         store = SqliteStore(Path(tmp) / "hub.db", durable=False, hasher=log_hash(fed))
         await store.open()
@@ -354,7 +354,7 @@ async def in_process(sample: list[bytes], fed: object) -> tuple[float, float]:
     return seconds / len(sample) * 1e6, cpu / len(sample) * 1e6
 
 
-def breakdown(sample: list[bytes], fed: object, whole: tuple[float, float]) -> None:
+def breakdown(sample: list[bytes], fed: Federation, whole: tuple[float, float]) -> None:
     """Where one envelope's CPU time goes in the hub (in this process, no gRPC).
 
     Each step is timed in CPU time of this thread (`time.thread_time`), so a busy machine does not
@@ -362,20 +362,18 @@ def breakdown(sample: list[bytes], fed: object, whole: tuple[float, float]) -> N
     """
     from datetime import date
 
-    from gateway.dsse import RECEIPT_TYPE
-    from gateway.envelope import pae, parse_envelope
+    from gateway.dsse import RECEIPT_TYPE, pae
+    from gateway.envelope import parse_envelope
     from gateway.hub import SeenCache
     from gateway.logbook import LogSigner
+    from gateway.pb.jgx.exchange.v1 import exchange_pb2
     from gateway.pipeline import judge
     from gateway.receipts import issue_receipt
-    from gateway.testing import Federation
     from gateway.validation import standards_validator
 
-    assert isinstance(fed, Federation)
     now, payload, key = datetime.now(UTC), FIXTURE.read_bytes(), fed.keys["sc.hub"]
 
-    def per_call(fn: object) -> float:
-        assert callable(fn)
+    def per_call(fn: Callable[[int], object]) -> float:
         started = time.thread_time()
         for n in range(len(sample)):
             fn(n)
@@ -389,10 +387,11 @@ def breakdown(sample: list[bytes], fed: object, whole: tuple[float, float]) -> N
     def step_8(_n: int) -> object:
         return standards_validator(payload, "SC-06", "1.0.0", today, "internal")
 
-    def step_11(n: int) -> object:
+    def step_11(n: int) -> bytes:
         receipt = issue_receipt(
             issuer="sc.hub", key=key, envelope_sha256=b"d" * 32, message_id="m", sender="sc.amr",
-            recipient="sc.hub", outcome=1, reason_codes=(), findings=(), log_index=n, now=now,
+            recipient="sc.hub", outcome=exchange_pb2.OUTCOME_ACCEPTED, reason_codes=(), findings=(),
+            log_index=n, now=now,
         )  # fmt: skip
         return receipt.SerializeToString()
 

@@ -40,8 +40,8 @@ def _entry(n: int, now: datetime, hasher: TreeHash) -> Entry:
     message = exchange_pb2.Message(sender="sc.amr", recipient="sc.hub", message_id=f"m-{n}", standard="SC-06")
     entry = Entry(
         leaf=build_leaf(
-            time=now, kind="submission", envelope_sha256=digest, outcome=1, message=message,
-            envelope_sm3=hasher.digest(envelope) if hasher is SM3 else None,
+            time=now, kind="submission", envelope_sha256=digest, outcome=exchange_pb2.OUTCOME_ACCEPTED,
+            message=message, envelope_sm3=hasher.digest(envelope) if hasher is SM3 else None,
         ),
         kind="submission",
         time=now,

@@ -38,7 +38,9 @@ def _rss_mb(pid: int) -> float:
 async def _hold(port: int) -> int:
     """Open STREAMS idle SubmitStreams; the number the server refused at once."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        calls = [channel.stream_stream("/jgx.exchange.v1.Exchange/SubmitStream")() for _ in range(STREAMS)]
+        calls = [channel.stream_stream(
+                "/jgx.exchange.v1.Exchange/SubmitStream", request_serializer=None, response_deserializer=None
+            )(None) for _ in range(STREAMS)]
         await asyncio.sleep(5)
         refused = sum(1 for call in calls if call.done())
         rss = _rss_mb(PID[0])

@@ -24,20 +24,19 @@ def main() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     from bench_gateway import envelopes
 
-    from gateway.dsse import RECEIPT_TYPE
-    from gateway.envelope import pae, parse_envelope
+    from gateway.dsse import RECEIPT_TYPE, pae
+    from gateway.envelope import parse_envelope
     from gateway.hub import SeenCache
     from gateway.keys import PrivateKey, load_public_key
     from gateway.logbook import LogSigner
+    from gateway.pb.jgx.exchange.v1 import exchange_pb2
     from gateway.pipeline import judge
     from gateway.receipts import issue_receipt
-    from gateway.testing import Federation
     from gateway.treehash import SM3
 
     mode = sys.argv[1] if len(sys.argv) > 1 else "receipt"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 40
     made, fed = envelopes(count + 1, "i", "sm2-sm3")
-    assert isinstance(fed, Federation)
     key: PrivateKey = fed.keys["sc.hub"]
     sender = fed.keys["sc.amr"].public_key
     now = datetime.now(UTC)
@@ -48,7 +47,8 @@ def main() -> None:
     def receipt(n: int) -> bytes:
         return issue_receipt(
             issuer="sc.hub", key=key, envelope_sha256=b"d" * 32, message_id="m", sender="sc.amr",
-            recipient="sc.hub", outcome=1, reason_codes=(), findings=(), log_index=n, now=now,
+            recipient="sc.hub", outcome=exchange_pb2.OUTCOME_ACCEPTED, reason_codes=(), findings=(),
+            log_index=n, now=now,
         ).SerializeToString()  # fmt: skip
 
     operations: dict[str, Callable[[int], object]] = {

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from gateway.crl import STALE_POLICIES, RevocationList, load_crl
 from gateway.errors import JgxError, ReasonCode, os_reason
 from gateway.pki import load_certificate, node_id_from_certificate
-from gateway.tls import channel_credentials, peer_identity
+from gateway.tls import AuthContextSource, channel_credentials, peer_identity
 
 __all__ = ["NodeTls", "TlsFilesError"]
 
@@ -187,7 +187,7 @@ class NodeTls:
                 )
             return self._client[1]
 
-    def peer_node(self, context: grpc.aio.ServicerContext[bytes, bytes]) -> str:
+    def peer_node(self, context: AuthContextSource) -> str:
         """Step 1 of the pipeline: the peer's node id from its certificate, unless the CRL revokes it."""
         auth = context.auth_context()
         identity = peer_identity(auth, require_tls13=self.require_tls13)

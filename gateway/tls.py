@@ -27,6 +27,7 @@ from gateway.pki import NODE_URI_PREFIX, node_id_from_certificate
 
 __all__ = [
     "TLS_1_3",
+    "AuthContextSource",
     "PeerIdentity",
     "channel_credentials",
     "peer_identity",
@@ -51,7 +52,9 @@ def channel_credentials(node_cert: bytes, node_key: bytes, ca_cert: bytes) -> gr
     )
 
 
-class _AuthContextSource(Protocol):
+class AuthContextSource(Protocol):
+    """What step 1 reads of a call: its TLS auth context (a grpc.aio servicer context offers it)."""
+
     def auth_context(self) -> Mapping[str, Iterable[bytes]]: ...
 
 
@@ -93,6 +96,6 @@ def peer_identity(auth: Mapping[str, Iterable[bytes]], *, require_tls13: bool = 
     return PeerIdentity(node_id, version)
 
 
-def peer_node_id(context: _AuthContextSource, *, require_tls13: bool = True) -> str:
+def peer_node_id(context: AuthContextSource, *, require_tls13: bool = True) -> str:
     """The node id of a call's peer, read in a (grpc.aio) servicer from ``context.auth_context()``."""
     return peer_identity(context.auth_context(), require_tls13=require_tls13).node_id

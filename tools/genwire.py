@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from google.protobuf import message as protobuf
+
 ROOT = Path(__file__).resolve().parent.parent
 WIRE = ROOT / "docs" / "wire.md"
 sys.path.insert(0, str(ROOT))
@@ -45,12 +47,13 @@ def worked_example() -> str:
     message = exchange_pb2.Message.FromString(envelope.body)
     [key] = [k for k in vectors["keys"] if k["key_id"] == envelope.signatures[0].key_id]
     header = []
+    by_name: protobuf.Message = message  # fields named by the descriptor: the generic, untyped-name interface
     for field in message.DESCRIPTOR.fields:
         if field.name == "payload":
             continue
         single = exchange_pb2.Message()
         if field.message_type:
-            if message.HasField(field.name):
+            if by_name.HasField(field.name):
                 getattr(single, field.name).CopyFrom(getattr(message, field.name))
         else:
             setattr(single, field.name, getattr(message, field.name))
@@ -122,7 +125,11 @@ def render(text: str) -> str:
         block = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end: {name} -->)", re.DOTALL)
         if not block.search(text):
             raise SystemExit(f"docs/wire.md has no generated block {name!r}")
-        text = block.sub(lambda m, t=table: m.group(1) + t() + m.group(2), text)  # type: ignore[misc]
+
+        def fill(m: re.Match[str], table: Callable[[], str] = table) -> str:
+            return m.group(1) + table() + m.group(2)
+
+        text = block.sub(fill, text)
     return text
 
 

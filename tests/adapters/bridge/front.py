@@ -181,12 +181,17 @@ async def no_sleep(seconds: float) -> None:
 
 
 def make_bridge(
-    mapping: BridgeMapping, hub: RunningHub, client: HubClient | None = None, **options: Any
+    mapping: BridgeMapping,
+    hub: RunningHub,
+    client: HubClient | None = None,
+    database: FrontDatabase | None = None,
+    **options: Any,
 ) -> Bridge:
-    """A bridge of ``mapping`` signing as sc.amr, submitting to ``hub`` over mTLS."""
+    """A bridge of ``mapping`` signing as sc.amr, submitting to ``hub`` over mTLS (``database``: the
+    mapping's front database unless given)."""
     return Bridge(
         mapping,
-        database=FrontDatabase(mapping),
+        database=database or FrontDatabase(mapping),
         state=BridgeState(mapping.state),
         hub=client or hub_client(hub),
         key=hub.fed.keys["sc.amr"],
