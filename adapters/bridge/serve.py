@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,7 +21,11 @@ from gateway._aio import wait_event
 from gateway.cli._common import EXIT_OK, failure_lines, io_error, read_bytes
 from gateway.errors import JgxError
 
-__all__ = ["serve"]
+if TYPE_CHECKING:
+    from adapters.sdk import AdapterServicer
+    from gateway.config import Paths
+
+__all__ = ["serve", "serve_polling", "tls_files"]
 
 
 @click.command("serve")
@@ -67,10 +73,9 @@ async def _serve(
 
     from adapters.bridge.inbound import FrontDesk, InboundTable
     from adapters.bridge.tables import DatabaseUnavailable, front_engine
-    from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, serve_adapter
+    from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore
     from adapters.sdk.build import build_digest
     from gateway.cli._signer import directory_key
-    from gateway.tls import server_credentials
     from gateway.validation import standards_validator
 
     trust = trust_or_exit(node_dir)
@@ -90,32 +95,60 @@ async def _serve(
         store=AdapterStore(first.state.with_name(first.state.stem + "-adapter.sqlite")),
     )  # fmt: skip
     bridges = [bridge_of(m, node_dir, address, insecure=insecure) for m in mappings]
-    tls = None if insecure else [read_bytes(p) for p in (paths.tls_cert, paths.tls_key, paths.tls_ca)]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    host, _, port = listen.rpartition(":")
+
+    async def one_pass() -> None:
+        for runner in bridges:
+            try:
+                report = await runner.run_once()
+            except (DatabaseUnavailable, JgxError) as exc:
+                table = runner.mapping.table
+                click.echo(failure_lines(f"不可用（{table}）", f"unavailable ({table})", exc), err=True)
+                continue
+            if report.total("read"):
+                click.echo(f"{runner.mapping.table}: {report.describe()}")
+
     try:
-        async with serve_adapter(
-            servicer, host=host, port=int(port), credentials=server_credentials(*tls) if tls else None
-        ) as running:
-            click.echo(f"{first.node} 前置库桥已启动 / bridge listening on {host}:{running.port}", err=True)
-            while not stop.is_set():
-                for runner in bridges:
-                    try:
-                        report = await runner.run_once()
-                    except (DatabaseUnavailable, JgxError) as exc:
-                        table = runner.mapping.table
-                        click.echo(
-                            failure_lines(f"不可用（{table}）", f"unavailable ({table})", exc), err=True
-                        )
-                        continue
-                    if report.total("read"):
-                        click.echo(f"{runner.mapping.table}: {report.describe()}")
-                await wait_event(stop, min(m.poll_seconds for m in mappings))
+        await serve_polling(
+            servicer, listen, tls_files(paths, insecure=insecure),
+            banner=(f"{first.node} 前置库桥已启动", "bridge listening"), one_pass=one_pass,
+            interval=min(m.poll_seconds for m in mappings),
+        )  # fmt: skip
     finally:
         for runner in bridges:
             await runner.close()
         engine.dispose()
     return EXIT_OK
+
+
+def tls_files(paths: Paths, *, insecure: bool) -> tuple[bytes, bytes, bytes] | None:
+    """The node's certificate, key and CA certificate (exit 2 if one cannot be read); None with --insecure."""
+    if insecure:
+        return None
+    return read_bytes(paths.tls_cert), read_bytes(paths.tls_key), read_bytes(paths.tls_ca)
+
+
+async def serve_polling(
+    servicer: AdapterServicer,
+    listen: str,
+    tls: tuple[bytes, bytes, bytes] | None,
+    *,
+    banner: tuple[str, str],
+    one_pass: Callable[[], Awaitable[None]],
+    interval: float,
+) -> None:
+    """Serve ``servicer`` on ``listen`` and run ``one_pass`` every ``interval`` seconds until SIGINT or
+    SIGTERM; ``banner`` (Chinese, English) is printed with the bound address once the service listens."""
+    from adapters.sdk import serve_adapter
+    from gateway.tls import server_credentials
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    host, _, port = listen.rpartition(":")
+    credentials = server_credentials(*tls) if tls else None
+    async with serve_adapter(servicer, host=host, port=int(port), credentials=credentials) as running:
+        click.echo(f"{banner[0]} / {banner[1]} on {host}:{running.port}", err=True)
+        while not stop.is_set():
+            await one_pass()
+            await wait_event(stop, interval)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,8 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from adapters.bridge.cli import EXIT_UNAVAILABLE, trust_or_exit
-from gateway._aio import wait_event
-from gateway.cli._common import EXIT_OK, EXIT_VERDICT, failure_lines, io_error, io_failure, read_bytes
+from gateway.cli._common import EXIT_OK, EXIT_VERDICT, failure_lines, io_error, io_failure
 from gateway.errors import JgxError
 
 if TYPE_CHECKING:
@@ -134,12 +132,13 @@ def serve(config_file: Path, listen: str, insecure: bool) -> None:
 async def _serve(link: NationalLink, node_dir: Path, listen: str, *, insecure: bool) -> int:
     from adapters.bridge.national import NationalDesk, NationalDownward, NationalJournal
     from adapters.bridge.national.downward import worklist_tracker
+    from adapters.bridge.serve import serve_polling, tls_files
     from adapters.bridge.state import BridgeState
     from adapters.bridge.tables import DatabaseUnavailable
-    from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, HubClient, serve_adapter
+    from adapters.sdk import AdapterIdentity, AdapterServicer, AdapterStore, HubClient
     from gateway._time import utc_now
     from gateway.cli._signer import directory_key
-    from gateway.tls import channel_credentials, server_credentials
+    from gateway.tls import channel_credentials
     from gateway.validation import standards_validator
 
     trust = trust_or_exit(node_dir)
@@ -157,38 +156,31 @@ async def _serve(link: NationalLink, node_dir: Path, listen: str, *, insecure: b
         department=desk, validate=standards_validator,
         store=AdapterStore(link.state.with_name(link.state.stem + "-adapter.sqlite")),
     )  # fmt: skip
-    tls = None if insecure else [read_bytes(p) for p in (paths.tls_cert, paths.tls_key, paths.tls_ca)]
+    tls = tls_files(paths, insecure=insecure)
     hub = HubClient(link.hub, trust=trust, credentials=channel_credentials(*tls) if tls else None)
     state = BridgeState(link.state)
     downward = NationalDownward(
         link, tables=tables, state=state, journal=journal, hub=hub, key=key, trust=trust,
         track=worklist_tracker(servicer.worklist),
     )  # fmt: skip
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    host, _, port = listen.rpartition(":")
+
+    async def one_pass() -> None:
+        try:
+            report = await downward.poll()
+            batches = await asyncio.to_thread(desk.flush, utc_now())
+        except (DatabaseUnavailable, JgxError) as exc:
+            click.echo(failure_lines("不可用", "unavailable", exc), err=True)
+            return
+        if report.read:
+            click.echo(report.describe())
+        for batch in batches:
+            click.echo(batch.describe())
+
     try:
-        async with serve_adapter(
-            servicer, host=host, port=int(port), credentials=server_credentials(*tls) if tls else None
-        ) as running:
-            click.echo(
-                f"{link.node} 国家前置库桥已启动 / national bridge listening on {host}:{running.port}",
-                err=True,
-            )
-            while not stop.is_set():
-                try:
-                    report = await downward.poll()
-                    batches = await asyncio.to_thread(desk.flush, utc_now())
-                except (DatabaseUnavailable, JgxError) as exc:
-                    click.echo(failure_lines("不可用", "unavailable", exc), err=True)
-                else:
-                    if report.read:
-                        click.echo(report.describe())
-                    for batch in batches:
-                        click.echo(batch.describe())
-                await wait_event(stop, link.poll_seconds)
+        await serve_polling(
+            servicer, listen, tls, banner=(f"{link.node} 国家前置库桥已启动", "national bridge listening"),
+            one_pass=one_pass, interval=link.poll_seconds,
+        )  # fmt: skip
     finally:
         await hub.close()
         state.close()
