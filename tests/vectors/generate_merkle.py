@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,35 +46,39 @@ def _k(n: int) -> int:
     return k
 
 
-def mth(d: list[bytes]) -> bytes:
-    """MTH(D[n]) of RFC 6962 §2.1."""
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def mth(d: list[bytes], h: Callable[[bytes], bytes] = _sha256) -> bytes:
+    """MTH(D[n]) of RFC 6962 §2.1 (with hash ``h``: SHA-256 as published, SM3 for jgx's sm3 profile)."""
     if not d:
-        return hashlib.sha256(b"").digest()
+        return h(b"")
     if len(d) == 1:
-        return hashlib.sha256(b"\x00" + d[0]).digest()
+        return h(b"\x00" + d[0])
     k = _k(len(d))
-    return hashlib.sha256(b"\x01" + mth(d[:k]) + mth(d[k:])).digest()
+    return h(b"\x01" + mth(d[:k], h) + mth(d[k:], h))
 
 
-def path(m: int, d: list[bytes]) -> list[bytes]:
+def path(m: int, d: list[bytes], h: Callable[[bytes], bytes] = _sha256) -> list[bytes]:
     """PATH(m, D[n]) of RFC 6962 §2.1.1."""
     if len(d) <= 1:
         return []
     k = _k(len(d))
     if m < k:
-        return [*path(m, d[:k]), mth(d[k:])]
-    return [*path(m - k, d[k:]), mth(d[:k])]
+        return [*path(m, d[:k], h), mth(d[k:], h)]
+    return [*path(m - k, d[k:], h), mth(d[:k], h)]
 
 
-def subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
+def subproof(m: int, d: list[bytes], b: bool, h: Callable[[bytes], bytes] = _sha256) -> list[bytes]:
     """SUBPROOF(m, D[n], b) of RFC 6962 §2.1.2."""
     n = len(d)
     if m == n:
-        return [] if b else [mth(d)]
+        return [] if b else [mth(d, h)]
     k = _k(n)
     if m <= k:
-        return [*subproof(m, d[:k], b), mth(d[k:])]
-    return [*subproof(m - k, d[k:], False), mth(d[:k])]
+        return [*subproof(m, d[:k], b, h), mth(d[k:], h)]
+    return [*subproof(m - k, d[k:], False, h), mth(d[:k], h)]
 
 
 def proof(m: int, d: list[bytes]) -> list[bytes]:

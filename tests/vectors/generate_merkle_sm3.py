@@ -1,10 +1,11 @@
 """Generate ``tests/vectors/merkle-sm3.json``: the RFC 6962 tree built with SM3 (jgx's ``sm3`` profile).
 
 The reference is the recursive definitions of RFC 6962 §2.1 (MTH), §2.1.1 (PATH) and §2.1.2 (PROOF),
-transcribed directly, with SM3 (GB/T 32905) from ``cryptography``'s own SM3 in place of SHA-256 and the
-same 0x00 / 0x01 domain prefixes. It shares nothing with ``gateway.merkle`` or ``gateway.treehash``.
+as transcribed in ``generate_merkle.py`` (the SHA-256 vectors' reference), given SM3 (GB/T 32905) from
+``cryptography``'s own SM3 in place of SHA-256, with the same 0x00 / 0x01 domain prefixes. It shares
+nothing with ``gateway.merkle`` or ``gateway.treehash``.
 
-Run ``python tests/vectors/generate_merkle_sm3.py`` to rewrite the file; a test fails when it is stale.
+Run ``python -m tests.vectors.generate_merkle_sm3`` to rewrite the file; a test fails when it is stale.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 
+from tests.vectors import generate_merkle as reference
+
 OUT = Path(__file__).parent / "merkle-sm3.json"
 # The eight leaves of the certificate-transparency test tree (as in merkle/inclusion.json).
-LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                     "606162636465666768696a6b6c6d6e6f")]  # fmt: skip
+LEAVES = [bytes.fromhex(h) for h in reference.CT_LEAVES]
 
 
 def sm3(data: bytes) -> bytes:
@@ -28,42 +30,19 @@ def sm3(data: bytes) -> bytes:
     return h.finalize()
 
 
-def _k(n: int) -> int:
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
-
-
 def mth(d: list[bytes]) -> bytes:
     """MTH(D[n]) with SM3."""
-    if not d:
-        return sm3(b"")
-    if len(d) == 1:
-        return sm3(b"\x00" + d[0])
-    k = _k(len(d))
-    return sm3(b"\x01" + mth(d[:k]) + mth(d[k:]))
+    return reference.mth(d, sm3)
 
 
 def path(m: int, d: list[bytes]) -> list[bytes]:
-    """PATH(m, D[n])."""
-    if len(d) <= 1:
-        return []
-    k = _k(len(d))
-    if m < k:
-        return [*path(m, d[:k]), mth(d[k:])]
-    return [*path(m - k, d[k:]), mth(d[:k])]
+    """PATH(m, D[n]) with SM3."""
+    return reference.path(m, d, sm3)
 
 
 def subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
-    """SUBPROOF(m, D[n], b)."""
-    n = len(d)
-    if m == n:
-        return [] if b else [mth(d)]
-    k = _k(n)
-    if m <= k:
-        return [*subproof(m, d[:k], b), mth(d[k:])]
-    return [*subproof(m - k, d[k:], False), mth(d[:k])]
+    """SUBPROOF(m, D[n], b) with SM3."""
+    return reference.subproof(m, d, b, sm3)
 
 
 def build() -> dict[str, Any]:
