@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +41,9 @@ from adapters.sdk.worklist import Worklist
 from gateway.keys import PrivateKey
 from gateway.testing import NATIONAL_BRIDGE
 from gateway.trust import TrustConfig
+
+if TYPE_CHECKING:
+    from adapters.demo.network import LoopbackNetwork
 
 __all__ = [
     "DemoBridge", "NationalDatabase", "NationalSide", "national_database", "national_desk", "national_link",
@@ -175,6 +178,17 @@ class DemoBridge:
             trust=trust, clock=clock, track=worklist_tracker(worklist),
         )  # fmt: skip
         self.dispatched = 0
+
+    @classmethod
+    def of(cls, network: LoopbackNetwork, clock: Callable[[], datetime] | None = None) -> DemoBridge:
+        """The bridge of ``network``'s national-bridge node (its desk, hub client, key and worklist), on
+        ``clock`` or else the node's own."""
+        node = network.departments[NATIONAL_BRIDGE]
+        assert isinstance(node.department, NationalDesk)
+        return cls(
+            node.department, hub=network.client(NATIONAL_BRIDGE), key=network.key(NATIONAL_BRIDGE),
+            trust=network.trust, clock=clock or node.servicer.clock, worklist=node.servicer.worklist,
+        )  # fmt: skip
 
     async def poll(self) -> DownReport:
         """One pass over the national down-table."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from adapters.bridge.national import NationalDesk, render
+from adapters.bridge.national import render
 from adapters.bridge.national.layout import UP_TABLES
 from adapters.demo import samples
 from adapters.demo.national import DemoBridge
@@ -26,12 +26,7 @@ class NationalActs(Stage):
     def __init__(self, network: LoopbackNetwork, out: TextIO, *, timeout: float = 10.0) -> None:
         """The stage, and the national bridge driven on the demo clock."""
         super().__init__(network, out, timeout=timeout)
-        node = network.departments[NATIONAL_BRIDGE]
-        assert isinstance(node.department, NationalDesk)
-        self.bridge = DemoBridge(
-            node.department, hub=network.client(NATIONAL_BRIDGE), key=network.key(NATIONAL_BRIDGE),
-            trust=network.trust, clock=self.now, worklist=node.servicer.worklist,
-        )  # fmt: skip
+        self.bridge = DemoBridge.of(network, clock=self.now)
         self.side = self.bridge.side
 
     async def close(self) -> None:

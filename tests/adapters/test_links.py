@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from adapters.bridge.national import NationalDesk
 from adapters.demo import demo_departments, samples
 from adapters.demo.national import DemoBridge, NationalDatabase, national_desk, national_link
 from adapters.demo.network import LoopbackNetwork, default_validator
@@ -61,12 +60,7 @@ async def network(tmp_path: Path) -> AsyncIterator[LoopbackNetwork]:
 @pytest.fixture
 async def national(network: LoopbackNetwork) -> AsyncIterator[DemoBridge]:
     """The province's national bridge, driven step by step (poll the down-table, flush the up-tables)."""
-    node = network.departments[NATIONAL_BRIDGE]
-    assert isinstance(node.department, NationalDesk)
-    bridge = DemoBridge(
-        node.department, hub=network.client(NATIONAL_BRIDGE), key=network.key(NATIONAL_BRIDGE),
-        trust=network.trust, clock=node.servicer.clock, worklist=node.servicer.worklist,
-    )  # fmt: skip
+    bridge = DemoBridge.of(network)
     yield bridge
     await bridge.close()
 

@@ -86,12 +86,7 @@ async def net(
         validate=default_validator(),
     )
     await network.start()
-    node = network.departments[NATIONAL_BRIDGE]
-    assert isinstance(node.department, NationalDesk)
-    bridge = DemoBridge(
-        node.department, hub=network.client(NATIONAL_BRIDGE), key=network.key(NATIONAL_BRIDGE),
-        trust=network.trust, clock=node.servicer.clock, worklist=node.servicer.worklist,
-    )  # fmt: skip
+    bridge = DemoBridge.of(network)
     yield network, bridge
     await bridge.close()
     await network.stop()
