@@ -206,10 +206,9 @@ def envelopes(count: int, prefix: str, algorithm: str = "ed25519") -> tuple[list
 
 def log_hash(fed: Federation) -> TreeHash:
     """The log hash profile `jgx init` gives a node of this federation's algorithm (sm3 for SM2)."""
-    from gateway.keys import Algorithm
-    from gateway.treehash import SHA256, SM3
+    from gateway.treehash import default_profile
 
-    return SM3 if fed.keys["sc.hub"].algorithm is Algorithm.SM2_SM3 else SHA256
+    return default_profile(fed.keys["sc.hub"].algorithm)
 
 
 async def start_hub(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from gateway.errors import ReasonCode, VerificationError
+from gateway.keys import Algorithm
 from gateway.sm2 import sm3
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "SM3",
     "TreeHash",
     "UnknownProfileError",
+    "default_profile",
     "profile",
 ]
 
@@ -80,3 +82,8 @@ def profile(name: str) -> TreeHash:
         return PROFILES[name]
     except KeyError:
         raise UnknownProfileError(name) from None
+
+
+def default_profile(algorithm: Algorithm) -> TreeHash:
+    """The profile a new log takes when none is named: sm3 for an SM2 node (国密), else sha256."""
+    return SM3 if algorithm is Algorithm.SM2_SM3 else SHA256

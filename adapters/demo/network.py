@@ -53,7 +53,7 @@ from gateway.server import Server
 from gateway.storage.sqlite import SqliteStore
 from gateway.testing import BRIDGE_ACL, BRIDGE_NODES, DEFAULT_ACL, DEFAULT_NODES, Federation
 from gateway.tls import channel_credentials, peer_node_id, server_credentials
-from gateway.treehash import SHA256, SM3, TreeHash
+from gateway.treehash import SHA256, TreeHash, default_profile
 from gateway.trust import AclEntry, TrustConfig
 
 __all__ = ["GATEWAYS", "DepartmentNode", "GatewayNode", "LoopbackNetwork", "NodeTLS", "default_validator"]
@@ -334,7 +334,7 @@ class LoopbackNetwork:
                 validate,
                 clock,
                 delivery_policy,
-                SM3 if algorithm is Algorithm.SM2_SM3 else SHA256,
+                default_profile(algorithm),
             )
             for node in GATEWAYS
         }

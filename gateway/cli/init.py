@@ -28,7 +28,7 @@ from gateway.crl import revoke
 from gateway.errors import JgxError, ReasonCode, os_reason
 from gateway.keys import Algorithm, generate_key
 from gateway.pki import create_ca, create_csr, issue_node_certificate
-from gateway.treehash import PROFILES, SHA256, SM3, TreeHash
+from gateway.treehash import PROFILES, TreeHash, default_profile
 from gateway.trust import AclEntry, Node, TrustConfig, key_record
 from gateway.trust_update import sign_trust
 
@@ -125,7 +125,7 @@ def initialise(
         )
     config = default_config(directory, node_id)
     if log_hash is None:
-        log_hash = SM3 if algorithm is Algorithm.SM2_SM3 else SHA256
+        log_hash = default_profile(algorithm)
     config = replace(config, log_hash=log_hash)
     if listen is not None:
         config = replace(config, listen=listen)
